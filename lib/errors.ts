@@ -1,0 +1,94 @@
+/**
+ * Typed errors with the stable codes of SPEC §8. Every error the tool raises
+ * on purpose is a DecodeError; anything else reaching the CLI is a bug or an
+ * unexpected I/O failure and is wrapped as ERR_IO.
+ */
+import { printable } from './core/printable.js';
+
+export const ERROR_CODES = [
+  'ERR_USAGE',
+  'ERR_IO',
+  'ERR_JSONL_LINE',
+  'ERR_SNAPSHOT_BAD_MAGIC',
+  'ERR_SNAPSHOT_UNSUPPORTED',
+  'ERR_SNAPSHOT_UNKNOWN_HEADER',
+  'ERR_SNAPSHOT_TRUNCATED',
+  'ERR_SNAPSHOT_CORRUPT',
+  'ERR_SNAPSHOT_CRC_MISMATCH',
+  'ERR_SNAPSHOT_ENCRYPTED',
+  'ERR_SNAPSHOT_RESERVED_FLAGS',
+  'ERR_S3_MALFORMED_KEY',
+  'ERR_S3_INVALID_BUCKET_META',
+  'ERR_S3_INVALID_MANIFEST',
+  'ERR_S3_INVALID_CHUNKREF',
+  'ERR_S3_CHUNKBLOB_HASH_MISMATCH',
+  'ERR_S3_INCOMPLETE_BLOB_CHUNKS',
+  'ERR_S3_META_SUFFIX_COLLISION',
+  'ERR_S3_RESERVED_NAME',
+  'ERR_S3_PATH_CONFLICT',
+  'ERR_S3_SIZE_MISMATCH',
+  'ERR_S3_ETAG_MISMATCH',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Where an error happened; every field is optional and printed when set. */
+export interface ErrorContext {
+  /** 1-based JSONL line number. */
+  line?: number;
+  /** Byte offset in a native snapshot. */
+  offset?: number;
+  /** Raw record key. */
+  key?: Buffer;
+  bucket?: Buffer;
+  object?: Buffer;
+  /** Filesystem path involved (I/O errors). */
+  path?: string;
+}
+
+/**
+ * An object-level error (SPEC §8) can be skipped under --keep-going; a
+ * run-level one always fails the run.
+ */
+export type ErrorLevel = 'run' | 'object';
+
+export class DecodeError extends Error {
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+  readonly level: ErrorLevel;
+  /** The message without the context prefix, for _skipped.jsonl details. */
+  readonly detail: string;
+
+  constructor(code: ErrorCode, detail: string, context: ErrorContext = {}, level: ErrorLevel = 'run', options?: { cause?: unknown }) {
+    super(formatMessage(detail, context), options);
+    this.name = 'DecodeError';
+    this.code = code;
+    this.context = context;
+    this.level = level;
+    this.detail = detail;
+  }
+}
+
+function formatMessage(detail: string, c: ErrorContext): string {
+  const where: string[] = [];
+  if (c.line !== undefined) where.push(`line ${c.line}`);
+  if (c.offset !== undefined) where.push(`byte offset ${c.offset}`);
+  if (c.bucket !== undefined) where.push(`bucket ${printable(c.bucket)}`);
+  if (c.object !== undefined) where.push(`object ${printable(c.object)}`);
+  if (c.key !== undefined) where.push(`key ${printable(c.key)}`);
+  if (c.path !== undefined) where.push(`path ${c.path}`);
+  return where.length ? `${where.join(' ')}: ${detail}` : detail;
+}
+
+/** Wraps a Node system error (ENOSPC, EACCES, …) as ERR_IO naming the path. */
+export function ioError(err: unknown, path: string, what = 'I/O error'): DecodeError {
+  if (err instanceof DecodeError) return err;
+  const e = err as NodeJS.ErrnoException;
+  const sys = e && typeof e === 'object' && e.code ? `${e.code}: ` : '';
+  const msg = e && typeof e === 'object' && 'message' in e ? String(e.message).replace(/^[A-Z]+: /, '') : String(err);
+  return new DecodeError('ERR_IO', `${what}: ${sys}${msg}`, { path }, 'run', { cause: err });
+}
+
+export function isDecodeError(err: unknown): err is DecodeError {
+  return err instanceof DecodeError;
+}

@@ -1,0 +1,211 @@
+/**
+ * Records that flow between the stages of the decode pipeline:
+ *
+ *   reader → SnapshotRecord → resolver → SnapshotRecord → classifier
+ *     → ClassifiedRecord → spiller → SpilledRecord → collector
+ *     → BucketCollection → sink
+ *
+ * u64 quantities from the snapshot (generations, part and chunk numbers,
+ * commit timestamps) are bigints so no value of the uint64 range is lost.
+ */
+
+/** Where a record came from, for error messages. */
+export interface Where {
+  /** 1-based line number in JSONL input. */
+  line?: number;
+  /** Byte offset of the entry in native input. */
+  offset?: number;
+}
+
+/** One key/value record of a snapshot, as read from JSONL or native input. */
+export interface SnapshotRecord {
+  key: Buffer;
+  /** Null only for a tombstone given without a value. */
+  value: Buffer | null;
+  /** MVCC commit timestamp (0 when the input gives none). */
+  commitTs: bigint;
+  tombstone: boolean;
+  where: Where;
+}
+
+/** Facts about the input stream itself, announced by readers ('header' event). */
+export interface SnapshotHeader {
+  format: 'jsonl' | 'fsm';
+  /** lastCommitTS of a native snapshot. */
+  lastCommitTs?: bigint;
+}
+
+/** The address of one body chunk: the components of a !s3|blob| or !s3|chunkref| key. */
+export interface ChunkAddress {
+  bucket: Buffer;
+  generation: bigint;
+  object: Buffer;
+  uploadId: Buffer;
+  partNo: bigint;
+  chunkNo: bigint;
+  /** 0 when the key has no trailer. */
+  partVersion: bigint;
+}
+
+interface Classified {
+  /** The record is the newest version so far and deletes what it replaces. */
+  tombstone: boolean;
+  where: Where;
+  /** The raw key, for messages and records.jsonl. */
+  key: Buffer;
+}
+
+export interface BucketMetaRecord extends Classified {
+  kind: 'bucket-meta';
+  bucket: Buffer;
+  /** Raw JSON value (null for a tombstone). */
+  value: Buffer | null;
+}
+
+export interface ManifestRecord extends Classified {
+  kind: 'manifest';
+  bucket: Buffer;
+  generation: bigint;
+  object: Buffer;
+  value: Buffer | null;
+}
+
+export interface BlobRecord extends Classified {
+  kind: 'blob';
+  addr: ChunkAddress;
+  /** Chunk payload (null for a tombstone). */
+  payload: Buffer | null;
+}
+
+export interface ChunkRefRecord extends Classified {
+  kind: 'chunkref';
+  addr: ChunkAddress;
+  /** Raw chunkref value (SPEC §5.4), decoded at finalization. */
+  value: Buffer | null;
+}
+
+export interface ChunkBlobRecord extends Classified {
+  kind: 'chunkblob';
+  /** Lowercase hex SHA-256 from the key. */
+  digest: string;
+  payload: Buffer | null;
+}
+
+export interface UploadRecord extends Classified {
+  kind: 'upload';
+  /** The key family prefix, e.g. "!s3|upload|meta|". */
+  prefix: string;
+  bucket: Buffer;
+  generation: bigint;
+  object: Buffer;
+  uploadId: Buffer;
+  /** Only for !s3|upload|part|. */
+  partNo?: bigint;
+  value: Buffer | null;
+}
+
+/** What the key classifier emits: one record per S3 key it understands. */
+export type ClassifiedRecord =
+  | BucketMetaRecord
+  | ManifestRecord
+  | BlobRecord
+  | ChunkRefRecord
+  | ChunkBlobRecord
+  | UploadRecord;
+
+/** Spilled payload: a byte range of a scratch file. */
+export interface SpillLocation {
+  segment: SpillSegment;
+  offset: number;
+  length: number;
+}
+
+/**
+ * A scratch file holding chunk payloads. A 'run' holds consecutive chunks of
+ * one (bucket, generation, object, upload) in arrival order; when a manifest
+ * selects exactly that run it becomes the body by rename. 'pool' collects
+ * chunks that continue no run; 'blob' holds one offloaded chunkblob payload.
+ */
+export interface SpillSegment {
+  id: number;
+  path: string;
+  kind: 'run' | 'pool' | 'blob';
+  /** Bytes written so far. */
+  size: number;
+  /** For runs: the chunk addresses in file order, with their lengths. */
+  chunks: ChunkAddress[];
+  /** For runs, once sealed: hashes of the whole file. */
+  hashes?: SegmentHashes;
+  /** The file was renamed away (published); it may no longer be read. */
+  consumed?: boolean;
+}
+
+/** Hashes of a sealed run, computed as it was written. */
+export interface SegmentHashes {
+  sha256: Buffer;
+  md5: Buffer;
+  /** MD5 of each maximal stretch of one (partNo, partVersion), in file order. */
+  parts: Array<{ partNo: bigint; partVersion: bigint; length: number; md5: Buffer }>;
+}
+
+export interface SpilledBlobRecord extends Classified {
+  kind: 'blob';
+  addr: ChunkAddress;
+  location: SpillLocation | null;
+}
+
+export interface SpilledChunkBlobRecord extends Classified {
+  kind: 'chunkblob';
+  digest: string;
+  location: SpillLocation | null;
+}
+
+/** What the blob spiller emits: payload-free records. */
+export type SpilledRecord =
+  | BucketMetaRecord
+  | ManifestRecord
+  | SpilledBlobRecord
+  | ChunkRefRecord
+  | SpilledChunkBlobRecord
+  | UploadRecord;
+
+/** A chunk of one object: where its bytes are (blob) or how to find them (chunkref). */
+export interface CollectedChunk {
+  addr: ChunkAddress;
+  where: Where;
+  /** Blob chunk: its bytes in scratch. */
+  location?: SpillLocation;
+  /** Chunkref: the raw ref value. */
+  ref?: Buffer;
+}
+
+/** Everything known about one (generation, object) of a bucket. */
+export interface ObjectCollection {
+  generation: bigint;
+  object: Buffer;
+  manifest?: { value: Buffer; where: Where; key: Buffer };
+  /** Blob chunks by chunk identity (upload, part, chunk, version). */
+  blobs: Map<string, CollectedChunk>;
+  /** Chunkrefs by chunk identity. */
+  refs: Map<string, CollectedChunk>;
+}
+
+/** Offloaded payloads by digest, shared by all buckets. */
+export type ChunkBlobStore = Map<string, SpillLocation>;
+
+/** What the manifest collector emits: one per bucket, in output order. */
+export interface BucketCollection {
+  name: Buffer;
+  meta?: { value: Buffer; where: Where; key: Buffer };
+  objects: Map<string, ObjectCollection>;
+  uploads: UploadRecord[];
+  chunkBlobs: ChunkBlobStore;
+}
+
+/** A structured warning (SPEC §7). */
+export interface Warning {
+  event: string;
+  [field: string]: string | number | bigint | boolean;
+}
+
+export type WarningHandler = (warning: Warning) => void;
