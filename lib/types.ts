@@ -123,29 +123,39 @@ export interface SpillLocation {
 /**
  * A scratch file holding chunk payloads. A 'run' holds consecutive chunks of
  * one (bucket, generation, object, upload) in arrival order; when a manifest
- * selects exactly that run it becomes the body by rename. 'pool' collects
- * chunks that continue no run; 'blob' holds one offloaded chunkblob payload.
+ * selects exactly that run it becomes the body by rename. The 'pool' collects
+ * every chunk that continues no run, and offloaded chunkblob payloads.
  */
 export interface SpillSegment {
   id: number;
   path: string;
-  kind: 'run' | 'pool' | 'blob';
+  kind: 'run' | 'pool';
   /** Bytes written so far. */
   size: number;
-  /** For runs: the chunk addresses in file order, with their lengths. */
-  chunks: ChunkAddress[];
+  /** For runs: the chunks in file order. */
+  run?: RunInfo;
   /** For runs, once sealed: hashes of the whole file. */
   hashes?: SegmentHashes;
   /** The file was renamed away (published); it may no longer be read. */
   consumed?: boolean;
 }
 
+/** The identity of a run and the chunks it holds, in file order. */
+export interface RunInfo {
+  bucket: Buffer;
+  generation: bigint;
+  object: Buffer;
+  uploadId: Buffer;
+  chunks: Array<{ partNo: bigint; chunkNo: bigint; partVersion: bigint; offset: number; length: number }>;
+}
+
 /** Hashes of a sealed run, computed as it was written. */
 export interface SegmentHashes {
   sha256: Buffer;
-  md5: Buffer;
+  /** MD5 of the whole run; absent when MD5 was not asked for. */
+  md5?: Buffer;
   /** MD5 of each maximal stretch of one (partNo, partVersion), in file order. */
-  parts: Array<{ partNo: bigint; partVersion: bigint; length: number; md5: Buffer }>;
+  parts: Array<{ partNo: bigint; partVersion: bigint; length: number; md5?: Buffer }>;
 }
 
 export interface SpilledBlobRecord extends Classified {

@@ -1,0 +1,135 @@
+/**
+ * The ekv-s3-decode command line (SPEC §2): parses flags, runs
+ * decodeSnapshot, prints warnings/errors/summary on stderr and returns the
+ * exit code. bin/ekv-s3-decode.js is the only place that calls process.exit.
+ */
+import { parseArgs } from 'node:util';
+import { decodeSnapshot } from '../decode.js';
+import { DecodeError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { Logger, type LogFormat } from './log.js';
+
+export const USAGE = `Usage: ekv-s3-decode [INPUT] -o DIR [options]
+
+Decode an elastickv snapshot (JSON lines or native .fsm) into a plain S3
+backup tree. INPUT is a snapshot file; absent or "-" reads standard input.
+
+Options:
+  -o, --output DIR                write the dump to DIR (absent or empty)
+      --input-format jsonl|fsm    force the input format (default: detect)
+      --scratch-dir DIR           where chunk payloads are spilled
+      --include-incomplete-uploads  keep in-flight multipart uploads
+      --include-orphans           keep chunks without a manifest (_orphans/)
+      --rename-collisions         rename keys ending in .elastickv-meta.json
+      --keep-going                skip bad objects (listed in _skipped.jsonl), exit 3
+      --no-verify                 skip size and ETag checks
+      --cluster-id ID             copied into MANIFEST.json
+      --snapshot-index N          copied into MANIFEST.json
+      --keep-scratch              keep the staging directory after a failure
+      --log-format text|json      format of warnings and summary on stderr
+  -q, --quiet                     no summary
+  -h, --help                      this help
+  -V, --version                   print the version
+
+Exit codes: 0 ok, 1 the dump failed, 2 usage error, 3 ok with skipped objects.
+
+Examples:
+  ekv-s3-decode /var/lib/elastickv/fsm-snap/000000000000002a.fsm -o backup/
+  cat snap.jsonl | ekv-s3-decode -o backup/ --keep-going
+  ekv-s3-decode snap.fsm -o one/ --log-format json
+`;
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+const defaultIo: Io = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+};
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      allowNegative: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        'input-format': { type: 'string' },
+        'scratch-dir': { type: 'string' },
+        'include-incomplete-uploads': { type: 'boolean' },
+        'include-orphans': { type: 'boolean' },
+        'rename-collisions': { type: 'boolean' },
+        'keep-going': { type: 'boolean' },
+        verify: { type: 'boolean', default: true },
+        'cluster-id': { type: 'string' },
+        'snapshot-index': { type: 'string' },
+        'keep-scratch': { type: 'boolean' },
+        'log-format': { type: 'string', default: 'text' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    }));
+  } catch (e) {
+    return usage(io, (e as Error).message);
+  }
+  if (values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    io.stdout(`ekv-s3-decode ${VERSION}\n`);
+    return 0;
+  }
+  const logFormat = values['log-format'];
+  if (logFormat !== 'text' && logFormat !== 'json') return usage(io, `--log-format must be text or json, not ${logFormat}`);
+  const log = new Logger(logFormat as LogFormat, (line) => io.stderr(`${line}\n`), values.quiet ?? false);
+  const inputFormat = values['input-format'];
+  if (inputFormat !== undefined && inputFormat !== 'jsonl' && inputFormat !== 'fsm') return usage(io, `--input-format must be jsonl or fsm, not ${inputFormat}`);
+  if (positionals.length > 1) return usage(io, `one INPUT at most, got ${positionals.length}`);
+  let snapshotIndex: bigint | undefined;
+  if (values['snapshot-index'] !== undefined) {
+    if (!/^[0-9]{1,20}$/.test(values['snapshot-index'])) return usage(io, `--snapshot-index must be a decimal integer`);
+    snapshotIndex = BigInt(values['snapshot-index']);
+  }
+  if (!values.output) return usage(io, 'tar output to stdout is not available yet: give -o DIR');
+
+  let skipped = 0;
+  try {
+    const summary = await decodeSnapshot(positionals[0] ?? '-', {
+      output: values.output,
+      ...(inputFormat ? { inputFormat } : {}),
+      ...(values['scratch-dir'] ? { scratchDir: values['scratch-dir'] } : {}),
+      includeIncompleteUploads: values['include-incomplete-uploads'] ?? false,
+      includeOrphans: values['include-orphans'] ?? false,
+      renameCollisions: values['rename-collisions'] ?? false,
+      keepGoing: values['keep-going'] ?? false,
+      verify: values.verify ?? true,
+      ...(values['cluster-id'] ? { clusterId: values['cluster-id'] } : {}),
+      ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
+      keepScratch: values['keep-scratch'] ?? false,
+      onWarning: (w) => log.warn(w),
+    });
+    skipped = summary.skipped;
+    log.summary(summary);
+  } catch (e) {
+    if (e instanceof DecodeError) {
+      log.error(e.code, e.message);
+      return e.code === 'ERR_USAGE' ? 2 : 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    log.error('ERR_IO', `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`);
+    return 1;
+  }
+  return skipped > 0 ? 3 : 0;
+}
+
+function usage(io: Io, message: string): number {
+  io.stderr(`ekv-s3-decode: error ERR_USAGE: ${message}\nTry 'ekv-s3-decode --help'.\n`);
+  return 2;
+}

@@ -1,0 +1,29 @@
+/**
+ * Strict standard base64 (RFC 4648 §4): padding optional but, when present,
+ * complete. Node's decoder silently skips characters outside the alphabet
+ * and accepts the URL-safe one; we detect both without a per-character loop:
+ * every skipped character shortens the decoded length below what the string
+ * length implies, and '-' / '_' are found with indexOf.
+ */
+export function decodeBase64Strict(s: string): Buffer | string {
+  let len = s.length;
+  if (len > 0 && s.charCodeAt(len - 1) === 0x3d /* = */) {
+    if (len % 4 !== 0) return 'incomplete base64 padding';
+    len -= s.charCodeAt(len - 2) === 0x3d ? 2 : 1;
+  } else if (len % 4 === 1) {
+    return 'truncated base64 (length ≡ 1 mod 4)';
+  }
+  const expected = Math.floor((len * 3) / 4);
+  const out = Buffer.from(s, 'base64');
+  if (out.length !== expected || s.indexOf('-') !== -1 || s.indexOf('_') !== -1) {
+    return `invalid base64 character at position ${firstInvalid(s, len)}`;
+  }
+  return out;
+}
+
+const ALPHABET = /[^A-Za-z0-9+/]/;
+
+function firstInvalid(s: string, len: number): number {
+  const m = ALPHABET.exec(s.slice(0, len));
+  return m ? m.index : len;
+}

@@ -1,0 +1,30 @@
+/**
+ * Small callback-style fs helpers for the stages' hot paths (callbacks avoid
+ * a promise per chunk). Every error is turned into ERR_IO naming the path.
+ */
+import fs from 'node:fs';
+import { ioError, type DecodeError } from '../errors.js';
+
+export type Done = (err?: DecodeError | null) => void;
+
+/** pwrite()s all of buf at position, looping over short writes. */
+export function writeAll(fd: number, buf: Buffer, position: number, path: string, done: Done): void {
+  if (buf.length === 0) return done();
+  fs.write(fd, buf, 0, buf.length, position, (err, written) => {
+    if (err) return done(ioError(err, path, 'cannot write'));
+    if (written < buf.length) return writeAll(fd, buf.subarray(written), position + written, path, done);
+    done();
+  });
+}
+
+export function openExclusive(path: string, done: (err: DecodeError | null, fd?: number) => void): void {
+  // O_NOFOLLOW: never write through a symlink planted in the tree.
+  fs.open(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600, (err, fd) => {
+    if (err) return done(ioError(err, path, 'cannot create'));
+    done(null, fd);
+  });
+}
+
+export function closeFd(fd: number, path: string, done: Done): void {
+  fs.close(fd, (err) => (err ? done(ioError(err, path, 'cannot close')) : done()));
+}

@@ -1,0 +1,358 @@
+/**
+ * Bucket planning: everything the sink decides before it touches a file.
+ * For one BucketCollection this picks the active generation (§5.1), selects
+ * and checks each object's chunks (§5.3–§5.5), names its files (§5.8) and
+ * lists orphans (§5.7, §5.10) and incomplete uploads (§5.9). Pure: it reads
+ * only the collection, and throws for run-level errors.
+ */
+import { DecodeError } from '../errors.js';
+import type { BucketCollection, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment, Warning } from '../types.js';
+import { decodeChunkRef } from './chunkref.js';
+import { encodeLine, GoJsonError, GoMap, marshalIndent, parseBucketMeta, parseManifest, type GoStruct, type ObjectManifest } from './gojson.js';
+import { hlcToTime } from './hlc.js';
+import { assignObjectPaths, bucketDirName, orphanChunkPath } from './names.js';
+
+export interface PlanOptions {
+  includeOrphans: boolean;
+  includeIncompleteUploads: boolean;
+  renameCollisions: boolean;
+  /** Size checks of §5.6 (ETags are checked by the sink, which has the MD5s). */
+  verify: boolean;
+}
+
+/** One declared part of a manifest with the chunks selected for it. */
+export interface PlannedPart {
+  partNo: bigint;
+  version: bigint;
+  offloaded: boolean;
+  etag: string;
+  /** Selected chunk payloads in chunkNo order. */
+  pieces: SpillLocation[];
+  length: number;
+}
+
+export interface ObjectPlan {
+  key: Buffer;
+  /** Body path relative to the bucket directory. */
+  relPath: Buffer;
+  keymap?: { kind: string; encoded: Buffer };
+  manifest: ObjectManifest;
+  /** Declared parts in body order. */
+  parts: PlannedPart[];
+  size: number;
+  /** Sidecar file bytes. */
+  sidecar: Buffer;
+  /** Set when the body is exactly this whole run file (publish by rename). */
+  run?: SpillSegment;
+}
+
+export interface ObjectFailure {
+  object: Buffer;
+  error: DecodeError;
+}
+
+export interface BucketPlan {
+  name: Buffer;
+  /** enc(bucket): the bucket's directory under s3/. */
+  dir: string;
+  bucketJson?: Buffer;
+  objects: ObjectPlan[];
+  failures: ObjectFailure[];
+  orphans: Array<{ relPath: Buffer; location: SpillLocation }>;
+  /** records.jsonl bytes, when incomplete uploads are included and present. */
+  uploads?: Buffer;
+  warnings: Warning[];
+}
+
+export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
+  const dir = bucketDirName(b.name);
+  const bucketName = b.name.toString('utf8');
+  const plan: BucketPlan = { name: b.name, dir, objects: [], failures: [], orphans: [], warnings: [] };
+
+  let activeGeneration: bigint | undefined;
+  if (b.meta) {
+    let meta;
+    try {
+      meta = parseBucketMeta(b.meta.value);
+    } catch (e) {
+      throw jsonError('ERR_S3_INVALID_BUCKET_META', 'invalid bucket meta', e, { ...b.meta.where, bucket: b.name });
+    }
+    if (meta.generation !== 0n) activeGeneration = meta.generation;
+    plan.bucketJson = Buffer.from(
+      marshalIndent(
+        omitEmpty({
+          format_version: 1,
+          name: b.name,
+          creation_time_iso: hlcToTime(meta.createdAtHlc) ?? '',
+          owner: meta.owner,
+          region: meta.region,
+          acl: meta.acl,
+        }),
+      ),
+    );
+  }
+  if (activeGeneration === undefined && b.objects.size > 0) {
+    activeGeneration = 0n;
+    for (const o of b.objects.values()) if (o.generation > activeGeneration) activeGeneration = o.generation;
+    plan.warnings.push({ event: 's3_bucket_meta_missing', bucket: bucketName, active_generation: activeGeneration });
+  }
+
+  // Manifests are parsed in every generation: an undecodable one is snapshot corruption.
+  const manifests = new Map<ObjectCollection, ObjectManifest>();
+  for (const o of b.objects.values()) {
+    if (o.manifest) manifests.set(o, parseObjectManifest(o, b.name));
+  }
+
+  const live: ObjectCollection[] = [];
+  let stale = 0;
+  for (const o of sortedObjects(b.objects)) {
+    if (o.generation !== activeGeneration) {
+      stale++;
+      if (opts.includeOrphans) addOrphans(plan, o);
+    } else if (o.manifest) {
+      live.push(o);
+    } else if (o.blobs.size + o.refs.size > 0) {
+      plan.warnings.push({ event: 's3_orphan_chunks', bucket: bucketName, object: o.object.toString('utf8'), chunks: o.blobs.size + o.refs.size });
+      if (opts.includeOrphans) addOrphans(plan, o);
+    }
+  }
+  if (stale > 0) {
+    plan.warnings.push({ event: 's3_stale_generation_objects', bucket: bucketName, active_generation: activeGeneration ?? 0n, count: stale });
+  }
+
+  const names = assignObjectPaths(
+    live.map((o) => o.object),
+    { renameCollisions: opts.renameCollisions },
+  );
+  for (const o of live) {
+    const manifest = manifests.get(o)!;
+    const ctx = { bucket: b.name, object: o.object };
+    try {
+      // Problems are reported in SPEC §5.5's order: chunkref resolution, naming, completeness.
+      const parts = selectParts(o, manifest, b, ctx);
+      const name = names.get(o.object.toString('latin1'))!;
+      if (!name.ok) throw name.error;
+      checkCompleteness(parts, ctx);
+      const planned = toPlannedParts(parts);
+      const size = planned.reduce((n, p) => n + p.length, 0);
+      if (opts.verify) checkSizes(parts, manifest, size, ctx);
+      const obj: ObjectPlan = { key: o.object, relPath: name.path, manifest, parts: planned, size, sidecar: sidecarBytes(manifest) };
+      if (name.keymap) obj.keymap = name.keymap;
+      const run = wholeRun(planned);
+      if (run) obj.run = run;
+      plan.objects.push(obj);
+    } catch (e) {
+      if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
+      plan.failures.push({ object: o.object, error: e });
+    }
+  }
+
+  if (opts.includeIncompleteUploads && b.uploads.length > 0) {
+    const lines = [...b.uploads]
+      .sort((x, y) => Buffer.compare(x.key, y.key))
+      .map((u) => encodeLine({ prefix: u.prefix, key: u.key.toString('base64'), value: (u.value ?? Buffer.alloc(0)).toString('base64') }, { escapeHtml: false }));
+    plan.uploads = Buffer.from(lines.join(''));
+  }
+  return plan;
+}
+
+function sortedObjects(objects: Map<string, ObjectCollection>): ObjectCollection[] {
+  return [...objects.values()].sort((x, y) => Buffer.compare(x.object, y.object) || (x.generation < y.generation ? -1 : x.generation > y.generation ? 1 : 0));
+}
+
+function addOrphans(plan: BucketPlan, o: ObjectCollection): void {
+  const chunks = [...o.blobs.values()].sort(compareChunks);
+  for (const c of chunks) plan.orphans.push({ relPath: orphanChunkPath(c.addr), location: c.location! });
+}
+
+function parseObjectManifest(o: ObjectCollection, bucket: Buffer): ObjectManifest {
+  const where = { ...o.manifest!.where, bucket, object: o.object };
+  let m: ObjectManifest;
+  try {
+    m = parseManifest(o.manifest!.value);
+  } catch (e) {
+    throw jsonError('ERR_S3_INVALID_MANIFEST', 'invalid manifest', e, where);
+  }
+  for (const p of m.parts) {
+    if (p.offloaded && BigInt(p.chunkSizes.length) !== p.chunkCount) {
+      throw new DecodeError('ERR_S3_INVALID_MANIFEST', `offloaded part ${p.partNo} declares ${p.chunkCount} chunks but ${p.chunkSizes.length} chunk_sizes`, where);
+    }
+  }
+  return m;
+}
+
+function jsonError(code: 'ERR_S3_INVALID_BUCKET_META' | 'ERR_S3_INVALID_MANIFEST', what: string, e: unknown, ctx: object): DecodeError {
+  if (e instanceof GoJsonError) return new DecodeError(code, `${what}: ${e.message}`, ctx);
+  throw e;
+}
+
+interface SelectedPart {
+  partNo: bigint;
+  version: bigint;
+  offloaded: boolean;
+  chunkCount: bigint;
+  sizeBytes: bigint;
+  chunkSizes: bigint[];
+  etag: string;
+  /** Selected chunks by chunkNo, each with its payload location. */
+  chunks: Map<bigint, SpillLocation | null>;
+  /** A chunk index supplied twice (by two uploads under an empty upload_id). */
+  duplicate?: bigint;
+}
+
+/** §5.3 selection plus §5.4 chunkref resolution. */
+function selectParts(o: ObjectCollection, m: ObjectManifest, b: BucketCollection, ctx: { bucket: Buffer; object: Buffer }): SelectedPart[] {
+  const declared = new Map<string, SelectedPart>();
+  for (const p of m.parts) {
+    const version = p.offloaded ? p.chunkRefVersion : p.partVersion;
+    // Duplicate entries: the later one wins.
+    declared.set(partId(p.partNo, version, p.offloaded), {
+      partNo: p.partNo,
+      version,
+      offloaded: p.offloaded,
+      chunkCount: p.chunkCount,
+      sizeBytes: p.sizeBytes,
+      chunkSizes: p.chunkSizes,
+      etag: p.etag,
+      chunks: new Map(),
+    });
+  }
+  const uploadId = m.uploadId === '' ? null : Buffer.from(m.uploadId, 'utf8');
+  const take = (c: CollectedChunk, offloaded: boolean): SelectedPart | undefined => {
+    if (uploadId && !c.addr.uploadId.equals(uploadId)) return undefined;
+    const part = declared.get(partId(c.addr.partNo, c.addr.partVersion, offloaded));
+    // Stray chunks of a chunk_count 0 part are ignored.
+    if (!part || part.chunkCount === 0n) return undefined;
+    if (part.chunks.has(c.addr.chunkNo)) part.duplicate ??= c.addr.chunkNo;
+    return part;
+  };
+  for (const c of o.blobs.values()) take(c, false)?.chunks.set(c.addr.chunkNo, c.location!);
+  for (const c of [...o.refs.values()].sort(compareChunks)) {
+    const part = take(c, true);
+    if (!part) continue;
+    const ref = decodeChunkRef(c.ref!);
+    if (typeof ref === 'string') throw new DecodeError('ERR_S3_INVALID_CHUNKREF', ref, { ...c.where, ...ctx });
+    const blob = b.chunkBlobs.get(ref.digest);
+    if (!blob) {
+      part.chunks.set(c.addr.chunkNo, null); // a missing chunk, found by the completeness check
+      continue;
+    }
+    const declaredSize = part.chunkSizes[Number(c.addr.chunkNo)];
+    if (BigInt(blob.length) !== ref.size || (declaredSize !== undefined && BigInt(blob.length) !== declaredSize)) {
+      throw new DecodeError(
+        'ERR_S3_INVALID_CHUNKREF',
+        `part ${part.partNo} chunk ${c.addr.chunkNo}: chunkblob ${ref.digest} has ${blob.length} bytes, ref says ${ref.size}, manifest says ${declaredSize ?? 'nothing'}`,
+        ctx,
+        'object',
+      );
+    }
+    part.chunks.set(c.addr.chunkNo, blob);
+  }
+  return [...declared.values()].sort(compareParts);
+}
+
+/** §5.5: each declared part's chunk set is exactly {0 … N−1}. */
+function checkCompleteness(parts: SelectedPart[], ctx: { bucket: Buffer; object: Buffer }): void {
+  for (const p of parts) {
+    if (p.chunkCount === 0n) continue;
+    const fail = (what: string) =>
+      new DecodeError('ERR_S3_INCOMPLETE_BLOB_CHUNKS', `part ${p.partNo} version ${p.version} declares ${p.chunkCount} chunks; ${what}`, ctx, 'object');
+    if (p.duplicate !== undefined) throw fail(`chunk ${p.duplicate} supplied by more than one upload`);
+    for (const n of p.chunks.keys()) if (n >= p.chunkCount) throw fail(`unexpected chunk ${n}`);
+    for (let n = 0n; n < p.chunkCount; n++) {
+      if (!p.chunks.get(n)) throw fail(`first missing chunk ${n}`);
+    }
+  }
+}
+
+function toPlannedParts(parts: SelectedPart[]): PlannedPart[] {
+  return parts.map((p) => {
+    const pieces: SpillLocation[] = [];
+    for (let n = 0n; n < p.chunkCount; n++) pieces.push(p.chunks.get(n)!);
+    return { partNo: p.partNo, version: p.version, offloaded: p.offloaded, etag: p.etag, pieces, length: pieces.reduce((s, x) => s + x.length, 0) };
+  });
+}
+
+/** §5.6 sizes: chunk_sizes, part size_bytes, manifest size_bytes. */
+function checkSizes(parts: SelectedPart[], m: ObjectManifest, size: number, ctx: { bucket: Buffer; object: Buffer }): void {
+  const fail = (what: string) => new DecodeError('ERR_S3_SIZE_MISMATCH', what, ctx, 'object');
+  for (const p of parts) {
+    if (p.chunkSizes.length > 0) {
+      if (BigInt(p.chunkSizes.length) !== p.chunkCount) throw fail(`part ${p.partNo} declares ${p.chunkCount} chunks but ${p.chunkSizes.length} chunk_sizes`);
+      for (let n = 0; n < p.chunkSizes.length; n++) {
+        const len = p.chunks.get(BigInt(n))?.length ?? 0;
+        if (BigInt(len) !== p.chunkSizes[n]) throw fail(`part ${p.partNo} chunk ${n} has ${len} bytes, chunk_sizes says ${p.chunkSizes[n]}`);
+      }
+    }
+    if (p.sizeBytes > 0n) {
+      let sum = 0;
+      for (const loc of p.chunks.values()) sum += loc?.length ?? 0;
+      if (BigInt(sum) !== p.sizeBytes) throw fail(`part ${p.partNo} has ${sum} bytes, size_bytes says ${p.sizeBytes}`);
+    }
+  }
+  if (BigInt(size) !== m.sizeBytes) throw fail(`body has ${size} bytes, size_bytes says ${m.sizeBytes}`);
+}
+
+/** The run file whose every byte, in order, is exactly this body. */
+function wholeRun(parts: PlannedPart[]): SpillSegment | undefined {
+  const first = parts.find((p) => p.pieces.length > 0)?.pieces[0];
+  const seg = first?.segment;
+  if (!seg || seg.kind !== 'run' || !seg.hashes?.sha256.length) return undefined;
+  let offset = 0;
+  for (const p of parts) {
+    for (const loc of p.pieces) {
+      if (loc.segment !== seg || loc.offset !== offset) return undefined;
+      offset += loc.length;
+    }
+  }
+  return offset === seg.size ? seg : undefined;
+}
+
+function sidecarBytes(m: ObjectManifest): Buffer {
+  const meta: GoStruct = {
+    format_version: 1,
+    etag: m.etag,
+    size_bytes: m.sizeBytes,
+    last_modified: hlcToTime(m.lastModifiedHlc) ?? '',
+    content_type: m.contentType,
+    content_encoding: m.contentEncoding,
+    cache_control: m.cacheControl,
+    content_disposition: m.contentDisposition,
+  };
+  // size_bytes is always present, even when 0.
+  const out = omitEmpty(meta, 'size_bytes');
+  if (m.userMetadata.size > 0) out.user_metadata = new GoMap(m.userMetadata);
+  return Buffer.from(marshalIndent(out));
+}
+
+/** Drops empty strings and zero numbers, as the Go structs' omitempty tags do. */
+function omitEmpty(s: GoStruct, keep?: string): GoStruct {
+  const out: GoStruct = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k !== keep && (v === '' || v === 0n || (Buffer.isBuffer(v) && v.length === 0))) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+function partId(partNo: bigint, version: bigint, offloaded: boolean): string {
+  return `${partNo}/${version}/${offloaded ? 1 : 0}`;
+}
+
+/** Body order: (partNo, version, non-offloaded before offloaded). */
+function compareParts(x: SelectedPart, y: SelectedPart): number {
+  return cmp(x.partNo, y.partNo) || cmp(x.version, y.version) || Number(x.offloaded) - Number(y.offloaded);
+}
+
+function compareChunks(x: CollectedChunk, y: CollectedChunk): number {
+  return (
+    Buffer.compare(x.addr.uploadId, y.addr.uploadId) ||
+    cmp(x.addr.partNo, y.addr.partNo) ||
+    cmp(x.addr.chunkNo, y.addr.chunkNo) ||
+    cmp(x.addr.partVersion, y.addr.partVersion)
+  );
+}
+
+function cmp(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

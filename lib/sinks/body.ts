@@ -1,0 +1,140 @@
+/**
+ * Body assembly for the sinks: checks an object's ETags and produces its
+ * bytes' SHA-256, either from the hashes of the run file that is exactly the
+ * body (no byte is read again) or by copying the selected chunk ranges from
+ * scratch into a new file while hashing them.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import fsp, { type FileHandle } from 'node:fs/promises';
+import fs from 'node:fs';
+import { DecodeError, ioError } from '../errors.js';
+import { checkEtags, needsBodyMd5 } from '../core/etag.js';
+import type { ObjectPlan } from '../core/plan.js';
+
+const EMPTY_MD5 = createHash('md5').digest();
+const COPY_BUFFER = 1 << 20;
+
+export interface BodyResult {
+  sha256: Buffer;
+}
+
+/** Open read handles of scratch files, bounded (LRU). */
+export class SegmentReader {
+  private readonly handles = new Map<string, FileHandle>();
+  constructor(private readonly max = 8) {}
+
+  async read(path: string, buf: Buffer, length: number, position: number): Promise<void> {
+    let h = this.handles.get(path);
+    if (h) {
+      this.handles.delete(path);
+    } else {
+      try {
+        h = await fsp.open(path, 'r');
+      } catch (e) {
+        throw ioError(e, path, 'cannot open scratch file');
+      }
+      if (this.handles.size >= this.max) {
+        const [oldPath, old] = this.handles.entries().next().value!;
+        this.handles.delete(oldPath);
+        await old.close();
+      }
+    }
+    this.handles.set(path, h);
+    let done = 0;
+    while (done < length) {
+      let n: number;
+      try {
+        ({ bytesRead: n } = await h.read(buf, done, length - done, position + done));
+      } catch (e) {
+        throw ioError(e, path, 'cannot read scratch file');
+      }
+      if (n === 0) throw ioError(new Error('unexpected end of scratch file'), path);
+      done += n;
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.allSettled(all.map((h) => h.close()));
+  }
+}
+
+/** The ETag check of §5.6 for a body published from its run's hashes. */
+export function verifyRunHashes(obj: ObjectPlan, ctx: { bucket: Buffer; object: Buffer }): DecodeError | null {
+  const hashes = obj.run!.hashes!;
+  let stretch = 0;
+  const parts = obj.parts.map((p) => {
+    if (p.pieces.length === 0) return { partNo: p.partNo, etag: p.etag, md5: EMPTY_MD5 };
+    return { partNo: p.partNo, etag: p.etag, md5: hashes.parts[stretch++]!.md5! };
+  });
+  return etagError(obj, parts, hashes.md5, ctx);
+}
+
+function etagError(obj: ObjectPlan, parts: Array<{ partNo: bigint; etag: string; md5: Buffer }>, bodyMd5: Buffer | undefined, ctx: { bucket: Buffer; object: Buffer }): DecodeError | null {
+  const problem = checkEtags(obj.manifest.etag, parts, bodyMd5);
+  return problem ? new DecodeError('ERR_S3_ETAG_MISMATCH', problem, ctx, 'object') : null;
+}
+
+/**
+ * Writes the body to a new file at dest by copying its chunks from scratch,
+ * hashing as it goes; returns the ETag error instead when verification fails
+ * (the file is then removed).
+ */
+export async function copyBody(
+  obj: ObjectPlan,
+  dest: string,
+  reader: SegmentReader,
+  verify: boolean,
+  ctx: { bucket: Buffer; object: Buffer },
+): Promise<BodyResult | DecodeError> {
+  const sha = createHash('sha256');
+  const whole: Hash | undefined = verify && needsBodyMd5(obj.manifest.etag) ? createHash('md5') : undefined;
+  const partMd5s: Array<{ partNo: bigint; etag: string; md5: Buffer }> = [];
+  let out: FileHandle;
+  try {
+    out = await fsp.open(dest, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    throw ioError(e, dest, 'cannot create');
+  }
+  const buf = Buffer.allocUnsafe(COPY_BUFFER);
+  let position = 0;
+  try {
+    for (const part of obj.parts) {
+      const md5 = verify ? createHash('md5') : undefined;
+      for (const loc of part.pieces) {
+        for (let off = 0; off < loc.length; off += COPY_BUFFER) {
+          const n = Math.min(COPY_BUFFER, loc.length - off);
+          await reader.read(loc.segment.path, buf, n, loc.offset + off);
+          const view = buf.subarray(0, n);
+          sha.update(view);
+          md5?.update(view);
+          whole?.update(view);
+          await writeFully(out, view, position, dest);
+          position += n;
+        }
+      }
+      if (md5) partMd5s.push({ partNo: part.partNo, etag: part.etag, md5: md5.digest() });
+    }
+  } finally {
+    await out.close();
+  }
+  const err = verify ? etagError(obj, partMd5s, whole?.digest(), ctx) : null;
+  if (err) {
+    await fsp.rm(dest, { force: true });
+    return err;
+  }
+  return { sha256: sha.digest() };
+}
+
+async function writeFully(h: FileHandle, buf: Buffer, position: number, path: string): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    try {
+      const { bytesWritten } = await h.write(buf, done, buf.length - done, position + done);
+      done += bytesWritten;
+    } catch (e) {
+      throw ioError(e, path, 'cannot write');
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Key classifier: SnapshotRecord → ClassifiedRecord by the key families of
+ * SPEC §4. Records of ignored families and non-S3 keys are counted and
+ * dropped here; a malformed key of a known family fails the run.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { DecodeError } from '../errors.js';
+import { classifyKey } from '../core/keys.js';
+import type { ClassifiedRecord, SnapshotRecord, WarningHandler } from '../types.js';
+
+export interface ClassifierStats {
+  /** S3 records passed on, by kind. */
+  s3: Record<ClassifiedRecord['kind'], number>;
+  /** S3 records of families the decoder ignores (bucket gen, gc, routes). */
+  ignored: number;
+  /** Keys outside the S3 key space. */
+  nonS3: number;
+  /** Keys under !s3| of no known family. */
+  unknownS3: number;
+}
+
+export interface ClassifierOptions {
+  onWarning?: WarningHandler;
+}
+
+export class KeyClassifier extends Transform {
+  readonly stats: ClassifierStats = {
+    s3: { 'bucket-meta': 0, manifest: 0, blob: 0, chunkref: 0, chunkblob: 0, upload: 0 },
+    ignored: 0,
+    nonS3: 0,
+    unknownS3: 0,
+  };
+  private readonly onWarning: WarningHandler | undefined;
+
+  constructor(opts: ClassifierOptions = {}) {
+    super({ objectMode: true, highWaterMark: 16 });
+    this.onWarning = opts.onWarning;
+  }
+
+  override _transform(rec: SnapshotRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    let out: ClassifiedRecord | null;
+    try {
+      out = classifyRecord(rec, this.stats);
+    } catch (err) {
+      if (err instanceof DecodeError && err.context.line === undefined && err.context.offset === undefined) {
+        return cb(new DecodeError(err.code, err.detail, { ...rec.where, ...err.context }, err.level));
+      }
+      return cb(err as Error);
+    }
+    if (out) this.stats.s3[out.kind]++;
+    cb(null, out ?? undefined);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.stats.unknownS3 > 0) {
+      this.onWarning?.({ event: 's3_unknown_prefix', records: this.stats.unknownS3 });
+    }
+    cb();
+  }
+}
+
+export function createKeyClassifier(opts: ClassifierOptions = {}): KeyClassifier {
+  return new KeyClassifier(opts);
+}
+
+/** The pure part: one record in, one classified record (or null when skipped) out. */
+export function classifyRecord(rec: SnapshotRecord, stats: ClassifierStats): ClassifiedRecord | null {
+  const parsed = classifyKey(rec.key);
+  const base = { key: rec.key, tombstone: rec.tombstone, where: rec.where };
+  switch (parsed.family) {
+    case 'bucket-meta':
+      return { kind: 'bucket-meta', bucket: parsed.bucket, value: rec.value, ...base };
+    case 'manifest':
+      return { kind: 'manifest', bucket: parsed.bucket, generation: parsed.generation, object: parsed.object, value: rec.value, ...base };
+    case 'blob':
+      return { kind: 'blob', addr: parsed.addr, payload: rec.value, ...base };
+    case 'chunkref':
+      return { kind: 'chunkref', addr: parsed.addr, value: rec.value, ...base };
+    case 'chunkblob':
+      return { kind: 'chunkblob', digest: parsed.digest, payload: rec.value, ...base };
+    case 'upload-meta':
+    case 'upload-part':
+      return {
+        kind: 'upload',
+        prefix: parsed.prefix,
+        bucket: parsed.bucket,
+        generation: parsed.generation,
+        object: parsed.object,
+        uploadId: parsed.uploadId,
+        ...(parsed.family === 'upload-part' ? { partNo: parsed.partNo } : {}),
+        value: rec.value,
+        ...base,
+      };
+    case 'bucket-gen':
+    case 'ignored':
+      stats.ignored++;
+      return null;
+    case 'unknown-s3':
+      stats.unknownS3++;
+      return null;
+    case 'foreign':
+      stats.nonS3++;
+      return null;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Manifest collector: gathers the payload-free records per bucket and
+ * object (metadata only) and, at the end of input, emits one
+ * BucketCollection per bucket in output order. A later record of the same
+ * identity replaces an earlier one and a tombstone deletes it (the version
+ * resolver passes records on newest-so-far).
+ *
+ * Key components are copied out of the records here: they are views of the
+ * reader's input buffers, and keeping them would pin the input in memory.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { bucketDirName } from '../core/names.js';
+import type { BucketCollection, ChunkAddress, ChunkBlobStore, CollectedChunk, ObjectCollection, SpilledRecord, UploadRecord } from '../types.js';
+
+export class ManifestCollector extends Transform {
+  private readonly buckets = new Map<string, BucketCollection>();
+  private readonly chunkBlobs: ChunkBlobStore = new Map();
+  /** Upload records per bucket by raw key (the winning version only). */
+  private readonly uploads = new Map<BucketCollection, Map<string, UploadRecord>>();
+
+  constructor() {
+    super({ objectMode: true, highWaterMark: 16 });
+  }
+
+  override _transform(rec: SpilledRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    switch (rec.kind) {
+      case 'bucket-meta': {
+        const b = this.bucket(rec.bucket);
+        if (rec.tombstone || rec.value === null) delete b.meta;
+        else b.meta = { value: Buffer.from(rec.value), where: rec.where, key: Buffer.from(rec.key) };
+        break;
+      }
+      case 'manifest': {
+        const o = this.object(rec.bucket, rec.generation, rec.object);
+        if (rec.tombstone || rec.value === null) delete o.manifest;
+        else o.manifest = { value: Buffer.from(rec.value), where: rec.where, key: Buffer.from(rec.key) };
+        break;
+      }
+      case 'blob':
+      case 'chunkref': {
+        const o = this.object(rec.addr.bucket, rec.addr.generation, rec.addr.object);
+        const map = rec.kind === 'blob' ? o.blobs : o.refs;
+        const id = chunkId(rec.addr);
+        const live = rec.kind === 'blob' ? rec.location !== null : rec.value !== null;
+        if (rec.tombstone || !live) {
+          map.delete(id);
+          break;
+        }
+        const chunk: CollectedChunk = { addr: compactAddress(rec.addr, this.bucket(rec.addr.bucket).name, o), where: rec.where };
+        if (rec.kind === 'blob') chunk.location = rec.location!;
+        else chunk.ref = Buffer.from(rec.value!);
+        map.set(id, chunk);
+        break;
+      }
+      case 'chunkblob':
+        if (rec.tombstone || rec.location === null) this.chunkBlobs.delete(rec.digest);
+        else this.chunkBlobs.set(rec.digest, rec.location);
+        break;
+      case 'upload': {
+        const b = this.bucket(rec.bucket);
+        let uploads = this.uploads.get(b);
+        if (!uploads) this.uploads.set(b, (uploads = new Map()));
+        const id = rec.key.toString('latin1');
+        if (rec.tombstone || rec.value === null) uploads.delete(id);
+        else uploads.set(id, { ...rec, key: Buffer.from(rec.key), value: Buffer.from(rec.value), bucket: b.name });
+        break;
+      }
+    }
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    for (const [b, uploads] of this.uploads) b.uploads = [...uploads.values()];
+    const ordered = [...this.buckets.values()]
+      .filter((b) => b.meta || b.objects.size > 0 || b.uploads.length > 0)
+      .map((b) => ({ b, dir: Buffer.from(bucketDirName(b.name) + '/', 'latin1') }))
+      .sort((x, y) => Buffer.compare(x.dir, y.dir));
+    for (const { b } of ordered) this.push(b);
+    cb();
+  }
+
+  private bucket(name: Buffer): BucketCollection {
+    const id = name.toString('latin1');
+    let b = this.buckets.get(id);
+    if (!b) {
+      b = { name: Buffer.from(name), objects: new Map(), uploads: [], chunkBlobs: this.chunkBlobs };
+      this.buckets.set(id, b);
+    }
+    return b;
+  }
+
+  private object(bucket: Buffer, generation: bigint, object: Buffer): ObjectCollection {
+    const b = this.bucket(bucket);
+    const id = `${generation}/${object.toString('latin1')}`;
+    let o = b.objects.get(id);
+    if (!o) {
+      o = { generation, object: Buffer.from(object), blobs: new Map(), refs: new Map() };
+      b.objects.set(id, o);
+    }
+    return o;
+  }
+}
+
+export function createManifestCollector(): ManifestCollector {
+  return new ManifestCollector();
+}
+
+/** A chunk's identity within its object. */
+export function chunkId(a: ChunkAddress): string {
+  return `${a.uploadId.length}:${a.uploadId.toString('latin1')}|${a.partNo}|${a.chunkNo}|${a.partVersion}`;
+}
+
+function compactAddress(a: ChunkAddress, bucket: Buffer, o: ObjectCollection): ChunkAddress {
+  return { bucket, generation: a.generation, object: o.object, uploadId: internUpload(o, a.uploadId), partNo: a.partNo, chunkNo: a.chunkNo, partVersion: a.partVersion };
+}
+
+/** Most objects have one upload id: reuse the copy the first chunk made. */
+function internUpload(o: ObjectCollection, uploadId: Buffer): Buffer {
+  const first = o.blobs.values().next().value ?? o.refs.values().next().value;
+  return first && first.addr.uploadId.equals(uploadId) ? first.addr.uploadId : Buffer.from(uploadId);
+}

@@ -1,0 +1,99 @@
+/**
+ * Snapshot reader: bytes in, SnapshotRecord objects out. The input format is
+ * detected from the first bytes (SPEC §2): a native magic (`EKVPBBL1`,
+ * `EKVTHLC…`, `EKVSSTI1`) selects the .fsm decoder, anything else JSON lines;
+ * `format` forces one. Emits 'header' (SnapshotHeader) before the first
+ * record. Decoding itself lives in lib/core (FsmDecoder, JsonlDecoder).
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { FsmDecoder, looksLikeFsm } from '../core/fsm-decoder.js';
+import { JsonlDecoder } from '../core/jsonl-decoder.js';
+import type { SnapshotHeader, SnapshotRecord } from '../types.js';
+
+export type InputFormat = 'jsonl' | 'fsm';
+
+export interface SnapshotReaderOptions {
+  /** Force a format instead of detecting it. */
+  format?: InputFormat;
+}
+
+interface RecordDecoder {
+  write(chunk: Buffer, emit: (rec: SnapshotRecord) => void): void;
+  end(emit: (rec: SnapshotRecord) => void): void;
+}
+
+const DETECT_BYTES = 8;
+
+export class SnapshotReader extends Transform {
+  /** Input bytes seen so far. */
+  bytesRead = 0;
+  header: SnapshotHeader | undefined;
+  private decoder: RecordDecoder | undefined;
+  private readonly forced: InputFormat | undefined;
+  private head: Buffer[] = [];
+  private readonly emitRecord = (rec: SnapshotRecord) => {
+    this.push(rec);
+  };
+
+  constructor(opts: SnapshotReaderOptions = {}) {
+    super({ readableObjectMode: true, writableObjectMode: false, readableHighWaterMark: 16, writableHighWaterMark: 1 << 20 });
+    this.forced = opts.format;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytesRead += chunk.length;
+    try {
+      if (!this.decoder) {
+        this.head.push(chunk);
+        const head = Buffer.concat(this.head);
+        if (head.length < DETECT_BYTES && !this.forced) return cb();
+        this.head = [];
+        this.start(head);
+        chunk = head;
+      }
+      this.decoder!.write(chunk, this.emitRecord);
+    } catch (err) {
+      return cb(err as Error);
+    }
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    try {
+      if (!this.decoder) {
+        const head = Buffer.concat(this.head);
+        this.start(head);
+        this.decoder!.write(head, this.emitRecord);
+      }
+      this.decoder!.end(this.emitRecord);
+    } catch (err) {
+      return cb(err as Error);
+    }
+    cb();
+  }
+
+  private start(head: Buffer): void {
+    const format = this.forced ?? (looksLikeFsm(head) ? 'fsm' : 'jsonl');
+    if (format === 'fsm') {
+      const fsm = new FsmDecoder({ onHeader: (h) => this.announce(h) });
+      this.decoder = { write: (c, emit) => fsm.write(c, emit), end: () => fsm.end() };
+    } else {
+      this.decoder = new JsonlDecoder();
+      this.announce({ format: 'jsonl' });
+    }
+  }
+
+  private announce(h: SnapshotHeader): void {
+    this.header = h;
+    this.emit('header', h);
+  }
+}
+
+/** A reader that detects the format, unless opts.format forces one. */
+export function createSnapshotReader(opts: SnapshotReaderOptions = {}): SnapshotReader {
+  return new SnapshotReader(opts);
+}
+
+export function createJsonlReader(): SnapshotReader {
+  return new SnapshotReader({ format: 'jsonl' });
+}
