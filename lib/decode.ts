@@ -1,30 +1,42 @@
 /**
- * decodeSnapshot(): the whole pipeline in one call. Output goes to a staging
- * directory beside DIR (`DIR.partial-XXXXXX`) that is renamed into place only
- * when the dump is complete; on any failure it is removed and DIR is left as
- * it was (SPEC §2).
+ * decodeSnapshot(): the whole pipeline in one call.
+ *
+ * Directory output works in a staging directory beside DIR
+ * (`DIR.partial-XXXXXX`) that is renamed into place only when the dump is
+ * complete; on any failure it is removed and DIR is left as it was (SPEC §2).
+ * Tar output streams to a Writable (stdout) and spills to a private
+ * directory under --scratch-dir or the OS temp dir, removed at the end.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
-import { snapshotIndexFromPath } from './core/manifest.js';
+import { snapshotIndexFromPath, type ManifestInfo } from './core/manifest.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createManifestCollector } from './stages/collect.js';
 import { createSnapshotReader, type InputFormat } from './stages/read-snapshot.js';
 import { createVersionResolver } from './stages/resolve-versions.js';
 import { createBlobSpiller } from './stages/spill.js';
 import { createDirectorySink } from './sinks/directory.js';
+import type { DumpSink, DumpSinkOptions } from './sinks/dump-sink.js';
+import { createTarSink } from './sinks/tar.js';
 import { VERSION } from './version.js';
 import type { SnapshotHeader, WarningHandler } from './types.js';
 
 export interface DecodeOptions {
-  /** Output directory: must not exist, or be empty. */
-  output: string;
+  /** Output directory: must not exist, or be empty. Without it the dump is a tar stream to `tar`. */
+  output?: string;
+  /** Where the tar stream goes when there is no output directory. */
+  tar?: Writable;
+  /** gzip the tar stream. */
+  gzip?: boolean;
   inputFormat?: InputFormat;
-  /** Where chunk payloads are spilled (default: inside the staging directory). */
+  /** Where chunk payloads are spilled (default: inside the staging directory, or the OS temp dir for tar). */
   scratchDir?: string;
   includeIncompleteUploads?: boolean;
   includeOrphans?: boolean;
@@ -43,7 +55,8 @@ export interface DecodeOptions {
 }
 
 export interface Summary {
-  output: string;
+  /** The dump directory, or undefined for tar output. */
+  output: string | undefined;
   format: 'jsonl' | 'fsm' | undefined;
   bytesRead: number;
   records: {
@@ -58,19 +71,21 @@ export interface Summary {
   objects: number;
   skipped: number;
   bodyBytes: number;
-  filesWritten: number;
-  bytesWritten: number;
+  files: number;
   elapsedMs: number;
 }
 
-/** Decodes a snapshot (a path, "-" for stdin, or a byte stream) into a dump directory. */
+/** Decodes a snapshot (a path, "-" for stdin, or a byte stream) into a dump directory or a tar stream. */
 export async function decodeSnapshot(input: string | Readable, options: DecodeOptions): Promise<Summary> {
-  const started = Date.now();
-  const output = path.resolve(options.output);
-  await checkOutput(output);
-  const source = typeof input === 'string' ? input : (options.sourceName ?? '-');
-  const inputStream = await openInput(input);
+  if (options.output !== undefined) return decodeToDirectory(input, options.output, options);
+  if (options.tar) return decodeToTar(input, options.tar, options);
+  throw new DecodeError('ERR_USAGE', 'give an output directory or a tar stream');
+}
 
+async function decodeToDirectory(input: string | Readable, dir: string, options: DecodeOptions): Promise<Summary> {
+  const output = path.resolve(dir);
+  await checkOutput(output);
+  const inputStream = await openInput(input);
   let staging: string;
   try {
     staging = await fsp.mkdtemp(`${output}.partial-`);
@@ -79,78 +94,128 @@ export async function decodeSnapshot(input: string | Readable, options: DecodeOp
     throw ioError(e, output, 'cannot create staging directory');
   }
   const work = path.join(staging, '.ekv-work');
-  const scratch = options.scratchDir ? await fsp.mkdtemp(path.join(path.resolve(options.scratchDir), 'ekv-s3-decode-')) : path.join(work, 'scratch');
+  let scratch: string | undefined;
   try {
-    await fsp.mkdir(work, { recursive: true, mode: 0o700 });
-    await fsp.mkdir(scratch, { recursive: true, mode: 0o700 });
     await fsp.chmod(staging, 0o755);
-
-    const reader = createSnapshotReader(options.inputFormat ? { format: options.inputFormat } : {});
-    let header: SnapshotHeader | undefined;
-    reader.on('header', (h: SnapshotHeader) => (header = h));
-    const resolver = createVersionResolver();
-    const classifier = createKeyClassifier(options.onWarning ? { onWarning: options.onWarning } : {});
-    const verify = options.verify ?? true;
-    const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify });
-    const collector = createManifestCollector();
-    const snapshotIndex = options.snapshotIndex ?? (typeof input === 'string' ? snapshotIndexFromPath(input) : undefined);
-    const sink = createDirectorySink({
-      root: staging,
-      tmpDir: work,
-      includeOrphans: options.includeOrphans ?? false,
-      includeIncompleteUploads: options.includeIncompleteUploads ?? false,
-      renameCollisions: options.renameCollisions ?? false,
-      verify,
-      keepGoing: options.keepGoing ?? false,
-      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-      manifestInfo: () => ({
-        ...(options.clusterId ? { clusterId: options.clusterId } : {}),
-        ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
-        ...(header?.lastCommitTs !== undefined ? { lastCommitTs: header.lastCommitTs } : {}),
-        wallTime: new Date(),
-        source,
-        includeIncompleteUploads: options.includeIncompleteUploads ?? false,
-        includeOrphans: options.includeOrphans ?? false,
-        renameCollisions: options.renameCollisions ?? false,
-        decoder: `ekv-s3-decode ${VERSION}`,
-      }),
-    });
-    await pipeline(inputStream, reader, resolver, classifier, spiller, collector, sink, options.signal ? { signal: options.signal } : {});
-
+    await fsp.mkdir(work, { mode: 0o700 });
+    scratch = options.scratchDir ? await makeScratch(options.scratchDir) : work;
+    const summary = await run(input, inputStream, scratch, options, (sinkOpts) => createDirectorySink({ ...sinkOpts, root: staging, tmpDir: work }));
     await fsp.rm(work, { recursive: true, force: true });
-    if (options.scratchDir) await fsp.rm(scratch, { recursive: true, force: true });
     await publishStaging(staging, output);
-    return {
-      output,
-      format: header?.format,
-      bytesRead: reader.bytesRead,
-      records: { s3: { ...classifier.stats.s3 }, nonS3: classifier.stats.nonS3, ignored: classifier.stats.ignored, unknownS3: classifier.stats.unknownS3, ...resolver.stats },
-      buckets: sink.stats.buckets,
-      objects: sink.stats.objects,
-      skipped: sink.stats.skipped,
-      bodyBytes: sink.stats.bodyBytes,
-      filesWritten: sink.stats.filesWritten,
-      bytesWritten: sink.stats.bytesWritten,
-      elapsedMs: Date.now() - started,
-    };
+    return { ...summary, output };
   } catch (err) {
     inputStream.destroy();
-    if (options.scratchDir) await fsp.rm(scratch, { recursive: true, force: true }).catch(() => {});
     if (!options.keepScratch) await fsp.rm(staging, { recursive: true, force: true }).catch(() => {});
     throw err;
+  } finally {
+    if (options.scratchDir && scratch) await fsp.rm(scratch, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+async function decodeToTar(input: string | Readable, out: Writable, options: DecodeOptions): Promise<Summary> {
+  const inputStream = await openInput(input);
+  let scratch: string | undefined;
+  try {
+    scratch = await makeScratch(options.scratchDir ?? os.tmpdir());
+    const pack = tar.pack();
+    // tar-stream packs are streamx streams, which stream.pipeline accepts.
+    const packStream = pack as unknown as Readable;
+    const packed = options.gzip ? pipeline(packStream, createGzip(), out) : pipeline(packStream, out);
+    // If the consumer goes away (EPIPE), stop decoding too.
+    const abort = new AbortController();
+    packed.catch((e: unknown) => abort.abort(e));
+    const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
+    let summary: Summary;
+    try {
+      summary = await run(input, inputStream, scratch, { ...options, signal }, (sinkOpts) => createTarSink({ ...sinkOpts, pack }));
+    } catch (err) {
+      pack.destroy(err as Error);
+      await packed.catch(() => {});
+      throw abort.signal.aborted ? ioError(abort.signal.reason, '-', 'cannot write the tar stream') : err;
+    }
+    await packed.catch((e: unknown) => {
+      throw ioError(e, '-', 'cannot write the tar stream');
+    });
+    return summary;
+  } catch (err) {
+    inputStream.destroy();
+    throw err;
+  } finally {
+    if (scratch) await fsp.rm(scratch, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** Runs the stage chain into the sink that makeSink builds. */
+async function run(
+  input: string | Readable,
+  inputStream: Readable,
+  scratch: string,
+  options: DecodeOptions,
+  makeSink: (opts: DumpSinkOptions) => DumpSink,
+): Promise<Summary> {
+  const started = Date.now();
+  const reader = createSnapshotReader(options.inputFormat ? { format: options.inputFormat } : {});
+  let header: SnapshotHeader | undefined;
+  reader.on('header', (h: SnapshotHeader) => (header = h));
+  const resolver = createVersionResolver();
+  const classifier = createKeyClassifier(options.onWarning ? { onWarning: options.onWarning } : {});
+  const verify = options.verify ?? true;
+  const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify });
+  const collector = createManifestCollector();
+  const snapshotIndex = options.snapshotIndex ?? (typeof input === 'string' ? snapshotIndexFromPath(input) : undefined);
+  const flags = {
+    includeOrphans: options.includeOrphans ?? false,
+    includeIncompleteUploads: options.includeIncompleteUploads ?? false,
+    renameCollisions: options.renameCollisions ?? false,
+  };
+  const sink = makeSink({
+    ...flags,
+    verify,
+    keepGoing: options.keepGoing ?? false,
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    manifestInfo: (): Omit<ManifestInfo, 'buckets'> => ({
+      ...(options.clusterId ? { clusterId: options.clusterId } : {}),
+      ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
+      ...(header?.lastCommitTs !== undefined ? { lastCommitTs: header.lastCommitTs } : {}),
+      wallTime: new Date(),
+      source: typeof input === 'string' ? input : (options.sourceName ?? '-'),
+      ...flags,
+      decoder: `ekv-s3-decode ${VERSION}`,
+    }),
+  });
+  await pipeline(inputStream, reader, resolver, classifier, spiller, collector, sink, options.signal ? { signal: options.signal } : {});
+  return {
+    output: undefined,
+    format: header?.format,
+    bytesRead: reader.bytesRead,
+    records: { s3: { ...classifier.stats.s3 }, nonS3: classifier.stats.nonS3, ignored: classifier.stats.ignored, unknownS3: classifier.stats.unknownS3, ...resolver.stats },
+    buckets: sink.stats.buckets,
+    objects: sink.stats.objects,
+    skipped: sink.stats.skipped,
+    bodyBytes: sink.stats.bodyBytes,
+    files: sink.stats.files,
+    elapsedMs: Date.now() - started,
+  };
+}
+
+async function makeScratch(parent: string): Promise<string> {
+  try {
+    return await fsp.mkdtemp(path.join(path.resolve(parent), 'ekv-s3-decode-'));
+  } catch (e) {
+    throw ioError(e, parent, 'cannot create scratch directory');
   }
 }
 
 /** DIR must be absent or an empty directory, and its parent must exist. */
 async function checkOutput(output: string): Promise<void> {
   const parent = path.dirname(output);
+  let parentStat: fs.Stats;
   try {
-    const st = await fsp.stat(parent);
-    if (!st.isDirectory()) throw new DecodeError('ERR_USAGE', `parent of the output directory is not a directory: ${parent}`);
-  } catch (e) {
-    if (e instanceof DecodeError) throw e;
+    parentStat = await fsp.stat(parent);
+  } catch {
     throw new DecodeError('ERR_USAGE', `parent of the output directory does not exist: ${parent}`);
   }
+  if (!parentStat.isDirectory()) throw new DecodeError('ERR_USAGE', `parent of the output directory is not a directory: ${parent}`);
   let st: fs.Stats;
   try {
     st = await fsp.lstat(output);
@@ -158,8 +223,7 @@ async function checkOutput(output: string): Promise<void> {
     return; // absent: fine
   }
   if (!st.isDirectory()) throw new DecodeError('ERR_USAGE', `output exists and is not a directory: ${output}`);
-  const entries = await fsp.readdir(output);
-  if (entries.length > 0) throw new DecodeError('ERR_USAGE', `output directory is not empty: ${output}`);
+  if ((await fsp.readdir(output)).length > 0) throw new DecodeError('ERR_USAGE', `output directory is not empty: ${output}`);
 }
 
 async function openInput(input: string | Readable): Promise<Readable> {
@@ -174,18 +238,11 @@ async function openInput(input: string | Readable): Promise<Readable> {
   return fh.createReadStream({ highWaterMark: 1 << 20 });
 }
 
-/** Moves the finished staging directory to DIR (replacing an empty DIR). */
+/** Moves the finished staging directory to DIR (an empty DIR is replaced: rename(2) allows it). */
 async function publishStaging(staging: string, output: string): Promise<void> {
   try {
     await fsp.rename(staging, output);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR') throw ioError(e, output, 'cannot publish the dump');
-    await fsp.rmdir(output).catch((e2) => {
-      throw ioError(e2, output, 'output directory is no longer empty');
-    });
-    await fsp.rename(staging, output).catch((e3) => {
-      throw ioError(e3, output, 'cannot publish the dump');
-    });
+    throw ioError(e, output, 'cannot publish the dump (is the output directory still empty?)');
   }
 }

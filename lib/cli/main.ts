@@ -3,19 +3,23 @@
  * decodeSnapshot, prints warnings/errors/summary on stderr and returns the
  * exit code. bin/ekv-s3-decode.js is the only place that calls process.exit.
  */
+import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { decodeSnapshot } from '../decode.js';
 import { DecodeError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { Logger, type LogFormat } from './log.js';
 
-export const USAGE = `Usage: ekv-s3-decode [INPUT] -o DIR [options]
+export const USAGE = `Usage: ekv-s3-decode [INPUT] [-o DIR] [options]
 
 Decode an elastickv snapshot (JSON lines or native .fsm) into a plain S3
 backup tree. INPUT is a snapshot file; absent or "-" reads standard input.
+With -o the tree is written to DIR; without it, a tar archive of the same
+tree goes to standard output.
 
 Options:
   -o, --output DIR                write the dump to DIR (absent or empty)
+  -z, --gzip                      gzip the tar stream (without -o)
       --input-format jsonl|fsm    force the input format (default: detect)
       --scratch-dir DIR           where chunk payloads are spilled
       --include-incomplete-uploads  keep in-flight multipart uploads
@@ -37,16 +41,23 @@ Examples:
   ekv-s3-decode /var/lib/elastickv/fsm-snap/000000000000002a.fsm -o backup/
   cat snap.jsonl | ekv-s3-decode -o backup/ --keep-going
   ekv-s3-decode snap.fsm -o one/ --log-format json
+  ekv-s3-decode snap.fsm -z > backup.tar.gz
+  cat snap.jsonl | ekv-s3-decode | tar -x -C restore/
 `;
 
 export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Where a tar archive goes. */
+  tarStream: () => Writable;
+  stdoutIsTTY: boolean;
 }
 
 const defaultIo: Io = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  tarStream: () => process.stdout,
+  stdoutIsTTY: process.stdout.isTTY === true,
 };
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
@@ -59,6 +70,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       allowNegative: true,
       options: {
         output: { type: 'string', short: 'o' },
+        gzip: { type: 'boolean', short: 'z' },
         'input-format': { type: 'string' },
         'scratch-dir': { type: 'string' },
         'include-incomplete-uploads': { type: 'boolean' },
@@ -97,12 +109,15 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     if (!/^[0-9]{1,20}$/.test(values['snapshot-index'])) return usage(io, `--snapshot-index must be a decimal integer`);
     snapshotIndex = BigInt(values['snapshot-index']);
   }
-  if (!values.output) return usage(io, 'tar output to stdout is not available yet: give -o DIR');
+  if (values.output === undefined && io.stdoutIsTTY) {
+    return usage(io, 'standard output is a terminal: give -o DIR, or redirect the tar stream (ekv-s3-decode ... > dump.tar)');
+  }
+  if (values.output !== undefined && values.gzip) return usage(io, '--gzip compresses the tar stream: it does not go with -o');
 
   let skipped = 0;
   try {
     const summary = await decodeSnapshot(positionals[0] ?? '-', {
-      output: values.output,
+      ...(values.output !== undefined ? { output: values.output } : { tar: io.tarStream(), gzip: values.gzip ?? false }),
       ...(inputFormat ? { inputFormat } : {}),
       ...(values['scratch-dir'] ? { scratchDir: values['scratch-dir'] } : {}),
       includeIncompleteUploads: values['include-incomplete-uploads'] ?? false,

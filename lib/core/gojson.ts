@@ -477,14 +477,10 @@ const UINT64_MAX = (1n << 64n) - 1n;
  * stored as ""; a repeated key decodes again into the same field (strings
  * and numbers: the later wins; maps: merged; slices: the later wins, its
  * elements decoded into the earlier ones by index, as Go reuses the
- * slice); invalid UTF-8 in a string becomes one U+FFFD per byte and a
- * `\u` escape of a lone surrogate one U+FFFD; raw control characters in
- * strings, trailing non-whitespace and nesting deeper than 10000 are
- * errors. Integers are returned as bigint.
- *
- * Not reproduced: Go's reuse of slice capacity beyond the length (stale
- * elements resurfacing when one key is repeated three times, shrinking then
- * growing).
+ * slice and its backing array); invalid UTF-8 in a string becomes one
+ * U+FFFD per byte and a `\u` escape of a lone surrogate one U+FFFD; raw
+ * control characters in strings, trailing non-whitespace and nesting
+ * deeper than 10000 are errors. Integers are returned as bigint.
  *
  * @throws GoJsonError for invalid JSON or a type error
  */
@@ -686,7 +682,7 @@ class Parser {
       this.pos++;
       return [];
     }
-    const arr = old;
+    const arr = this.backing(old);
     let i = 0;
     for (;;) {
       this.ws();
@@ -708,8 +704,7 @@ class Parser {
       this.pos--;
       this.fail(`invalid character ${this.show()} after array element`);
     }
-    arr.length = i;
-    return arr;
+    return this.cut(arr, i);
   }
 
   structArray(old: Obj[], schema: Schema, name: string, depth: number): Obj[] {
@@ -720,7 +715,7 @@ class Parser {
       this.pos++;
       return [];
     }
-    const arr = old;
+    const arr = this.backing(old);
     let i = 0;
     for (;;) {
       this.ws();
@@ -738,8 +733,28 @@ class Parser {
       this.pos--;
       this.fail(`invalid character ${this.show()} after array element`);
     }
-    arr.length = i;
-    return arr;
+    return this.cut(arr, i);
+  }
+
+  /**
+   * Go decodes a repeated array key into the same slice, and its backing
+   * array keeps elements past the length it cuts the slice to; they
+   * resurface (and take `null` elements' place) when a later array is
+   * longer. The backing array's capacity never drops below the highest
+   * index decoded into it (Go only reallocates when length = capacity), so
+   * keeping every element ever decoded reproduces it exactly.
+   */
+  private stale: Map<unknown[], unknown[]> | undefined;
+
+  private backing<E>(old: E[]): E[] {
+    return (this.stale?.get(old) as E[] | undefined) ?? old;
+  }
+
+  private cut<E>(backing: E[], len: number): E[] {
+    if (backing.length === len) return backing;
+    const slice = backing.slice(0, len);
+    (this.stale ??= new Map()).set(slice, backing);
+    return slice;
   }
 
   /** Scan a JSON number at pos; returns whether it is an integer literal. */
@@ -789,7 +804,15 @@ class Parser {
   integer(unsigned: boolean, name: string): bigint {
     const start = this.pos;
     const isInt = this.number();
-    const text = this.b.toString('latin1', start, this.pos);
+    const end = this.pos;
+    const b = this.b;
+    if (isInt && end - start <= 15 && b[start] !== 0x2d) {
+      // Common case: a small non-negative integer, exact in a double.
+      let x = 0;
+      for (let i = start; i < end; i++) x = x * 10 + (b[i]! - 0x30);
+      return BigInt(x);
+    }
+    const text = b.toString('latin1', start, end);
     let v: bigint | undefined;
     // 21 characters hold any in-range literal ("-9223372036854775808").
     if (isInt && text.length <= 21 && !(unsigned && text.charCodeAt(0) === 0x2d)) {

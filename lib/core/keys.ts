@@ -59,11 +59,7 @@ export type KeyFamily = ParsedKey['family'];
 const B_S3 = Buffer.from(S3_PREFIX, 'latin1');
 const B_ROUTE = Buffer.from(ROUTE_PREFIX, 'latin1');
 
-/**
- * The families under !s3|, by the byte right after "!s3|" for a cheap
- * first dispatch. No prefix is a prefix of another, so "longest prefix
- * match" is the only match.
- */
+/** The families under !s3|. */
 const enum Fam {
   BucketMeta,
   BucketGen,
@@ -93,6 +89,11 @@ const FAMILIES: readonly FamilyPrefix[] = [
   fp(GC_UPLOAD_PREFIX, Fam.GcUpload),
 ];
 
+/**
+ * The families by the byte right after "!s3|", for a cheap first dispatch.
+ * No prefix is a prefix of another, so the "longest prefix match" of SPEC §4
+ * is the only match.
+ */
 const BY_FIRST_BYTE = new Map<number, FamilyPrefix[]>();
 for (const f of FAMILIES) {
   const b = f.bytes[B_S3.length]!;

@@ -162,7 +162,13 @@ function sortedObjects(objects: Map<string, ObjectCollection>): ObjectCollection
 
 function addOrphans(plan: BucketPlan, o: ObjectCollection): void {
   const chunks = [...o.blobs.values()].sort(compareChunks);
-  for (const c of chunks) plan.orphans.push({ relPath: orphanChunkPath(c.addr), location: c.location! });
+  try {
+    for (const c of chunks) plan.orphans.push({ relPath: orphanChunkPath(c.addr), location: c.location! });
+  } catch (e) {
+    // An unsafe orphan key (".", ".." or empty) is an object error.
+    if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
+    plan.failures.push({ object: o.object, error: e });
+  }
 }
 
 function parseObjectManifest(o: ObjectCollection, bucket: Buffer): ObjectManifest {

@@ -14,10 +14,6 @@ import type { ObjectPlan } from '../core/plan.js';
 const EMPTY_MD5 = createHash('md5').digest();
 const COPY_BUFFER = 1 << 20;
 
-export interface BodyResult {
-  sha256: Buffer;
-}
-
 /** Open read handles of scratch files, bounded (LRU). */
 export class SegmentReader {
   private readonly handles = new Map<string, FileHandle>();
@@ -77,9 +73,45 @@ function etagError(obj: ObjectPlan, parts: Array<{ partNo: bigint; etag: string;
 }
 
 /**
- * Writes the body to a new file at dest by copying its chunks from scratch,
- * hashing as it goes; returns the ETag error instead when verification fails
- * (the file is then removed).
+ * Reads an object's body from scratch, piece by piece, hashing it (SHA-256
+ * always; with verify also the MD5s of §5.6) and handing each piece to
+ * `consume` (which may be absent for a hash-only pass). Returns the SHA-256,
+ * or the ETag error when verification fails.
+ */
+export async function streamBody(
+  obj: ObjectPlan,
+  reader: SegmentReader,
+  verify: boolean,
+  ctx: { bucket: Buffer; object: Buffer },
+  consume?: (bytes: Buffer) => Promise<void>,
+): Promise<Buffer | DecodeError> {
+  const sha = createHash('sha256');
+  const whole: Hash | undefined = verify && needsBodyMd5(obj.manifest.etag) ? createHash('md5') : undefined;
+  const partMd5s: Array<{ partNo: bigint; etag: string; md5: Buffer }> = [];
+  const buf = Buffer.allocUnsafe(COPY_BUFFER);
+  for (const part of obj.parts) {
+    const md5 = verify ? createHash('md5') : undefined;
+    for (const loc of part.pieces) {
+      for (let off = 0; off < loc.length; off += COPY_BUFFER) {
+        const n = Math.min(COPY_BUFFER, loc.length - off);
+        await reader.read(loc.segment.path, buf, n, loc.offset + off);
+        const view = buf.subarray(0, n);
+        sha.update(view);
+        md5?.update(view);
+        whole?.update(view);
+        if (consume) await consume(view);
+      }
+    }
+    if (md5) partMd5s.push({ partNo: part.partNo, etag: part.etag, md5: md5.digest() });
+  }
+  const err = verify ? etagError(obj, partMd5s, whole?.digest(), ctx) : null;
+  return err ?? sha.digest();
+}
+
+/**
+ * Writes the body to a new file at dest by copying its chunks from scratch
+ * while hashing them; on a verification error the file is removed and the
+ * error returned.
  */
 export async function copyBody(
   obj: ObjectPlan,
@@ -87,44 +119,25 @@ export async function copyBody(
   reader: SegmentReader,
   verify: boolean,
   ctx: { bucket: Buffer; object: Buffer },
-): Promise<BodyResult | DecodeError> {
-  const sha = createHash('sha256');
-  const whole: Hash | undefined = verify && needsBodyMd5(obj.manifest.etag) ? createHash('md5') : undefined;
-  const partMd5s: Array<{ partNo: bigint; etag: string; md5: Buffer }> = [];
+): Promise<Buffer | DecodeError> {
   let out: FileHandle;
   try {
     out = await fsp.open(dest, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
   } catch (e) {
     throw ioError(e, dest, 'cannot create');
   }
-  const buf = Buffer.allocUnsafe(COPY_BUFFER);
   let position = 0;
+  let result: Buffer | DecodeError;
   try {
-    for (const part of obj.parts) {
-      const md5 = verify ? createHash('md5') : undefined;
-      for (const loc of part.pieces) {
-        for (let off = 0; off < loc.length; off += COPY_BUFFER) {
-          const n = Math.min(COPY_BUFFER, loc.length - off);
-          await reader.read(loc.segment.path, buf, n, loc.offset + off);
-          const view = buf.subarray(0, n);
-          sha.update(view);
-          md5?.update(view);
-          whole?.update(view);
-          await writeFully(out, view, position, dest);
-          position += n;
-        }
-      }
-      if (md5) partMd5s.push({ partNo: part.partNo, etag: part.etag, md5: md5.digest() });
-    }
+    result = await streamBody(obj, reader, verify, ctx, async (bytes) => {
+      await writeFully(out, bytes, position, dest);
+      position += bytes.length;
+    });
   } finally {
     await out.close();
   }
-  const err = verify ? etagError(obj, partMd5s, whole?.digest(), ctx) : null;
-  if (err) {
-    await fsp.rm(dest, { force: true });
-    return err;
-  }
-  return { sha256: sha.digest() };
+  if (result instanceof DecodeError) await fsp.rm(dest, { force: true });
+  return result;
 }
 
 async function writeFully(h: FileHandle, buf: Buffer, position: number, path: string): Promise<void> {

@@ -56,7 +56,8 @@ export interface PutObjectOptions {
   partVersion?: bigint | number | Array<bigint | number>;
   /** Store parts offloaded: chunkref records plus chunkblob payloads (chunkref value version 1). */
   offloaded?: boolean;
-  contentType?: string;
+  /** Default "application/octet-stream"; null leaves the field out. */
+  contentType?: string | null;
   contentEncoding?: string;
   cacheControl?: string;
   contentDisposition?: string;
@@ -270,8 +271,8 @@ export class SnapshotBuilder {
         etag,
         size_bytes: body.length,
         last_modified_hlc: big(opts.lastModifiedHlc, DEFAULT_LAST_MODIFIED_HLC),
-        content_type: opts.contentType ?? 'application/octet-stream',
       };
+      if (opts.contentType !== null) m.content_type = opts.contentType ?? 'application/octet-stream';
       if (opts.contentEncoding !== undefined) m.content_encoding = opts.contentEncoding;
       if (opts.cacheControl !== undefined) m.cache_control = opts.cacheControl;
       if (opts.contentDisposition !== undefined) m.content_disposition = opts.contentDisposition;

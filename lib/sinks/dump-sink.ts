@@ -1,0 +1,140 @@
+/**
+ * The finalizing sink: a Writable taking one BucketCollection at a time. For
+ * each bucket it plans (lib/core/plan.ts), verifies and publishes every
+ * object through a Target (directory or tar), writes the bucket's metadata
+ * files, and at the end MANIFEST.json and CHECKSUMS. Every file's SHA-256 is
+ * known as it is produced, so CHECKSUMS never re-reads the tree.
+ */
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { DecodeError } from '../errors.js';
+import { renderChecksums, type ChecksumEntry } from '../core/checksums.js';
+import { encodeLine } from '../core/gojson.js';
+import { renderManifest, type ManifestInfo } from '../core/manifest.js';
+import { keymapOriginal, sidecarPath } from '../core/names.js';
+import { planBucket, type BucketPlan, type ObjectFailure, type PlanOptions } from '../core/plan.js';
+import type { BucketCollection, WarningHandler } from '../types.js';
+import type { Target } from './target.js';
+import { SegmentReader } from './body.js';
+
+const DATA_MODE = 0o600;
+const TOP_MODE = 0o644;
+
+export interface DumpSinkOptions extends PlanOptions {
+  keepGoing: boolean;
+  onWarning?: WarningHandler;
+  /** Called at the end for the MANIFEST.json fields known only then. */
+  manifestInfo: () => Omit<ManifestInfo, 'buckets'>;
+}
+
+export interface SinkStats {
+  buckets: number;
+  objects: number;
+  skipped: number;
+  bodyBytes: number;
+  files: number;
+}
+
+export class DumpSink extends Writable {
+  readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, bodyBytes: 0, files: 0 };
+  private readonly checksums: ChecksumEntry[] = [];
+  private readonly bucketsWithFiles: Buffer[] = [];
+
+  constructor(
+    private readonly target: Target,
+    private readonly opts: DumpSinkOptions,
+    /** Reads spilled ranges for orphan checksums. */
+    private readonly reader: SegmentReader,
+  ) {
+    super({ objectMode: true, highWaterMark: 1 });
+  }
+
+  override _write(b: BucketCollection, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.writeBucket(b).then(() => cb(), cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.finish().then(() => cb(), cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    Promise.allSettled([this.target.close(), this.reader.close()]).then(() => cb(err));
+  }
+
+  private async finish(): Promise<void> {
+    const manifest = renderManifest({ ...this.opts.manifestInfo(), buckets: this.bucketsWithFiles });
+    await this.file(Buffer.from('MANIFEST.json'), manifest, TOP_MODE);
+    // Written last, so an archive cut short has no CHECKSUMS.
+    await this.target.file(Buffer.from('CHECKSUMS'), renderChecksums(this.checksums), TOP_MODE);
+    await this.target.finish();
+    await Promise.all([this.target.close(), this.reader.close()]);
+  }
+
+  private async writeBucket(b: BucketCollection): Promise<void> {
+    const plan = planBucket(b, this.opts);
+    for (const w of plan.warnings) this.opts.onWarning?.(w);
+    const skipped: ObjectFailure[] = [...plan.failures];
+    if (skipped.length > 0 && !this.opts.keepGoing) throw skipped[0]!.error;
+
+    const prefix = Buffer.from(`s3/${plan.dir}/`, 'latin1');
+    const at = (rel: Buffer | string) => Buffer.concat([prefix, typeof rel === 'string' ? Buffer.from(rel) : rel]);
+    const filesBefore = this.checksums.length;
+    const keymap: Array<{ encoded: Buffer; original: string; kind: string }> = [];
+    for (const obj of plan.objects) {
+      const rel = at(obj.relPath);
+      const result = await this.target.body(rel, obj, this.opts.verify, { bucket: plan.name, object: obj.key });
+      if (result instanceof DecodeError) {
+        if (!this.opts.keepGoing) throw result;
+        skipped.push({ object: obj.key, error: result });
+        continue;
+      }
+      this.record(rel, result);
+      this.stats.objects++;
+      this.stats.bodyBytes += obj.size;
+      await this.file(sidecarPath(rel), obj.sidecar, DATA_MODE);
+      if (obj.keymap) keymap.push({ encoded: obj.keymap.encoded, original: keymapOriginal(obj.key), kind: obj.keymap.kind });
+    }
+    for (const o of plan.orphans) {
+      // Orphan files are single chunks: small enough to hold while writing.
+      const data = Buffer.allocUnsafe(o.location.length);
+      await this.reader.read(o.location.segment.path, data, data.length, o.location.offset);
+      await this.file(at(o.relPath), data, DATA_MODE);
+    }
+    if (plan.uploads) await this.file(at('_incomplete_uploads/records.jsonl'), plan.uploads, DATA_MODE);
+    if (keymap.length > 0) {
+      keymap.sort((x, y) => Buffer.compare(x.encoded, y.encoded));
+      await this.file(at('KEYMAP.jsonl'), jsonLines(keymap.map((k) => ({ encoded: k.encoded, original: k.original, kind: k.kind }))), DATA_MODE);
+    }
+    if (skipped.length > 0) await this.file(at('_skipped.jsonl'), this.skippedLines(plan, skipped), DATA_MODE);
+    if (plan.bucketJson) await this.file(at('_bucket.json'), plan.bucketJson, DATA_MODE);
+    await this.target.endBucket();
+    this.stats.buckets++;
+    if (this.checksums.length > filesBefore) this.bucketsWithFiles.push(plan.name);
+  }
+
+  /** _skipped.jsonl lines (sorted by object bytes), each also reported as a warning. */
+  private skippedLines(plan: BucketPlan, skipped: ObjectFailure[]): Buffer {
+    skipped.sort((x, y) => Buffer.compare(x.object, y.object));
+    this.stats.skipped += skipped.length;
+    return jsonLines(
+      skipped.map((s) => {
+        this.opts.onWarning?.({ event: 's3_skipped_object', bucket: plan.name.toString('utf8'), object: s.object.toString('utf8'), reason: s.error.code, detail: s.error.message });
+        return { object: keymapOriginal(s.object), reason: s.error.code, detail: s.error.message };
+      }),
+    );
+  }
+
+  private async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
+    await this.target.file(rel, data, mode);
+    this.record(rel, createHash('sha256').update(data).digest());
+  }
+
+  private record(rel: Buffer, sha256: Buffer): void {
+    this.checksums.push({ path: rel, sha256 });
+    this.stats.files++;
+  }
+}
+
+function jsonLines(values: Array<Record<string, string | Buffer>>): Buffer {
+  return Buffer.from(values.map((v) => encodeLine(v, { escapeHtml: false })).join(''));
+}
