@@ -19,6 +19,7 @@ import { DecodeError, ioError } from './errors.js';
 import { snapshotIndexFromPath, type ManifestInfo } from './core/manifest.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createManifestCollector } from './stages/collect.js';
+import { createRecordFilter } from './stages/filter.js';
 import { createSnapshotReader, type InputFormat } from './stages/read-snapshot.js';
 import { createVersionResolver } from './stages/resolve-versions.js';
 import { createBlobSpiller } from './stages/spill.js';
@@ -38,6 +39,10 @@ export interface DecodeOptions {
   inputFormat?: InputFormat;
   /** Where chunk payloads are spilled (default: inside the staging directory, or the OS temp dir for tar). */
   scratchDir?: string;
+  /** Keep only these buckets (--bucket). */
+  buckets?: string[];
+  /** Keep only objects whose key starts with this (--prefix). */
+  prefix?: string;
   includeIncompleteUploads?: boolean;
   includeOrphans?: boolean;
   renameCollisions?: boolean;
@@ -64,6 +69,8 @@ export interface Summary {
     nonS3: number;
     ignored: number;
     unknownS3: number;
+    /** Dropped by --bucket / --prefix. */
+    filtered: number;
     superseded: number;
     tombstones: number;
   };
@@ -160,6 +167,7 @@ async function run(
   const resolver = createVersionResolver();
   const classifier = createKeyClassifier(options.onWarning ? { onWarning: options.onWarning } : {});
   const verify = options.verify ?? true;
+  const filter = createRecordFilter({ ...(options.buckets ? { buckets: options.buckets } : {}), ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) });
   const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify });
   const collector = createManifestCollector();
   const snapshotIndex = options.snapshotIndex ?? (typeof input === 'string' ? snapshotIndexFromPath(input) : undefined);
@@ -183,12 +191,12 @@ async function run(
       decoder: `ekv-s3-decode ${VERSION}`,
     }),
   });
-  await pipeline(inputStream, reader, resolver, classifier, spiller, collector, sink, options.signal ? { signal: options.signal } : {});
+  await pipeline(inputStream, reader, resolver, classifier, filter, spiller, collector, sink, options.signal ? { signal: options.signal } : {});
   return {
     output: undefined,
     format: header?.format,
     bytesRead: reader.bytesRead,
-    records: { s3: { ...classifier.stats.s3 }, nonS3: classifier.stats.nonS3, ignored: classifier.stats.ignored, unknownS3: classifier.stats.unknownS3, ...resolver.stats },
+    records: { s3: { ...classifier.stats.s3 }, nonS3: classifier.stats.nonS3, ignored: classifier.stats.ignored, unknownS3: classifier.stats.unknownS3, filtered: filter.stats.dropped, ...resolver.stats },
     buckets: sink.stats.buckets,
     objects: sink.stats.objects,
     skipped: sink.stats.skipped,

@@ -15,9 +15,11 @@ function ok(t: import('ava').ExecutionContext, input: string, hex: string): void
   t.is(got.toString('hex'), hex, JSON.stringify(input));
 }
 
+const show = (s: string): string => JSON.stringify(s.length > 40 ? `${s.slice(0, 20)}…(${s.length} chars)` : s);
+
 function bad(t: import('ava').ExecutionContext, input: string, reason?: RegExp): void {
   const got = decodeBase64Strict(input);
-  t.is(typeof got, 'string', `${JSON.stringify(input)} should be rejected`);
+  t.is(typeof got, 'string', `${show(input)} should be rejected`);
   if (reason && typeof got === 'string') t.regex(got, reason);
 }
 
@@ -92,8 +94,8 @@ test('URL-safe alphabet (- and _) is rejected', (t) => {
 
 test('whitespace anywhere is rejected (Node would skip it)', (t) => {
   bad(t, 'Zm9v Ym Fy', /position 4/);
-  bad(t, 'Zm9v\nYmFy', /position 4/);
-  bad(t, ' Zm9v', /position 0/);
+  bad(t, 'Zm9v\nYmF', /position 4/);
+  bad(t, ' Zm9vYg', /position 0/);
   bad(t, 'Zm9v  ', /position 4/);
   bad(t, 'Zm9vYg\t', /position 6/);
   bad(t, 'Zm9v '); // 5 chars: rejected for its length

@@ -2,7 +2,7 @@ import test from 'ava';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DecodeError } from '../lib/errors.js';
-import { createFsmReader, FsmReader } from '../lib/stages/read-fsm.js';
+import { createFsmReader } from '../lib/stages/read-snapshot.js';
 import type { SnapshotHeader, SnapshotRecord } from '../lib/types.js';
 import { buildFsm, buildFsmEntry, type FsmTestEntry } from './helpers/fsm.js';
 
@@ -60,7 +60,7 @@ test('stream: records and one header event, before the first record', async (t) 
 });
 
 test('stream: modes and header property', async (t) => {
-  const reader = new FsmReader();
+  const reader = createFsmReader();
   t.true(reader.readableObjectMode);
   t.false(reader.writableObjectMode);
   t.is(reader.header, undefined);

@@ -28,6 +28,11 @@ export class Logger {
     this.write(`ekv-s3-decode: error ${code}: ${message}`);
   }
 
+  note(message: string): void {
+    if (this.format === 'json') return this.write(JSON.stringify({ level: 'info', message }));
+    this.write(`ekv-s3-decode: ${message}`);
+  }
+
   summary(s: Summary): void {
     if (this.quiet) return;
     const seconds = s.elapsedMs / 1000;

@@ -21,6 +21,8 @@ Options:
   -o, --output DIR                write the dump to DIR (absent or empty)
   -z, --gzip                      gzip the tar stream (without -o)
       --input-format jsonl|fsm    force the input format (default: detect)
+      --bucket NAME               keep only this bucket (repeatable)
+      --prefix KEYPREFIX          keep only objects whose key starts with this
       --scratch-dir DIR           where chunk payloads are spilled
       --include-incomplete-uploads  keep in-flight multipart uploads
       --include-orphans           keep chunks without a manifest (_orphans/)
@@ -73,6 +75,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         gzip: { type: 'boolean', short: 'z' },
         'input-format': { type: 'string' },
         'scratch-dir': { type: 'string' },
+        bucket: { type: 'string', multiple: true },
+        prefix: { type: 'string' },
         'include-incomplete-uploads': { type: 'boolean' },
         'include-orphans': { type: 'boolean' },
         'rename-collisions': { type: 'boolean' },
@@ -114,12 +118,20 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   if (values.output !== undefined && values.gzip) return usage(io, '--gzip compresses the tar stream: it does not go with -o');
 
+  // SIGINT/SIGTERM abort the pipeline; decodeSnapshot then removes its
+  // staging and scratch directories before we exit 130/143.
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let skipped = 0;
   try {
     const summary = await decodeSnapshot(positionals[0] ?? '-', {
       ...(values.output !== undefined ? { output: values.output } : { tar: io.tarStream(), gzip: values.gzip ?? false }),
       ...(inputFormat ? { inputFormat } : {}),
       ...(values['scratch-dir'] ? { scratchDir: values['scratch-dir'] } : {}),
+      ...(values.bucket ? { buckets: values.bucket } : {}),
+      ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
       includeIncompleteUploads: values['include-incomplete-uploads'] ?? false,
       includeOrphans: values['include-orphans'] ?? false,
       renameCollisions: values['rename-collisions'] ?? false,
@@ -129,10 +141,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
       keepScratch: values['keep-scratch'] ?? false,
       onWarning: (w) => log.warn(w),
+      signal: abort.signal,
     });
     skipped = summary.skipped;
     log.summary(summary);
   } catch (e) {
+    if (abort.signal.aborted) {
+      const sig = abort.signal.reason as NodeJS.Signals;
+      log.note(`interrupted by ${sig}: nothing was published, scratch removed`);
+      return sig === 'SIGINT' ? 130 : 143;
+    }
     if (e instanceof DecodeError) {
       log.error(e.code, e.message);
       return e.code === 'ERR_USAGE' ? 2 : 1;
@@ -140,6 +158,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     const err = e as NodeJS.ErrnoException;
     log.error('ERR_IO', `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`);
     return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   return skipped > 0 ? 3 : 0;
 }

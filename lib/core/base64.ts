@@ -4,6 +4,13 @@
  * and accepts the URL-safe one; we detect both without a per-character loop:
  * every skipped character shortens the decoded length below what the string
  * length implies, and '-' / '_' are found with indexOf.
+ *
+ * Non-ASCII characters need their own check: Node decodes a string that
+ * holds any character above U+00FF by truncating every character to its low
+ * byte, so "QUJń" (U+0144, low byte 0x44 'D') decodes exactly like "QUJD",
+ * and U+012D / U+015F act as '-' / '_'. Any non-ASCII character makes the
+ * UTF-8 length exceed the string length, which Buffer.byteLength computes
+ * without decoding (far cheaper than a regular expression over the string).
  */
 export function decodeBase64Strict(s: string): Buffer | string {
   let len = s.length;
@@ -15,7 +22,7 @@ export function decodeBase64Strict(s: string): Buffer | string {
   }
   const expected = Math.floor((len * 3) / 4);
   const out = Buffer.from(s, 'base64');
-  if (out.length !== expected || s.indexOf('-') !== -1 || s.indexOf('_') !== -1) {
+  if (out.length !== expected || s.indexOf('-') !== -1 || s.indexOf('_') !== -1 || Buffer.byteLength(s, 'utf8') !== s.length) {
     return `invalid base64 character at position ${firstInvalid(s, len)}`;
   }
   return out;

@@ -15,6 +15,8 @@ export type InputFormat = 'jsonl' | 'fsm';
 export interface SnapshotReaderOptions {
   /** Force a format instead of detecting it. */
   format?: InputFormat;
+  /** Records buffered on the readable side before backpressure (default 16). */
+  readableHighWaterMark?: number;
 }
 
 interface RecordDecoder {
@@ -36,7 +38,7 @@ export class SnapshotReader extends Transform {
   };
 
   constructor(opts: SnapshotReaderOptions = {}) {
-    super({ readableObjectMode: true, writableObjectMode: false, readableHighWaterMark: 16, writableHighWaterMark: 1 << 20 });
+    super({ readableObjectMode: true, writableObjectMode: false, readableHighWaterMark: opts.readableHighWaterMark ?? 16 });
     this.forced = opts.format;
   }
 
@@ -94,6 +96,10 @@ export function createSnapshotReader(opts: SnapshotReaderOptions = {}): Snapshot
   return new SnapshotReader(opts);
 }
 
-export function createJsonlReader(): SnapshotReader {
-  return new SnapshotReader({ format: 'jsonl' });
+export function createJsonlReader(opts: Omit<SnapshotReaderOptions, 'format'> = {}): SnapshotReader {
+  return new SnapshotReader({ ...opts, format: 'jsonl' });
+}
+
+export function createFsmReader(opts: Omit<SnapshotReaderOptions, 'format'> = {}): SnapshotReader {
+  return new SnapshotReader({ ...opts, format: 'fsm' });
 }
