@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
-import { snapshotIndexFromPath, type ManifestInfo } from './core/manifest.js';
+import { snapshotIndexFromPath } from './core/manifest.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createManifestCollector } from './stages/collect.js';
 import { createRecordFilter } from './stages/filter.js';
@@ -26,7 +26,6 @@ import { createBlobSpiller } from './stages/spill.js';
 import { createDirectorySink } from './sinks/directory.js';
 import type { DumpSink, DumpSinkOptions } from './sinks/dump-sink.js';
 import { createTarSink } from './sinks/tar.js';
-import { VERSION } from './version.js';
 import type { SnapshotHeader, WarningHandler } from './types.js';
 
 export interface DecodeOptions {
@@ -181,14 +180,11 @@ async function run(
     verify,
     keepGoing: options.keepGoing ?? false,
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-    manifestInfo: (): Omit<ManifestInfo, 'buckets'> => ({
+    manifestInfo: () => ({
       ...(options.clusterId ? { clusterId: options.clusterId } : {}),
       ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
       ...(header?.lastCommitTs !== undefined ? { lastCommitTs: header.lastCommitTs } : {}),
-      wallTime: new Date(),
       source: typeof input === 'string' ? input : (options.sourceName ?? '-'),
-      ...flags,
-      decoder: `ekv-s3-decode ${VERSION}`,
     }),
   });
   await pipeline(inputStream, reader, resolver, classifier, filter, spiller, collector, sink, options.signal ? { signal: options.signal } : {});

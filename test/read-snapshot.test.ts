@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DecodeError } from '../lib/errors.js';
+import { DecodeError, type ErrorCode } from '../lib/errors.js';
 import { createJsonlReader, createSnapshotReader, type SnapshotReaderOptions } from '../lib/stages/read-snapshot.js';
 import type { SnapshotHeader, SnapshotRecord } from '../lib/types.js';
 import { buildFsm } from './helpers/fsm.js';
@@ -40,7 +40,7 @@ async function run(chunks: Buffer[], opts?: SnapshotReaderOptions): Promise<Run>
   return { records, headers, events, bytesRead: reader.bytesRead, header: reader.header };
 }
 
-async function runFails(t: ExecutionContext, chunks: Buffer[], code: string, opts?: SnapshotReaderOptions): Promise<DecodeError | undefined> {
+async function runFails(t: ExecutionContext, chunks: Buffer[], code: ErrorCode, opts?: SnapshotReaderOptions): Promise<DecodeError | undefined> {
   const err = await t.throwsAsync(run(chunks, opts), { instanceOf: DecodeError });
   t.is(err?.code, code);
   return err;
@@ -250,6 +250,6 @@ test('errors surface through stream/promises pipeline: bad last JSONL line (no n
 
 test('errors surface through stream/promises pipeline: native CRC footer mismatch', async (t) => {
   const input = buildFsm(ENTRIES, { footer: true });
-  input[input.length - 1] ^= 0xff;
+  input[input.length - 1] = input[input.length - 1]! ^ 0xff;
   await runFails(t, [input], 'ERR_SNAPSHOT_CRC_MISMATCH');
 });

@@ -15,16 +15,43 @@ import { keymapOriginal, sidecarPath } from '../core/names.js';
 import { planBucket, type BucketPlan, type ObjectFailure, type PlanOptions } from '../core/plan.js';
 import type { BucketCollection, WarningHandler } from '../types.js';
 import type { Target } from './target.js';
+import { VERSION } from '../version.js';
 import { SegmentReader } from './body.js';
 
 const DATA_MODE = 0o600;
 const TOP_MODE = 0o644;
 
-export interface DumpSinkOptions extends PlanOptions {
-  keepGoing: boolean;
+export interface DumpSinkOptions extends Partial<PlanOptions> {
+  /** Skip failing objects (listed in _skipped.jsonl) instead of failing (default false). */
+  keepGoing?: boolean;
   onWarning?: WarningHandler;
-  /** Called at the end for the MANIFEST.json fields known only then. */
+  /**
+   * MANIFEST.json fields, asked for at the end (some, like last_commit_ts,
+   * are known only then). Defaults: now, source "-", this decoder, and the
+   * flags above.
+   */
+  manifestInfo?: () => Partial<Omit<ManifestInfo, 'buckets'>>;
+}
+
+interface ResolvedOptions extends PlanOptions {
+  keepGoing: boolean;
+  onWarning: WarningHandler | undefined;
   manifestInfo: () => Omit<ManifestInfo, 'buckets'>;
+}
+
+function resolveOptions(o: DumpSinkOptions): ResolvedOptions {
+  const flags = {
+    includeOrphans: o.includeOrphans ?? false,
+    includeIncompleteUploads: o.includeIncompleteUploads ?? false,
+    renameCollisions: o.renameCollisions ?? false,
+  };
+  return {
+    ...flags,
+    verify: o.verify ?? true,
+    keepGoing: o.keepGoing ?? false,
+    onWarning: o.onWarning,
+    manifestInfo: () => ({ wallTime: new Date(), source: '-', decoder: `ekv-s3-decode ${VERSION}`, ...flags, ...o.manifestInfo?.() }),
+  };
 }
 
 export interface SinkStats {
@@ -39,14 +66,16 @@ export class DumpSink extends Writable {
   readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, bodyBytes: 0, files: 0 };
   private readonly checksums: ChecksumEntry[] = [];
   private readonly bucketsWithFiles: Buffer[] = [];
+  private readonly opts: ResolvedOptions;
 
   constructor(
     private readonly target: Target,
-    private readonly opts: DumpSinkOptions,
-    /** Reads spilled ranges for orphan checksums. */
+    opts: DumpSinkOptions,
+    /** Reads orphan chunks from scratch. */
     private readonly reader: SegmentReader,
   ) {
     super({ objectMode: true, highWaterMark: 1 });
+    this.opts = resolveOptions(opts);
   }
 
   override _write(b: BucketCollection, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {

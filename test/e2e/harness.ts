@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
 import type { BuildFsmOptions } from '../helpers/fsm.js';
-import { DEFAULT_LAST_MODIFIED_HLC, md5hex, SnapshotBuilder } from '../helpers/snapshot.js';
+import { DEFAULT_LAST_MODIFIED_HLC, md5hex, SnapshotBuilder, type SnapshotEntry } from '../helpers/snapshot.js';
 
 /** The repository root (this file runs from dist/test/e2e/). */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -458,3 +458,16 @@ export function skippedEntries(t: ExecutionContext, data: Buffer | undefined): A
 
 /** Object keys (as latin1 strings) sorted by their bytes. */
 export const sortKeys = (keys: string[]): string[] => [...keys].sort((a, b) => Buffer.compare(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1')));
+
+/** A copy of a snapshot's records, each passed through fn (null drops it; an array replaces it). */
+export function rebuild(snap: SnapshotBuilder, fn: (e: SnapshotEntry) => SnapshotEntry | SnapshotEntry[] | null): SnapshotBuilder {
+  const out = new SnapshotBuilder();
+  for (const e of snap.records()) {
+    const r = fn(e);
+    for (const x of r === null ? [] : Array.isArray(r) ? r : [r]) out.record(x.key, x.value, { commitTs: x.commitTs, tombstone: x.tombstone });
+  }
+  return out;
+}
+
+/** Whether key starts with the given family prefix (e.g. "!s3|chunkblob|"). */
+export const hasPrefix = (key: Buffer, prefix: string): boolean => key.subarray(0, prefix.length).equals(Buffer.from(prefix, 'latin1'));
