@@ -53,9 +53,25 @@ export interface DecodeOptions {
   /** Keep the staging directory after a failure, for inspection. */
   keepScratch?: boolean;
   onWarning?: WarningHandler;
+  /** Called about every progressIntervalMs (default 500) while decoding. */
+  onProgress?: (p: Progress) => void;
+  progressIntervalMs?: number;
   /** For MANIFEST.json source.fsm_path when input is a stream (default "-"). */
   sourceName?: string;
   signal?: AbortSignal;
+}
+
+/** A progress sample. */
+export interface Progress {
+  bytesRead: number;
+  /** Input size, when the input is a regular file. */
+  totalBytes: number | undefined;
+  /** Records read so far. */
+  records: number;
+  /** Objects published so far (the sink works after the input is read). */
+  objects: number;
+  bodyBytes: number;
+  elapsedMs: number;
 }
 
 export interface Summary {
@@ -187,7 +203,24 @@ async function run(
       source: typeof input === 'string' ? input : (options.sourceName ?? '-'),
     }),
   });
-  await pipeline(inputStream, reader, resolver, classifier, filter, spiller, collector, sink, options.signal ? { signal: options.signal } : {});
+  const totalBytes = typeof input === 'string' && input !== '-' ? await fileSize(input) : undefined;
+  const sample = (): Progress => ({
+    bytesRead: reader.bytesRead,
+    totalBytes,
+    records: reader.records,
+    objects: sink.stats.objects,
+    bodyBytes: sink.stats.bodyBytes,
+    elapsedMs: Date.now() - started,
+  });
+  const onProgress = options.onProgress;
+  const timer = onProgress ? setInterval(() => onProgress(sample()), options.progressIntervalMs ?? 500) : undefined;
+  timer?.unref();
+  try {
+    await pipeline(inputStream, reader, resolver, classifier, filter, spiller, collector, sink, options.signal ? { signal: options.signal } : {});
+  } finally {
+    clearInterval(timer);
+  }
+  onProgress?.(sample());
   return {
     output: undefined,
     format: header?.format,
@@ -200,6 +233,11 @@ async function run(
     files: sink.stats.files,
     elapsedMs: Date.now() - started,
   };
+}
+
+async function fileSize(p: string): Promise<number | undefined> {
+  const st = await fsp.stat(p).catch(() => undefined);
+  return st?.isFile() ? st.size : undefined;
 }
 
 async function makeScratch(parent: string): Promise<string> {

@@ -5,10 +5,11 @@
  */
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { decodeSnapshot } from '../decode.js';
+import { decodeSnapshot, type Progress } from '../decode.js';
 import { DecodeError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { Logger, type LogFormat } from './log.js';
+import { ProgressLine } from './progress.js';
 
 export const USAGE = `Usage: ekv-s3-decode [INPUT] [-o DIR] [options]
 
@@ -33,6 +34,7 @@ Options:
       --snapshot-index N          copied into MANIFEST.json
       --keep-scratch              keep the staging directory after a failure
       --log-format text|json      format of warnings and summary on stderr
+      --progress, --no-progress   progress line on stderr (default: on a terminal)
   -q, --quiet                     no summary
   -h, --help                      this help
   -V, --version                   print the version
@@ -53,6 +55,7 @@ export interface Io {
   /** Where a tar archive goes. */
   tarStream: () => Writable;
   stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
 }
 
 const defaultIo: Io = {
@@ -60,6 +63,7 @@ const defaultIo: Io = {
   stderr: (s) => process.stderr.write(s),
   tarStream: () => process.stdout,
   stdoutIsTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
 };
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
@@ -86,6 +90,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         'snapshot-index': { type: 'string' },
         'keep-scratch': { type: 'boolean' },
         'log-format': { type: 'string', default: 'text' },
+        progress: { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
@@ -104,7 +109,16 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   const logFormat = values['log-format'];
   if (logFormat !== 'text' && logFormat !== 'json') return usage(io, `--log-format must be text or json, not ${logFormat}`);
-  const log = new Logger(logFormat as LogFormat, (line) => io.stderr(`${line}\n`), values.quiet ?? false);
+  const showProgress = values.progress ?? (io.stderrIsTTY && !values.quiet);
+  const progress = showProgress ? new ProgressLine(io.stderr, io.stderrIsTTY, logFormat === 'json') : undefined;
+  const log = new Logger(
+    logFormat as LogFormat,
+    (line) => {
+      progress?.done();
+      io.stderr(`${line}\n`);
+    },
+    values.quiet ?? false,
+  );
   const inputFormat = values['input-format'];
   if (inputFormat !== undefined && inputFormat !== 'jsonl' && inputFormat !== 'fsm') return usage(io, `--input-format must be jsonl or fsm, not ${inputFormat}`);
   if (positionals.length > 1) return usage(io, `one INPUT at most, got ${positionals.length}`);
@@ -142,6 +156,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       keepScratch: values['keep-scratch'] ?? false,
       onWarning: (w) => log.warn(w),
       signal: abort.signal,
+      ...(progress ? { onProgress: (p: Progress) => progress.update(p) } : {}),
     });
     skipped = summary.skipped;
     log.summary(summary);

@@ -29,11 +29,14 @@ const DETECT_BYTES = 8;
 export class SnapshotReader extends Transform {
   /** Input bytes seen so far. */
   bytesRead = 0;
+  /** Records decoded so far. */
+  records = 0;
   header: SnapshotHeader | undefined;
   private decoder: RecordDecoder | undefined;
   private readonly forced: InputFormat | undefined;
   private head: Buffer[] = [];
   private readonly emitRecord = (rec: SnapshotRecord) => {
+    this.records++;
     this.push(rec);
   };
 
