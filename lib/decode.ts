@@ -94,6 +94,7 @@ export interface Summary {
   skipped: number;
   bodyBytes: number;
   files: number;
+  bytesWritten: number;
   elapsedMs: number;
 }
 
@@ -231,6 +232,7 @@ async function run(
     skipped: sink.stats.skipped,
     bodyBytes: sink.stats.bodyBytes,
     files: sink.stats.files,
+    bytesWritten: sink.stats.bytesWritten,
     elapsedMs: Date.now() - started,
   };
 }

@@ -60,10 +60,12 @@ export interface SinkStats {
   skipped: number;
   bodyBytes: number;
   files: number;
+  /** Bytes of every file written (bodies, sidecars, metadata). */
+  bytesWritten: number;
 }
 
 export class DumpSink extends Writable {
-  readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, bodyBytes: 0, files: 0 };
+  readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, bodyBytes: 0, files: 0, bytesWritten: 0 };
   private readonly checksums: ChecksumEntry[] = [];
   private readonly bucketsWithFiles: Buffer[] = [];
   private readonly opts: ResolvedOptions;
@@ -117,7 +119,7 @@ export class DumpSink extends Writable {
         skipped.push({ object: obj.key, error: result });
         continue;
       }
-      this.record(rel, result);
+      this.record(rel, result, obj.size);
       this.stats.objects++;
       this.stats.bodyBytes += obj.size;
       await this.file(sidecarPath(rel), obj.sidecar, DATA_MODE);
@@ -155,12 +157,13 @@ export class DumpSink extends Writable {
 
   private async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
     await this.target.file(rel, data, mode);
-    this.record(rel, createHash('sha256').update(data).digest());
+    this.record(rel, createHash('sha256').update(data).digest(), data.length);
   }
 
-  private record(rel: Buffer, sha256: Buffer): void {
+  private record(rel: Buffer, sha256: Buffer, size: number): void {
     this.checksums.push({ path: rel, sha256 });
     this.stats.files++;
+    this.stats.bytesWritten += size;
   }
 }
 

@@ -1,0 +1,176 @@
+/**
+ * The "floor" a decode run is compared with, measured in the same run, on
+ * the same machine and filesystem, for the same number N of body bytes:
+ *
+ *   write  — copy N bytes of the generated input file to a new file in the
+ *            same temp directory: `dd if=INPUT of=TMP/floor.bin bs=1M
+ *            count=N iflag=count_bytes` (no fsync: the CLI does not fsync
+ *            either, so both land in the page cache). The input was just
+ *            written, so its read is a page-cache read, as for the CLI.
+ *            Without dd, the same copy is done in-process with 1 MiB
+ *            readSync/writeSync.
+ *   sha256 — SHA-256 of N bytes on one core, in-process (node:crypto), fed
+ *            in 1 MiB pieces of the workload's own body bytes.
+ *
+ * floor = max(write, sha256): the time the slower of the two unavoidable
+ * jobs takes on its own. MD5 of the same bytes is measured too, for
+ * information only (with verification on, the CLI also computes MD5 of
+ * every body byte).
+ *
+ * For workloads with many small objects the byte floor says nothing about
+ * per-file cost, so `filesFloor` also times creating one file per object
+ * (same size, 1000 per directory, open/write/close, synchronous).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { ByteSource } from './workloads.js';
+
+const MiB = 1024 * 1024;
+
+export interface FloorResult {
+  bodyBytes: number;
+  reps: number;
+  writeMethod: 'dd' | 'node';
+  /** Median seconds. */
+  writeS: number;
+  sha256S: number;
+  md5S: number;
+  /** max(writeS, sha256S). */
+  floorS: number;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function seconds(f: () => void): number {
+  const t0 = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+let ddAvailable: boolean | undefined;
+function haveDd(): boolean {
+  if (ddAvailable === undefined) {
+    const r = spawnSync('dd', ['--version'], { stdio: 'ignore' });
+    ddAvailable = r.status === 0;
+  }
+  return ddAvailable;
+}
+
+/** Copies the first n bytes of source to dest; returns wall seconds. */
+function copyBytes(source: string, dest: string, n: number): { s: number; method: 'dd' | 'node' } {
+  if (haveDd()) {
+    let status: number | null = null;
+    let stderr = '';
+    const s = seconds(() => {
+      const r = spawnSync('dd', [`if=${source}`, `of=${dest}`, 'bs=1M', `count=${n}`, 'iflag=count_bytes', 'status=none'], { encoding: 'latin1' });
+      status = r.status;
+      stderr = r.stderr;
+    });
+    if (status !== 0) throw new Error(`dd failed (${status}): ${stderr}`);
+    return { s, method: 'dd' };
+  }
+  const buf = Buffer.allocUnsafe(MiB);
+  const s = seconds(() => {
+    const inFd = openSync(source, 'r');
+    const outFd = openSync(dest, 'wx', 0o600);
+    let done = 0;
+    while (done < n) {
+      const got = readSync(inFd, buf, 0, Math.min(MiB, n - done), done);
+      if (got === 0) throw new Error(`${source} is shorter than ${n} bytes`);
+      let off = 0;
+      while (off < got) off += writeSync(outFd, buf, off, got - off);
+      done += got;
+    }
+    closeSync(inFd);
+    closeSync(outFd);
+  });
+  return { s, method: 'node' };
+}
+
+/** 16 MiB of the workload's body bytes, to hash cyclically. */
+function sample(seed: string): Buffer {
+  const src = new ByteSource(seed);
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < 16; i++) pieces.push(Buffer.from(src.next(MiB)));
+  return Buffer.concat(pieces);
+}
+
+function hashSeconds(algo: 'sha256' | 'md5', data: Buffer, n: number): number {
+  return seconds(() => {
+    const h = createHash(algo);
+    let done = 0;
+    while (done < n) {
+      const off = done % data.length;
+      const len = Math.min(MiB, n - done, data.length - off);
+      h.update(data.subarray(off, off + len));
+      done += len;
+    }
+    h.digest();
+  });
+}
+
+export interface FloorOptions {
+  bodyBytes: number;
+  /** A file of at least bodyBytes bytes (the generated input), in the page cache. */
+  source: string;
+  /** Directory on the filesystem the CLI writes to. */
+  dir: string;
+  reps: number;
+  /** Seed of the workload's ByteSource. */
+  seed: string;
+}
+
+export function measureFloor(o: FloorOptions): FloorResult {
+  const dest = path.join(o.dir, 'floor.bin');
+  const data = sample(o.seed);
+  hashSeconds('sha256', data, 64 * MiB); // warm-up
+  hashSeconds('md5', data, 16 * MiB);
+  const writes: number[] = [];
+  const shas: number[] = [];
+  const md5s: number[] = [];
+  let method: 'dd' | 'node' = 'dd';
+  for (let r = 0; r < o.reps; r++) {
+    if (existsSync(dest)) unlinkSync(dest);
+    const c = copyBytes(o.source, dest, o.bodyBytes);
+    method = c.method;
+    writes.push(c.s);
+    unlinkSync(dest);
+    shas.push(hashSeconds('sha256', data, o.bodyBytes));
+    md5s.push(hashSeconds('md5', data, o.bodyBytes));
+  }
+  const writeS = median(writes);
+  const sha256S = median(shas);
+  return { bodyBytes: o.bodyBytes, reps: o.reps, writeMethod: method, writeS, sha256S, md5S: median(md5s), floorS: Math.max(writeS, sha256S) };
+}
+
+export interface FilesFloor {
+  files: number;
+  size: number;
+  seconds: number;
+}
+
+/** Creates `files` files of `size` bytes under dir (1000 per subdirectory), synchronously; removes them (untimed). */
+export function filesFloor(dir: string, files: number, size: number, seed: string): FilesFloor {
+  const root = path.join(dir, 'floor-files');
+  const src = new ByteSource(seed);
+  const body = Buffer.from(src.next(Math.min(size, MiB)));
+  const s = seconds(() => {
+    mkdirSync(root, { mode: 0o755 });
+    for (let i = 0; i < files; i++) {
+      const sub = path.join(root, String(Math.floor(i / 1000)).padStart(3, '0'));
+      if (i % 1000 === 0) mkdirSync(sub, { mode: 0o755 });
+      const fd = openSync(path.join(sub, `obj-${String(i).padStart(6, '0')}.bin`), 'wx', 0o600);
+      let left = size;
+      while (left > 0) left -= writeSync(fd, body, 0, Math.min(left, body.length));
+      closeSync(fd);
+    }
+  });
+  rmSync(root, { recursive: true, force: true });
+  return { files, size, seconds: s };
+}

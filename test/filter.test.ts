@@ -1,0 +1,34 @@
+import test from 'ava';
+import { recordPredicate } from '../lib/stages/filter.js';
+import type { ClassifiedRecord } from '../lib/types.js';
+
+const base = { where: {}, key: Buffer.from('k'), tombstone: false };
+const manifest = (bucket: string, object: string): ClassifiedRecord => ({ kind: 'manifest', bucket: Buffer.from(bucket), generation: 1n, object: Buffer.from(object), value: Buffer.from('{}'), ...base });
+const blob = (bucket: string, object: string): ClassifiedRecord => ({
+  kind: 'blob',
+  addr: { bucket: Buffer.from(bucket), generation: 1n, object: Buffer.from(object), uploadId: Buffer.from('u'), partNo: 1n, chunkNo: 0n, partVersion: 0n },
+  payload: Buffer.from('x'),
+  ...base,
+});
+const meta = (bucket: string): ClassifiedRecord => ({ kind: 'bucket-meta', bucket: Buffer.from(bucket), value: Buffer.from('{}'), ...base });
+const chunkblob: ClassifiedRecord = { kind: 'chunkblob', digest: '00'.repeat(32), payload: Buffer.from('x'), ...base };
+
+test('--bucket keeps only the named buckets (meta, manifests and chunks)', (t) => {
+  const keep = recordPredicate({ buckets: ['a', 'c'] });
+  t.deepEqual([meta('a'), meta('b'), manifest('c', 'x'), manifest('b', 'x'), blob('a', 'y'), blob('b', 'y')].map(keep), [true, false, true, false, true, false]);
+});
+
+test('--prefix keeps objects whose key starts with the prefix, and every bucket meta', (t) => {
+  const keep = recordPredicate({ prefix: 'logs/' });
+  t.deepEqual([manifest('b', 'logs/1'), manifest('b', 'logs'), blob('b', 'logs/x'), blob('b', 'img/x'), meta('b')].map(keep), [true, false, true, false, true]);
+});
+
+test('--bucket and --prefix combine; offloaded chunkblobs always pass (they belong to no bucket)', (t) => {
+  const keep = recordPredicate({ buckets: ['a'], prefix: 'p' });
+  t.deepEqual([manifest('a', 'p1'), manifest('a', 'q1'), manifest('b', 'p1'), chunkblob].map(keep), [true, false, false, true]);
+});
+
+test('no filter keeps everything', (t) => {
+  const keep = recordPredicate({});
+  t.true([meta('a'), manifest('b', 'x'), blob('c', 'y'), chunkblob].every(keep));
+});

@@ -1,0 +1,242 @@
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { DecodeError } from '../lib/errors.js';
+import { planBucket, type PlanOptions } from '../lib/core/plan.js';
+import type { BucketCollection, ChunkBlobStore, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment } from '../lib/types.js';
+
+const OPTS: PlanOptions = { includeOrphans: false, includeIncompleteUploads: false, renameCollisions: false, verify: true };
+
+/** A pool-like segment: pieces anywhere in it. */
+function pool(): SpillSegment {
+  return { id: 0, path: '/nonexistent/pool', kind: 'pool', size: 1 << 30 };
+}
+
+let nextOffset = 0;
+function loc(length: number, segment = pool()): SpillLocation {
+  const l = { segment, offset: nextOffset, length };
+  nextOffset += length;
+  return l;
+}
+
+interface Chunk {
+  part?: number;
+  chunk?: number;
+  version?: number;
+  upload?: string;
+  length?: number;
+  location?: SpillLocation;
+}
+
+function obj(object: string, manifest: object | null, chunks: Chunk[] = [], generation = 1n, refs: Array<Chunk & { ref: Buffer }> = []): ObjectCollection {
+  const o: ObjectCollection = { generation, object: Buffer.from(object), blobs: new Map(), refs: new Map() };
+  if (manifest) o.manifest = { value: Buffer.from(JSON.stringify(manifest)), where: { line: 1 }, key: Buffer.from('k') };
+  const mk = (c: Chunk): CollectedChunk => ({
+    addr: {
+      bucket: Buffer.from('bkt'),
+      generation,
+      object: o.object,
+      uploadId: Buffer.from(c.upload ?? 'up'),
+      partNo: BigInt(c.part ?? 1),
+      chunkNo: BigInt(c.chunk ?? 0),
+      partVersion: BigInt(c.version ?? 0),
+    },
+    where: {},
+  });
+  chunks.forEach((c, i) => o.blobs.set(`b${i}`, { ...mk(c), location: c.location ?? loc(c.length ?? 1) }));
+  refs.forEach((c, i) => o.refs.set(`r${i}`, { ...mk(c), ref: c.ref }));
+  return o;
+}
+
+function bucket(objects: ObjectCollection[], meta: object | null = { generation: 1 }, chunkBlobs: ChunkBlobStore = new Map()): BucketCollection {
+  const b: BucketCollection = { name: Buffer.from('bkt'), objects: new Map(), uploads: [], chunkBlobs };
+  if (meta) b.meta = { value: Buffer.from(JSON.stringify(meta)), where: {}, key: Buffer.from('k') };
+  objects.forEach((o, i) => b.objects.set(String(i), o));
+  return b;
+}
+
+const part = (p: Record<string, unknown>) => ({ part_no: 1, chunk_count: 1, ...p });
+const codes = (plan: ReturnType<typeof planBucket>) => plan.failures.map((f) => [f.object.toString(), f.error.code, f.error.detail]);
+
+test('only chunks of the manifest upload_id are selected', (t) => {
+  const plan = planBucket(bucket([obj('o', { upload_id: 'up', size_bytes: 2, parts: [part({})] }, [{ upload: 'stale', length: 5 }, { upload: 'up', length: 2 }])]), OPTS);
+  t.deepEqual(codes(plan), []);
+  t.is(plan.objects[0]!.size, 2);
+});
+
+test('an empty upload_id selects every upload, and two uploads supplying one chunk index are incomplete', (t) => {
+  const ok = planBucket(bucket([obj('o', { size_bytes: 3, parts: [part({})] }, [{ upload: 'x', length: 3 }])]), OPTS);
+  t.is(ok.objects[0]!.size, 3);
+  const dup = planBucket(bucket([obj('o', { parts: [part({})] }, [{ upload: 'x' }, { upload: 'y' }])]), OPTS);
+  t.deepEqual(codes(dup), [['o', 'ERR_S3_INCOMPLETE_BLOB_CHUNKS', 'part 1 version 0 declares 1 chunks; chunk 0 supplied by more than one upload']]);
+});
+
+test('only declared (part, version) pairs are selected: a stale part version is ignored', (t) => {
+  const plan = planBucket(
+    bucket([obj('o', { upload_id: 'up', size_bytes: 4, parts: [part({ part_version: 9 })] }, [{ version: 7, length: 10 }, { version: 9, length: 4 }])]),
+    OPTS,
+  );
+  t.deepEqual(codes(plan), []);
+  t.deepEqual(plan.objects[0]!.parts.map((p) => [p.partNo, p.version, p.length]), [[1n, 9n, 4]]);
+});
+
+test('a chunk_count 0 part contributes nothing and its stray chunks are ignored', (t) => {
+  const plan = planBucket(bucket([obj('o', { upload_id: 'up', size_bytes: 0, parts: [part({ chunk_count: 0 })] }, [{ length: 7 }])]), OPTS);
+  t.deepEqual(codes(plan), []);
+  t.is(plan.objects[0]!.size, 0);
+});
+
+test('the body is ordered by part number then chunk number, whatever the arrival order', (t) => {
+  const l = [loc(1), loc(1), loc(1), loc(1)];
+  const plan = planBucket(
+    bucket([
+      obj('o', { upload_id: 'up', size_bytes: 4, parts: [part({ part_no: 2, chunk_count: 2 }), part({ part_no: 1, chunk_count: 2 })] }, [
+        { part: 2, chunk: 1, location: l[3] },
+        { part: 1, chunk: 1, location: l[1] },
+        { part: 2, chunk: 0, location: l[2] },
+        { part: 1, chunk: 0, location: l[0] },
+      ]),
+    ]),
+    OPTS,
+  );
+  t.deepEqual(plan.objects[0]!.parts.flatMap((p) => p.pieces), l);
+});
+
+test('set-based completeness: the first missing index, or an unexpected one, fails the object', (t) => {
+  const m = { upload_id: 'up', parts: [part({ chunk_count: 3 })] };
+  const missing = planBucket(bucket([obj('o', m, [{ chunk: 0 }, { chunk: 2 }])]), OPTS);
+  t.deepEqual(codes(missing), [['o', 'ERR_S3_INCOMPLETE_BLOB_CHUNKS', 'part 1 version 0 declares 3 chunks; first missing chunk 1']]);
+  const extra = planBucket(bucket([obj('o', m, [{ chunk: 0 }, { chunk: 1 }, { chunk: 2 }, { chunk: 3 }])]), OPTS);
+  t.deepEqual(codes(extra), [['o', 'ERR_S3_INCOMPLETE_BLOB_CHUNKS', 'part 1 version 0 declares 3 chunks; unexpected chunk 3']]);
+  t.is(missing.failures[0]!.error.level, 'object');
+});
+
+test('sizes are checked against chunk_sizes, part size_bytes and manifest size_bytes (not with verify off)', (t) => {
+  const chunks = [{ chunk: 0, length: 2 }, { chunk: 1, length: 3 }];
+  const m = (p: object, size = 5) => ({ upload_id: 'up', size_bytes: size, parts: [part({ chunk_count: 2, ...p })] });
+  t.deepEqual(codes(planBucket(bucket([obj('o', m({ chunk_sizes: [2, 3], size_bytes: 5 }), chunks)]), OPTS)), []);
+  t.deepEqual(codes(planBucket(bucket([obj('o', m({ chunk_sizes: [3, 2] }), chunks)]), OPTS)), [['o', 'ERR_S3_SIZE_MISMATCH', 'part 1 chunk 0 has 2 bytes, chunk_sizes says 3']]);
+  t.deepEqual(codes(planBucket(bucket([obj('o', m({ size_bytes: 4 }), chunks)]), OPTS)), [['o', 'ERR_S3_SIZE_MISMATCH', 'part 1 has 5 bytes, size_bytes says 4']]);
+  t.deepEqual(codes(planBucket(bucket([obj('o', m({}, 6), chunks)]), OPTS)), [['o', 'ERR_S3_SIZE_MISMATCH', 'body has 5 bytes, size_bytes says 6']]);
+  t.deepEqual(codes(planBucket(bucket([obj('o', m({}, 6), chunks)]), { ...OPTS, verify: false })), []);
+});
+
+function chunkref(payload: Buffer, size = payload.length): Buffer {
+  const v = Buffer.alloc(1 + 32 + 8 + 2 + 2);
+  v[0] = 1;
+  createHash('sha256').update(payload).digest().copy(v, 1);
+  v.writeBigUInt64BE(BigInt(size), 33);
+  v.writeUInt16BE(2, 41);
+  v.write('n1', 43);
+  return v;
+}
+
+test('offloaded parts resolve chunkrefs to chunkblobs by digest; size disagreements and missing blobs fail the object', (t) => {
+  const payload = Buffer.from('offload!');
+  const store: ChunkBlobStore = new Map([[createHash('sha256').update(payload).digest('hex'), loc(payload.length)]]);
+  const m = (sizes: number[]) => ({ upload_id: 'up', size_bytes: 8, parts: [part({ offloaded: true, chunk_ref_version: 4, chunk_sizes: sizes })] });
+  const ok = planBucket(bucket([obj('o', m([8]), [], 1n, [{ version: 4, ref: chunkref(payload) }])], { generation: 1 }, store), OPTS);
+  t.deepEqual(codes(ok), []);
+  t.is(ok.objects[0]!.size, 8);
+  const refSize = planBucket(bucket([obj('o', m([8]), [], 1n, [{ version: 4, ref: chunkref(payload, 9) }])], { generation: 1 }, store), OPTS);
+  t.is(refSize.failures[0]!.error.code, 'ERR_S3_INVALID_CHUNKREF');
+  const manifestSize = planBucket(bucket([obj('o', m([7]), [], 1n, [{ version: 4, ref: chunkref(payload) }])], { generation: 1 }, store), OPTS);
+  t.is(manifestSize.failures[0]!.error.code, 'ERR_S3_INVALID_CHUNKREF');
+  const missing = planBucket(bucket([obj('o', m([8]), [], 1n, [{ version: 4, ref: chunkref(Buffer.from('other')) }])], { generation: 1 }, store), OPTS);
+  t.is(missing.failures[0]!.error.code, 'ERR_S3_INCOMPLETE_BLOB_CHUNKS');
+});
+
+test('an undecodable chunkref value fails the run', (t) => {
+  const m = { upload_id: 'up', parts: [part({ offloaded: true, chunk_sizes: [1] })] };
+  const err = t.throws(() => planBucket(bucket([obj('o', m, [], 1n, [{ ref: Buffer.from([1, 2, 3]) }])]), OPTS));
+  t.is((err as DecodeError).code, 'ERR_S3_INVALID_CHUNKREF');
+  t.is((err as DecodeError).level, 'run');
+});
+
+test('an offloaded part whose chunk_sizes length differs from chunk_count is an invalid manifest', (t) => {
+  const m = { parts: [part({ offloaded: true, chunk_count: 2, chunk_sizes: [1] })] };
+  const err = t.throws(() => planBucket(bucket([obj('o', m)]), OPTS));
+  t.is((err as DecodeError).code, 'ERR_S3_INVALID_MANIFEST');
+});
+
+test('problems are reported in order: chunkref resolution, then naming, then completeness', (t) => {
+  const payload = Buffer.from('p');
+  const store: ChunkBlobStore = new Map([[createHash('sha256').update(payload).digest('hex'), loc(1)]]);
+  // Unsafe name AND missing chunks AND a ref whose size disagrees: the ref wins.
+  const m = { upload_id: 'up', parts: [part({ chunk_count: 2 }), part({ part_no: 2, offloaded: true, chunk_sizes: [1] })] };
+  const all = planBucket(bucket([obj('../x', m, [], 1n, [{ part: 2, ref: chunkref(payload, 5) }])], { generation: 1 }, store), OPTS);
+  t.is(all.failures[0]!.error.code, 'ERR_S3_INVALID_CHUNKREF');
+  const nameAndMissing = planBucket(bucket([obj('../x', m, [], 1n, [{ part: 2, ref: chunkref(payload) }])], { generation: 1 }, store), OPTS);
+  t.is(nameAndMissing.failures[0]!.error.code, 'ERR_S3_MALFORMED_KEY');
+});
+
+test('the active generation is the meta generation; other generations are stale and counted', (t) => {
+  const plan = planBucket(bucket([obj('old', { parts: [] }, [], 1n), obj('new', { parts: [] }, [], 2n)], { generation: 2 }), OPTS);
+  t.deepEqual(plan.objects.map((o) => o.key.toString()), ['new']);
+  t.deepEqual(plan.warnings, [{ event: 's3_stale_generation_objects', bucket: 'bkt', active_generation: 2n, count: 1 }]);
+});
+
+test('without bucket meta the highest generation is active and s3_bucket_meta_missing is warned', (t) => {
+  const plan = planBucket(bucket([obj('a', { parts: [] }, [], 3n), obj('b', { parts: [] }, [], 2n)], null), OPTS);
+  t.deepEqual(plan.objects.map((o) => o.key.toString()), ['a']);
+  t.deepEqual(plan.warnings[0], { event: 's3_bucket_meta_missing', bucket: 'bkt', active_generation: 3n });
+  t.is(plan.bucketJson, undefined);
+});
+
+test('chunks without a manifest are orphans: warned, and listed only with includeOrphans', (t) => {
+  const o = obj('lost', null, [{ chunk: 0 }, { chunk: 1 }]);
+  const warned = planBucket(bucket([o]), OPTS);
+  t.deepEqual(warned.warnings, [{ event: 's3_orphan_chunks', bucket: 'bkt', object: 'lost', chunks: 2 }]);
+  t.deepEqual(warned.orphans, []);
+  const kept = planBucket(bucket([o]), { ...OPTS, includeOrphans: true });
+  t.deepEqual(
+    kept.orphans.map((x) => x.relPath.toString()),
+    ['_orphans/lost/gen-1/up_0000000000000001_0000000000000000_0000000000000000.bin', '_orphans/lost/gen-1/up_0000000000000001_0000000000000001_0000000000000000.bin'],
+  );
+});
+
+test('a body that is exactly one whole run is marked for publication by rename', (t) => {
+  const run: SpillSegment = { id: 1, path: '/x/run-1', kind: 'run', size: 5, hashes: { sha256: Buffer.alloc(32, 1), parts: [] } };
+  const m = { upload_id: 'up', size_bytes: 5, parts: [part({ chunk_count: 2 })] };
+  const whole = planBucket(bucket([obj('o', m, [{ chunk: 0, location: { segment: run, offset: 0, length: 2 } }, { chunk: 1, location: { segment: run, offset: 2, length: 3 } }])]), OPTS);
+  t.is(whole.objects[0]!.run, run);
+  const longer: SpillSegment = { ...run, size: 9 };
+  const partial = planBucket(bucket([obj('o', m, [{ chunk: 0, location: { segment: longer, offset: 0, length: 2 } }, { chunk: 1, location: { segment: longer, offset: 2, length: 3 } }])]), OPTS);
+  t.is(partial.objects[0]!.run, undefined);
+});
+
+test('sidecar and _bucket.json bytes follow SPEC §6 (field order, omissions, time format)', (t) => {
+  const plan = planBucket(
+    bucket(
+      [
+        obj('o', {
+          upload_id: 'up',
+          etag: '"ABC"',
+          size_bytes: 0,
+          last_modified_hlc: 112354531483516928,
+          content_type: 'text/plain',
+          cache_control: '',
+          user_metadata: { z: '1', a: '<&>' },
+          parts: [],
+        }),
+      ],
+      { bucket_name: 'ignored', generation: 1, created_at_hlc: 112348869165056000, owner: 'alice', region: '' },
+    ),
+    OPTS,
+  );
+  t.is(
+    plan.objects[0]!.sidecar.toString(),
+    '{\n  "format_version": 1,\n  "etag": "\\"ABC\\"",\n  "size_bytes": 0,\n  "last_modified": "2024-04-29T12:34:56.123Z",\n  "content_type": "text/plain",\n  "user_metadata": {\n    "a": "\\u003c\\u0026\\u003e",\n    "z": "1"\n  }\n}',
+  );
+  t.is(plan.bucketJson!.toString(), '{\n  "format_version": 1,\n  "name": "bkt",\n  "creation_time_iso": "2024-04-28T12:34:56Z",\n  "owner": "alice"\n}');
+});
+
+test('an invalid manifest or bucket meta fails the run', (t) => {
+  const o = obj('o', null);
+  o.manifest = { value: Buffer.from('{"parts": 3}'), where: { line: 7 }, key: Buffer.from('k') };
+  const err = t.throws(() => planBucket(bucket([o]), OPTS)) as DecodeError;
+  t.is(err.code, 'ERR_S3_INVALID_MANIFEST');
+  t.is(err.context.line, 7);
+  const b = bucket([]);
+  b.meta = { value: Buffer.from('not json'), where: {}, key: Buffer.from('k') };
+  t.is((t.throws(() => planBucket(b, OPTS)) as DecodeError).code, 'ERR_S3_INVALID_BUCKET_META');
+});

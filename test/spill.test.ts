@@ -1,0 +1,142 @@
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DecodeError } from '../lib/errors.js';
+import { continuesRun, createBlobSpiller } from '../lib/stages/spill.js';
+import type { ChunkAddress, ClassifiedRecord, SpilledRecord, SpilledBlobRecord, SpilledChunkBlobRecord } from '../lib/types.js';
+
+const md5 = (b: Buffer) => createHash('md5').update(b).digest();
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest();
+
+function addr(object: string, partNo: number, chunkNo: number, opts: { partVersion?: number; uploadId?: string; generation?: number; bucket?: string } = {}): ChunkAddress {
+  return {
+    bucket: Buffer.from(opts.bucket ?? 'bkt'),
+    generation: BigInt(opts.generation ?? 1),
+    object: Buffer.from(object),
+    uploadId: Buffer.from(opts.uploadId ?? 'up'),
+    partNo: BigInt(partNo),
+    chunkNo: BigInt(chunkNo),
+    partVersion: BigInt(opts.partVersion ?? 0),
+  };
+}
+
+function blob(a: ChunkAddress, payload: string | Buffer): ClassifiedRecord {
+  return { kind: 'blob', addr: a, payload: Buffer.from(payload), tombstone: false, where: { line: 1 }, key: Buffer.from('k') };
+}
+
+async function spill(records: ClassifiedRecord[], md5On = true): Promise<{ out: SpilledRecord[]; dir: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spill-'));
+  const out: SpilledRecord[] = [];
+  await pipeline(
+    Readable.from(records),
+    createBlobSpiller({ scratchDir: dir, md5: md5On }),
+    new Writable({ objectMode: true, write: (r: SpilledRecord, _e, cb) => (out.push(r), cb()) }),
+  );
+  return { out, dir };
+}
+
+const blobs = (out: SpilledRecord[]) => out.filter((r): r is SpilledBlobRecord => r.kind === 'blob');
+
+test('chunks in body order form one run file whose bytes are the body', async (t) => {
+  const { out, dir } = await spill([blob(addr('o', 1, 0), 'aaa'), blob(addr('o', 1, 1), 'bb'), blob(addr('o', 2, 0), 'c')]);
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  const locs = blobs(out).map((r) => r.location!);
+  t.is(new Set(locs.map((l) => l.segment)).size, 1);
+  const seg = locs[0]!.segment;
+  t.is(seg.kind, 'run');
+  t.deepEqual(locs.map((l) => [l.offset, l.length]), [[0, 3], [3, 2], [5, 1]]);
+  t.deepEqual(fs.readFileSync(seg.path), Buffer.from('aaabbc'));
+  t.deepEqual(seg.hashes!.sha256, sha256(Buffer.from('aaabbc')));
+  t.deepEqual(seg.hashes!.md5, md5(Buffer.from('aaabbc')));
+  t.deepEqual(
+    seg.hashes!.parts.map((p) => [p.partNo, p.length, p.md5]),
+    [[1n, 5, md5(Buffer.from('aaabb'))], [2n, 1, md5(Buffer.from('c'))]],
+  );
+});
+
+test('run MD5s are skipped when verification is off; SHA-256 stays', async (t) => {
+  const { out, dir } = await spill([blob(addr('o', 1, 0), 'xy')], false);
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  const seg = blobs(out)[0]!.location!.segment;
+  t.is(seg.hashes!.md5, undefined);
+  t.deepEqual(seg.hashes!.sha256, sha256(Buffer.from('xy')));
+});
+
+test('a chunk that continues no run goes to the pool; a chunk 0 starts a new run', async (t) => {
+  const { out, dir } = await spill([
+    blob(addr('a', 1, 0), 'A0'),
+    blob(addr('b', 1, 1), 'B1'), // not chunk 0, continues nothing: pool
+    blob(addr('b', 1, 0), 'B0'), // new run
+    blob(addr('a', 1, 1), 'A1'), // run a is closed: pool
+  ]);
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  const [a0, b1, b0, a1] = blobs(out).map((r) => r.location!);
+  t.is(a0!.segment.kind, 'run');
+  t.is(b1!.segment.kind, 'pool');
+  t.is(b0!.segment.kind, 'run');
+  t.not(b0!.segment, a0!.segment);
+  t.is(a1!.segment, b1!.segment);
+  t.deepEqual(fs.readFileSync(b1!.segment.path), Buffer.from('B1A1'));
+  t.deepEqual([a1!.offset, a1!.length], [2, 2]);
+});
+
+test('a newer part version interleaved by key order starts its own run (stale version goes to the pool)', async (t) => {
+  // Sorted keys of one part with versions 1 (stale) and 2: c0v1, c0v2, c1v1, c1v2.
+  const { out, dir } = await spill([
+    blob(addr('o', 1, 0, { partVersion: 1 }), 'old0'),
+    blob(addr('o', 1, 0, { partVersion: 2 }), 'new0'),
+    blob(addr('o', 1, 1, { partVersion: 1 }), 'old1'),
+    blob(addr('o', 1, 1, { partVersion: 2 }), 'new1'),
+  ]);
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  const [, n0, o1, n1] = blobs(out).map((r) => r.location!);
+  t.is(n0!.segment, n1!.segment);
+  t.is(o1!.segment.kind, 'pool');
+  t.deepEqual(fs.readFileSync(n0!.segment.path), Buffer.from('new0new1'));
+});
+
+test('continuesRun: same object and upload, next chunk or chunk 0 of a later part', (t) => {
+  const info = { bucket: Buffer.from('bkt'), generation: 1n, object: Buffer.from('o'), uploadId: Buffer.from('up'), chunks: [{ partNo: 1n, chunkNo: 0n, partVersion: 0n, offset: 0, length: 1 }] };
+  t.true(continuesRun(info, addr('o', 1, 1)));
+  t.true(continuesRun(info, addr('o', 3, 0)));
+  t.false(continuesRun(info, addr('o', 1, 2)), 'gap');
+  t.false(continuesRun(info, addr('o', 2, 1)), 'later part must start at chunk 0');
+  t.false(continuesRun(info, addr('o', 1, 1, { partVersion: 5 })), 'other part version');
+  t.false(continuesRun(info, addr('o', 1, 1, { uploadId: 'other' })));
+  t.false(continuesRun(info, addr('o', 1, 1, { generation: 2 })));
+  t.false(continuesRun(info, addr('p', 1, 1)));
+  t.false(continuesRun(info, addr('o', 1, 1, { bucket: 'other' })));
+});
+
+test('chunkblob payloads are checked against their digest and stored once per digest', async (t) => {
+  const payload = Buffer.from('offloaded bytes');
+  const digest = sha256(payload).toString('hex');
+  const rec = (): ClassifiedRecord => ({ kind: 'chunkblob', digest, payload, tombstone: false, where: { offset: 8 }, key: Buffer.from('k') });
+  const { out, dir } = await spill([rec(), rec()]);
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  const locs = out.filter((r): r is SpilledChunkBlobRecord => r.kind === 'chunkblob').map((r) => r.location!);
+  t.is(locs[0], locs[1]);
+  t.is(locs[0]!.segment.size, payload.length);
+});
+
+test('a chunkblob whose payload does not hash to its key fails the run with ERR_S3_CHUNKBLOB_HASH_MISMATCH', async (t) => {
+  const digest = sha256(Buffer.from('expected')).toString('hex');
+  const err = await t.throwsAsync(spill([{ kind: 'chunkblob', digest, payload: Buffer.from('actual'), tombstone: false, where: { offset: 99 }, key: Buffer.from('kk') }]));
+  t.true(err instanceof DecodeError);
+  t.is((err as DecodeError).code, 'ERR_S3_CHUNKBLOB_HASH_MISMATCH');
+  t.is((err as DecodeError).context.offset, 99);
+});
+
+test('tombstones and metadata records pass through without touching scratch', async (t) => {
+  const tomb: ClassifiedRecord = { kind: 'blob', addr: addr('o', 1, 0), payload: null, tombstone: true, where: {}, key: Buffer.from('k') };
+  const meta: ClassifiedRecord = { kind: 'bucket-meta', bucket: Buffer.from('b'), value: Buffer.from('{}'), tombstone: false, where: {}, key: Buffer.from('k') };
+  const { out, dir } = await spill([tomb, meta]);
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  t.is((out[0] as SpilledBlobRecord).location, null);
+  t.is(out[1], meta);
+  t.deepEqual(fs.readdirSync(dir), []);
+});
