@@ -76,6 +76,8 @@ function expectedRich(): Expected {
     's3/photos/_orphans/orphan/gen-1/up-1_0000000000000001_0000000000000000_0000000000000000.bin': body('orphan', 9).subarray(0, 4),
     's3/photos/_orphans/orphan/gen-1/up-1_0000000000000001_0000000000000001_0000000000000000.bin': body('orphan', 9).subarray(4, 8),
     's3/photos/_orphans/orphan/gen-1/up-1_0000000000000001_0000000000000002_0000000000000000.bin': body('orphan', 9).subarray(8),
+    // The tombstoned manifest leaves its chunk as an orphan of the active generation.
+    's3/photos/_orphans/deleted/gen-1/up-1_0000000000000001_0000000000000000_0000000000000000.bin': body('deleted', 9),
     's3/photos/_orphans/stale/gen-0/up-1_0000000000000001_0000000000000000_0000000000000000.bin': body('stale', 9),
     's3/docs/_bucket.json': plainBucketJson('docs'),
     ...objectFiles('docs', 'readme.md', Buffer.from('# hello\n'), { contentType: 'text/markdown', userMetadata: { author: 'bob', 'x-y': '<&>' } }),
@@ -97,7 +99,7 @@ function expectedRich(): Expected {
 }
 
 const FLAGS = ['--include-orphans', '--include-incomplete-uploads'];
-const WARNINGS = ['s3_orphan_chunks', 's3_stale_generation_objects', 's3_unknown_prefix'];
+const WARNINGS = ['s3_orphan_chunks', 's3_orphan_chunks', 's3_stale_generation_objects', 's3_unknown_prefix'];
 
 /** Deterministic shuffle of the records, for native input in arbitrary order. */
 function shuffled(snap: SnapshotBuilder, seed: number): SnapshotBuilder {
