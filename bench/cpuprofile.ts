@@ -49,8 +49,17 @@ function shortUrl(url: string): string {
   return p.startsWith('node:') ? p : p.includes('/') ? p : path.basename(p);
 }
 
-/** Top `top` functions by self time; also the total profiled ms. */
-export function selfTimes(file: string, top = 10): { totalMs: number; rows: SelfTime[] } {
+export interface SelfTimes {
+  /** All sampled time, idle included. */
+  totalMs: number;
+  /** Time the main thread sat idle (waiting for I/O or the thread pool). */
+  idleMs: number;
+  /** Top functions by self time, "(idle)" left out; pct is of the non-idle time. */
+  rows: SelfTime[];
+}
+
+/** Top `top` functions by self time. */
+export function selfTimes(file: string, top = 10): SelfTimes {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map<number, ProfileNode>();
   for (const n of prof.nodes) byId.set(n.id, n);
@@ -71,17 +80,21 @@ export function selfTimes(file: string, top = 10): { totalMs: number; rows: Self
     acc.set(key, e);
     total += dt;
   }
+  const idle = [...acc.values()].filter((e) => e.name === '(idle)').reduce((s, e) => s + e.us, 0);
+  const busy = total - idle;
   const rows = [...acc.values()]
+    .filter((e) => e.name !== '(idle)')
     .sort((a, b) => b.us - a.us)
     .slice(0, top)
-    .map((e) => ({ name: e.name, where: e.where, ms: e.us / 1000, pct: total > 0 ? (100 * e.us) / total : 0 }));
-  return { totalMs: total / 1000, rows };
+    .map((e) => ({ name: e.name, where: e.where, ms: e.us / 1000, pct: busy > 0 ? (100 * e.us) / busy : 0 }));
+  return { totalMs: total / 1000, idleMs: idle / 1000, rows };
 }
 
-export function formatSelfTimes(r: { totalMs: number; rows: SelfTime[] }): string {
-  const lines = [`| # | self ms | % | function | location |`, `|---:|---:|---:|---|---|`];
+export function formatSelfTimes(r: SelfTimes): string {
+  const lines = [`| # | self ms | % of busy | function | location |`, `|---:|---:|---:|---|---|`];
   r.rows.forEach((x, i) => lines.push(`| ${i + 1} | ${x.ms.toFixed(0)} | ${x.pct.toFixed(1)} | ${x.name} | ${x.where} |`));
-  lines.push(`(profiled ${(r.totalMs / 1000).toFixed(2)} s of samples)`);
+  const pct = r.totalMs > 0 ? ((100 * r.idleMs) / r.totalMs).toFixed(0) : '0';
+  lines.push('', `Main thread: ${(r.totalMs / 1000).toFixed(2)} s sampled, ${((r.totalMs - r.idleMs) / 1000).toFixed(2)} s busy, ${pct}% idle (waiting for I/O / the libuv pool).`);
   return lines.join('\n');
 }
 

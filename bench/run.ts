@@ -6,26 +6,44 @@
  * For each workload (bench/workloads.ts) and input format it generates the
  * snapshot into a temp directory (streamed, deterministic), measures a floor
  * on the same data (bench/floor.ts), then runs the CLI (directory mode, -o)
- * several times and prints, per row: input bytes, body bytes, median wall
- * time, MB/s of body bytes, objects/s, peak RSS, CPU time, bytes written per
- * body byte (/proc/<pid>/io of the CLI process) and the ratio to the floor.
+ * and prints, per row: input bytes, body bytes, median wall time, MB/s of
+ * body bytes, objects/s, peak RSS, CPU time, bytes written per body byte
+ * (/proc/<pid>/io of the CLI process), the ratio to the floor, and how busy
+ * the rest of the machine was meanwhile.
+ *
+ * Repetitions and the time budget (--budget, default 300 s for the full
+ * bench: the issue's "~5 minutes"). Pass 1 runs every row once, except that
+ * a row whose predicted cost (from a row of the same workload already run)
+ * no longer fits the budget is skipped and shown as such; the first row of
+ * each workload (native, verify on: the target) always runs. The workload
+ * with many small objects (c) runs last, since its cost per run is the
+ * least predictable. Pass 2 then adds repetitions, up to --reps per row,
+ * cheapest rows first, while the measured costs fit the budget. The
+ * "wall s (n)" column shows how many runs each median is over.
  *
  * Options:
- *   --quick            small sizes, 1 repetition: a smoke run (< 1 min)
+ *   --quick            small sizes, 1 run per row: a smoke run (< 1 min)
  *   --only a,c         workloads to run (default all: a,b,c,d)
  *   --formats fsm,jsonl  input formats (default both)
- *   --reps N           CLI runs per row (default 3; --quick: 1); median reported
+ *   --reps N           runs per row at most (default 3; --quick: 1)
+ *   --budget S|none    total seconds to aim for (default 300; --quick 60;
+ *                      none when --reps is given without --budget)
  *   --verify           measure only with verification on
  *   --no-verify        measure only with --no-verify
  *                      (default: native both, JSONL verify only)
  *   --all-modes        verify and --no-verify for every format
- *   --profile          one extra run per row with --cpu-prof; prints the top
- *                      10 self-time functions (not part of the timings)
+ *   --profile          one extra run per row set with --cpu-prof (verify on);
+ *                      prints the top 10 self-time functions (not timed)
+ *   --objects c=20000  override a workload's object count (scaling studies)
  *   --tmp DIR          where to put temp data (default os.tmpdir())
  *   --keep             keep the temp directory (inputs, last outputs)
  *   --json FILE        also write all measurements as JSON
  *   --no-fsync         do not fsync generated inputs (default: fsync, so
  *                      their writeback does not overlap the timed runs)
+ *   --warm-up          first write and delete as much page cache as the
+ *                      bench needs (helps on VMs where the first touch of
+ *                      guest memory is slow, unless freed pages go back to
+ *                      the host, as with virtio-balloon free page reporting)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -33,13 +51,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildStats } from './cli-child.js';
-import { formatSelfTimes, selfTimes, type SelfTime } from './cpuprofile.js';
-import { filesFloor, measureFloor, median, type FilesFloor, type FloorResult } from './floor.js';
+import { formatSelfTimes, selfTimes, type SelfTimes } from './cpuprofile.js';
+import { filesFloor, measureFloor, median, warmPageCache, type FilesFloor, type FloorResult } from './floor.js';
 import {
   bodyBytes,
   estimateInputBytes,
   fullWorkloads,
   quickWorkloads,
+  resize,
   seedOf,
   writeWorkload,
   type GeneratedInput,
@@ -53,6 +72,8 @@ const GiB = 1024 * MiB;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, 'cli-child.js');
 const TIME = '/usr/bin/time';
+/** Files created for the "create files" information line, at most. */
+const FILES_FLOOR_MAX = 10_000;
 
 type Mode = 'verify' | 'no-verify';
 
@@ -61,6 +82,7 @@ interface Options {
   only: WorkloadId[];
   formats: InputFormat[];
   reps: number;
+  budget: number | undefined;
   modes: Mode[] | undefined;
   allModes: boolean;
   profile: boolean;
@@ -68,14 +90,18 @@ interface Options {
   keep: boolean;
   json: string | undefined;
   fsync: boolean;
+  warmUp: boolean;
+  objects: Map<WorkloadId, number>;
 }
+
+const USAGE =
+  'usage: node dist/bench/run.js [--quick] [--only a,b,c,d] [--formats fsm,jsonl] [--reps N] [--budget S]\n' +
+  '       [--verify | --no-verify | --all-modes] [--profile] [--objects ID=N,...]\n' +
+  '       [--tmp DIR] [--keep] [--json FILE] [--no-fsync] [--warm-up]';
 
 function usage(msg?: string): never {
   if (msg) console.error(`bench: ${msg}`);
-  console.error(
-    'usage: node dist/bench/run.js [--quick] [--only a,b,c,d] [--formats fsm,jsonl] [--reps N]\n' +
-      '       [--verify | --no-verify | --all-modes] [--profile] [--tmp DIR] [--keep] [--json FILE] [--no-fsync]',
-  );
+  console.error(USAGE);
   process.exit(msg ? 2 : 0);
 }
 
@@ -85,6 +111,7 @@ function parseOptions(argv: string[]): Options {
     only: ['a', 'b', 'c', 'd'],
     formats: ['fsm', 'jsonl'],
     reps: 0,
+    budget: undefined,
     modes: undefined,
     allModes: false,
     profile: false,
@@ -92,11 +119,15 @@ function parseOptions(argv: string[]): Options {
     keep: false,
     json: undefined,
     fsync: true,
+    warmUp: false,
+    objects: new Map(),
   };
   const modes = new Set<Mode>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined) usage(`${flag} needs a value`);
@@ -113,15 +144,21 @@ function parseOptions(argv: string[]): Options {
         break;
       }
       case '--formats': {
-        const fs = value().split(',').filter(Boolean);
-        for (const f of fs) if (f !== 'fsm' && f !== 'jsonl') usage(`unknown format ${f}`);
-        o.formats = fs as InputFormat[];
+        const list = value().split(',').filter(Boolean);
+        for (const f of list) if (f !== 'fsm' && f !== 'jsonl') usage(`unknown format ${f}`);
+        o.formats = list as InputFormat[];
         break;
       }
       case '--reps':
         o.reps = Number(value());
         if (!Number.isInteger(o.reps) || o.reps < 1) usage('--reps must be a positive integer');
         break;
+      case '--budget': {
+        const v = value();
+        o.budget = v === 'none' ? Infinity : Number(v);
+        if (!(o.budget > 0)) usage('--budget must be a positive number of seconds, or none');
+        break;
+      }
       case '--verify':
         modes.add('verify');
         break;
@@ -133,6 +170,13 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--profile':
         o.profile = true;
+        break;
+      case '--objects':
+        for (const kv of value().split(',')) {
+          const m = /^([abcd])=(\d+)$/.exec(kv);
+          if (!m || Number(m[2]) < 1) usage('--objects wants ID=N[,ID=N], e.g. c=20000');
+          o.objects.set(m[1] as WorkloadId, Number(m[2]));
+        }
         break;
       case '--tmp':
         o.tmp = value();
@@ -146,6 +190,9 @@ function parseOptions(argv: string[]): Options {
       case '--no-fsync':
         o.fsync = false;
         break;
+      case '--warm-up':
+        o.warmUp = true;
+        break;
       case '-h':
       case '--help':
         usage();
@@ -155,7 +202,9 @@ function parseOptions(argv: string[]): Options {
     }
   }
   if (modes.size > 0) o.modes = (['verify', 'no-verify'] as Mode[]).filter((m) => modes.has(m));
-  if (o.reps === 0) o.reps = o.quick ? 1 : 3;
+  const repsGiven = o.reps > 0;
+  if (!repsGiven) o.reps = o.quick ? 1 : 3;
+  if (o.budget === undefined && !repsGiven) o.budget = o.quick ? 60 : 300;
   return o;
 }
 
@@ -199,9 +248,10 @@ const FS_TYPES: Record<number, string> = {
 
 function machine(tmp: string): string[] {
   const cpus = os.cpus();
-  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: path.join(here, '..', '..'), encoding: 'utf8' });
-  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'lib'], { cwd: path.join(here, '..', '..'), encoding: 'utf8' });
-  const commit = git.status === 0 ? `${git.stdout.trim()}${dirty.stdout.trim() ? ' (lib/ has uncommitted changes)' : ''}` : 'unknown';
+  const repo = path.join(here, '..', '..');
+  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' });
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'lib'], { cwd: repo, encoding: 'utf8' });
+  const commit = git.status === 0 ? `${git.stdout.trim()}${dirty.stdout.trim() ? ' + uncommitted changes in lib/' : ''}` : 'unknown';
   let fsType = 'unknown';
   try {
     const st = statfsSync(tmp);
@@ -213,29 +263,45 @@ function machine(tmp: string): string[] {
     `CPU: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} (available parallelism ${os.availableParallelism()})`,
     `Memory: ${(os.totalmem() / GiB).toFixed(1)} GiB; OS: ${os.type()} ${os.release()} ${os.arch()}`,
     `Node: ${process.version}; commit: ${commit}`,
-    `Temp: ${tmp} (${fsType}); peak RSS via ${existsSync(TIME) ? `${TIME} -f %M` : '/proc/self/status VmHWM'}; writes via /proc/<pid>/io`,
+    `Temp: ${tmp} (${fsType}); peak RSS via ${existsSync(TIME) ? `${TIME} -f %M` : '/proc/<pid>/status VmHWM'}; writes via /proc/<pid>/io`,
   ];
+}
+
+/** Busy CPU seconds of the whole machine so far (/proc/stat), or undefined. */
+function machineBusyS(): number | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'latin1').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …
+    const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
+    return busy / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 // ------------------------------------------------------------------ CLI runs
 
 interface RunResult {
   wallS: number;
-  exitCode: number;
   peakRssKiB: number;
   cpuS: number;
+  /** CPU cores kept busy by everything else on the machine during the run (kernel writeback included). */
+  otherCores: number | undefined;
   io: Record<string, number>;
   objects: number;
   bodyBytes: number;
   files: number;
+  /** Wall seconds of the run plus removing its output: what a repetition costs. */
+  costS: number;
 }
 
-function runCli(input: string, outDir: string, mode: Mode, statsPath: string, nodeArgs: string[] = []): Promise<RunResult> {
+function runCli(input: string, outDir: string, mode: Mode, statsPath: string, nodeArgs: string[] = []): Promise<Omit<RunResult, 'costS'>> {
   const timePath = `${statsPath}.time`;
   const cliArgs = [...nodeArgs, CHILD, input, '-o', outDir, '--log-format', 'json', ...(mode === 'no-verify' ? ['--no-verify'] : [])];
   const useTime = existsSync(TIME);
   const [cmd, args] = useTime ? [TIME, ['-f', '%M', '-o', timePath, process.execPath, ...cliArgs]] : [process.execPath, cliArgs];
   return new Promise((resolve, reject) => {
+    const busy0 = machineBusyS();
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EKV_BENCH_STATS: statsPath } });
     let stderr = '';
@@ -247,6 +313,7 @@ function runCli(input: string, outDir: string, mode: Mode, statsPath: string, no
     child.on('error', reject);
     child.on('close', (code) => {
       const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+      const busy1 = machineBusyS();
       let stats: ChildStats | undefined;
       try {
         stats = JSON.parse(readFileSync(statsPath, 'utf8')) as ChildStats;
@@ -266,11 +333,12 @@ function runCli(input: string, outDir: string, mode: Mode, statsPath: string, no
         reject(new Error(`CLI exited with ${code} on ${path.basename(input)} (${mode}):\n${stderr.trim().split('\n').slice(-10).join('\n')}`));
         return;
       }
+      const cpuS = (stats.userCpuUs + stats.systemCpuUs) / 1e6;
       resolve({
         wallS,
-        exitCode: code,
         peakRssKiB: peak,
-        cpuS: (stats.userCpuUs + stats.systemCpuUs) / 1e6,
+        cpuS,
+        otherCores: busy0 !== undefined && busy1 !== undefined ? Math.max(0, (busy1 - busy0 - cpuS) / wallS) : undefined,
         io: stats.io,
         objects: summary.objects,
         bodyBytes: summary.bodyBytes,
@@ -280,22 +348,33 @@ function runCli(input: string, outDir: string, mode: Mode, statsPath: string, no
   });
 }
 
-// ------------------------------------------------------------------ main
+// ------------------------------------------------------------------ plan
 
 interface Row {
-  workload: WorkloadSpec;
-  format: InputFormat;
   mode: Mode;
-  input: GeneratedInput;
   runs: RunResult[];
+  /** Repetitions granted in pass 2. */
+  extra: number;
   error?: string;
+  /** Not run: predicted not to fit the budget. */
+  skipped?: boolean;
+}
+
+/** One workload in one input format: one input file, one row per mode. */
+interface Group {
+  w: WorkloadSpec;
+  f: InputFormat;
+  path: string;
+  rows: Row[];
+  input?: GeneratedInput;
+  /** Seconds to generate the input (with fsync). */
+  genS: number;
 }
 
 interface WorkloadResult {
-  workload: WorkloadSpec;
+  w: WorkloadSpec;
   floor?: FloorResult;
   files?: FilesFloor;
-  generated: GeneratedInput[];
 }
 
 function freeBytes(dir: string): number {
@@ -305,19 +384,22 @@ function freeBytes(dir: string): number {
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  const workloads = (o.quick ? quickWorkloads() : fullWorkloads()).filter((w) => o.only.includes(w.id));
+  const workloads = (o.quick ? quickWorkloads() : fullWorkloads())
+    .filter((w) => o.only.includes(w.id))
+    .map((w) => (o.objects.has(w.id) ? resize(w, o.objects.get(w.id)!) : w));
   if (!existsSync(CHILD)) throw new Error(`${CHILD} is missing: build first (npx tsc -p tsconfig.json)`);
 
-  // Free space: the largest input, plus the floor copy or the output (body
-  // bytes, sidecars) and a possible scratch spill of the same size.
+  // Free space: the largest input, plus the larger of the floor copy and
+  // the output (body bytes, sidecars) with a possible scratch spill of the
+  // same size. Inputs are deleted after use (unless --keep).
   let need = 0;
   let keepNeed = 0;
   for (const w of workloads) {
     const input = Math.max(...o.formats.map((f) => estimateInputBytes(w, f)));
     need = Math.max(need, input + 2 * bodyBytes(w) + 256 * MiB);
-    keepNeed += o.formats.reduce((s, f) => s + estimateInputBytes(w, f), 0) + o.formats.length * 2 * bodyBytes(w);
+    keepNeed += o.formats.reduce((s, f) => s + estimateInputBytes(w, f) + modesFor(o, f).length * 1.1 * bodyBytes(w), 0);
   }
-  if (o.keep) need = Math.max(need, keepNeed);
+  if (o.keep) need = Math.max(need, keepNeed + 2 * GiB);
   const free = freeBytes(o.tmp);
   if (free < need) throw new Error(`not enough free space in ${o.tmp}: need ~${human(need)}, have ${human(free)} (use --tmp DIR or --only)`);
 
@@ -331,83 +413,153 @@ async function main(): Promise<void> {
   });
 
   const started = Date.now();
+  const elapsed = (): number => (Date.now() - started) / 1000;
   const header = [
     `# ekv-s3-decode benchmark (${o.quick ? 'quick' : 'full'}; ${new Date().toISOString()})`,
     '',
     ...machine(o.tmp).map((l) => `- ${l}`),
-    `- Plan: workloads ${workloads.map((w) => `(${w.id}) ${w.title}`).join('; ')}`,
-    `- Formats: ${o.formats.map((f) => `${f} [${modesFor(o, f).join(', ')}]`).join('; ')}; ${o.reps} run${o.reps === 1 ? '' : 's'} per row (median), floor ${o.reps} rep${o.reps === 1 ? '' : 's'}`,
+    `- Workloads: ${workloads.map((w) => `(${w.id}) ${w.title}`).join('; ')}`,
+    `- Rows: ${o.formats.map((f) => `${f} [verify ${modesFor(o, f).map((m) => (m === 'verify' ? 'on' : 'off')).join(', ')}]`).join('; ')}`,
+    `- Runs per row: up to ${o.reps}${o.budget ? `, within a ${o.budget} s budget (pass 1: each row once unless predicted not to fit; pass 2: more runs, cheapest rows first, while they fit)` : ''}; floor: ${o.reps} rep${o.reps === 1 ? '' : 's'}`,
     `- Free space in temp: ${human(free)} (need ~${human(need)})`,
   ];
   log(header.join('\n'));
+  const load0 = os.loadavg();
+  if (o.warmUp) {
+    const warmS = warmPageCache(root, need);
+    header.push(`- Warm-up: wrote and deleted ${human(need)} of page cache first (${warmS.toFixed(1)} s)`);
+    log(header[header.length - 1]!);
+  }
 
-  const rows: Row[] = [];
-  const results: WorkloadResult[] = [];
-  const profiles: Array<{ label: string; top: { totalMs: number; rows: SelfTime[] } }> = [];
+  const groups: Group[] = [];
+  // Many-small-object workloads last: their cost is the least predictable.
+  const order = [...workloads].sort((x, y) => Number(x.objects >= 1000) - Number(y.objects >= 1000));
+  for (const w of order) {
+    for (const f of o.formats) {
+      groups.push({ w, f, path: path.join(root, `${w.id}.${f}`), rows: modesFor(o, f).map((mode) => ({ mode, runs: [], extra: 0 })), genS: 0 });
+    }
+  }
+  const results: WorkloadResult[] = workloads.map((w) => ({ w }));
+  const profiles: Array<{ label: string; top: SelfTimes }> = [];
+  const statsPath = path.join(root, 'stats.json');
+
+  const ensureInput = (g: Group): GeneratedInput => {
+    if (g.input && existsSync(g.path)) return g.input;
+    log(`[${g.w.id} ${g.f}] generating ${g.w.title} …`);
+    const t0 = Date.now();
+    const gen = writeWorkload(g.w, g.f, g.path, o.fsync);
+    g.genS = (Date.now() - t0) / 1000;
+    if (!g.input) {
+      log(
+        `[${g.w.id} ${g.f}] ${human(gen.inputBytes)} input, ${gen.records} records, ${human(gen.bodyBytes)} body: ` +
+          `${gen.seconds.toFixed(1)} s${o.fsync ? ` (${g.genS.toFixed(1)} s with fsync)` : ''}`,
+      );
+    }
+    g.input = gen;
+    return gen;
+  };
+  const dropInput = (g: Group): void => {
+    if (!o.keep) rmSync(g.path, { force: true });
+  };
+
+  const runRow = async (g: Group, row: Row, rep: number): Promise<void> => {
+    if (row.error) return;
+    const gen = g.input!;
+    const out = path.join(root, `out-${g.w.id}-${g.f}-${row.mode}-${rep}`);
+    const t0 = Date.now();
+    try {
+      const r = await runCli(g.path, out, row.mode, statsPath);
+      if (r.bodyBytes !== gen.bodyBytes || r.objects !== g.w.objects) {
+        throw new Error(`CLI wrote ${r.objects} objects / ${r.bodyBytes} body bytes, expected ${g.w.objects} / ${gen.bodyBytes}`);
+      }
+      if (!o.keep) rmSync(out, { recursive: true, force: true });
+      row.runs.push({ ...r, costS: (Date.now() - t0) / 1000 });
+      log(
+        `[${g.w.id} ${g.f} verify ${row.mode === 'verify' ? 'on' : 'off'} #${rep}] ${r.wallS.toFixed(2)} s, ${(gen.bodyBytes / 1e6 / r.wallS).toFixed(0)} MB/s, ` +
+          `${(g.w.objects / r.wallS).toFixed(0)} obj/s, RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB, cpu ${r.cpuS.toFixed(2)} s, ` +
+          `write_bytes ${human(r.io['write_bytes'] ?? 0)}, wchar ${human(r.io['wchar'] ?? 0)}, other load ${r.otherCores?.toFixed(2) ?? '?'} cores`,
+      );
+    } catch (e) {
+      rmSync(out, { recursive: true, force: true });
+      row.error = (e as Error).message;
+      log(`[${g.w.id} ${g.f} ${row.mode}] FAILED: ${row.error}`);
+    }
+  };
+
   try {
-    for (const w of workloads) {
-      const wr: WorkloadResult = { workload: w, generated: [] };
-      results.push(wr);
-      for (const [fi, f] of o.formats.entries()) {
-        const inputPath = path.join(root, `${w.id}.${f}`);
-        log(`[${w.id} ${f}] generating ${w.title} …`);
-        const t0 = Date.now();
-        const gen = writeWorkload(w, f, inputPath, o.fsync);
-        wr.generated.push(gen);
+    // Pass 1: every row once; floors; profiles.
+    const fits = (g: Group, row: Row, i: number): boolean => {
+      const first = i === 0 && !groups.some((x) => x !== g && x.w === g.w && x.rows.some((r) => r.runs.length > 0));
+      if (first || o.budget === undefined) return true;
+      // Predict from the rows of this workload run so far (JSONL costs more than native).
+      const known = groups
+        .filter((x) => x.w === g.w)
+        .flatMap((x) => x.rows.flatMap((r) => r.runs.map((run) => run.costS * (g.f === 'jsonl' && x.f === 'fsm' ? 1.5 : 1))));
+      const predicted = known.length ? Math.max(...known) : 0;
+      if (elapsed() + predicted <= o.budget) return true;
+      row.skipped = true;
+      log(`[${g.w.id} ${g.f} verify ${row.mode === 'verify' ? 'on' : 'off'}] skipped: ~${predicted.toFixed(0)} s would exceed the ${o.budget} s budget`);
+      return false;
+    };
+    for (const g of groups) {
+      if (!g.rows.some((row, i) => fits({ ...g }, { ...row }, i))) {
+        for (const row of g.rows) row.skipped = true;
+        log(`[${g.w.id} ${g.f}] skipped: no row fits the budget`);
+        continue;
+      }
+      const gen = ensureInput(g);
+      const wr = results.find((r) => r.w === g.w)!;
+      if (!wr.floor) {
+        wr.floor = measureFloor({ bodyBytes: gen.bodyBytes, source: g.path, dir: root, reps: o.reps, seed: seedOf(g.w) });
+        const fl = wr.floor;
         log(
-          `[${w.id} ${f}] ${human(gen.inputBytes)} input, ${gen.records} records, ${human(gen.bodyBytes)} body: ` +
-            `${gen.seconds.toFixed(1)} s${o.fsync ? ` (+ fsync, ${((Date.now() - t0) / 1000).toFixed(1)} s total)` : ''}`,
+          `[${g.w.id}] floor ${fl.floorS.toFixed(2)} s: write (${fl.writeMethod}) ${fl.writeS.toFixed(2)} s, sha256 ${fl.sha256S.toFixed(2)} s, md5 ${fl.md5S.toFixed(2)} s`,
         );
-        if (fi === 0) {
-          wr.floor = measureFloor({ bodyBytes: gen.bodyBytes, source: inputPath, dir: root, reps: o.reps, seed: seedOf(w) });
-          const fl = wr.floor;
-          log(
-            `[${w.id}] floor ${fl.floorS.toFixed(2)} s: write (${fl.writeMethod}) ${fl.writeS.toFixed(2)} s, sha256 ${fl.sha256S.toFixed(2)} s, md5 ${fl.md5S.toFixed(2)} s`,
-          );
-          if (w.objects >= 1000) {
-            wr.files = filesFloor(root, w.objects, w.objectSize, seedOf(w));
-            log(`[${w.id}] create ${wr.files.files} files of ${human(w.objectSize)}: ${wr.files.seconds.toFixed(2)} s`);
-          }
+        if (g.w.objects >= 1000) {
+          wr.files = filesFloor(root, Math.min(g.w.objects, FILES_FLOOR_MAX), g.w.objectSize, seedOf(g.w));
+          log(`[${g.w.id}] create ${wr.files.files} files of ${human(g.w.objectSize)}: ${wr.files.seconds.toFixed(2)} s`);
         }
-        const modes = modesFor(o, f);
-        const fRows = modes.map((mode): Row => ({ workload: w, format: f, mode, input: gen, runs: [] }));
-        rows.push(...fRows);
-        // Interleave the modes, so drift (thermal, page cache) hits both alike.
-        for (let rep = 0; rep < o.reps; rep++) {
-          for (const row of fRows) {
-            if (row.error) continue;
-            const out = path.join(root, `out-${w.id}-${f}-${row.mode}-${rep}`);
-            try {
-              const r = await runCli(inputPath, out, row.mode, path.join(root, 'stats.json'));
-              if (r.bodyBytes !== gen.bodyBytes || r.objects !== w.objects) {
-                throw new Error(`CLI wrote ${r.objects} objects / ${r.bodyBytes} body bytes, expected ${w.objects} / ${gen.bodyBytes}`);
-              }
-              row.runs.push(r);
-              log(
-                `[${w.id} ${f} ${row.mode} ${rep + 1}/${o.reps}] ${r.wallS.toFixed(2)} s, ${(gen.bodyBytes / 1e6 / r.wallS).toFixed(0)} MB/s, ` +
-                  `RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB, cpu ${r.cpuS.toFixed(2)} s, write_bytes ${human(r.io['write_bytes'] ?? 0)}, wchar ${human(r.io['wchar'] ?? 0)}`,
-              );
-            } catch (e) {
-              row.error = (e as Error).message;
-              log(`[${w.id} ${f} ${row.mode}] FAILED: ${row.error}`);
-            }
-            if (!o.keep || rep < o.reps - 1) rmSync(out, { recursive: true, force: true });
-          }
+      }
+      for (const [i, row] of g.rows.entries()) if (fits(g, row, i)) await runRow(g, row, 1);
+      if (o.profile) {
+        const profDir = path.join(root, 'profiles');
+        const name = `${g.w.id}-${g.f}.cpuprofile`;
+        const out = path.join(root, `out-${g.w.id}-${g.f}-profile`);
+        try {
+          await runCli(g.path, out, 'verify', statsPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', name]);
+          profiles.push({ label: `(${g.w.id}) ${g.w.title}, ${g.f}, verify on`, top: selfTimes(path.join(profDir, name), 10) });
+        } catch (e) {
+          log(`[${g.w.id} ${g.f}] profile FAILED: ${(e as Error).message}`);
         }
-        if (o.profile) {
-          const profDir = path.join(root, 'profiles');
-          const name = `${w.id}-${f}.cpuprofile`;
-          const out = path.join(root, `out-${w.id}-${f}-profile`);
-          try {
-            await runCli(inputPath, out, 'verify', path.join(root, 'stats.json'), ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', name]);
-            const top = selfTimes(path.join(profDir, name), 10);
-            profiles.push({ label: `(${w.id}) ${w.title}, ${f}, verify`, top });
-          } catch (e) {
-            log(`[${w.id} ${f}] profile FAILED: ${(e as Error).message}`);
-          }
-          rmSync(out, { recursive: true, force: true });
+        rmSync(out, { recursive: true, force: true });
+      }
+      dropInput(g);
+    }
+
+    // Plan pass 2: grant repetitions round by round, cheapest rows first.
+    if (o.reps > 1) {
+      let left = o.budget === undefined ? Infinity : o.budget - elapsed() - 5; // 5 s: report, cleanup
+      const regen = new Set<Group>();
+      const candidates = groups.flatMap((g) => g.rows.filter((r) => !r.error && r.runs.length > 0).map((r) => ({ g, r, cost: r.runs[0]!.costS })));
+      candidates.sort((x, y) => x.cost - y.cost);
+      for (let round = 1; round < o.reps; round++) {
+        for (const c of candidates) {
+          const extra = c.cost + (regen.has(c.g) ? 0 : c.g.genS);
+          if (extra > left) continue;
+          left -= extra;
+          regen.add(c.g);
+          c.r.extra++;
         }
-        if (!o.keep) rmSync(inputPath, { force: true });
+      }
+      const skipped = candidates.filter((c) => c.r.extra < o.reps - 1).length;
+      if (skipped > 0) log(`[plan] budget allows ${o.reps} runs for ${candidates.length - skipped} of ${candidates.length} rows; the others get fewer`);
+      // Pass 2.
+      for (const g of groups) {
+        const most = Math.max(0, ...g.rows.map((r) => r.extra));
+        if (most === 0) continue;
+        ensureInput(g);
+        for (let k = 1; k <= most; k++) for (const row of g.rows) if (row.extra >= k) await runRow(g, row, 1 + k);
+        dropInput(g);
       }
     }
   } finally {
@@ -415,38 +567,46 @@ async function main(): Promise<void> {
   }
 
   // ---------------------------------------------------------------- report
-  const elapsed = (Date.now() - started) / 1000;
-  const floorOf = (w: WorkloadSpec): FloorResult | undefined => results.find((r) => r.workload === w)?.floor;
-  const tableRows = rows.map((r) => {
-    const w = r.workload;
-    const body = r.input.bodyBytes;
-    const label = [`(${w.id}) ${w.title}`, r.format, r.mode === 'verify' ? 'on' : 'off'];
-    if (r.runs.length === 0) return [...label, human(r.input.inputBytes), human(body), 'FAILED', '', '', '', '', '', '', ''];
-    const wall = median(r.runs.map((x) => x.wallS));
-    const rss = Math.max(...r.runs.map((x) => x.peakRssKiB));
-    const cpu = median(r.runs.map((x) => x.cpuS));
-    const wb = median(r.runs.map((x) => x.io['write_bytes'] ?? 0));
-    const wchar = median(r.runs.map((x) => x.io['wchar'] ?? 0));
-    const disk = wb > 0 ? (wb / body).toFixed(2) : wchar > 0 ? `${(wchar / body).toFixed(2)}*` : 'n/a';
-    const floor = floorOf(w);
-    return [
-      ...label,
-      human(r.input.inputBytes),
-      human(body),
-      `${wall.toFixed(2)} (${r.runs.length})`,
-      (body / 1e6 / wall).toFixed(0),
-      (w.objects / wall).toFixed(w.objects / wall >= 100 ? 0 : 1),
-      (rss / 1024).toFixed(0),
-      cpu.toFixed(2),
-      disk,
-      wchar > 0 ? (wchar / body).toFixed(2) : 'n/a',
-      floor ? `${(wall / floor.floorS).toFixed(2)}×` : 'n/a',
-    ];
-  });
+  const total = elapsed();
+  const load1 = os.loadavg();
+  const tableRows: string[][] = [];
+  for (const g of groups) {
+    const body = g.input?.bodyBytes ?? bodyBytes(g.w);
+    const floor = results.find((r) => r.w === g.w)?.floor;
+    const files = results.find((r) => r.w === g.w)?.files;
+    for (const row of g.rows) {
+      const label = [`(${g.w.id}) ${g.w.title}`, g.f, row.mode === 'verify' ? 'on' : 'off', human(g.input?.inputBytes ?? 0), human(body)];
+      if (row.runs.length === 0) {
+        tableRows.push([...label, row.skipped ? 'skipped (budget)' : 'FAILED', '', '', '', '', '', '', '', '', '']);
+        continue;
+      }
+      const rs = row.runs;
+      const wall = median(rs.map((x) => x.wallS));
+      const rss = Math.max(...rs.map((x) => x.peakRssKiB));
+      const cpu = median(rs.map((x) => x.cpuS));
+      const wb = median(rs.map((x) => x.io['write_bytes'] ?? 0));
+      const wchar = median(rs.map((x) => x.io['wchar'] ?? 0));
+      const other = rs.map((x) => x.otherCores).filter((x): x is number => x !== undefined);
+      const disk = wb > 0 ? (wb / body).toFixed(2) : wchar > 0 ? `${(wchar / body).toFixed(2)}*` : 'n/a';
+      tableRows.push([
+        ...label,
+        `${wall.toFixed(2)} (${rs.length})`,
+        (body / 1e6 / wall).toFixed(0),
+        (g.w.objects / wall).toFixed(g.w.objects / wall >= 100 ? 0 : 1),
+        (rss / 1024).toFixed(0),
+        cpu.toFixed(2),
+        disk,
+        wchar > 0 ? (wchar / body).toFixed(2) : 'n/a',
+        floor ? `${(wall / floor.floorS).toFixed(2)}×` : 'n/a',
+        files ? `${(wall / ((2 * g.w.objects * files.seconds) / files.files)).toFixed(2)}×` : '',
+        other.length ? median(other).toFixed(2) : '?',
+      ]);
+    }
+  }
   const mainTable = table(
-    ['workload', 'input', 'verify', 'input bytes', 'body bytes', 'wall s (n)', 'MB/s', 'objects/s', 'peak RSS MiB', 'CPU s', 'disk wr/body', 'wchar/body', 'vs floor'],
-    tableRows,
-    [false, false, false, true, true, true, true, true, true, true, true, true, true],
+    ['workload', 'input', 'verify', 'input bytes', 'body bytes', 'wall s (n)', 'MB/s', 'objects/s', 'peak RSS MiB', 'CPU s', 'disk wr/body', 'wchar/body', 'vs floor', 'vs file floor', 'other load'],
+    tableRows.sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0)),
+    [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true],
   );
   const floorTable = table(
     ['workload', 'body bytes', 'write s', 'write MB/s', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'create files (info)'],
@@ -456,7 +616,7 @@ async function main(): Promise<void> {
         const f = r.floor!;
         const mb = f.bodyBytes / 1e6;
         return [
-          `(${r.workload.id}) ${r.workload.title}`,
+          `(${r.w.id}) ${r.w.title}`,
           human(f.bodyBytes),
           `${f.writeS.toFixed(2)} (${f.writeMethod})`,
           (mb / f.writeS).toFixed(0),
@@ -465,29 +625,33 @@ async function main(): Promise<void> {
           f.floorS.toFixed(2),
           f.md5S.toFixed(2),
           (mb / f.md5S).toFixed(0),
-          r.files ? `${r.files.files} × ${human(r.files.size)}: ${r.files.seconds.toFixed(2)} s (${(r.files.files / r.files.seconds).toFixed(0)}/s)` : '',
+          r.files ? `${r.files.files} × ${human(r.files.size)}: ${r.files.seconds.toFixed(2)} s = ${(r.files.files / r.files.seconds).toFixed(0)}/s` : '',
         ];
       }),
     [false, true, true, true, true, true, true, true, true, false],
   );
   const genTable = table(
     ['workload', 'input', 'records', 'input bytes', 'generate s'],
-    results.flatMap((r) => r.generated.map((g) => [`(${r.workload.id}) ${r.workload.title}`, g.format, String(g.records), String(g.inputBytes), g.seconds.toFixed(1)])),
+    [...groups].sort((x, y) => (x.w.id < y.w.id ? -1 : x.w.id > y.w.id ? 1 : 0)).filter((g) => g.input).map((g) => [`(${g.w.id}) ${g.w.title}`, g.f, String(g.input!.records), String(g.input!.inputBytes), g.input!.seconds.toFixed(1)]),
     [false, false, true, true, true],
   );
 
   const out: string[] = [
     ...header,
+    `- Load average (1/5/15 min): ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${load1.map((x) => x.toFixed(2)).join(' ')} at end`,
     '',
     '## Decode runs (directory mode, -o)',
     '',
     mainTable,
     '',
-    'wall s: median of n runs, process spawn to exit (includes Node start-up). MB/s: body bytes (10^6) per second of wall time.',
-    'peak RSS: the maximum over runs. CPU s: user + system, median. disk wr/body: write_bytes of /proc/<pid>/io (bytes the CLI',
-    'dirtied in the page cache, whole 4 KiB pages, before any cancellation) per body byte; `*` = write_bytes was 0 (tmpfs/overlay)',
-    'so wchar is shown. wchar/body: bytes passed to write() (bodies, sidecars, CHECKSUMS, scratch spill, stderr) per body byte.',
-    'vs floor: median wall / floor s of the workload (below).',
+    'wall s: median of n runs, process spawn to exit (includes Node start-up, ~0.05 s). MB/s: body bytes (10^6) per wall second.',
+    'peak RSS: maximum over the runs. CPU s: user + system of the CLI, median. disk wr/body: write_bytes of /proc/<pid>/io',
+    '(bytes the CLI dirtied in the page cache, whole 4 KiB pages, before any cancellation) per body byte; `*` = write_bytes was',
+    '0 (tmpfs/overlay), wchar shown instead. wchar/body: bytes passed to write() (bodies, sidecars, CHECKSUMS, any scratch',
+    'spill, stderr) per body byte. vs floor: median wall / floor s of the workload (below). vs file floor: median wall /',
+    'the time the "create files" line below implies for 2 files (body + sidecar) per object. other load: CPU cores the rest',
+    'of the machine kept busy during the run (/proc/stat minus the CLI; includes kernel writeback), median — above ~0.2 the',
+    'numbers are disturbed by other processes.',
     '',
     '## Floor (same run, same filesystem, same byte count)',
     '',
@@ -495,7 +659,8 @@ async function main(): Promise<void> {
     '',
     'write: `dd if=INPUT of=TMP/floor.bin bs=1M count=<body bytes> iflag=count_bytes` (page cache, no fsync), median.',
     'sha256: node:crypto SHA-256 of the body bytes on one core, 1 MiB updates, median. floor = max(write, sha256).',
-    'md5 (info): the extra per-byte work of verification. create files (info): one synchronous open/write/close per object.',
+    `md5 (info): the extra per-byte work of verification. create files (info): synchronous open/write/close of up to ${FILES_FLOOR_MAX} files`,
+    'of the object size, 1000 per directory (the CLI writes two files per object: body and sidecar).',
     '',
     '## Inputs',
     '',
@@ -503,20 +668,21 @@ async function main(): Promise<void> {
     '',
   ];
   for (const p of profiles) out.push(`## Profile: ${p.label} — top 10 self time`, '', formatSelfTimes(p.top), '');
-  const failed = rows.filter((r) => r.error);
-  for (const r of failed) out.push(`FAILED (${r.workload.id} ${r.format} ${r.mode}): ${r.error}`);
-  out.push(`Total bench time: ${elapsed.toFixed(0)} s`);
+  const failed = groups.flatMap((g) => g.rows.filter((r) => r.error).map((r) => `FAILED (${g.w.id} ${g.f} ${r.mode}): ${r.error}`));
+  out.push(...failed);
+  out.push(`Total bench time: ${total.toFixed(0)} s`);
   console.log(out.join('\n'));
 
   if (o.json) {
-    writeFileSync(
-      o.json,
-      JSON.stringify(
-        { machine: machine(o.tmp), options: o, elapsedS: elapsed, workloads: results, rows: rows.map((r) => ({ ...r, workload: r.workload.id })), profiles },
-        null,
-        2,
-      ),
-    );
+    const data = {
+      header,
+      options: { ...o, objects: Object.fromEntries(o.objects) },
+      elapsedS: total,
+      floors: results.map((r) => ({ workload: r.w, floor: r.floor, files: r.files })),
+      rows: groups.flatMap((g) => g.rows.map((r) => ({ workload: g.w, format: g.f, input: g.input, mode: r.mode, runs: r.runs, error: r.error }))),
+      profiles,
+    };
+    writeFileSync(o.json, JSON.stringify(data, null, 2));
   }
   if (failed.length > 0) process.exitCode = 1;
 }

@@ -152,9 +152,11 @@ async function decodeToTar(input: string | Readable, out: Writable, options: Dec
     try {
       summary = await run(input, inputStream, scratch, { ...options, signal }, (sinkOpts) => createTarSink({ ...sinkOpts, pack }));
     } catch (err) {
+      // Decide before destroying the pack: destroying it rejects `packed` (and so aborts) too.
+      const consumerFailed = abort.signal.aborted;
       pack.destroy(err as Error);
       await packed.catch(() => {});
-      throw abort.signal.aborted ? ioError(abort.signal.reason, '-', 'cannot write the tar stream') : err;
+      throw consumerFailed ? ioError(abort.signal.reason, '-', 'cannot write the tar stream') : err;
     }
     await packed.catch((e: unknown) => {
       throw ioError(e, '-', 'cannot write the tar stream');
@@ -217,7 +219,13 @@ async function run(
   const timer = onProgress ? setInterval(() => onProgress(sample()), options.progressIntervalMs ?? 500) : undefined;
   timer?.unref();
   try {
+    try {
     await pipeline(inputStream, reader, resolver, classifier, filter, spiller, collector, sink, options.signal ? { signal: options.signal } : {});
+  } catch (err) {
+    // A read error of the input (EISDIR, EIO, ECONNRESET…) is ERR_IO naming the input.
+    if (err === inputStream.errored && !options.signal?.aborted) throw ioError(err, typeof input === 'string' ? input : (options.sourceName ?? '-'), 'cannot read input');
+    throw err;
+  }
   } finally {
     clearInterval(timer);
   }
@@ -272,7 +280,18 @@ async function checkOutput(output: string): Promise<void> {
 
 async function openInput(input: string | Readable): Promise<Readable> {
   if (typeof input !== 'string') return input;
-  if (input === '-') return process.stdin;
+  if (input === '-') {
+    // Node hands out an empty stream for a stdin it cannot classify, such as
+    // a directory (`< dir`): refuse it rather than decode nothing.
+    let isDir = false;
+    try {
+      isDir = fs.fstatSync(0).isDirectory();
+    } catch {
+      /* let the stream report it */
+    }
+    if (isDir) throw ioError(Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' }), '-', 'cannot read input');
+    return process.stdin;
+  }
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(input, 'r');

@@ -21,6 +21,10 @@ export { createTarSink, TarTarget, type TarSinkOptions } from './sinks/tar.js';
 export { DumpSink, type DumpSinkOptions, type SinkStats } from './sinks/dump-sink.js';
 export type { Target } from './sinks/target.js';
 
+// Conversion (ekv-snapshot-jsonl)
+export { createJsonlWriter, createFsmToJsonl, JsonlWriter, FsmToJsonl, jsonlLine, type JsonlWriterOptions, type JsonlWriterStats, type FsmToJsonlStats, type JsonlLineInput } from './convert/to-jsonl.js';
+export { createJsonlToFsm, createFsmWriter, FsmWriter, type FsmWriterOptions, type FsmWriterStats } from './convert/to-fsm.js';
+
 // Pure core
 export { FsmDecoder, looksLikeFsm, type FsmDecoderOptions } from './core/fsm-decoder.js';
 export { FsmEncoder, encodeFsmEntry, fsmPreamble, compareRecordsByEncodedKey } from './core/fsm-encoder.js';

@@ -16,9 +16,10 @@
  * - The entry's expireAt is not carried: SnapshotRecord has no field for
  *   it, and S3 records never set it. `--to fsm` writes expireAt 0.
  *
- * Lines are built by string concatenation and pushed in batches of about
- * `batchBytes` (a line longer than that is pushed on its own), so a stream
- * of small records costs one push per batch, not one per line. Both
+ * Each line is built by string concatenation and written into a batch
+ * buffer that is pushed once full (about `batchBytes`; a longer line gets a
+ * buffer of its own), so a stream of small records costs one push per
+ * batch, not one per line. Both
  * streams are Transforms: when the consumer is slow, push() reports it and
  * Node holds back the writable side (backpressure).
  */
@@ -66,9 +67,15 @@ export interface JsonlWriterStats {
   bytesOut: number;
 }
 
-/** Gathers lines and pushes them in batches; shared by both streams below. */
+/**
+ * Writes lines into a buffer of `limit` bytes and pushes it when the next
+ * line does not fit (a line longer than that gets a buffer of its own);
+ * shared by both streams below. Writing each line into the buffer is about
+ * twice as fast as concatenating a batch string and encoding it at once.
+ */
 class LineBatcher {
-  private batch = '';
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
   readonly stats: JsonlWriterStats = { records: 0, tombstones: 0, bytesOut: 0 };
 
   constructor(
@@ -80,27 +87,28 @@ class LineBatcher {
     const line = jsonlLine(rec);
     this.stats.records++;
     if (rec.tombstone) this.stats.tombstones++;
-    if (line.length >= this.limit) {
+    // Every character is ASCII: one byte each.
+    const len = line.length;
+    if (this.pos + len > this.buf.length) {
       this.flush();
-      this.out(line);
-      return;
+      this.buf = Buffer.allocUnsafe(Math.max(this.limit, len));
     }
-    this.batch += line;
-    if (this.batch.length >= this.limit) this.flush();
+    this.pos += this.buf.write(line, this.pos, 'latin1');
   }
 
   flush(): void {
-    if (this.batch.length === 0) return;
-    const b = this.batch;
-    this.batch = '';
-    this.out(b);
-  }
-
-  private out(s: string): void {
-    // Every character is ASCII: latin1 is the cheapest exact encoding.
-    const buf = Buffer.from(s, 'latin1');
-    this.stats.bytesOut += buf.length;
-    this.push(buf);
+    if (this.pos === 0) return;
+    const b = this.pos === this.buf.length ? this.buf : this.buf.subarray(0, this.pos);
+    this.stats.bytesOut += this.pos;
+    // The pushed bytes now belong to the consumer: continue in the rest of
+    // the buffer only if it is worth it, else in a new one.
+    if (this.buf.length - this.pos >= 16 * 1024) {
+      this.buf = this.buf.subarray(this.pos);
+    } else {
+      this.buf = Buffer.alloc(0);
+    }
+    this.pos = 0;
+    this.push(b);
   }
 }
 
@@ -148,7 +156,7 @@ export interface FsmToJsonlStats extends JsonlWriterStats {
 
 /**
  * Native snapshot bytes in, JSONL bytes out, in one stream: FsmDecoder and
- * the line builder without an object-mode hop between them (about twice as
+ * the line builder without an object-mode hop between them (about 1.4× as
  * fast on small records as createFsmReader() piped into createJsonlWriter()).
  * Emits 'header' (SnapshotHeader: format 'fsm', lastCommitTs) once the
  * preamble is decoded. Decoding errors are the reader's DecodeErrors

@@ -93,6 +93,21 @@ export class DirectoryTarget implements Target {
     } catch (e) {
       throw ioError(e, printable(this.abs(dir)), 'cannot create directory');
     }
+    // mkdir's mode is filtered by the umask (077 would give 0700): directories
+    // are 0755 (SPEC §6), so set every new one explicitly.
+    for (let i = dir.indexOf(0x2f); ; i = dir.indexOf(0x2f, i + 1)) {
+      const sub = i < 0 ? dir : dir.subarray(0, i);
+      const subId = sub.toString('latin1');
+      if (!this.madeDirs.has(subId)) {
+        try {
+          await fsp.chmod(this.abs(sub), 0o755);
+        } catch (e) {
+          throw ioError(e, printable(this.abs(sub)), 'cannot set the mode of directory');
+        }
+        this.madeDirs.add(subId);
+      }
+      if (i < 0) break;
+    }
     this.madeDirs.add(id);
   }
 }

@@ -105,6 +105,10 @@ export class TarTarget implements Target {
   private async entry(header: Partial<tar.Header> & { name: string }, fill: ((write: (b: Buffer) => Promise<void>) => Promise<void>) | null): Promise<void> {
     const done = new Promise<void>((resolve, reject) => {
       const sink = this.pack.entry({ mtime: this.mtime, ...header }, (err) => (err ? reject(err) : resolve()));
+      // When the pack is destroyed (its consumer failed: EPIPE, ENOSPC, or an
+      // abort) it destroys this entry too, which then emits 'error': without a
+      // listener that is an uncaught exception that skips all cleanup.
+      sink.on('error', reject);
       const write = async (b: Buffer) => {
         if (!sink.write(b)) await once(sink, 'drain');
       };

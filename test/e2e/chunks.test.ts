@@ -451,3 +451,169 @@ test('§5.5 error order: chunkref resolution, then naming, then completeness, th
     ]);
   }
 });
+
+// ------------------------------------------------------------ more edges
+
+test('§5.3 offloaded part with both part_version and chunk_ref_version: chunkrefs are matched by chunk_ref_version; chunkrefs of a blob part are ignored', async (t) => {
+  const off = bytesOf('off-crv', 10);
+  const blob = bytesOf('blob-part', 9);
+  const scratch = new SnapshotBuilder();
+  const manifest = scratch.putObjectDetailed('bkt', 'off', off, { offloaded: true, chunkSize: 4, partVersion: 7 }).manifest!.toString('utf8');
+  t.true(manifest.includes('"chunk_ref_version":7,"offloaded":true'));
+  const snap = new SnapshotBuilder()
+    .bucket('bkt')
+    .putObject('bkt', 'off', off, {
+      offloaded: true,
+      chunkSize: 4,
+      partVersion: 7,
+      rawManifest: manifest.replace('"chunk_ref_version":7,', '"part_version":5,"chunk_ref_version":7,'),
+    })
+    .putObject('bkt', 'blob', blob, { chunkSize: 4 });
+  // Stray chunkrefs: version 5 of the offloaded part, and the non-offloaded part of "blob".
+  const stray = bytesOf('stray', 4);
+  snap
+    .record(K.chunkrefKey({ bucket: 'bkt', generation: 1, object: 'off', uploadId: 'up-1', partNo: 1, chunkNo: 0, partVersion: 5 }), chunkrefValue(stray))
+    .record(K.chunkrefKey({ bucket: 'bkt', generation: 1, object: 'blob', uploadId: 'up-1', partNo: 1, chunkNo: 0 }), chunkrefValue(stray))
+    .record(K.chunkblobKey(sha256(stray)), stray);
+  for (const d of await decodeBoth(t, snap)) {
+    assertDump(t, d, { files: { 's3/bkt/_bucket.json': BKT, ...objectFiles('bkt', 'off', off), ...objectFiles('bkt', 'blob', blob) } });
+  }
+});
+
+test('§5.2 duplicate part entries: the later one wins', async (t) => {
+  const b = bytesOf('dup', 10);
+  const good = partJson(b);
+  const snap = one(b, { chunkSize: 4, manifestPatch: { parts: [partJson(b, { etag: md5hex(Buffer.from('wrong')), chunk_count: 2, chunk_sizes: [4, 4] }), good] } });
+  for (const d of await decodeBoth(t, snap)) assertDump(t, d, { files: { ...okFiles, ...objectFiles('bkt', 'obj', b) } });
+});
+
+test('§5.6 verification: undeclared part sizes (size_bytes 0, empty chunk_sizes) are not checked; the object size always is', async (t) => {
+  const b = bytesOf('undeclared', 10);
+  const loose = one(b, { chunkSize: 4, manifestPatch: { parts: [partJson(b, { size_bytes: 0, chunk_sizes: [] })] } });
+  for (const d of await decodeBoth(t, loose)) assertDump(t, d, { files: { ...okFiles, ...objectFiles('bkt', 'obj', b) } });
+  const emptyButSized = one(Buffer.alloc(0), { manifestPatch: { size_bytes: 5 } });
+  for (const d of await decodeBoth(t, emptyButSized)) assertFailure(t, d, 'ERR_S3_SIZE_MISMATCH');
+});
+
+test('§5.1/§5.2 JSON values decode like Go: case-insensitive names, null leaves the default, unknown fields ignored', async (t) => {
+  const b = bytesOf('gojson', 10);
+  const manifest =
+    `{"UPLOAD_ID":"up-1","ETag":"${md5hex(b)}","Size_Bytes":10,"content_type":null,"Last_Modified_HLC":null,` +
+    `"unknown":{"x":[1,{"y":null}]},"User_Metadata":{"K":"v"},` +
+    `"Parts":[{"Part_No":1,"ETAG":"${md5hex(b)}","size_bytes":10,"CHUNK_COUNT":3,"Chunk_Sizes":[4,4,2],"extra":true}]}`;
+  const snap = new SnapshotBuilder()
+    .bucket('bkt', { rawValue: '{"Bucket_Name":"ignored","GENERATION":2,"Owner":"carol","region":null,"future":[1,2]}' })
+    .putObject('bkt', 'obj', b, { generation: 2, chunkSize: 4, rawManifest: manifest });
+  for (const d of await decodeBoth(t, snap)) {
+    assertDump(t, d, {
+      files: {
+        's3/bkt/_bucket.json': '{\n  "format_version": 1,\n  "name": "bkt",\n  "owner": "carol"\n}',
+        's3/bkt/obj': b,
+        's3/bkt/obj.elastickv-meta.json': `{\n  "format_version": 1,\n  "etag": "${md5hex(b)}",\n  "size_bytes": 10,\n  "user_metadata": {\n    "K": "v"\n  }\n}`,
+      },
+    });
+  }
+});
+
+test('§6 sidecar: every field, Go escaping, user_metadata sorted bytewise, fractional last_modified', async (t) => {
+  const b = bytesOf('sidecar', 10);
+  const hlc = (BigInt(Date.UTC(2026, 3, 29, 12, 34, 56, 100)) << 16n) | 0xffffn;
+  const snap = new SnapshotBuilder().bucket('bkt').putObject('bkt', 'meta.bin', b, {
+    lastModifiedHlc: hlc,
+    contentType: 'text/html; charset=utf-8',
+    contentEncoding: 'gzip',
+    cacheControl: 'max-age=60',
+    contentDisposition: 'attachment; filename="a&b.txt"',
+    userMetadata: { lower: '2', Upper: '1', 'ñ': '3', '~': '4', ctrl: 'a\u0001b\tc\nd', html: '<b>&amp;</b>', sep: '\u2028\u2029', uni: '日本 é' },
+  });
+  for (const d of await decodeBoth(t, snap)) {
+    assertDump(t, d, {
+      files: {
+        's3/bkt/_bucket.json': BKT,
+        's3/bkt/meta.bin': b,
+        's3/bkt/meta.bin.elastickv-meta.json':
+          `{\n  "format_version": 1,\n  "etag": "${md5hex(b)}",\n  "size_bytes": 10,\n  "last_modified": "2026-04-29T12:34:56.1Z",\n` +
+          '  "content_type": "text/html; charset=utf-8",\n  "content_encoding": "gzip",\n  "cache_control": "max-age=60",\n' +
+          '  "content_disposition": "attachment; filename=\\"a\\u0026b.txt\\"",\n' +
+          '  "user_metadata": {\n' +
+          '    "Upper": "1",\n' +
+          '    "ctrl": "a\\u0001b\\tc\\nd",\n' +
+          '    "html": "\\u003cb\\u003e\\u0026amp;\\u003c/b\\u003e",\n' +
+          '    "lower": "2",\n' +
+          '    "sep": "\\u2028\\u2029",\n' +
+          '    "uni": "日本 é",\n' +
+          '    "~": "4",\n' +
+          '    "ñ": "3"\n' +
+          '  }\n}',
+      },
+    });
+  }
+});
+
+test('§5.3 body order is by part number whatever the manifest order; u64 part numbers and versions beyond 2^53 are exact', async (t) => {
+  const pn = (1n << 53n) + 1n;
+  const pv = (1n << 64n) - 1n;
+  const p1 = bytesOf('p1', 8);
+  const p2 = bytesOf('p2', 9);
+  const addr = (partNo: bigint, partVersion?: bigint): K.ChunkKeyParts => ({
+    bucket: 'bkt',
+    generation: 1,
+    object: 'big',
+    uploadId: 'u',
+    partNo,
+    chunkNo: 0,
+    ...(partVersion !== undefined ? { partVersion } : {}),
+  });
+  const snap = new SnapshotBuilder()
+    .bucket('bkt')
+    .record(K.blobKey(addr(pn, pv)), p2)
+    .record(K.blobKey(addr(1n)), p1)
+    // What a float64 parser would confuse with the real part / version:
+    .record(K.blobKey(addr(pn - 1n, pv)), bytesOf('wrong-1', 9))
+    .record(K.blobKey(addr(pn, pv - 1n)), bytesOf('wrong-2', 9))
+    .record(
+      K.manifestKey('bkt', 1, 'big'),
+      toJson({
+        upload_id: 'u',
+        etag: compositeEtag([p1, p2]),
+        size_bytes: 17,
+        parts: [
+          { part_no: pn, etag: md5hex(p2), size_bytes: 9, chunk_count: 1, chunk_sizes: [9], part_version: pv },
+          { part_no: 1, etag: md5hex(p1), size_bytes: 8, chunk_count: 1, chunk_sizes: [8] },
+        ],
+      }),
+    );
+  for (const d of await decodeBoth(t, snap)) {
+    assertDump(t, d, {
+      files: {
+        's3/bkt/_bucket.json': BKT,
+        's3/bkt/big': Buffer.concat([p1, p2]),
+        's3/bkt/big.elastickv-meta.json': `{\n  "format_version": 1,\n  "etag": "${compositeEtag([p1, p2])}",\n  "size_bytes": 17\n}`,
+      },
+    });
+  }
+});
+
+test('§6 time fields: epoch + 1 ms, year 10000, and the largest HLC (five-digit year, as Go prints it)', async (t) => {
+  const max = (1n << 64n) - 1n;
+  const snap = new SnapshotBuilder()
+    .bucket('bkt', { createdAtHlc: max })
+    .putObject('bkt', 'far', Buffer.from('x'), { lastModifiedHlc: max })
+    .putObject('bkt', 'epoch', Buffer.from('y'), { lastModifiedHlc: 1n << 16n })
+    .putObject('bkt', 'y10k', Buffer.from('z'), { lastModifiedHlc: 253402300800000n << 16n });
+  const side = (etag: string, when: string): string =>
+    `{\n  "format_version": 1,\n  "etag": "${etag}",\n  "size_bytes": 1,\n  "last_modified": "${when}",\n  "content_type": "application/octet-stream"\n}`;
+  for (const d of await decodeBoth(t, snap)) {
+    assertDump(t, d, {
+      files: {
+        's3/bkt/_bucket.json': '{\n  "format_version": 1,\n  "name": "bkt",\n  "creation_time_iso": "10889-08-02T05:31:50.655Z"\n}',
+        's3/bkt/far': 'x',
+        's3/bkt/far.elastickv-meta.json': side(md5hex(Buffer.from('x')), '10889-08-02T05:31:50.655Z'),
+        's3/bkt/epoch': 'y',
+        's3/bkt/epoch.elastickv-meta.json': side(md5hex(Buffer.from('y')), '1970-01-01T00:00:00.001Z'),
+        's3/bkt/y10k': 'z',
+        's3/bkt/y10k.elastickv-meta.json': side(md5hex(Buffer.from('z')), '10000-01-01T00:00:00Z'),
+      },
+    });
+  }
+});

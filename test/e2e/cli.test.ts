@@ -4,6 +4,7 @@
  * after a failure, nothing left beside it, an existing empty DIR reused),
  * --scratch-dir / --keep-scratch, log formats, and the exact MANIFEST.json.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -13,6 +14,7 @@ import { withFooter } from '../helpers/fsm.js';
 import {
   assertDump,
   assertFailure,
+  BIN,
   bytesOf,
   decode,
   FSM_DEFAULTS,
@@ -47,6 +49,8 @@ test('§2 usage errors exit 2 with ERR_USAGE and create nothing', async (t) => {
     [input, '-o', out, '--input-format', 'tar'],
     [input, input, '-o', out],
     [input, '-o', path.join(work, 'no', 'such', 'parent')],
+    [input, '-o', input], // an existing file
+    [input, '-o', out, '--snapshot-index', 'abc'],
   ];
   const results = await Promise.all(cases.map((args) => runCli(args)));
   for (const [i, r] of results.entries()) {
@@ -86,6 +90,19 @@ test('§8 a missing input file is ERR_IO, exit 1, no DIR', async (t) => {
   t.regex(r.stderr, /ERR_IO/);
   t.regex(r.stderr, /missing\.fsm/, 'the message names the path');
   t.deepEqual(fs.readdirSync(work), []);
+});
+
+// Regression: read errors after open (EISDIR) used to be reported without the input path.
+test('§8 an unreadable input (a directory) is ERR_IO naming the path', async (t) => {
+  const work = tempDir(t);
+  const input = path.join(work, 'a-directory');
+  fs.mkdirSync(input);
+  const out = path.join(work, 'out');
+  const r = await runCli([input, '-o', out]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /ERR_IO/);
+  t.false(fs.existsSync(out));
+  t.true(r.stderr.includes(input), `the message names ${input}: ${r.stderr}`);
 });
 
 test('§2 -h and -V', async (t) => {
@@ -270,4 +287,29 @@ test('§2 errors name the object; native input errors name the byte offset', asy
   const trunc = await decode(t, fsm.subarray(0, 40), 'fsm', { textLog: true });
   assertFailure(t, trunc, 'ERR_SNAPSHOT_TRUNCATED');
   t.regex(trunc.stderr, /offset/i);
+});
+
+test('§2 an interrupted run (SIGINT, SIGTERM) leaves DIR absent and removes its staging area', async (t) => {
+  const snap = new SnapshotBuilder().bucket('bkt');
+  for (let i = 0; i < 4; i++) snap.putObject('bkt', `o${i}`, bytesOf(`o${i}`, 200_000), { chunkSize: 65536 });
+  const data = snap.toJsonl();
+  const work = tempDir(t);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    const out = path.join(work, `out-${sig}`);
+    const child = spawn(process.execPath, [BIN, '-', '-o', out], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: work } });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.stdin.on('error', () => {});
+    // Half the input, then wait until the run is under way (its staging directory exists).
+    child.stdin.write(data.subarray(0, data.length >> 1));
+    const started = Date.now();
+    while (!fs.readdirSync(work).some((n) => n.startsWith(`out-${sig}.partial-`)) && Date.now() - started < 10_000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    t.true(fs.readdirSync(work).some((n) => n.startsWith(`out-${sig}.partial-`)), `${sig}: staging directory seen`);
+    child.kill(sig);
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    t.true(code !== 0 && code !== 3, `${sig}: exit ${code} ${signal}: ${stderr}`);
+    t.deepEqual(fs.readdirSync(work), [], `${sig}: nothing left (stderr: ${stderr})`);
+  }
 });

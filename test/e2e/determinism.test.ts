@@ -170,3 +170,18 @@ test('§3 shuffled record order and both input forms give the identical tree', a
     t.is(m.source?.fsm_path, viaStdin ? '-' : `${d.root.slice(0, -'out'.length)}in.${d.form}`, `${label}: source.fsm_path`);
   }
 });
+
+test('§3/§9 multi-MiB objects in 1 MiB chunks: shuffled JSONL and sorted native give the same bodies', async (t) => {
+  const big = bytesOf('big', 5 * (1 << 20) + 12345);
+  const snap = new SnapshotBuilder()
+    .bucket('bkt')
+    .putObject('bkt', 'big.bin', big, { parts: [2 * (1 << 20) + 7, 3 * (1 << 20) + 12338] })
+    .putObject('bkt', 'big-off.bin', big.subarray(0, 3 * (1 << 20)), { offloaded: true });
+  const want: Expected = {
+    's3/bkt/_bucket.json': plainBucketJson('bkt'),
+    ...objectFiles('bkt', 'big.bin', big, { etag: compositeEtag([big.subarray(0, 2 * (1 << 20) + 7), big.subarray(2 * (1 << 20) + 7)]) }),
+    ...objectFiles('bkt', 'big-off.bin', big.subarray(0, 3 * (1 << 20))),
+  };
+  const dumps = await Promise.all([decode(t, snap, 'fsm'), decode(t, snap, 'jsonl', { jsonl: { shuffle: 9 } })]);
+  for (const d of dumps) assertDump(t, d, { files: want });
+});

@@ -122,6 +122,8 @@ test('§8 --keep-going: run-level codes (invalid manifest, invalid bucket meta, 
     ['ERR_S3_INVALID_BUCKET_META', base().bucket('other', { extra: { generation: 'one' } })],
     ['ERR_S3_MALFORMED_KEY', base().record(K.raw('!s3|blob|', K.seg('bkt'), K.u64(1), K.seg('good'), K.seg('up-1'), K.u64(1), 0, 0), 'x')],
     ['ERR_S3_MALFORMED_KEY', base().record(K.raw(K.manifestKey('bkt', 1, 'good'), 'trailing'), '{}')],
+    ['ERR_S3_MALFORMED_KEY', base().putObject('..', 'x', body('x'))],
+    ['ERR_S3_MALFORMED_KEY', base().bucket('')],
   ];
   for (const [i, [code, snap]] of cases.entries()) {
     const d = await decode(t, snap, i % 2 ? 'fsm' : 'jsonl', { args: ['--keep-going'] });

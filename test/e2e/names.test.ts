@@ -383,3 +383,131 @@ test('§6 CHECKSUMS: keys with \\n and \\r use the escaped sha256sum form and `s
     t.regex(sums, /^\\[0-9a-f]{64} {2}s3\/bkt\/cr\\rhere\n/m);
   }
 });
+
+// ------------------------------------------------------------ more edges
+
+test('§5.8 names that only look unsafe or reserved are written as-is', async (t) => {
+  const keys = ['a..b', '...', '.hidden', 'x/.y', 'x/..y', 'x/...', '_BUCKET.json', 'keymap.jsonl', '_orphans_/z', ' lead space', 'q~!$*()'];
+  const snap = bucketWith(keys);
+  const files: Expected = { 's3/bkt/_bucket.json': BKT };
+  for (const k of keys) Object.assign(files, objectFiles('bkt', k, body(k)));
+  for (const d of await decodeBoth(t, snap)) assertDump(t, d, { files });
+});
+
+test('§5.8 reserved suffix and leaf data together: step 1 applies, the key stays a directory for its child', async (t) => {
+  const keys = ['notes', 'notes.elastickv-meta.json', 'm.elastickv-meta.json', 'm.elastickv-meta.json/child'];
+  const snap = bucketWith(keys);
+  for (const d of await decodeBoth(t, snap, { args: ['--rename-collisions'] })) {
+    assertDump(t, d, {
+      files: {
+        's3/bkt/_bucket.json': BKT,
+        // "notes" has its sidecar at notes.elastickv-meta.json; the renamed object lands beside it.
+        ...objectFiles('bkt', 'notes', body('notes')),
+        ...objectFiles('bkt', 'notes.elastickv-meta.json.user-data', body('notes.elastickv-meta.json')),
+        ...objectFiles('bkt', 'm.elastickv-meta.json.user-data', body('m.elastickv-meta.json')),
+        ...objectFiles('bkt', 'm.elastickv-meta.json/child', body('m.elastickv-meta.json/child')),
+        's3/bkt/KEYMAP.jsonl':
+          keymapLine('m.elastickv-meta.json.user-data', 'm.elastickv-meta.json', 'meta-suffix-rename') +
+          keymapLine('notes.elastickv-meta.json.user-data', 'notes.elastickv-meta.json', 'meta-suffix-rename'),
+      },
+    });
+  }
+});
+
+test('§5.8 leaf data: a deeper descendant alone makes a key a directory prefix', async (t) => {
+  const snap = bucketWith(['q', 'q/r/s']);
+  for (const d of await decodeBoth(t, snap)) {
+    assertDump(t, d, {
+      files: {
+        's3/bkt/_bucket.json': BKT,
+        ...objectFiles('bkt', 'q.elastickv-leaf-data', body('q')),
+        ...objectFiles('bkt', 'q/r/s', body('q/r/s')),
+        's3/bkt/KEYMAP.jsonl': keymapLine('q.elastickv-leaf-data', 'q', 's3-leaf-data'),
+      },
+    });
+  }
+});
+
+test('§6 KEYMAP.jsonl escaping: <>& raw, U+2028 escaped, invalid UTF-8 as \\ufffd; original is base64url of the raw key', async (t) => {
+  const ff = Buffer.from([0xff]);
+  const keys: Buffer[] = [
+    Buffer.from('a<&>'),
+    Buffer.from('a<&>/b'),
+    Buffer.from('l\u2028'),
+    Buffer.from('l\u2028/c'),
+    ff,
+    Buffer.concat([ff, Buffer.from('/a')]),
+  ];
+  const snap = new SnapshotBuilder().bucket('bkt');
+  for (const k of keys) snap.putObject('bkt', k, body(k));
+  const files: Expected = { 's3/bkt/_bucket.json': BKT };
+  const leaf = (k: Buffer): Buffer => Buffer.concat([k, Buffer.from('.elastickv-leaf-data')]);
+  const at = (rel: Buffer, k: Buffer): void => {
+    files[showPath(Buffer.concat([Buffer.from('s3/bkt/'), rel]))] = body(k);
+    files[showPath(Buffer.concat([Buffer.from('s3/bkt/'), rel, Buffer.from('.elastickv-meta.json')]))] = sidecar(body(k));
+  };
+  for (const [i, k] of keys.entries()) at(i % 2 === 0 ? leaf(k) : k, k);
+  // Sorted by the encoded path bytes: "a<&>…" < "l\u2028…" < 0xff….
+  const keymap =
+    '{"encoded":"a<&>.elastickv-leaf-data","original":"YTwmPg","kind":"s3-leaf-data"}\n' +
+    '{"encoded":"l\\u2028.elastickv-leaf-data","original":"bOKAqA","kind":"s3-leaf-data"}\n' +
+    '{"encoded":"\\ufffd.elastickv-leaf-data","original":"_w","kind":"s3-leaf-data"}\n';
+  files['s3/bkt/KEYMAP.jsonl'] = keymap;
+  for (const d of await decodeBoth(t, snap)) assertDump(t, d, { files });
+});
+
+test('§5.8 long segments: a long directory segment plus a leaf-data rename gives sha-fallback records only', async (t) => {
+  const d300 = 'd'.repeat(300);
+  const k214 = 'k'.repeat(214); // 214 + 21 + 20 = 255: the leaf-data name still fits
+  const keys = [`${d300}/a`, `${d300}/a/b`, k214, `${k214}/c`];
+  const snap = bucketWith(keys);
+  const dSeg = `${sha32(d300)}__${'d'.repeat(94)}`;
+  for (const d of await decodeBoth(t, snap)) {
+    assertDump(t, d, {
+      files: {
+        's3/bkt/_bucket.json': BKT,
+        ...objectFiles('bkt', `${dSeg}/a.elastickv-leaf-data`, body(keys[0]!)),
+        ...objectFiles('bkt', `${dSeg}/a/b`, body(keys[1]!)),
+        ...objectFiles('bkt', `${k214}.elastickv-leaf-data`, body(k214)),
+        ...objectFiles('bkt', `${k214}/c`, body(`${k214}/c`)),
+        's3/bkt/KEYMAP.jsonl':
+          keymapLine(`${dSeg}/a.elastickv-leaf-data`, keys[0]!, 'sha-fallback') +
+          keymapLine(`${dSeg}/a/b`, keys[1]!, 'sha-fallback') +
+          keymapLine(`${k214}.elastickv-leaf-data`, k214, 's3-leaf-data'),
+      },
+    });
+  }
+});
+
+test('§6 enc() SHA fallback for bucket directories: > 240 bytes, encoding > 240, hex32__ look-alikes, b64. prefix', async (t) => {
+  const buckets = ['b64.data', `${'0123456789abcdef'.repeat(2)}__x`, `${'0123456789ABCDEF'.repeat(2)}__`, 'é'.repeat(100), 'n'.repeat(241), 'n'.repeat(240)];
+  const fallback = (name: string, enc64: string): string => `${createHash('sha256').update(name).digest('hex').slice(0, 32)}__${enc64}`;
+  const dirs = [
+    fallback(buckets[0]!, 'b64.data'),
+    fallback(buckets[1]!, `${'0123456789abcdef'.repeat(2)}__x`),
+    fallback(buckets[2]!, `${'0123456789ABCDEF'.repeat(2)}__`),
+    fallback(buckets[3]!, '%C3%A9'.repeat(32)), // 200 bytes, but the encoding is 600 > 240
+    fallback(buckets[4]!, 'n'.repeat(64)),
+    'n'.repeat(240), // exactly 240: kept
+  ];
+  const snap = new SnapshotBuilder();
+  for (const b of buckets) snap.bucket(b).putObject(b, 'k', body(b));
+  const files: Expected = {};
+  buckets.forEach((b, i) => {
+    files[`s3/${dirs[i]}/_bucket.json`] = plainBucketJson(b);
+    Object.assign(files, objectFiles(dirs[i]!, 'k', body(b)));
+  });
+  for (const d of await decodeBoth(t, snap)) assertDump(t, d, { files });
+});
+
+test('§5.8 path conflicts: a leaf-data target that another key needs as a directory fails with ERR_S3_PATH_CONFLICT', async (t) => {
+  const snap = bucketWith(['a', 'a/b', 'a.elastickv-leaf-data/x']);
+  for (const d of await decodeBoth(t, snap)) assertFailure(t, d, 'ERR_S3_PATH_CONFLICT');
+  for (const d of await decodeBoth(t, snap, { args: ['--keep-going'] })) {
+    t.is(d.code, 3, d.stderr);
+    const files = dataFiles(d);
+    t.deepEqual(files['s3/bkt/a/b'], body('a/b'), `[${d.form}] the uninvolved object is written`);
+    const entries = skippedEntries(t, files['s3/bkt/_skipped.jsonl']);
+    t.true(entries.length >= 1 && entries.every(([k, r]) => r === 'ERR_S3_PATH_CONFLICT' && ['a', 'a.elastickv-leaf-data/x'].includes(k)), JSON.stringify(entries));
+  }
+});

@@ -4,6 +4,7 @@
  * orphan chunks and incomplete uploads — through the real CLI, JSONL and
  * native input.
  */
+import { createHash } from 'node:crypto';
 import test from 'ava';
 import * as K from '../helpers/keys.js';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
@@ -242,8 +243,8 @@ test('§5.10 orphans with --include-orphans: _orphans/<enc(obj)>/gen-N/<enc(uplo
   }
 });
 
-test('§5.10 orphans: an orphan key "." or ".." fails with ERR_S3_MALFORMED_KEY only with --include-orphans', async (t) => {
-  for (const key of ['.', '..']) {
+test('§5.10 orphans: an orphan key ".", ".." or empty fails with ERR_S3_MALFORMED_KEY only with --include-orphans', async (t) => {
+  for (const key of ['.', '..', '']) {
     const snap = new SnapshotBuilder().bucket('bkt').putObject('bkt', 'ok', body('ok')).putObject('bkt', key, body(key, 3), { omitManifest: true });
     for (const d of await decodeBoth(t, snap)) {
       assertDump(t, d, { files: { 's3/bkt/_bucket.json': BKT, ...objectFiles('bkt', 'ok', body('ok')) }, warnings: ['s3_orphan_chunks'] });
@@ -329,4 +330,62 @@ test('§5.9 incomplete uploads: a malformed upload key fails with ERR_S3_MALFORM
     assertFailure(t, await decode(t, snap, form), 'ERR_S3_MALFORMED_KEY');
     assertFailure(t, await decode(t, snap, form, { args: ['--include-incomplete-uploads'] }), 'ERR_S3_MALFORMED_KEY');
   }
+});
+
+test('§3.3 MVCC: a tombstoned bucket meta counts as missing; an equal-commit_ts tombstone later in the input deletes', async (t) => {
+  const snap = new SnapshotBuilder()
+    .bucket('bkt', { commitTs: 100 })
+    .tombstone(K.bucketMetaKey('bkt'), 200)
+    .putObject('bkt', 'kept', body('kept'))
+    .putObject('bkt', 'same-ts', body('same-ts', 3))
+    .tombstone(K.manifestKey('bkt', 1, 'same-ts'), 100);
+  for (const form of FORMS) {
+    const d = await decode(t, snap, form, { fsm: { ...FSM_DEFAULTS, sort: false } });
+    assertDump(t, d, { files: objectFiles('bkt', 'kept', body('kept')), warnings: ['s3_bucket_meta_missing', 's3_orphan_chunks'] });
+    t.like(warning(d, 's3_orphan_chunks'), { object: 'same-ts' });
+  }
+});
+
+test('§5.10 orphans: object and upload names use enc() with its SHA fallback', async (t) => {
+  const longKey = 'o'.repeat(300);
+  const longUpload = 'u'.repeat(250);
+  const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 32);
+  const snap = new SnapshotBuilder()
+    .bucket('bkt')
+    .putObject('bkt', longKey, body('long', 4), { omitManifest: true })
+    .putObject('bkt', 'b64.x', body('b64', 4), { omitManifest: true, uploadId: longUpload });
+  for (const d of await decodeBoth(t, snap, { args: ['--include-orphans'] })) {
+    assertDump(t, d, {
+      files: {
+        's3/bkt/_bucket.json': BKT,
+        [`s3/bkt/_orphans/${sha(longKey)}__${'o'.repeat(64)}/gen-1/${orphanName('up-1', 1, 0)}`]: body('long', 4),
+        [`s3/bkt/_orphans/${sha('b64.x')}__b64.x/gen-1/${orphanName(`${sha(longUpload)}__${'u'.repeat(64)}`, 1, 0)}`]: body('b64', 4),
+      },
+      warnings: ['s3_orphan_chunks', 's3_orphan_chunks'],
+    });
+  }
+});
+
+test('§5.7 stale-generation objects are not path-checked; as orphans their names are enc()oded (".." still fails)', async (t) => {
+  const snap = new SnapshotBuilder()
+    .bucket('bkt', { generation: 2 })
+    .putObject('bkt', 'ok', body('ok'))
+    .putObject('bkt', '../evil', body('evil', 4), { generation: 1 })
+    .putObject('bkt', 'a//b', body('ab', 4), { generation: 1 });
+  for (const d of await decodeBoth(t, snap)) {
+    assertDump(t, d, { files: { 's3/bkt/_bucket.json': BKT, ...objectFiles('bkt', 'ok', body('ok')) }, warnings: ['s3_stale_generation_objects'] });
+  }
+  for (const d of await decodeBoth(t, snap, { args: ['--include-orphans'] })) {
+    assertDump(t, d, {
+      files: {
+        's3/bkt/_bucket.json': BKT,
+        ...objectFiles('bkt', 'ok', body('ok')),
+        [`s3/bkt/_orphans/..%2Fevil/gen-1/${orphanName('up-1', 1, 0)}`]: body('evil', 4),
+        [`s3/bkt/_orphans/a%2F%2Fb/gen-1/${orphanName('up-1', 1, 0)}`]: body('ab', 4),
+      },
+      warnings: ['s3_stale_generation_objects'],
+    });
+  }
+  const dotdot = new SnapshotBuilder().bucket('bkt', { generation: 2 }).putObject('bkt', '..', body('dd', 2), { generation: 1 });
+  for (const d of await decodeBoth(t, dotdot, { args: ['--include-orphans'] })) assertFailure(t, d, 'ERR_S3_MALFORMED_KEY');
 });
