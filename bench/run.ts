@@ -420,7 +420,7 @@ async function main(): Promise<void> {
     ...machine(o.tmp).map((l) => `- ${l}`),
     `- Workloads: ${workloads.map((w) => `(${w.id}) ${w.title}`).join('; ')}`,
     `- Rows: ${o.formats.map((f) => `${f} [verify ${modesFor(o, f).map((m) => (m === 'verify' ? 'on' : 'off')).join(', ')}]`).join('; ')}`,
-    `- Runs per row: up to ${o.reps}${o.budget ? `, within a ${o.budget} s budget (pass 1: each row once unless predicted not to fit; pass 2: more runs, cheapest rows first, while they fit)` : ''}; floor: ${o.reps} rep${o.reps === 1 ? '' : 's'}`,
+    `- Runs per row: up to ${o.reps}${o.budget !== undefined && Number.isFinite(o.budget) ? `, within a ${o.budget} s budget (pass 1: each row once unless predicted not to fit; pass 2: more runs, cheapest rows first, while they fit)` : ''}; floor: ${o.reps} rep${o.reps === 1 ? '' : 's'}`,
     `- Free space in temp: ${human(free)} (need ~${human(need)})`,
   ];
   log(header.join('\n'));
@@ -488,23 +488,24 @@ async function main(): Promise<void> {
 
   try {
     // Pass 1: every row once; floors; profiles.
-    const fits = (g: Group, row: Row, i: number): boolean => {
+    /** Whether a row's first run fits the budget (the first row of a workload always does), and its predicted cost. */
+    const predict = (g: Group, i: number): { fits: boolean; predicted: number } => {
       const first = i === 0 && !groups.some((x) => x !== g && x.w === g.w && x.rows.some((r) => r.runs.length > 0));
-      if (first || o.budget === undefined) return true;
+      if (first || o.budget === undefined) return { fits: true, predicted: 0 };
       // Predict from the rows of this workload run so far (JSONL costs more than native).
       const known = groups
         .filter((x) => x.w === g.w)
         .flatMap((x) => x.rows.flatMap((r) => r.runs.map((run) => run.costS * (g.f === 'jsonl' && x.f === 'fsm' ? 1.5 : 1))));
       const predicted = known.length ? Math.max(...known) : 0;
-      if (elapsed() + predicted <= o.budget) return true;
+      return { fits: elapsed() + predicted <= o.budget, predicted };
+    };
+    const skip = (g: Group, row: Row, predicted: number): void => {
       row.skipped = true;
       log(`[${g.w.id} ${g.f} verify ${row.mode === 'verify' ? 'on' : 'off'}] skipped: ~${predicted.toFixed(0)} s would exceed the ${o.budget} s budget`);
-      return false;
     };
     for (const g of groups) {
-      if (!g.rows.some((row, i) => fits({ ...g }, { ...row }, i))) {
-        for (const row of g.rows) row.skipped = true;
-        log(`[${g.w.id} ${g.f}] skipped: no row fits the budget`);
+      if (!g.rows.some((_, i) => predict(g, i).fits)) {
+        for (const [i, row] of g.rows.entries()) skip(g, row, predict(g, i).predicted);
         continue;
       }
       const gen = ensureInput(g);
@@ -520,7 +521,11 @@ async function main(): Promise<void> {
           log(`[${g.w.id}] create ${wr.files.files} files of ${human(g.w.objectSize)}: ${wr.files.seconds.toFixed(2)} s`);
         }
       }
-      for (const [i, row] of g.rows.entries()) if (fits(g, row, i)) await runRow(g, row, 1);
+      for (const [i, row] of g.rows.entries()) {
+        const p = predict(g, i);
+        if (p.fits) await runRow(g, row, 1);
+        else skip(g, row, p.predicted);
+      }
       if (o.profile) {
         const profDir = path.join(root, 'profiles');
         const name = `${g.w.id}-${g.f}.cpuprofile`;
@@ -659,7 +664,7 @@ async function main(): Promise<void> {
     '',
     'write: `dd if=INPUT of=TMP/floor.bin bs=1M count=<body bytes> iflag=count_bytes` (page cache, no fsync), median.',
     'sha256: node:crypto SHA-256 of the body bytes on one core, 1 MiB updates, median. floor = max(write, sha256).',
-    `md5 (info): the extra per-byte work of verification. create files (info): synchronous open/write/close of up to ${FILES_FLOOR_MAX} files`,
+    `md5 (info, one run): the extra per-byte work of verification. create files (info): synchronous open/write/close of up to ${FILES_FLOOR_MAX} files`,
     'of the object size, 1000 per directory (the CLI writes two files per object: body and sidecar).',
     '',
     '## Inputs',

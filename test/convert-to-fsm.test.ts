@@ -313,7 +313,7 @@ test('property: decoding the native form and the converted JSONL (and back) give
       if (typeof a !== 'string' && Object.keys(a).some((p) => p.startsWith('s3/') && !p.endsWith('_bucket.json'))) nonEmpty++;
       fs.rmSync(run1, { recursive: true, force: true });
     }),
-    { numRuns: 30 },
+    { numRuns: 20 },
   );
   t.true(nonEmpty > 5, `only ${nonEmpty} runs produced objects`);
   clean(t, scr);

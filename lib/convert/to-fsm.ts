@@ -535,7 +535,7 @@ export class FsmWriter extends Duplex {
   }
 
   private out(b: Buffer): boolean {
-    this.crc.update(b);
+    if (this.opts.footer) this.crc.update(b);
     this.stats.bytesOut += b.length;
     return this.push(b);
   }
