@@ -351,3 +351,25 @@ test('a long line spanning many chunks decodes to the right bytes', (t) => {
   t.true(records[0]?.value?.equals(value));
   t.deepEqual(records[0]?.key, K1);
 });
+
+test('lines outside the fast path (escapes, exponents, nesting, odd spacing) decode the same as plain ones', (t) => {
+  const plain = parseJsonlLine(Buffer.from('{"key":"QUJD","value":"eHl6","commit_ts":1000}'), 1);
+  const variants = [
+    '{"key":"\\u0051UJD","value":"eHl6","commit_ts":1000}', // escape in key
+    '{"key":"QUJD","value":"eHl6","commit_ts":1e3}', // exponent
+    '{"key":"QUJD","value":"eHl6","commit_ts":"1000","extra":{"nested":[1,2]}}', // nested unknown field
+    ' { "key" : "QUJD" ,\t"value" : "eHl6" , "commit_ts" : 1000 } ', // whitespace everywhere
+    '{"value":"eHl6","note":"caf\\u00e9","commit_ts":1000,"key":"QUJD","tombstone":null}', // escaped unknown string
+    '{"key":"AAAA","value":"eHl6","commit_ts":1000,"key":"QUJD"}', // duplicate: the later wins
+  ];
+  for (const v of variants) {
+    const rec = parseJsonlLine(Buffer.from(v), 1);
+    t.deepEqual(rec, plain, v);
+  }
+});
+
+test('a raw control byte inside an unknown string field is invalid JSON on either path', (t) => {
+  const err = t.throws(() => parseJsonlLine(Buffer.from('{"key":"QUJD","value":"eHl6","x":"a\tb"}'), 4));
+  t.is((err as DecodeError).code, 'ERR_JSONL_LINE');
+  t.is((err as DecodeError).context.line, 4);
+});

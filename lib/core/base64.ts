@@ -28,6 +28,29 @@ export function decodeBase64Strict(s: string): Buffer | string {
   return out;
 }
 
+/**
+ * The same strict decoding for base64 text held as bytes (a JSON string
+ * inside a JSONL line), without going through a UTF-8 string. Bytes ≥ 0x80
+ * become latin1 characters outside the alphabet, which the length check
+ * catches, so the non-ASCII check above is not needed here.
+ */
+export function decodeBase64Bytes(buf: Buffer, start: number, end: number): Buffer | string {
+  let len = end - start;
+  if (len > 0 && buf[end - 1] === 0x3d) {
+    if (len % 4 !== 0) return 'incomplete base64 padding';
+    len -= buf[end - 2] === 0x3d ? 2 : 1;
+  } else if (len % 4 === 1) {
+    return 'truncated base64 (length ≡ 1 mod 4)';
+  }
+  const text = buf.toString('latin1', start, end);
+  const out = Buffer.from(text, 'base64');
+  const view = buf.subarray(start, end);
+  if (out.length !== Math.floor((len * 3) / 4) || view.indexOf(0x2d) !== -1 || view.indexOf(0x5f) !== -1) {
+    return `invalid base64 character at position ${firstInvalid(text, len)}`;
+  }
+  return out;
+}
+
 const ALPHABET = /[^A-Za-z0-9+/]/;
 
 function firstInvalid(s: string, len: number): number {

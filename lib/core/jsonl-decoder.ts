@@ -7,7 +7,7 @@
  */
 import { DecodeError } from '../errors.js';
 import type { SnapshotRecord } from '../types.js';
-import { decodeBase64Strict } from './base64.js';
+import { decodeBase64Bytes, decodeBase64Strict } from './base64.js';
 
 const MAX_U64 = (1n << 64n) - 1n;
 
@@ -56,26 +56,143 @@ export class JsonlDecoder {
 export function parseJsonlLine(bytes: Buffer, line: number): SnapshotRecord | null {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  const fields = scanFields(bytes, end) ?? parseFields(bytes, end, line);
+  return fields && toRecord(fields, line);
+}
+
+/** A JSON string still in the line's bytes (no escapes in it). */
+class RawString {
+  constructor(
+    readonly buf: Buffer,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  toString(): string {
+    return this.buf.toString('latin1', this.start, this.end);
+  }
+}
+
+interface Fields {
+  key?: unknown;
+  value?: unknown;
+  commit_ts?: unknown;
+  tombstone?: unknown;
+}
+
+/** The general path: JSON.parse of the decoded line. */
+function parseFields(bytes: Buffer, end: number, line: number): Fields | null {
   const text = bytes.toString('utf8', 0, end);
   if (text.trim() === '') return null;
-  const fail = (detail: string) => new DecodeError('ERR_JSONL_LINE', detail, { line });
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (e) {
-    throw fail(`not valid JSON (${(e as Error).message})`);
+    throw lineError(`not valid JSON (${(e as Error).message})`, line);
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw fail('not a JSON object');
-  const rec = obj as Record<string, unknown>;
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw lineError('not a JSON object', line);
+  return obj as Fields;
+}
 
+const FIELDS = new Set(['key', 'value', 'commit_ts', 'tombstone']);
+
+/**
+ * The fast path for the usual line shape: a flat object of strings without
+ * escapes, plain integers, booleans and nulls. The base64 strings are left
+ * in the line's bytes, so a 1.4 MB value is never decoded to a UTF-16 string
+ * nor parsed by JSON.parse. Anything else returns undefined and takes the
+ * general path (which also produces the error messages).
+ */
+function scanFields(b: Buffer, end: number): Fields | undefined {
+  let i = skipWs(b, 0, end);
+  if (b[i] !== 0x7b /* { */) return undefined;
+  const f: Fields = {};
+  i = skipWs(b, i + 1, end);
+  if (b[i] === 0x7d /* } */) return skipWs(b, i + 1, end) === end ? f : undefined;
+  for (;;) {
+    if (b[i] !== 0x22) return undefined;
+    const nameEnd = b.indexOf(0x22, i + 1);
+    if (nameEnd === -1 || nameEnd >= end || !plainString(b, i + 1, nameEnd)) return undefined;
+    const name = b.toString('latin1', i + 1, nameEnd);
+    i = skipWs(b, nameEnd + 1, end);
+    if (b[i] !== 0x3a /* : */) return undefined;
+    i = skipWs(b, i + 1, end);
+    let v: unknown;
+    const c = b[i]!;
+    if (c === 0x22) {
+      const close = b.indexOf(0x22, i + 1);
+      if (close === -1 || close >= end) return undefined;
+      // Key and value are checked as base64 (which rejects control bytes); other strings here.
+      if (name === 'key' || name === 'value' ? b.subarray(i + 1, close).indexOf(0x5c) !== -1 : !plainString(b, i + 1, close)) return undefined;
+      v = new RawString(b, i + 1, close);
+      i = close + 1;
+    } else if (c >= 0x30 && c <= 0x39) {
+      let j = i + 1;
+      while (j < end && b[j]! >= 0x30 && b[j]! <= 0x39) j++;
+      const next = b[j];
+      if (j - i > 15 || (c === 0x30 && j - i > 1) || next === 0x2e || next === 0x65 || next === 0x45) return undefined;
+      v = Number(b.toString('latin1', i, j));
+      i = j;
+    } else if (literal(b, i, end, 'true')) {
+      v = true;
+      i += 4;
+    } else if (literal(b, i, end, 'false')) {
+      v = false;
+      i += 5;
+    } else if (literal(b, i, end, 'null')) {
+      v = null;
+      i += 4;
+    } else {
+      return undefined;
+    }
+    if (FIELDS.has(name)) f[name as keyof Fields] = v;
+    i = skipWs(b, i, end);
+    if (b[i] === 0x2c /* , */) {
+      i = skipWs(b, i + 1, end);
+      continue;
+    }
+    if (b[i] !== 0x7d) return undefined;
+    return skipWs(b, i + 1, end) === end ? f : undefined;
+  }
+}
+
+function skipWs(b: Buffer, i: number, end: number): number {
+  while (i < end) {
+    const c = b[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+    i++;
+  }
+  return i;
+}
+
+/** No escapes and no control bytes: the bytes are the string. */
+function plainString(b: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (b[i]! < 0x20 || b[i] === 0x5c) return false;
+  return true;
+}
+
+function literal(b: Buffer, i: number, end: number, word: string): boolean {
+  if (i + word.length > end) return false;
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return false;
+  const next = b[i + word.length];
+  return i + word.length === end || next === 0x2c || next === 0x7d || next === 0x20 || next === 0x09 || next === 0x0d || next === 0x0a;
+}
+
+function lineError(detail: string, line: number): DecodeError {
+  return new DecodeError('ERR_JSONL_LINE', detail, { line });
+}
+
+/** §3.1 field rules, shared by both paths. */
+function toRecord(rec: Fields, line: number): SnapshotRecord {
+  const fail = (detail: string) => lineError(detail, line);
   const tombstone = rec.tombstone ?? false;
   if (typeof tombstone !== 'boolean') throw fail('"tombstone" must be a boolean');
-  const commitTs = parseCommitTs(rec.commit_ts, fail);
+  const commitTs = parseCommitTs(rec.commit_ts instanceof RawString ? rec.commit_ts.toString() : rec.commit_ts, fail);
 
   const keyField = rec.key ?? null;
   if (keyField === null) throw fail('missing "key"');
-  if (typeof keyField !== 'string') throw fail('"key" must be a base64 string');
-  const key = decodeBase64Strict(keyField);
+  const key = base64Field(keyField);
+  if (key === undefined) throw fail('"key" must be a base64 string');
   if (typeof key === 'string') throw fail(`"key": ${key}`);
 
   const valueField = rec.value ?? null;
@@ -83,12 +200,19 @@ export function parseJsonlLine(bytes: Buffer, line: number): SnapshotRecord | nu
   if (valueField === null) {
     if (!tombstone) throw fail('missing "value"');
   } else {
-    if (typeof valueField !== 'string') throw fail('"value" must be a base64 string');
-    const v = decodeBase64Strict(valueField);
+    const v = base64Field(valueField);
+    if (v === undefined) throw fail('"value" must be a base64 string');
     if (typeof v === 'string') throw fail(`"value": ${v}`);
     value = tombstone ? null : v;
   }
   return { key, value, commitTs, tombstone, where: { line } };
+}
+
+/** Decoded bytes, a reason string for bad base64, or undefined when not a string at all. */
+function base64Field(v: unknown): Buffer | string | undefined {
+  if (v instanceof RawString) return decodeBase64Bytes(v.buf, v.start, v.end);
+  if (typeof v === 'string') return decodeBase64Strict(v);
+  return undefined;
 }
 
 function parseCommitTs(v: unknown, fail: (d: string) => DecodeError): bigint {

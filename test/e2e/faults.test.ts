@@ -377,6 +377,20 @@ for (const [sig, code] of SIGNALS) {
   });
 }
 
+test('an empty DIR that gets a file while the run is going → publishing fails: exit 1, ERR_IO naming DIR, DIR keeps only that file, staging removed', async (t) => {
+  const w = work(t);
+  fs.mkdirSync(w.out);
+  const s = await startMidRun(w, 'dir');
+  fs.writeFileSync(path.join(w.out, 'intruder'), 'x');
+  s.child.stdin!.end(); // EOF at an entry boundary: the snapshot is complete
+  const r = await s.result;
+  t.is(r.code, 1);
+  oneErrorLine(t, r, 'ERR_IO', `path ${w.out}`, 'ENOTEMPTY');
+  t.deepEqual(ls(w.out), ['intruder']);
+  t.deepEqual(ls(w.dir), ['out', 'tmp'], 'no staging left');
+  t.deepEqual(ls(w.tmp), []);
+});
+
 // ---------------------------------------------------------------- 2. SIGKILL
 
 test('SIGKILL mid-run (dir): only a DIR.partial-* directory is left beside DIR, never DIR', async (t) => {
