@@ -274,6 +274,7 @@ async function checkOutput(output: string): Promise<void> {
   } catch {
     return; // absent: fine
   }
+  if (st.isSymbolicLink()) throw new DecodeError('ERR_USAGE', `output is a symbolic link (not followed): ${output}`);
   if (!st.isDirectory()) throw new DecodeError('ERR_USAGE', `output exists and is not a directory: ${output}`);
   if ((await fsp.readdir(output)).length > 0) throw new DecodeError('ERR_USAGE', `output directory is not empty: ${output}`);
 }
