@@ -36,7 +36,7 @@
  *                      prints the top 10 self-time functions (not timed)
  *   --objects c=20000  override a workload's object count (scaling studies)
  *   --tmp DIR          where to put temp data (default os.tmpdir())
- *   --keep             keep the temp directory (inputs, last outputs)
+ *   --keep             keep the temp directory (inputs, each row's first output)
  *   --json FILE        also write all measurements as JSON
  *   --no-fsync         do not fsync generated inputs (default: fsync, so
  *                      their writeback does not overlap the timed runs)
@@ -397,7 +397,7 @@ async function main(): Promise<void> {
   for (const w of workloads) {
     const input = Math.max(...o.formats.map((f) => estimateInputBytes(w, f)));
     need = Math.max(need, input + 2 * bodyBytes(w) + 256 * MiB);
-    keepNeed += o.formats.reduce((s, f) => s + estimateInputBytes(w, f) + modesFor(o, f).length * 1.1 * bodyBytes(w), 0);
+    keepNeed += o.formats.reduce((s, f) => s + estimateInputBytes(w, f) + modesFor(o, f).length * 1.1 * bodyBytes(w), 0); // + one output per row
   }
   if (o.keep) need = Math.max(need, keepNeed + 2 * GiB);
   const free = freeBytes(o.tmp);
@@ -472,7 +472,7 @@ async function main(): Promise<void> {
       if (r.bodyBytes !== gen.bodyBytes || r.objects !== g.w.objects) {
         throw new Error(`CLI wrote ${r.objects} objects / ${r.bodyBytes} body bytes, expected ${g.w.objects} / ${gen.bodyBytes}`);
       }
-      if (!o.keep) rmSync(out, { recursive: true, force: true });
+      if (!o.keep || rep > 1) rmSync(out, { recursive: true, force: true });
       row.runs.push({ ...r, costS: (Date.now() - t0) / 1000 });
       log(
         `[${g.w.id} ${g.f} verify ${row.mode === 'verify' ? 'on' : 'off'} #${rep}] ${r.wallS.toFixed(2)} s, ${(gen.bodyBytes / 1e6 / r.wallS).toFixed(0)} MB/s, ` +
@@ -580,7 +580,8 @@ async function main(): Promise<void> {
     const floor = results.find((r) => r.w === g.w)?.floor;
     const files = results.find((r) => r.w === g.w)?.files;
     for (const row of g.rows) {
-      const label = [`(${g.w.id}) ${g.w.title}`, g.f, row.mode === 'verify' ? 'on' : 'off', human(g.input?.inputBytes ?? 0), human(body)];
+      const inputBytes = g.input ? human(g.input.inputBytes) : `~${human(estimateInputBytes(g.w, g.f))}`;
+      const label = [`(${g.w.id}) ${g.w.title}`, g.f, row.mode === 'verify' ? 'on' : 'off', inputBytes, human(body)];
       if (row.runs.length === 0) {
         tableRows.push([...label, row.skipped ? 'skipped (budget)' : 'FAILED', '', '', '', '', '', '', '', '', '']);
         continue;

@@ -23,7 +23,7 @@
  * incompressible, identical on every run and every machine, and produced at
  * several GB/s so generation is not the bottleneck.
  */
-import { createCipheriv, createHash, type Hash } from 'node:crypto';
+import { createCipheriv, createHash, type Cipher, type Hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { FsmEncoder } from '../lib/core/fsm-encoder.js';
 import { blobKey, bucketMetaKey, manifestKey } from '../lib/core/keys.js';
@@ -99,7 +99,7 @@ function uploadId(w: WorkloadSpec, i: number): string {
  * until the following call.
  */
 export class ByteSource {
-  private readonly cipher;
+  private readonly cipher: Cipher;
   private static readonly ZERO = Buffer.alloc(MiB);
   private buf = Buffer.alloc(0);
   private pos = 0;
