@@ -31,7 +31,7 @@ export { FsmEncoder, encodeFsmEntry, fsmPreamble, compareRecordsByEncodedKey } f
 export { JsonlDecoder, parseJsonlLine } from './core/jsonl-decoder.js';
 export { classifyKey, type ParsedKey } from './core/keys.js';
 export { enc, bucketDirName, assignObjectPaths, orphanChunkPath } from './core/names.js';
-export { planBucket, type BucketPlan, type ObjectPlan, type PlanOptions } from './core/plan.js';
+export { planBucket, planObject, type BucketPlan, type ObjectPlan, type ObjectFailure, type PlanOptions } from './core/plan.js';
 export { parseBucketMeta, parseManifest, marshalIndent, encodeLine, type BucketMeta, type ObjectManifest, type ManifestPart } from './core/gojson.js';
 export { hlcToTime } from './core/hlc.js';
 export { decodeChunkRef, type ChunkRef } from './core/chunkref.js';

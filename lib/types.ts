@@ -193,7 +193,7 @@ export interface CollectedChunk {
 export interface ObjectCollection {
   generation: bigint;
   object: Buffer;
-  manifest?: { value: Buffer; where: Where; key: Buffer };
+  manifest?: { value: Buffer; where: Where };
   /** Blob chunks by chunk identity (upload, part, chunk, version). */
   blobs: Map<string, CollectedChunk>;
   /** Chunkrefs by chunk identity. */
@@ -206,7 +206,7 @@ export type ChunkBlobStore = Map<string, SpillLocation>;
 /** What the manifest collector emits: one per bucket, in output order. */
 export interface BucketCollection {
   name: Buffer;
-  meta?: { value: Buffer; where: Where; key: Buffer };
+  meta?: { value: Buffer; where: Where };
   objects: Map<string, ObjectCollection>;
   uploads: UploadRecord[];
   chunkBlobs: ChunkBlobStore;

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { DecodeError } from '../lib/errors.js';
-import { planBucket, type PlanOptions } from '../lib/core/plan.js';
+import { planBucket, planObject, type ObjectFailure, type ObjectPlan, type PlanOptions } from '../lib/core/plan.js';
 import type { BucketCollection, ChunkBlobStore, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment } from '../lib/types.js';
 
 const OPTS: PlanOptions = { includeOrphans: false, includeIncompleteUploads: false, renameCollisions: false, verify: true };
@@ -29,7 +29,7 @@ interface Chunk {
 
 function obj(object: string, manifest: object | null, chunks: Chunk[] = [], generation = 1n, refs: Array<Chunk & { ref: Buffer }> = []): ObjectCollection {
   const o: ObjectCollection = { generation, object: Buffer.from(object), blobs: new Map(), refs: new Map() };
-  if (manifest) o.manifest = { value: Buffer.from(JSON.stringify(manifest)), where: { line: 1 }, key: Buffer.from('k') };
+  if (manifest) o.manifest = { value: Buffer.from(JSON.stringify(manifest)), where: { line: 1 } };
   const mk = (c: Chunk): CollectedChunk => ({
     addr: {
       bucket: Buffer.from('bkt'),
@@ -49,29 +49,45 @@ function obj(object: string, manifest: object | null, chunks: Chunk[] = [], gene
 
 function bucket(objects: ObjectCollection[], meta: object | null = { generation: 1 }, chunkBlobs: ChunkBlobStore = new Map()): BucketCollection {
   const b: BucketCollection = { name: Buffer.from('bkt'), objects: new Map(), uploads: [], chunkBlobs };
-  if (meta) b.meta = { value: Buffer.from(JSON.stringify(meta)), where: {}, key: Buffer.from('k') };
+  if (meta) b.meta = { value: Buffer.from(JSON.stringify(meta)), where: {} };
   objects.forEach((o, i) => b.objects.set(String(i), o));
   return b;
+}
+
+/** The bucket plan with every live object planned, as the sink does one by one. */
+function planAll(b: BucketCollection, opts: PlanOptions) {
+  const plan = planBucket(b, opts);
+  const objects: ObjectPlan[] = [];
+  const failures: ObjectFailure[] = [...plan.failures];
+  for (const o of plan.live) {
+    try {
+      objects.push(planObject(plan, o, b, opts));
+    } catch (e) {
+      if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
+      failures.push({ object: o.object, error: e });
+    }
+  }
+  return { ...plan, objects, failures };
 }
 
 const part = (p: Record<string, unknown>) => ({ part_no: 1, chunk_count: 1, ...p });
 const codes = (plan: ReturnType<typeof planBucket>) => plan.failures.map((f) => [f.object.toString(), f.error.code, f.error.detail]);
 
 test('only chunks of the manifest upload_id are selected', (t) => {
-  const plan = planBucket(bucket([obj('o', { upload_id: 'up', size_bytes: 2, parts: [part({})] }, [{ upload: 'stale', length: 5 }, { upload: 'up', length: 2 }])]), OPTS);
+  const plan = planAll(bucket([obj('o', { upload_id: 'up', size_bytes: 2, parts: [part({})] }, [{ upload: 'stale', length: 5 }, { upload: 'up', length: 2 }])]), OPTS);
   t.deepEqual(codes(plan), []);
   t.is(plan.objects[0]!.size, 2);
 });
 
 test('an empty upload_id selects every upload, and two uploads supplying one chunk index are incomplete', (t) => {
-  const ok = planBucket(bucket([obj('o', { size_bytes: 3, parts: [part({})] }, [{ upload: 'x', length: 3 }])]), OPTS);
+  const ok = planAll(bucket([obj('o', { size_bytes: 3, parts: [part({})] }, [{ upload: 'x', length: 3 }])]), OPTS);
   t.is(ok.objects[0]!.size, 3);
-  const dup = planBucket(bucket([obj('o', { parts: [part({})] }, [{ upload: 'x' }, { upload: 'y' }])]), OPTS);
+  const dup = planAll(bucket([obj('o', { parts: [part({})] }, [{ upload: 'x' }, { upload: 'y' }])]), OPTS);
   t.deepEqual(codes(dup), [['o', 'ERR_S3_INCOMPLETE_BLOB_CHUNKS', 'part 1 version 0 declares 1 chunks; chunk 0 supplied by more than one upload']]);
 });
 
 test('only declared (part, version) pairs are selected: a stale part version is ignored', (t) => {
-  const plan = planBucket(
+  const plan = planAll(
     bucket([obj('o', { upload_id: 'up', size_bytes: 4, parts: [part({ part_version: 9 })] }, [{ version: 7, length: 10 }, { version: 9, length: 4 }])]),
     OPTS,
   );
@@ -80,14 +96,14 @@ test('only declared (part, version) pairs are selected: a stale part version is 
 });
 
 test('a chunk_count 0 part contributes nothing and its stray chunks are ignored', (t) => {
-  const plan = planBucket(bucket([obj('o', { upload_id: 'up', size_bytes: 0, parts: [part({ chunk_count: 0 })] }, [{ length: 7 }])]), OPTS);
+  const plan = planAll(bucket([obj('o', { upload_id: 'up', size_bytes: 0, parts: [part({ chunk_count: 0 })] }, [{ length: 7 }])]), OPTS);
   t.deepEqual(codes(plan), []);
   t.is(plan.objects[0]!.size, 0);
 });
 
 test('the body is ordered by part number then chunk number, whatever the arrival order', (t) => {
   const l = [loc(1), loc(1), loc(1), loc(1)];
-  const plan = planBucket(
+  const plan = planAll(
     bucket([
       obj('o', { upload_id: 'up', size_bytes: 4, parts: [part({ part_no: 2, chunk_count: 2 }), part({ part_no: 1, chunk_count: 2 })] }, [
         { part: 2, chunk: 1, location: l[3] },
@@ -103,9 +119,9 @@ test('the body is ordered by part number then chunk number, whatever the arrival
 
 test('set-based completeness: the first missing index, or an unexpected one, fails the object', (t) => {
   const m = { upload_id: 'up', parts: [part({ chunk_count: 3 })] };
-  const missing = planBucket(bucket([obj('o', m, [{ chunk: 0 }, { chunk: 2 }])]), OPTS);
+  const missing = planAll(bucket([obj('o', m, [{ chunk: 0 }, { chunk: 2 }])]), OPTS);
   t.deepEqual(codes(missing), [['o', 'ERR_S3_INCOMPLETE_BLOB_CHUNKS', 'part 1 version 0 declares 3 chunks; first missing chunk 1']]);
-  const extra = planBucket(bucket([obj('o', m, [{ chunk: 0 }, { chunk: 1 }, { chunk: 2 }, { chunk: 3 }])]), OPTS);
+  const extra = planAll(bucket([obj('o', m, [{ chunk: 0 }, { chunk: 1 }, { chunk: 2 }, { chunk: 3 }])]), OPTS);
   t.deepEqual(codes(extra), [['o', 'ERR_S3_INCOMPLETE_BLOB_CHUNKS', 'part 1 version 0 declares 3 chunks; unexpected chunk 3']]);
   t.is(missing.failures[0]!.error.level, 'object');
 });
@@ -113,11 +129,11 @@ test('set-based completeness: the first missing index, or an unexpected one, fai
 test('sizes are checked against chunk_sizes, part size_bytes and manifest size_bytes (not with verify off)', (t) => {
   const chunks = [{ chunk: 0, length: 2 }, { chunk: 1, length: 3 }];
   const m = (p: object, size = 5) => ({ upload_id: 'up', size_bytes: size, parts: [part({ chunk_count: 2, ...p })] });
-  t.deepEqual(codes(planBucket(bucket([obj('o', m({ chunk_sizes: [2, 3], size_bytes: 5 }), chunks)]), OPTS)), []);
-  t.deepEqual(codes(planBucket(bucket([obj('o', m({ chunk_sizes: [3, 2] }), chunks)]), OPTS)), [['o', 'ERR_S3_SIZE_MISMATCH', 'part 1 chunk 0 has 2 bytes, chunk_sizes says 3']]);
-  t.deepEqual(codes(planBucket(bucket([obj('o', m({ size_bytes: 4 }), chunks)]), OPTS)), [['o', 'ERR_S3_SIZE_MISMATCH', 'part 1 has 5 bytes, size_bytes says 4']]);
-  t.deepEqual(codes(planBucket(bucket([obj('o', m({}, 6), chunks)]), OPTS)), [['o', 'ERR_S3_SIZE_MISMATCH', 'body has 5 bytes, size_bytes says 6']]);
-  t.deepEqual(codes(planBucket(bucket([obj('o', m({}, 6), chunks)]), { ...OPTS, verify: false })), []);
+  t.deepEqual(codes(planAll(bucket([obj('o', m({ chunk_sizes: [2, 3], size_bytes: 5 }), chunks)]), OPTS)), []);
+  t.deepEqual(codes(planAll(bucket([obj('o', m({ chunk_sizes: [3, 2] }), chunks)]), OPTS)), [['o', 'ERR_S3_SIZE_MISMATCH', 'part 1 chunk 0 has 2 bytes, chunk_sizes says 3']]);
+  t.deepEqual(codes(planAll(bucket([obj('o', m({ size_bytes: 4 }), chunks)]), OPTS)), [['o', 'ERR_S3_SIZE_MISMATCH', 'part 1 has 5 bytes, size_bytes says 4']]);
+  t.deepEqual(codes(planAll(bucket([obj('o', m({}, 6), chunks)]), OPTS)), [['o', 'ERR_S3_SIZE_MISMATCH', 'body has 5 bytes, size_bytes says 6']]);
+  t.deepEqual(codes(planAll(bucket([obj('o', m({}, 6), chunks)]), { ...OPTS, verify: false })), []);
 });
 
 function chunkref(payload: Buffer, size = payload.length): Buffer {
@@ -134,27 +150,27 @@ test('offloaded parts resolve chunkrefs to chunkblobs by digest; size disagreeme
   const payload = Buffer.from('offload!');
   const store: ChunkBlobStore = new Map([[createHash('sha256').update(payload).digest('hex'), loc(payload.length)]]);
   const m = (sizes: number[]) => ({ upload_id: 'up', size_bytes: 8, parts: [part({ offloaded: true, chunk_ref_version: 4, chunk_sizes: sizes })] });
-  const ok = planBucket(bucket([obj('o', m([8]), [], 1n, [{ version: 4, ref: chunkref(payload) }])], { generation: 1 }, store), OPTS);
+  const ok = planAll(bucket([obj('o', m([8]), [], 1n, [{ version: 4, ref: chunkref(payload) }])], { generation: 1 }, store), OPTS);
   t.deepEqual(codes(ok), []);
   t.is(ok.objects[0]!.size, 8);
-  const refSize = planBucket(bucket([obj('o', m([8]), [], 1n, [{ version: 4, ref: chunkref(payload, 9) }])], { generation: 1 }, store), OPTS);
+  const refSize = planAll(bucket([obj('o', m([8]), [], 1n, [{ version: 4, ref: chunkref(payload, 9) }])], { generation: 1 }, store), OPTS);
   t.is(refSize.failures[0]!.error.code, 'ERR_S3_INVALID_CHUNKREF');
-  const manifestSize = planBucket(bucket([obj('o', m([7]), [], 1n, [{ version: 4, ref: chunkref(payload) }])], { generation: 1 }, store), OPTS);
+  const manifestSize = planAll(bucket([obj('o', m([7]), [], 1n, [{ version: 4, ref: chunkref(payload) }])], { generation: 1 }, store), OPTS);
   t.is(manifestSize.failures[0]!.error.code, 'ERR_S3_INVALID_CHUNKREF');
-  const missing = planBucket(bucket([obj('o', m([8]), [], 1n, [{ version: 4, ref: chunkref(Buffer.from('other')) }])], { generation: 1 }, store), OPTS);
+  const missing = planAll(bucket([obj('o', m([8]), [], 1n, [{ version: 4, ref: chunkref(Buffer.from('other')) }])], { generation: 1 }, store), OPTS);
   t.is(missing.failures[0]!.error.code, 'ERR_S3_INCOMPLETE_BLOB_CHUNKS');
 });
 
 test('an undecodable chunkref value fails the run', (t) => {
   const m = { upload_id: 'up', parts: [part({ offloaded: true, chunk_sizes: [1] })] };
-  const err = t.throws(() => planBucket(bucket([obj('o', m, [], 1n, [{ ref: Buffer.from([1, 2, 3]) }])]), OPTS));
+  const err = t.throws(() => planAll(bucket([obj('o', m, [], 1n, [{ ref: Buffer.from([1, 2, 3]) }])]), OPTS));
   t.is((err as DecodeError).code, 'ERR_S3_INVALID_CHUNKREF');
   t.is((err as DecodeError).level, 'run');
 });
 
 test('an offloaded part whose chunk_sizes length differs from chunk_count is an invalid manifest', (t) => {
   const m = { parts: [part({ offloaded: true, chunk_count: 2, chunk_sizes: [1] })] };
-  const err = t.throws(() => planBucket(bucket([obj('o', m)]), OPTS));
+  const err = t.throws(() => planAll(bucket([obj('o', m)]), OPTS));
   t.is((err as DecodeError).code, 'ERR_S3_INVALID_MANIFEST');
 });
 
@@ -163,20 +179,20 @@ test('problems are reported in order: chunkref resolution, then naming, then com
   const store: ChunkBlobStore = new Map([[createHash('sha256').update(payload).digest('hex'), loc(1)]]);
   // Unsafe name AND missing chunks AND a ref whose size disagrees: the ref wins.
   const m = { upload_id: 'up', parts: [part({ chunk_count: 2 }), part({ part_no: 2, offloaded: true, chunk_sizes: [1] })] };
-  const all = planBucket(bucket([obj('../x', m, [], 1n, [{ part: 2, ref: chunkref(payload, 5) }])], { generation: 1 }, store), OPTS);
+  const all = planAll(bucket([obj('../x', m, [], 1n, [{ part: 2, ref: chunkref(payload, 5) }])], { generation: 1 }, store), OPTS);
   t.is(all.failures[0]!.error.code, 'ERR_S3_INVALID_CHUNKREF');
-  const nameAndMissing = planBucket(bucket([obj('../x', m, [], 1n, [{ part: 2, ref: chunkref(payload) }])], { generation: 1 }, store), OPTS);
+  const nameAndMissing = planAll(bucket([obj('../x', m, [], 1n, [{ part: 2, ref: chunkref(payload) }])], { generation: 1 }, store), OPTS);
   t.is(nameAndMissing.failures[0]!.error.code, 'ERR_S3_MALFORMED_KEY');
 });
 
 test('the active generation is the meta generation; other generations are stale and counted', (t) => {
-  const plan = planBucket(bucket([obj('old', { parts: [] }, [], 1n), obj('new', { parts: [] }, [], 2n)], { generation: 2 }), OPTS);
+  const plan = planAll(bucket([obj('old', { parts: [] }, [], 1n), obj('new', { parts: [] }, [], 2n)], { generation: 2 }), OPTS);
   t.deepEqual(plan.objects.map((o) => o.key.toString()), ['new']);
   t.deepEqual(plan.warnings, [{ event: 's3_stale_generation_objects', bucket: 'bkt', active_generation: 2n, count: 1 }]);
 });
 
 test('without bucket meta the highest generation is active and s3_bucket_meta_missing is warned', (t) => {
-  const plan = planBucket(bucket([obj('a', { parts: [] }, [], 3n), obj('b', { parts: [] }, [], 2n)], null), OPTS);
+  const plan = planAll(bucket([obj('a', { parts: [] }, [], 3n), obj('b', { parts: [] }, [], 2n)], null), OPTS);
   t.deepEqual(plan.objects.map((o) => o.key.toString()), ['a']);
   t.deepEqual(plan.warnings[0], { event: 's3_bucket_meta_missing', bucket: 'bkt', active_generation: 3n });
   t.is(plan.bucketJson, undefined);
@@ -184,10 +200,10 @@ test('without bucket meta the highest generation is active and s3_bucket_meta_mi
 
 test('chunks without a manifest are orphans: warned, and listed only with includeOrphans', (t) => {
   const o = obj('lost', null, [{ chunk: 0 }, { chunk: 1 }]);
-  const warned = planBucket(bucket([o]), OPTS);
+  const warned = planAll(bucket([o]), OPTS);
   t.deepEqual(warned.warnings, [{ event: 's3_orphan_chunks', bucket: 'bkt', object: 'lost', chunks: 2 }]);
   t.deepEqual(warned.orphans, []);
-  const kept = planBucket(bucket([o]), { ...OPTS, includeOrphans: true });
+  const kept = planAll(bucket([o]), { ...OPTS, includeOrphans: true });
   t.deepEqual(
     kept.orphans.map((x) => x.relPath.toString()),
     ['_orphans/lost/gen-1/up_0000000000000001_0000000000000000_0000000000000000.bin', '_orphans/lost/gen-1/up_0000000000000001_0000000000000001_0000000000000000.bin'],
@@ -197,15 +213,15 @@ test('chunks without a manifest are orphans: warned, and listed only with includ
 test('a body that is exactly one whole run is marked for publication by rename', (t) => {
   const run: SpillSegment = { id: 1, path: '/x/run-1', kind: 'run', size: 5, hashes: { sha256: Buffer.alloc(32, 1), parts: [] } };
   const m = { upload_id: 'up', size_bytes: 5, parts: [part({ chunk_count: 2 })] };
-  const whole = planBucket(bucket([obj('o', m, [{ chunk: 0, location: { segment: run, offset: 0, length: 2 } }, { chunk: 1, location: { segment: run, offset: 2, length: 3 } }])]), OPTS);
+  const whole = planAll(bucket([obj('o', m, [{ chunk: 0, location: { segment: run, offset: 0, length: 2 } }, { chunk: 1, location: { segment: run, offset: 2, length: 3 } }])]), OPTS);
   t.is(whole.objects[0]!.run, run);
   const longer: SpillSegment = { ...run, size: 9 };
-  const partial = planBucket(bucket([obj('o', m, [{ chunk: 0, location: { segment: longer, offset: 0, length: 2 } }, { chunk: 1, location: { segment: longer, offset: 2, length: 3 } }])]), OPTS);
+  const partial = planAll(bucket([obj('o', m, [{ chunk: 0, location: { segment: longer, offset: 0, length: 2 } }, { chunk: 1, location: { segment: longer, offset: 2, length: 3 } }])]), OPTS);
   t.is(partial.objects[0]!.run, undefined);
 });
 
 test('sidecar and _bucket.json bytes follow SPEC §6 (field order, omissions, time format)', (t) => {
-  const plan = planBucket(
+  const plan = planAll(
     bucket(
       [
         obj('o', {
@@ -232,11 +248,11 @@ test('sidecar and _bucket.json bytes follow SPEC §6 (field order, omissions, ti
 
 test('an invalid manifest or bucket meta fails the run', (t) => {
   const o = obj('o', null);
-  o.manifest = { value: Buffer.from('{"parts": 3}'), where: { line: 7 }, key: Buffer.from('k') };
-  const err = t.throws(() => planBucket(bucket([o]), OPTS)) as DecodeError;
+  o.manifest = { value: Buffer.from('{"parts": 3}'), where: { line: 7 } };
+  const err = t.throws(() => planAll(bucket([o]), OPTS)) as DecodeError;
   t.is(err.code, 'ERR_S3_INVALID_MANIFEST');
   t.is(err.context.line, 7);
   const b = bucket([]);
-  b.meta = { value: Buffer.from('not json'), where: {}, key: Buffer.from('k') };
-  t.is((t.throws(() => planBucket(b, OPTS)) as DecodeError).code, 'ERR_S3_INVALID_BUCKET_META');
+  b.meta = { value: Buffer.from('not json'), where: {} };
+  t.is((t.throws(() => planAll(b, OPTS)) as DecodeError).code, 'ERR_S3_INVALID_BUCKET_META');
 });

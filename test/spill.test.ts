@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DecodeError } from '../lib/errors.js';
-import { continuesRun, createBlobSpiller } from '../lib/stages/spill.js';
+import { continuesRun, createBlobSpiller, RUN_MIN_BYTES } from '../lib/stages/spill.js';
 import type { ChunkAddress, ClassifiedRecord, SpilledRecord, SpilledBlobRecord, SpilledChunkBlobRecord } from '../lib/types.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
@@ -31,46 +31,67 @@ function blob(a: ChunkAddress, payload: string | Buffer): ClassifiedRecord {
 async function spill(records: ClassifiedRecord[], md5On = true): Promise<{ out: SpilledRecord[]; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spill-'));
   const out: SpilledRecord[] = [];
-  await pipeline(
-    Readable.from(records),
-    createBlobSpiller({ scratchDir: dir, md5: md5On }),
-    new Writable({ objectMode: true, write: (r: SpilledRecord, _e, cb) => (out.push(r), cb()) }),
-  );
+  try {
+    await pipeline(
+      Readable.from(records),
+      createBlobSpiller({ scratchDir: dir, md5: md5On }),
+      new Writable({ objectMode: true, write: (r: SpilledRecord, _e, cb) => (out.push(r), cb()) }),
+    );
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true });
+    throw e;
+  }
   return { out, dir };
 }
+
+/** A payload of `length` bytes of `ch`; first chunks must reach RUN_MIN_BYTES to start a run. */
+const fill = (ch: string, length = RUN_MIN_BYTES) => Buffer.alloc(length, ch);
 
 const blobs = (out: SpilledRecord[]) => out.filter((r): r is SpilledBlobRecord => r.kind === 'blob');
 
 test('chunks in body order form one run file whose bytes are the body', async (t) => {
-  const { out, dir } = await spill([blob(addr('o', 1, 0), 'aaa'), blob(addr('o', 1, 1), 'bb'), blob(addr('o', 2, 0), 'c')]);
+  const [a, b, c] = [fill('a'), fill('b', 2), fill('c', 1)];
+  const { out, dir } = await spill([blob(addr('o', 1, 0), a), blob(addr('o', 1, 1), b), blob(addr('o', 2, 0), c)]);
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
   const locs = blobs(out).map((r) => r.location!);
   t.is(new Set(locs.map((l) => l.segment)).size, 1);
   const seg = locs[0]!.segment;
   t.is(seg.kind, 'run');
-  t.deepEqual(locs.map((l) => [l.offset, l.length]), [[0, 3], [3, 2], [5, 1]]);
-  t.deepEqual(fs.readFileSync(seg.path), Buffer.from('aaabbc'));
-  t.deepEqual(seg.hashes!.sha256, sha256(Buffer.from('aaabbc')));
-  t.deepEqual(seg.hashes!.md5, md5(Buffer.from('aaabbc')));
+  const n = RUN_MIN_BYTES;
+  t.deepEqual(locs.map((l) => [l.offset, l.length]), [[0, n], [n, 2], [n + 2, 1]]);
+  const body = Buffer.concat([a, b, c]);
+  t.deepEqual(fs.readFileSync(seg.path), body);
+  t.deepEqual(seg.hashes!.sha256, sha256(body));
+  t.deepEqual(seg.hashes!.md5, md5(body));
   t.deepEqual(
     seg.hashes!.parts.map((p) => [p.partNo, p.length, p.md5]),
-    [[1n, 5, md5(Buffer.from('aaabb'))], [2n, 1, md5(Buffer.from('c'))]],
+    [[1n, n + 2, md5(Buffer.concat([a, b]))], [2n, 1, md5(c)]],
   );
 });
 
 test('run MD5s are skipped when verification is off; SHA-256 stays', async (t) => {
-  const { out, dir } = await spill([blob(addr('o', 1, 0), 'xy')], false);
+  const { out, dir } = await spill([blob(addr('o', 1, 0), fill('x'))], false);
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
   const seg = blobs(out)[0]!.location!.segment;
   t.is(seg.hashes!.md5, undefined);
-  t.deepEqual(seg.hashes!.sha256, sha256(Buffer.from('xy')));
+  t.deepEqual(seg.hashes!.sha256, sha256(fill('x')));
+});
+
+test('a small first chunk (a small object) goes to the pool, not a run file of its own', async (t) => {
+  const { out, dir } = await spill([blob(addr('s', 1, 0), fill('s', RUN_MIN_BYTES - 1)), blob(addr('t', 1, 0), 'tiny')]);
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  const [s1, t1] = blobs(out).map((r) => r.location!);
+  t.is(s1!.segment.kind, 'pool');
+  t.is(t1!.segment, s1!.segment);
+  t.deepEqual([t1!.offset, t1!.length], [RUN_MIN_BYTES - 1, 4]);
+  t.deepEqual(fs.readFileSync(s1!.segment.path), Buffer.concat([fill('s', RUN_MIN_BYTES - 1), Buffer.from('tiny')]));
 });
 
 test('a chunk that continues no run goes to the pool; a chunk 0 starts a new run', async (t) => {
   const { out, dir } = await spill([
-    blob(addr('a', 1, 0), 'A0'),
+    blob(addr('a', 1, 0), fill('A')),
     blob(addr('b', 1, 1), 'B1'), // not chunk 0, continues nothing: pool
-    blob(addr('b', 1, 0), 'B0'), // new run
+    blob(addr('b', 1, 0), fill('B')), // new run
     blob(addr('a', 1, 1), 'A1'), // run a is closed: pool
   ]);
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
@@ -87,8 +108,8 @@ test('a chunk that continues no run goes to the pool; a chunk 0 starts a new run
 test('a newer part version interleaved by key order starts its own run (stale version goes to the pool)', async (t) => {
   // Sorted keys of one part with versions 1 (stale) and 2: c0v1, c0v2, c1v1, c1v2.
   const { out, dir } = await spill([
-    blob(addr('o', 1, 0, { partVersion: 1 }), 'old0'),
-    blob(addr('o', 1, 0, { partVersion: 2 }), 'new0'),
+    blob(addr('o', 1, 0, { partVersion: 1 }), fill('o')),
+    blob(addr('o', 1, 0, { partVersion: 2 }), fill('n')),
     blob(addr('o', 1, 1, { partVersion: 1 }), 'old1'),
     blob(addr('o', 1, 1, { partVersion: 2 }), 'new1'),
   ]);
@@ -96,7 +117,17 @@ test('a newer part version interleaved by key order starts its own run (stale ve
   const [, n0, o1, n1] = blobs(out).map((r) => r.location!);
   t.is(n0!.segment, n1!.segment);
   t.is(o1!.segment.kind, 'pool');
-  t.deepEqual(fs.readFileSync(n0!.segment.path), Buffer.from('new0new1'));
+  t.deepEqual(fs.readFileSync(n0!.segment.path), Buffer.concat([fill('n'), Buffer.from('new1')]));
+});
+
+test('pool writes are batched but every location reads back its own bytes', async (t) => {
+  const payloads = Array.from({ length: 3000 }, (_, i) => Buffer.from(`payload-${i}-`.repeat((i % 50) + 1)));
+  const { out, dir } = await spill(payloads.map((p, i) => blob(addr(`o${i}`, 1, 1), p)));
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  const locs = blobs(out).map((r) => r.location!);
+  const pool = fs.readFileSync(locs[0]!.segment.path);
+  t.is(pool.length, payloads.reduce((n, p) => n + p.length, 0));
+  locs.forEach((l, i) => t.deepEqual(pool.subarray(l.offset, l.offset + l.length), payloads[i]));
 });
 
 test('continuesRun: same object and upload, next chunk or chunk 0 of a later part', (t) => {

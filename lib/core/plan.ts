@@ -10,7 +10,7 @@ import type { BucketCollection, CollectedChunk, ObjectCollection, SpillLocation,
 import { decodeChunkRef } from './chunkref.js';
 import { encodeLine, GoJsonError, GoMap, marshalIndent, parseBucketMeta, parseManifest, type GoStruct, type ObjectManifest } from './gojson.js';
 import { hlcToTime } from './hlc.js';
-import { assignObjectPaths, bucketDirName, orphanChunkPath } from './names.js';
+import { assignObjectPaths, bucketDirName, objectKeyId, orphanChunkPath, type ObjectPathResult } from './names.js';
 
 export interface PlanOptions {
   includeOrphans: boolean;
@@ -56,7 +56,15 @@ export interface BucketPlan {
   /** enc(bucket): the bucket's directory under s3/. */
   dir: string;
   bucketJson?: Buffer;
-  objects: ObjectPlan[];
+  /**
+   * The active generation's objects with a manifest, sorted by key bytes;
+   * planObject() plans each one when the sink gets to it, so per-object
+   * plans (parsed manifests, sidecars) never pile up for a whole bucket.
+   */
+  live: ObjectCollection[];
+  /** Body paths of the live objects (§5.8), by objectKeyId. */
+  names: Map<string, ObjectPathResult>;
+  /** Object errors found while planning the bucket (unsafe orphan keys). */
   failures: ObjectFailure[];
   orphans: Array<{ relPath: Buffer; location: SpillLocation }>;
   /** records.jsonl bytes, when incomplete uploads are included and present. */
@@ -67,7 +75,7 @@ export interface BucketPlan {
 export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   const dir = bucketDirName(b.name);
   const bucketName = b.name.toString('utf8');
-  const plan: BucketPlan = { name: b.name, dir, objects: [], failures: [], orphans: [], warnings: [] };
+  const plan: BucketPlan = { name: b.name, dir, live: [], names: new Map(), failures: [], orphans: [], warnings: [] };
 
   let activeGeneration: bigint | undefined;
   if (b.meta) {
@@ -97,22 +105,19 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
     plan.warnings.push({ event: 's3_bucket_meta_missing', bucket: bucketName, active_generation: activeGeneration });
   }
 
-  // Manifests are parsed in every generation: an undecodable one is snapshot corruption.
-  const manifests = new Map<ObjectCollection, ObjectManifest>();
-  for (const o of b.objects.values()) {
-    if (o.manifest) manifests.set(o, parseObjectManifest(o, b.name));
-  }
-
-  const live: ObjectCollection[] = [];
+  const live = plan.live;
   let stale = 0;
   for (const o of sortedObjects(b.objects)) {
     if (o.generation !== activeGeneration) {
+      // Manifests are parsed in every generation (live ones in planObject):
+      // an undecodable one is snapshot corruption.
+      if (o.manifest) parseObjectManifest(o, b.name);
       stale++;
       if (opts.includeOrphans) addOrphans(plan, o);
     } else if (o.manifest) {
       live.push(o);
-    } else if (o.blobs.size + o.refs.size > 0) {
-      plan.warnings.push({ event: 's3_orphan_chunks', bucket: bucketName, object: o.object.toString('utf8'), chunks: o.blobs.size + o.refs.size });
+    } else if (chunkCount(o) > 0) {
+      plan.warnings.push({ event: 's3_orphan_chunks', bucket: bucketName, object: o.object.toString('utf8'), chunks: chunkCount(o) });
       if (opts.includeOrphans) addOrphans(plan, o);
     }
   }
@@ -120,32 +125,10 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
     plan.warnings.push({ event: 's3_stale_generation_objects', bucket: bucketName, active_generation: activeGeneration ?? 0n, count: stale });
   }
 
-  const names = assignObjectPaths(
+  plan.names = assignObjectPaths(
     live.map((o) => o.object),
     { renameCollisions: opts.renameCollisions },
   );
-  for (const o of live) {
-    const manifest = manifests.get(o)!;
-    const ctx = { bucket: b.name, object: o.object };
-    try {
-      // Problems are reported in SPEC §5.5's order: chunkref resolution, naming, completeness.
-      const parts = selectParts(o, manifest, b, ctx);
-      const name = names.get(o.object.toString('latin1'))!;
-      if (!name.ok) throw name.error;
-      checkCompleteness(parts, ctx);
-      const planned = toPlannedParts(parts);
-      const size = planned.reduce((n, p) => n + p.length, 0);
-      if (opts.verify) checkSizes(parts, manifest, size, ctx);
-      const obj: ObjectPlan = { key: o.object, relPath: name.path, manifest, parts: planned, size, sidecar: sidecarBytes(manifest) };
-      if (name.keymap) obj.keymap = name.keymap;
-      const run = wholeRun(planned);
-      if (run) obj.run = run;
-      plan.objects.push(obj);
-    } catch (e) {
-      if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
-      plan.failures.push({ object: o.object, error: e });
-    }
-  }
 
   if (opts.includeIncompleteUploads && b.uploads.length > 0) {
     const lines = [...b.uploads]
@@ -154,6 +137,34 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
     plan.uploads = Buffer.from(lines.join(''));
   }
   return plan;
+}
+
+/**
+ * Plans one live object of a bucket plan: its chunks (§5.3–§5.5), name
+ * (§5.8), sizes (§5.6) and sidecar. Throws an object-level DecodeError when
+ * the object cannot be emitted (problems reported in SPEC §5.5's order:
+ * chunkref resolution, naming, completeness, sizes), and a run-level one for
+ * snapshot corruption.
+ */
+export function planObject(plan: BucketPlan, o: ObjectCollection, b: BucketCollection, opts: PlanOptions): ObjectPlan {
+  const manifest = parseObjectManifest(o, b.name);
+  const ctx = { bucket: b.name, object: o.object };
+  const parts = selectParts(o, manifest, b, ctx);
+  const name = plan.names.get(objectKeyId(o.object))!;
+  if (!name.ok) throw name.error;
+  checkCompleteness(parts, ctx);
+  const planned = toPlannedParts(parts);
+  const size = planned.reduce((n, p) => n + p.length, 0);
+  if (opts.verify) checkSizes(parts, manifest, size, ctx);
+  const obj: ObjectPlan = { key: o.object, relPath: name.path, manifest, parts: planned, size, sidecar: sidecarBytes(manifest) };
+  if (name.keymap) obj.keymap = name.keymap;
+  const run = wholeRun(planned);
+  if (run) obj.run = run;
+  return obj;
+}
+
+function chunkCount(o: ObjectCollection): number {
+  return (o.blobs?.size ?? 0) + (o.refs?.size ?? 0);
 }
 
 function sortedObjects(objects: Map<string, ObjectCollection>): ObjectCollection[] {

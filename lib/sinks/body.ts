@@ -14,33 +14,40 @@ import type { ObjectPlan } from '../core/plan.js';
 const EMPTY_MD5 = createHash('md5').digest();
 const COPY_BUFFER = 1 << 20;
 
-/** Open read handles of scratch files, bounded (LRU). */
+/** Bodies up to this size are assembled in memory (bounded) and written in one go. */
+export const SMALL_BODY_BYTES = 1 << 20;
+
+/**
+ * Open read descriptors of scratch files, bounded (LRU). Reads are
+ * synchronous: scratch was just written, so they are page-cache copies, and
+ * a thread-pool round trip per read costs more than the copy.
+ */
 export class SegmentReader {
-  private readonly handles = new Map<string, FileHandle>();
+  private readonly fds = new Map<string, number>();
   constructor(private readonly max = 8) {}
 
-  async read(path: string, buf: Buffer, length: number, position: number): Promise<void> {
-    let h = this.handles.get(path);
-    if (h) {
-      this.handles.delete(path);
+  read(path: string, buf: Buffer, length: number, position: number): void {
+    let fd = this.fds.get(path);
+    if (fd !== undefined) {
+      this.fds.delete(path);
     } else {
       try {
-        h = await fsp.open(path, 'r');
+        fd = fs.openSync(path, 'r');
       } catch (e) {
         throw ioError(e, path, 'cannot open scratch file');
       }
-      if (this.handles.size >= this.max) {
-        const [oldPath, old] = this.handles.entries().next().value!;
-        this.handles.delete(oldPath);
-        await old.close();
+      if (this.fds.size >= this.max) {
+        const [oldPath, old] = this.fds.entries().next().value!;
+        this.fds.delete(oldPath);
+        fs.closeSync(old);
       }
     }
-    this.handles.set(path, h);
+    this.fds.set(path, fd);
     let done = 0;
     while (done < length) {
       let n: number;
       try {
-        ({ bytesRead: n } = await h.read(buf, done, length - done, position + done));
+        n = fs.readSync(fd, buf, done, length - done, position + done);
       } catch (e) {
         throw ioError(e, path, 'cannot read scratch file');
       }
@@ -49,10 +56,15 @@ export class SegmentReader {
     }
   }
 
-  async close(): Promise<void> {
-    const all = [...this.handles.values()];
-    this.handles.clear();
-    await Promise.allSettled(all.map((h) => h.close()));
+  close(): void {
+    for (const fd of this.fds.values()) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already gone */
+      }
+    }
+    this.fds.clear();
   }
 }
 
@@ -88,13 +100,13 @@ export async function streamBody(
   const sha = createHash('sha256');
   const whole: Hash | undefined = verify && needsBodyMd5(obj.manifest.etag) ? createHash('md5') : undefined;
   const partMd5s: Array<{ partNo: bigint; etag: string; md5: Buffer }> = [];
-  const buf = Buffer.allocUnsafe(COPY_BUFFER);
+  const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(obj.size, 1)));
   for (const part of obj.parts) {
     const md5 = verify ? createHash('md5') : undefined;
     for (const loc of part.pieces) {
-      for (let off = 0; off < loc.length; off += COPY_BUFFER) {
-        const n = Math.min(COPY_BUFFER, loc.length - off);
-        await reader.read(loc.segment.path, buf, n, loc.offset + off);
+      for (let off = 0; off < loc.length; off += buf.length) {
+        const n = Math.min(buf.length, loc.length - off);
+        reader.read(loc.segment.path, buf, n, loc.offset + off);
         const view = buf.subarray(0, n);
         sha.update(view);
         md5?.update(view);
@@ -106,6 +118,26 @@ export async function streamBody(
   }
   const err = verify ? etagError(obj, partMd5s, whole?.digest(), ctx) : null;
   return err ?? sha.digest();
+}
+
+/**
+ * Reads a small body (≤ SMALL_BODY_BYTES) from scratch into memory, hashing
+ * and verifying it, so it can be written with one write and no tmp file: a
+ * body that fails verification never reaches the output.
+ */
+export async function readSmallBody(
+  obj: ObjectPlan,
+  reader: SegmentReader,
+  verify: boolean,
+  ctx: { bucket: Buffer; object: Buffer },
+): Promise<{ data: Buffer; sha256: Buffer } | DecodeError> {
+  const data = Buffer.allocUnsafe(obj.size);
+  let at = 0;
+  const result = await streamBody(obj, reader, verify, ctx, async (bytes) => {
+    bytes.copy(data, at);
+    at += bytes.length;
+  });
+  return result instanceof DecodeError ? result : { data, sha256: result };
 }
 
 /**

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { DecodeError, ioError } from '../errors.js';
 import { printable } from '../core/printable.js';
 import type { ObjectPlan } from '../core/plan.js';
-import { copyBody, SegmentReader, verifyRunHashes } from './body.js';
+import { copyBody, readSmallBody, SegmentReader, SMALL_BODY_BYTES, verifyRunHashes } from './body.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
 import type { Target } from './target.js';
 
@@ -22,6 +22,15 @@ export interface DirectoryTargetOptions {
   /** A private directory on the same filesystem for body assembly. */
   tmpDir: string;
 }
+
+const DATA_MODE = 0o600;
+
+/** The process umask, read once (setting it back at once leaves it as it was). */
+const UMASK = (() => {
+  const m = process.umask(0o022);
+  process.umask(m);
+  return m;
+})();
 
 export class DirectoryTarget implements Target {
   private readonly rootPrefix: Buffer;
@@ -37,7 +46,7 @@ export class DirectoryTarget implements Target {
 
   async body(rel: Buffer, obj: ObjectPlan, verify: boolean, ctx: { bucket: Buffer; object: Buffer }): Promise<Buffer | DecodeError> {
     const dest = this.abs(rel);
-    await this.ensureParent(rel);
+    this.ensureParent(rel);
     const run = obj.run;
     if (run && !run.consumed) {
       const err = verify ? verifyRunHashes(obj, ctx) : null;
@@ -47,6 +56,13 @@ export class DirectoryTarget implements Target {
         return run.hashes!.sha256;
       }
     }
+    if (obj.size <= SMALL_BODY_BYTES) {
+      // Verified in memory first, so a failing body never creates a file.
+      const small = await readSmallBody(obj, this.reader, verify, ctx);
+      if (small instanceof DecodeError) return small;
+      this.writeNew(dest, small.data, DATA_MODE);
+      return small.sha256;
+    }
     const tmp = path.join(this.opts.tmpDir, `body-${this.tmpCounter++}`);
     const result = await copyBody(obj, tmp, this.reader, verify, ctx);
     if (result instanceof DecodeError) return result;
@@ -55,16 +71,26 @@ export class DirectoryTarget implements Target {
   }
 
   async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
-    await this.ensureParent(rel);
-    const file = this.abs(rel);
+    this.ensureParent(rel);
+    this.writeNew(this.abs(rel), data, mode);
+  }
+
+  /**
+   * Creates a file that must not exist yet, never through a symlink. Small
+   * files are written synchronously: a dump of many small objects is bound
+   * by file creation, and a thread-pool round trip per open/write/close
+   * would double its cost.
+   */
+  private writeNew(file: Buffer, data: Buffer, mode: number): void {
     try {
-      const h = await fsp.open(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+      const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
       try {
-        await h.writeFile(data);
-        // The process umask must not change the modes the SPEC fixes.
-        await h.chmod(mode);
+        let done = 0;
+        while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
+        // The umask must not change the modes the SPEC fixes.
+        if ((mode & UMASK) !== 0) fs.fchmodSync(fd, mode);
       } finally {
-        await h.close();
+        fs.closeSync(fd);
       }
     } catch (e) {
       throw ioError(e, printable(file), 'cannot write');
@@ -82,27 +108,29 @@ export class DirectoryTarget implements Target {
     return Buffer.concat([this.rootPrefix, rel]);
   }
 
-  private async ensureParent(rel: Buffer): Promise<void> {
+  private ensureParent(rel: Buffer): void {
     const slash = rel.lastIndexOf(0x2f);
     if (slash <= 0) return;
     const dir = rel.subarray(0, slash);
     const id = dir.toString('latin1');
     if (this.madeDirs.has(id)) return;
     try {
-      await fsp.mkdir(this.abs(dir), { recursive: true, mode: 0o755 });
+      fs.mkdirSync(this.abs(dir), { recursive: true, mode: 0o755 });
     } catch (e) {
       throw ioError(e, printable(this.abs(dir)), 'cannot create directory');
     }
     // mkdir's mode is filtered by the umask (077 would give 0700): directories
-    // are 0755 (SPEC §6), so set every new one explicitly.
+    // are 0755 (SPEC §6), so set every new one explicitly when the umask matters.
     for (let i = dir.indexOf(0x2f); ; i = dir.indexOf(0x2f, i + 1)) {
       const sub = i < 0 ? dir : dir.subarray(0, i);
       const subId = sub.toString('latin1');
       if (!this.madeDirs.has(subId)) {
-        try {
-          await fsp.chmod(this.abs(sub), 0o755);
-        } catch (e) {
-          throw ioError(e, printable(this.abs(sub)), 'cannot set the mode of directory');
+        if ((0o755 & UMASK) !== 0) {
+          try {
+            fs.chmodSync(this.abs(sub), 0o755);
+          } catch (e) {
+            throw ioError(e, printable(this.abs(sub)), 'cannot set the mode of directory');
+          }
         }
         this.madeDirs.add(subId);
       }

@@ -12,7 +12,7 @@ import { renderChecksums, type ChecksumEntry } from '../core/checksums.js';
 import { encodeLine } from '../core/gojson.js';
 import { renderManifest, type ManifestInfo } from '../core/manifest.js';
 import { keymapOriginal, sidecarPath } from '../core/names.js';
-import { planBucket, type BucketPlan, type ObjectFailure, type PlanOptions } from '../core/plan.js';
+import { planBucket, planObject, type BucketPlan, type ObjectFailure, type ObjectPlan, type PlanOptions } from '../core/plan.js';
 import type { BucketCollection, WarningHandler } from '../types.js';
 import type { Target } from './target.js';
 import { VERSION } from '../version.js';
@@ -89,7 +89,8 @@ export class DumpSink extends Writable {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    Promise.allSettled([this.target.close(), this.reader.close()]).then(() => cb(err));
+    this.reader.close();
+    this.target.close().then(() => cb(err), () => cb(err));
   }
 
   private async finish(): Promise<void> {
@@ -98,7 +99,8 @@ export class DumpSink extends Writable {
     // Written last, so an archive cut short has no CHECKSUMS.
     await this.target.file(Buffer.from('CHECKSUMS'), renderChecksums(this.checksums), TOP_MODE);
     await this.target.finish();
-    await Promise.all([this.target.close(), this.reader.close()]);
+    this.reader.close();
+    await this.target.close();
   }
 
   private async writeBucket(b: BucketCollection): Promise<void> {
@@ -111,7 +113,15 @@ export class DumpSink extends Writable {
     const at = (rel: Buffer | string) => Buffer.concat([prefix, typeof rel === 'string' ? Buffer.from(rel) : rel]);
     const filesBefore = this.checksums.length;
     const keymap: Array<{ encoded: Buffer; original: string; kind: string }> = [];
-    for (const obj of plan.objects) {
+    for (const o of plan.live) {
+      let obj: ObjectPlan;
+      try {
+        obj = planObject(plan, o, b, this.opts);
+      } catch (e) {
+        if (!(e instanceof DecodeError) || e.level !== 'object' || !this.opts.keepGoing) throw e;
+        skipped.push({ object: o.object, error: e });
+        continue;
+      }
       const rel = at(obj.relPath);
       const result = await this.target.body(rel, obj, this.opts.verify, { bucket: plan.name, object: obj.key });
       if (result instanceof DecodeError) {
@@ -128,7 +138,7 @@ export class DumpSink extends Writable {
     for (const o of plan.orphans) {
       // Orphan files are single chunks: small enough to hold while writing.
       const data = Buffer.allocUnsafe(o.location.length);
-      await this.reader.read(o.location.segment.path, data, data.length, o.location.offset);
+      this.reader.read(o.location.segment.path, data, data.length, o.location.offset);
       await this.file(at(o.relPath), data, DATA_MODE);
     }
     if (plan.uploads) await this.file(at('_incomplete_uploads/records.jsonl'), plan.uploads, DATA_MODE);

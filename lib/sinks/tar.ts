@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import tar from 'tar-stream';
 import { DecodeError } from '../errors.js';
 import type { ObjectPlan } from '../core/plan.js';
-import { SegmentReader, streamBody, verifyRunHashes } from './body.js';
+import { readSmallBody, SegmentReader, SMALL_BODY_BYTES, streamBody, verifyRunHashes } from './body.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
 import type { Target } from './target.js';
 
@@ -38,6 +38,12 @@ export class TarTarget implements Target {
     if (obj.run?.hashes) {
       const err = verify ? verifyRunHashes(obj, ctx) : null;
       sha256 = err ?? obj.run.hashes.sha256;
+    } else if (obj.size <= SMALL_BODY_BYTES) {
+      // Small: keep the verified bytes for the entry instead of reading them twice.
+      const small = await readSmallBody(obj, this.reader, verify, ctx);
+      if (small instanceof DecodeError) return small;
+      this.queue.push({ rel, mode: 0o600, data: small.data });
+      return small.sha256;
     } else {
       sha256 = await streamBody(obj, this.reader, verify, ctx);
     }
@@ -60,7 +66,7 @@ export class TarTarget implements Target {
   }
 
   async close(): Promise<void> {
-    await this.reader.close();
+    this.reader.close();
   }
 
   private async flush(): Promise<void> {
@@ -79,7 +85,7 @@ export class TarTarget implements Target {
             for (const loc of part.pieces) {
               for (let off = 0; off < loc.length; off += buf.length) {
                 const n = Math.min(buf.length, loc.length - off);
-                await this.reader.read(loc.segment.path, buf, n, loc.offset + off);
+                this.reader.read(loc.segment.path, buf, n, loc.offset + off);
                 // The entry keeps a reference to what it is given until written: copy.
                 await w(Buffer.from(buf.subarray(0, n)));
               }

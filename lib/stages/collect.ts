@@ -27,13 +27,13 @@ export class ManifestCollector extends Transform {
       case 'bucket-meta': {
         const b = this.bucket(rec.bucket);
         if (rec.tombstone || rec.value === null) delete b.meta;
-        else b.meta = { value: Buffer.from(rec.value), where: rec.where, key: Buffer.from(rec.key) };
+        else b.meta = { value: Buffer.from(rec.value), where: rec.where };
         break;
       }
       case 'manifest': {
         const o = this.object(rec.bucket, rec.generation, rec.object);
         if (rec.tombstone || rec.value === null) delete o.manifest;
-        else o.manifest = { value: Buffer.from(rec.value), where: rec.where, key: Buffer.from(rec.key) };
+        else o.manifest = { value: Buffer.from(rec.value), where: rec.where };
         break;
       }
       case 'blob':

@@ -7,7 +7,9 @@
  * upload; next chunk of the same part version, or chunk 0 of a later part)
  * are appended to that run's file, hashing as they go; a chunk 0 that
  * continues nothing starts a new run; anything else goes to a shared pool
- * file. In a sorted native snapshot every object's chunks form one run, so a
+ * file. So does a first chunk smaller than RUN_MIN_BYTES: such an object is
+ * small (chunks are ~1 MiB), and creating, hashing and renaming a file of its
+ * own costs far more than copying its few bytes from the pool. In a sorted native snapshot every object's chunks form one run, so a
  * manifest that selects exactly that run publishes it by rename: one disk
  * write per body byte (SPEC §9). Offloaded chunkblob payloads are verified
  * against their digest and stored once per digest in the pool.
@@ -18,6 +20,9 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { DecodeError } from '../errors.js';
 import { closeFd, openExclusive, writeAll, type Done } from '../core/fs-callbacks.js';
 import type { BlobRecord, ChunkAddress, ChunkBlobRecord, ClassifiedRecord, RunInfo, SpillLocation, SpillSegment, SpilledRecord } from '../types.js';
+
+/** A first chunk smaller than this does not start a run (see above). */
+export const RUN_MIN_BYTES = 64 * 1024;
 
 export interface SpillerOptions {
   /** Directory for scratch files; must exist. */
@@ -37,6 +42,16 @@ interface OpenFile {
   fd: number;
 }
 
+interface Pool extends OpenFile {
+  /** Small payloads not written yet, which belong at batchOffset. */
+  batch: Buffer;
+  batchLength: number;
+  batchOffset: number;
+}
+
+/** Pool writes are gathered up to this size. */
+const POOL_BATCH_BYTES = 1 << 20;
+
 interface OpenRun extends OpenFile {
   info: RunInfo;
   sha: Hash;
@@ -50,7 +65,7 @@ export class BlobSpiller extends Transform {
   private readonly md5: boolean;
   private nextId = 0;
   private run: OpenRun | null = null;
-  private pool: OpenFile | null = null;
+  private pool: Pool | null = null;
   private readonly storedBlobs = new Map<string, SpillLocation>();
 
   constructor(opts: SpillerOptions) {
@@ -68,10 +83,12 @@ export class BlobSpiller extends Transform {
   override _flush(cb: TransformCallback): void {
     this.sealRun((err) => {
       if (err) return cb(err);
-      const pool = this.pool;
-      if (!pool) return cb();
-      this.pool = null;
-      closeFd(pool.fd, pool.segment.path, (e) => cb(e));
+      this.flushPool((e) => {
+        const pool = this.pool;
+        if (e || !pool) return cb(e);
+        this.pool = null;
+        closeFd(pool.fd, pool.segment.path, (e2) => cb(e2));
+      });
     });
   }
 
@@ -89,7 +106,7 @@ export class BlobSpiller extends Transform {
     const emit = (err: DecodeError | null | undefined, location?: SpillLocation) =>
       err ? cb(err) : cb(null, { ...rest, location: location ?? null });
     if (this.run && continuesRun(this.run.info, rec.addr)) return this.appendToRun(this.run, rec.addr, payload, emit);
-    if (rec.addr.chunkNo === 0n) {
+    if (rec.addr.chunkNo === 0n && payload.length >= RUN_MIN_BYTES) {
       return this.sealRun((err) => {
         if (err) return cb(err);
         this.openRun(rec.addr, (err2, run) => (err2 || !run ? cb(err2) : this.appendToRun(run, rec.addr, payload, emit)));
@@ -184,21 +201,57 @@ export class BlobSpiller extends Transform {
     closeFd(run.fd, run.segment.path, done);
   }
 
+  /**
+   * Appends to the pool. Small payloads are gathered in a batch buffer and
+   * written POOL_BATCH_BYTES at a time: one write per small object would
+   * cost a thread-pool round trip each. Nothing reads the pool before the
+   * spiller has flushed.
+   */
   private appendToPool(payload: Buffer, done: (err: DecodeError | null, loc?: SpillLocation) => void): void {
-    const write = (pool: OpenFile) => {
-      const offset = pool.segment.size;
+    this.openPool((err, pool) => {
+      if (err || !pool) return done(err);
+      const location = { segment: pool.segment, offset: pool.segment.size, length: payload.length };
       pool.segment.size += payload.length;
       this.stats.poolBytes += payload.length;
-      writeAll(pool.fd, payload, offset, pool.segment.path, (err) =>
-        err ? done(err) : done(null, { segment: pool.segment, offset, length: payload.length }),
-      );
-    };
-    if (this.pool) return write(this.pool);
+      if (payload.length >= POOL_BATCH_BYTES) {
+        return this.flushPool((e) => {
+          if (e) return done(e);
+          writeAll(pool.fd, payload, location.offset, pool.segment.path, (e2) => (e2 ? done(e2) : done(null, location)));
+        });
+      }
+      if (pool.batchLength + payload.length > POOL_BATCH_BYTES) {
+        return this.flushPool((e) => {
+          if (e) return done(e);
+          this.batch(pool, payload);
+          done(null, location);
+        });
+      }
+      this.batch(pool, payload);
+      done(null, location);
+    });
+  }
+
+  private batch(pool: Pool, payload: Buffer): void {
+    if (pool.batchLength === 0) pool.batchOffset = pool.segment.size - payload.length;
+    payload.copy(pool.batch, pool.batchLength);
+    pool.batchLength += payload.length;
+  }
+
+  private flushPool(done: Done): void {
+    const pool = this.pool;
+    if (!pool || pool.batchLength === 0) return done();
+    const bytes = pool.batch.subarray(0, pool.batchLength);
+    pool.batchLength = 0;
+    writeAll(pool.fd, bytes, pool.batchOffset, pool.segment.path, done);
+  }
+
+  private openPool(done: (err: DecodeError | null, pool?: Pool) => void): void {
+    if (this.pool) return done(null, this.pool);
     const segment: SpillSegment = { id: this.nextId++, path: path.join(this.scratchDir, 'pool'), kind: 'pool', size: 0 };
     openExclusive(segment.path, (err, fd) => {
       if (err || fd === undefined) return done(err);
-      this.pool = { segment, fd };
-      write(this.pool);
+      this.pool = { segment, fd, batch: Buffer.allocUnsafe(POOL_BATCH_BYTES), batchLength: 0, batchOffset: 0 };
+      done(null, this.pool);
     });
   }
 }
