@@ -25,17 +25,20 @@ export interface DirectoryTargetOptions {
 
 const DATA_MODE = 0o600;
 
-/** The process umask, read once (setting it back at once leaves it as it was). */
-const UMASK = (() => {
-  const m = process.umask(0o022);
-  process.umask(m);
-  return m;
-})();
+/** The umask (read-only form; in doubt assume it masks everything, so modes are always set). */
+function currentUmask(): number {
+  try {
+    return process.umask();
+  } catch {
+    return 0o777;
+  }
+}
 
 export class DirectoryTarget implements Target {
   private readonly rootPrefix: Buffer;
   private readonly madeDirs = new Set<string>();
   private tmpCounter = 0;
+  private readonly umask = currentUmask();
 
   constructor(
     private readonly opts: DirectoryTargetOptions,
@@ -88,7 +91,7 @@ export class DirectoryTarget implements Target {
         let done = 0;
         while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
         // The umask must not change the modes the SPEC fixes.
-        if ((mode & UMASK) !== 0) fs.fchmodSync(fd, mode);
+        if ((mode & this.umask) !== 0) fs.fchmodSync(fd, mode);
       } finally {
         fs.closeSync(fd);
       }
@@ -125,7 +128,7 @@ export class DirectoryTarget implements Target {
       const sub = i < 0 ? dir : dir.subarray(0, i);
       const subId = sub.toString('latin1');
       if (!this.madeDirs.has(subId)) {
-        if ((0o755 & UMASK) !== 0) {
+        if ((0o755 & this.umask) !== 0) {
           try {
             fs.chmodSync(this.abs(sub), 0o755);
           } catch (e) {

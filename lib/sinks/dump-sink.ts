@@ -69,6 +69,7 @@ export class DumpSink extends Writable {
   private readonly checksums: ChecksumEntry[] = [];
   private readonly bucketsWithFiles: Buffer[] = [];
   private readonly opts: ResolvedOptions;
+  private lastBreath = 0;
 
   constructor(
     private readonly target: Target,
@@ -114,6 +115,7 @@ export class DumpSink extends Writable {
     const filesBefore = this.checksums.length;
     const keymap: Array<{ encoded: Buffer; original: string; kind: string }> = [];
     for (const o of plan.live) {
+      await this.breathe();
       let obj: ObjectPlan;
       try {
         obj = planObject(plan, o, b, this.opts);
@@ -151,6 +153,18 @@ export class DumpSink extends Writable {
     await this.target.endBucket();
     this.stats.buckets++;
     if (this.checksums.length > filesBefore) this.bucketsWithFiles.push(plan.name);
+  }
+
+  /**
+   * Small objects are written with synchronous calls; every few milliseconds
+   * let the event loop run, so signals and aborts are seen (and stop us).
+   */
+  private async breathe(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastBreath < 10) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastBreath = performance.now();
+    if (this.destroyed) throw new Error('sink destroyed');
   }
 
   /** _skipped.jsonl lines (sorted by object bytes), each also reported as a warning. */
