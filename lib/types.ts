@@ -194,10 +194,10 @@ export interface ObjectCollection {
   generation: bigint;
   object: Buffer;
   manifest?: { value: Buffer; where: Where };
-  /** Blob chunks by chunk identity (upload, part, chunk, version). */
-  blobs: Map<string, CollectedChunk>;
-  /** Chunkrefs by chunk identity. */
-  refs: Map<string, CollectedChunk>;
+  /** Blob chunks by chunk identity (upload, part, chunk, version); absent when none. */
+  blobs?: Map<string, CollectedChunk>;
+  /** Chunkrefs by chunk identity; absent when none. */
+  refs?: Map<string, CollectedChunk>;
 }
 
 /** Offloaded payloads by digest, shared by all buckets. */

@@ -29,6 +29,8 @@ interface Chunk {
 
 function obj(object: string, manifest: object | null, chunks: Chunk[] = [], generation = 1n, refs: Array<Chunk & { ref: Buffer }> = []): ObjectCollection {
   const o: ObjectCollection = { generation, object: Buffer.from(object), blobs: new Map(), refs: new Map() };
+  const blobs = o.blobs!;
+  const refMap = o.refs!;
   if (manifest) o.manifest = { value: Buffer.from(JSON.stringify(manifest)), where: { line: 1 } };
   const mk = (c: Chunk): CollectedChunk => ({
     addr: {
@@ -42,8 +44,8 @@ function obj(object: string, manifest: object | null, chunks: Chunk[] = [], gene
     },
     where: {},
   });
-  chunks.forEach((c, i) => o.blobs.set(`b${i}`, { ...mk(c), location: c.location ?? loc(c.length ?? 1) }));
-  refs.forEach((c, i) => o.refs.set(`r${i}`, { ...mk(c), ref: c.ref }));
+  chunks.forEach((c, i) => blobs.set(`b${i}`, { ...mk(c), location: c.location ?? loc(c.length ?? 1) }));
+  refs.forEach((c, i) => refMap.set(`r${i}`, { ...mk(c), ref: c.ref }));
   return o;
 }
 

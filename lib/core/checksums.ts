@@ -11,14 +11,47 @@ export interface ChecksumEntry {
 }
 
 export function renderChecksums(entries: ChecksumEntry[]): Buffer {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(a.path, b.path));
-  const parts: Buffer[] = [];
-  for (const e of sorted) {
-    const escaped = needsEscape(e.path);
-    parts.push(Buffer.from(`${escaped ? '\\' : ''}${e.sha256.toString('hex')}  `, 'latin1'));
-    parts.push(escaped ? escapePath(e.path) : e.path, NEWLINE);
+  const list = new ChecksumList();
+  for (const e of entries) list.add(e.path, e.sha256);
+  return list.render();
+}
+
+/**
+ * The checksums of a dump as it is written: one per file, so it must stay
+ * small per entry. Paths are kept as latin1 strings (one byte per path byte,
+ * and JavaScript compares them bytewise) and digests packed in one buffer.
+ */
+export class ChecksumList {
+  private readonly paths: string[] = [];
+  private digests = Buffer.allocUnsafeSlow(32 * 1024);
+
+  get length(): number {
+    return this.paths.length;
   }
-  return Buffer.concat(parts);
+
+  add(path: Buffer, sha256: Buffer): void {
+    const i = this.paths.length;
+    if ((i + 1) * 32 > this.digests.length) {
+      const bigger = Buffer.allocUnsafeSlow(this.digests.length * 2);
+      this.digests.copy(bigger);
+      this.digests = bigger;
+    }
+    sha256.copy(this.digests, i * 32);
+    this.paths.push(path.toString('latin1'));
+  }
+
+  /** CHECKSUMS bytes, sorted bytewise by path. */
+  render(): Buffer {
+    const order = this.paths.map((_, i) => i).sort((a, b) => (this.paths[a]! < this.paths[b]! ? -1 : this.paths[a]! > this.paths[b]! ? 1 : 0));
+    const parts: Buffer[] = [];
+    for (const i of order) {
+      const path = Buffer.from(this.paths[i]!, 'latin1');
+      const escaped = needsEscape(path);
+      parts.push(Buffer.from(`${escaped ? '\\' : ''}${this.digests.toString('hex', i * 32, i * 32 + 32)}  `, 'latin1'));
+      parts.push(escaped ? escapePath(path) : path, NEWLINE);
+    }
+    return Buffer.concat(parts);
+  }
 }
 
 const NEWLINE = Buffer.from('\n');

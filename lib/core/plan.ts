@@ -172,7 +172,7 @@ function sortedObjects(objects: Map<string, ObjectCollection>): ObjectCollection
 }
 
 function addOrphans(plan: BucketPlan, o: ObjectCollection): void {
-  const chunks = [...o.blobs.values()].sort(compareChunks);
+  const chunks = [...(o.blobs?.values() ?? [])].sort(compareChunks);
   try {
     for (const c of chunks) plan.orphans.push({ relPath: orphanChunkPath(c.addr), location: c.location! });
   } catch (e) {
@@ -243,8 +243,8 @@ function selectParts(o: ObjectCollection, m: ObjectManifest, b: BucketCollection
     if (part.chunks.has(c.addr.chunkNo)) part.duplicate ??= c.addr.chunkNo;
     return part;
   };
-  for (const c of o.blobs.values()) take(c, false)?.chunks.set(c.addr.chunkNo, c.location!);
-  for (const c of [...o.refs.values()].sort(compareChunks)) {
+  for (const c of o.blobs?.values() ?? []) take(c, false)?.chunks.set(c.addr.chunkNo, c.location!);
+  for (const c of [...(o.refs?.values() ?? [])].sort(compareChunks)) {
     const part = take(c, true);
     if (!part) continue;
     const ref = decodeChunkRef(c.ref!);

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { DecodeError } from '../errors.js';
-import { renderChecksums, type ChecksumEntry } from '../core/checksums.js';
+import { ChecksumList } from '../core/checksums.js';
 import { encodeLine } from '../core/gojson.js';
 import { renderManifest, type ManifestInfo } from '../core/manifest.js';
 import { keymapOriginal, sidecarPath } from '../core/names.js';
@@ -66,7 +66,7 @@ export interface SinkStats {
 
 export class DumpSink extends Writable {
   readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, bodyBytes: 0, files: 0, bytesWritten: 0 };
-  private readonly checksums: ChecksumEntry[] = [];
+  private readonly checksums = new ChecksumList();
   private readonly bucketsWithFiles: Buffer[] = [];
   private readonly opts: ResolvedOptions;
   private lastBreath = 0;
@@ -98,7 +98,7 @@ export class DumpSink extends Writable {
     const manifest = renderManifest({ ...this.opts.manifestInfo(), buckets: this.bucketsWithFiles });
     await this.file(Buffer.from('MANIFEST.json'), manifest, TOP_MODE);
     // Written last, so an archive cut short has no CHECKSUMS.
-    await this.target.file(Buffer.from('CHECKSUMS'), renderChecksums(this.checksums), TOP_MODE);
+    await this.target.file(Buffer.from('CHECKSUMS'), this.checksums.render(), TOP_MODE);
     await this.target.finish();
     this.reader.close();
     await this.target.close();
@@ -185,7 +185,7 @@ export class DumpSink extends Writable {
   }
 
   private record(rel: Buffer, sha256: Buffer, size: number): void {
-    this.checksums.push({ path: rel, sha256 });
+    this.checksums.add(rel, sha256);
     this.stats.files++;
     this.stats.bytesWritten += size;
   }

@@ -3,6 +3,7 @@
  * SPEC §4. Records of ignored families and non-S3 keys are counted and
  * dropped here; a malformed key of a known family fails the run.
  */
+import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DecodeError } from '../errors.js';
 import { classifyKey } from '../core/keys.js';
@@ -33,7 +34,7 @@ export class KeyClassifier extends Transform {
   private readonly onWarning: WarningHandler | undefined;
 
   constructor(opts: ClassifierOptions = {}) {
-    super({ objectMode: true, highWaterMark: 16 });
+    super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
     this.onWarning = opts.onWarning;
   }
 

@@ -8,18 +8,22 @@
  * Key components are copied out of the records here: they are views of the
  * reader's input buffers, and keeping them would pin the input in memory.
  */
+import { METADATA_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
+import { ByteArena } from '../core/arena.js';
 import { bucketDirName } from '../core/names.js';
 import type { BucketCollection, ChunkAddress, ChunkBlobStore, CollectedChunk, ObjectCollection, SpilledRecord, UploadRecord } from '../types.js';
 
 export class ManifestCollector extends Transform {
   private readonly buckets = new Map<string, BucketCollection>();
+  /** Long-lived copies of keys and metadata values, packed densely. */
+  private readonly arena = new ByteArena();
   private readonly chunkBlobs: ChunkBlobStore = new Map();
   /** Upload records per bucket by raw key (the winning version only). */
   private readonly uploads = new Map<BucketCollection, Map<string, UploadRecord>>();
 
   constructor() {
-    super({ objectMode: true, highWaterMark: 16 });
+    super({ objectMode: true, highWaterMark: METADATA_RECORDS });
   }
 
   override _transform(rec: SpilledRecord, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -27,28 +31,29 @@ export class ManifestCollector extends Transform {
       case 'bucket-meta': {
         const b = this.bucket(rec.bucket);
         if (rec.tombstone || rec.value === null) delete b.meta;
-        else b.meta = { value: Buffer.from(rec.value), where: rec.where };
+        else b.meta = { value: this.arena.copy(rec.value), where: rec.where };
         break;
       }
       case 'manifest': {
         const o = this.object(rec.bucket, rec.generation, rec.object);
         if (rec.tombstone || rec.value === null) delete o.manifest;
-        else o.manifest = { value: Buffer.from(rec.value), where: rec.where };
+        else o.manifest = { value: this.arena.copy(rec.value), where: rec.where };
         break;
       }
       case 'blob':
       case 'chunkref': {
         const o = this.object(rec.addr.bucket, rec.addr.generation, rec.addr.object);
-        const map = rec.kind === 'blob' ? o.blobs : o.refs;
         const id = chunkId(rec.addr);
         const live = rec.kind === 'blob' ? rec.location !== null : rec.value !== null;
         if (rec.tombstone || !live) {
-          map.delete(id);
+          (rec.kind === 'blob' ? o.blobs : o.refs)?.delete(id);
           break;
         }
-        const chunk: CollectedChunk = { addr: compactAddress(rec.addr, this.bucket(rec.addr.bucket).name, o), where: rec.where };
+        // Maps are made on first use: most objects have no chunkrefs.
+        const map = rec.kind === 'blob' ? (o.blobs ??= new Map()) : (o.refs ??= new Map());
+        const chunk: CollectedChunk = { addr: this.compactAddress(rec.addr, o), where: rec.where };
         if (rec.kind === 'blob') chunk.location = rec.location!;
-        else chunk.ref = Buffer.from(rec.value!);
+        else chunk.ref = this.arena.copy(rec.value!);
         map.set(id, chunk);
         break;
       }
@@ -62,7 +67,7 @@ export class ManifestCollector extends Transform {
         if (!uploads) this.uploads.set(b, (uploads = new Map()));
         const id = rec.key.toString('latin1');
         if (rec.tombstone || rec.value === null) uploads.delete(id);
-        else uploads.set(id, { ...rec, key: Buffer.from(rec.key), value: Buffer.from(rec.value), bucket: b.name });
+        else uploads.set(id, { ...rec, key: this.arena.copy(rec.key), value: this.arena.copy(rec.value), bucket: b.name, object: this.arena.copy(rec.object), uploadId: this.arena.copy(rec.uploadId) });
         break;
       }
     }
@@ -83,10 +88,16 @@ export class ManifestCollector extends Transform {
     const id = name.toString('latin1');
     let b = this.buckets.get(id);
     if (!b) {
-      b = { name: Buffer.from(name), objects: new Map(), uploads: [], chunkBlobs: this.chunkBlobs };
+      b = { name: this.arena.copy(name), objects: new Map(), uploads: [], chunkBlobs: this.chunkBlobs };
       this.buckets.set(id, b);
     }
     return b;
+  }
+
+  /** A chunk address whose buffers are the collection's own (shared, or copied into the arena). */
+  private compactAddress(a: ChunkAddress, o: ObjectCollection): ChunkAddress {
+    const uploadId = knownUpload(o, a.uploadId) ?? this.arena.copy(a.uploadId);
+    return { bucket: this.bucket(a.bucket).name, generation: a.generation, object: o.object, uploadId, partNo: a.partNo, chunkNo: a.chunkNo, partVersion: a.partVersion };
   }
 
   private object(bucket: Buffer, generation: bigint, object: Buffer): ObjectCollection {
@@ -94,7 +105,7 @@ export class ManifestCollector extends Transform {
     const id = `${generation}/${object.toString('latin1')}`;
     let o = b.objects.get(id);
     if (!o) {
-      o = { generation, object: Buffer.from(object), blobs: new Map(), refs: new Map() };
+      o = { generation, object: this.arena.copy(object) };
       b.objects.set(id, o);
     }
     return o;
@@ -110,12 +121,8 @@ export function chunkId(a: ChunkAddress): string {
   return `${a.uploadId.length}:${a.uploadId.toString('latin1')}|${a.partNo}|${a.chunkNo}|${a.partVersion}`;
 }
 
-function compactAddress(a: ChunkAddress, bucket: Buffer, o: ObjectCollection): ChunkAddress {
-  return { bucket, generation: a.generation, object: o.object, uploadId: internUpload(o, a.uploadId), partNo: a.partNo, chunkNo: a.chunkNo, partVersion: a.partVersion };
-}
-
-/** Most objects have one upload id: reuse the copy the first chunk made. */
-function internUpload(o: ObjectCollection, uploadId: Buffer): Buffer {
-  const first = o.blobs.values().next().value ?? o.refs.values().next().value;
-  return first && first.addr.uploadId.equals(uploadId) ? first.addr.uploadId : Buffer.from(uploadId);
+/** The first chunk's upload id, when equal to this one (most objects have one upload). */
+function knownUpload(o: ObjectCollection, uploadId: Buffer): Buffer | undefined {
+  const first = o.blobs?.values().next().value ?? o.refs?.values().next().value;
+  return first && first.addr.uploadId.equals(uploadId) ? first.addr.uploadId : undefined;
 }

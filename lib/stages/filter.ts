@@ -6,6 +6,7 @@
  * bucket (they are shared by digest, and arrive before the refs that name
  * them), so they always pass.
  */
+import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ClassifiedRecord } from '../types.js';
 
@@ -25,7 +26,7 @@ export class RecordFilter extends Transform {
   private readonly keep: (rec: ClassifiedRecord) => boolean;
 
   constructor(opts: FilterOptions) {
-    super({ objectMode: true, highWaterMark: 16 });
+    super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
     this.keep = recordPredicate(opts);
   }
 

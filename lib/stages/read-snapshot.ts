@@ -5,6 +5,7 @@
  * `format` forces one. Emits 'header' (SnapshotHeader) before the first
  * record. Decoding itself lives in lib/core (FsmDecoder, JsonlDecoder).
  */
+import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { FsmDecoder, looksLikeFsm } from '../core/fsm-decoder.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
@@ -15,7 +16,7 @@ export type InputFormat = 'jsonl' | 'fsm';
 export interface SnapshotReaderOptions {
   /** Force a format instead of detecting it. */
   format?: InputFormat;
-  /** Records buffered on the readable side before backpressure (default 16). */
+  /** Records buffered on the readable side before backpressure (default PAYLOAD_RECORDS). */
   readableHighWaterMark?: number;
 }
 
@@ -41,7 +42,7 @@ export class SnapshotReader extends Transform {
   };
 
   constructor(opts: SnapshotReaderOptions = {}) {
-    super({ readableObjectMode: true, writableObjectMode: false, readableHighWaterMark: opts.readableHighWaterMark ?? 16 });
+    super({ readableObjectMode: true, writableObjectMode: false, readableHighWaterMark: opts.readableHighWaterMark ?? PAYLOAD_RECORDS });
     this.forced = opts.format;
   }
 

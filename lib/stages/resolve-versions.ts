@@ -12,6 +12,7 @@
  * sorted native snapshot newer versions come first, so superseded payloads
  * are dropped here and never spilled.
  */
+import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { SnapshotRecord } from '../types.js';
 
@@ -27,7 +28,7 @@ export class VersionResolver extends Transform {
   private readonly newest = new Map<string, bigint>();
 
   constructor() {
-    super({ objectMode: true, highWaterMark: 16 });
+    super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
   }
 
   override _transform(rec: SnapshotRecord, _enc: BufferEncoding, cb: TransformCallback): void {

@@ -14,11 +14,13 @@
  * write per body byte (SPEC §9). Offloaded chunkblob payloads are verified
  * against their digest and stored once per digest in the pool.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { METADATA_RECORDS, PAYLOAD_RECORDS } from './queue.js';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import { DecodeError } from '../errors.js';
+import { DecodeError, ioError } from '../errors.js';
 import { closeFd, openExclusive, writeAll, type Done } from '../core/fs-callbacks.js';
+import { HashPool } from './hash-pool.js';
 import type { BlobRecord, ChunkAddress, ChunkBlobRecord, ClassifiedRecord, RunInfo, SpillLocation, SpillSegment, SpilledRecord } from '../types.js';
 
 /** A first chunk smaller than this does not start a run (see above). */
@@ -54,10 +56,10 @@ const POOL_BATCH_BYTES = 1 << 20;
 
 interface OpenRun extends OpenFile {
   info: RunInfo;
-  sha: Hash;
-  md5Part: Hash | undefined;
-  md5Whole: Hash | undefined;
 }
+
+/** Run writes in flight at once (the stage goes on parsing meanwhile). */
+const MAX_INFLIGHT_BYTES = 8 << 20;
 
 export class BlobSpiller extends Transform {
   readonly stats: SpillerStats = { runs: 0, runBytes: 0, poolBytes: 0 };
@@ -67,11 +69,18 @@ export class BlobSpiller extends Transform {
   private run: OpenRun | null = null;
   private pool: Pool | null = null;
   private readonly storedBlobs = new Map<string, SpillLocation>();
+  private readonly hashes: HashPool;
+  /** Hashes of sealed runs still being computed. */
+  private readonly sealing: Array<Promise<void>> = [];
+  private inflight = 0;
+  private writeError: DecodeError | null = null;
+  private readonly writeWaiters: Array<() => void> = [];
 
   constructor(opts: SpillerOptions) {
-    super({ objectMode: true, highWaterMark: 16 });
+    super({ objectMode: true, writableHighWaterMark: PAYLOAD_RECORDS, readableHighWaterMark: METADATA_RECORDS });
     this.scratchDir = opts.scratchDir;
     this.md5 = opts.md5 ?? true;
+    this.hashes = new HashPool({ md5: this.md5 });
   }
 
   override _transform(rec: ClassifiedRecord, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -84,10 +93,16 @@ export class BlobSpiller extends Transform {
     this.sealRun((err) => {
       if (err) return cb(err);
       this.flushPool((e) => {
+        if (e) return cb(e);
         const pool = this.pool;
-        if (e || !pool) return cb(e);
         this.pool = null;
-        closeFd(pool.fd, pool.segment.path, (e2) => cb(e2));
+        const closed = new Promise<void>((resolve, reject) => (pool ? closeFd(pool.fd, pool.segment.path, (e2) => (e2 ? reject(e2) : resolve())) : resolve()));
+        Promise.all([closed, ...this.sealing])
+          .finally(() => this.hashes.close())
+          .then(
+            () => cb(),
+            (e3: Error) => cb(e3),
+          );
       });
     });
   }
@@ -97,7 +112,10 @@ export class BlobSpiller extends Transform {
     for (const f of [this.run, this.pool]) if (f) closeFd(f.fd, f.segment.path, () => {});
     this.run = null;
     this.pool = null;
-    cb(err);
+    this.hashes.close().then(
+      () => cb(err),
+      () => cb(err),
+    );
   }
 
   private spillBlob(rec: BlobRecord, cb: TransformCallback): void {
@@ -150,55 +168,50 @@ export class BlobSpiller extends Transform {
         chunks: [],
       };
       segment.run = info;
-      segment.hashes = { sha256: Buffer.alloc(0), parts: [] };
-      this.run = { segment, fd, info, sha: createHash('sha256'), md5Part: undefined, md5Whole: undefined };
+      this.run = { segment, fd, info };
+      this.hashes.begin(id);
       this.stats.runs++;
       done(null, this.run);
     });
   }
 
+  /**
+   * Appends a chunk to the run: the write is issued and the bytes handed to
+   * the hash workers, and the stage moves on while both proceed; it waits
+   * only when MAX_INFLIGHT_BYTES of writes are pending.
+   */
   private appendToRun(run: OpenRun, addr: ChunkAddress, payload: Buffer, done: (err: DecodeError | null, loc?: SpillLocation) => void): void {
     const seg = run.segment;
-    const parts = seg.hashes!.parts;
-    const last = parts[parts.length - 1];
-    if (!last || last.partNo !== addr.partNo || last.partVersion !== addr.partVersion) {
-      if (this.md5) {
-        if (last && run.md5Part) {
-          // A second part begins: the whole-run MD5 continues from part one's state.
-          run.md5Whole ??= run.md5Part.copy();
-          last.md5 = run.md5Part.digest();
-        }
-        run.md5Part = createHash('md5');
-      }
-      parts.push({ partNo: addr.partNo, partVersion: addr.partVersion, length: 0 });
-    }
     const offset = seg.size;
     seg.size += payload.length;
-    parts[parts.length - 1]!.length += payload.length;
     run.info.chunks.push({ partNo: addr.partNo, chunkNo: addr.chunkNo, partVersion: addr.partVersion, offset, length: payload.length });
-    run.sha.update(payload);
-    run.md5Part?.update(payload);
-    run.md5Whole?.update(payload);
     this.stats.runBytes += payload.length;
-    writeAll(run.fd, payload, offset, seg.path, (err) => (err ? done(err) : done(null, { segment: seg, offset, length: payload.length })));
+    this.inflight += payload.length;
+    writeAll(run.fd, payload, offset, seg.path, (err) => {
+      this.inflight -= payload.length;
+      if (err) this.writeError ??= err;
+      for (const wake of this.writeWaiters.splice(0)) wake();
+    });
+    this.hashes.update(seg.id, addr.partNo, addr.partVersion, payload).then(
+      () => this.whenWritten(MAX_INFLIGHT_BYTES, (e) => (e ? done(e) : done(null, { segment: seg, offset, length: payload.length }))),
+      (e: unknown) => done(ioError(e, seg.path, 'cannot hash')),
+    );
+  }
+
+  /** Calls back once at most `limit` bytes of run writes are still pending (or one failed). */
+  private whenWritten(limit: number, done: Done): void {
+    if (this.writeError) return done(this.writeError);
+    if (this.inflight <= limit) return done();
+    this.writeWaiters.push(() => this.whenWritten(limit, done));
   }
 
   private sealRun(done: Done): void {
     const run = this.run;
     if (!run) return done();
     this.run = null;
-    const hashes = run.segment.hashes!;
-    hashes.sha256 = run.sha.digest();
-    if (run.md5Part) {
-      const last = hashes.parts[hashes.parts.length - 1]!;
-      if (run.md5Whole) {
-        last.md5 = run.md5Part.digest();
-        hashes.md5 = run.md5Whole.digest();
-      } else {
-        last.md5 = hashes.md5 = run.md5Part.digest();
-      }
-    }
-    closeFd(run.fd, run.segment.path, done);
+    const seg = run.segment;
+    this.sealing.push(this.hashes.seal(seg.id).then((h) => void (seg.hashes = h)));
+    this.whenWritten(0, (err) => (err ? done(err) : closeFd(run.fd, seg.path, done)));
   }
 
   /**
