@@ -24,7 +24,7 @@ import { createSnapshotReader, type InputFormat } from './stages/read-snapshot.j
 import { createVersionResolver } from './stages/resolve-versions.js';
 import { createBlobSpiller } from './stages/spill.js';
 import { createDirectorySink } from './sinks/directory.js';
-import type { DumpSink, DumpSinkOptions } from './sinks/dump-sink.js';
+import type { DumpSink, DumpSinkOptions, SinkStats } from './sinks/dump-sink.js';
 import { createTarSink } from './sinks/tar.js';
 import type { SnapshotHeader, WarningHandler } from './types.js';
 
@@ -74,7 +74,8 @@ export interface Progress {
   elapsedMs: number;
 }
 
-export interface Summary {
+/** What a run did: the sink's counts (buckets, objects, skipped, bytes, files) and more. */
+export interface Summary extends SinkStats {
   /** The dump directory, or undefined for tar output. */
   output: string | undefined;
   format: 'jsonl' | 'fsm' | undefined;
@@ -89,12 +90,6 @@ export interface Summary {
     superseded: number;
     tombstones: number;
   };
-  buckets: number;
-  objects: number;
-  skipped: number;
-  bodyBytes: number;
-  files: number;
-  bytesWritten: number;
   elapsedMs: number;
 }
 
@@ -235,12 +230,7 @@ async function run(
     format: header?.format,
     bytesRead: reader.bytesRead,
     records: { s3: { ...classifier.stats.s3 }, nonS3: classifier.stats.nonS3, ignored: classifier.stats.ignored, unknownS3: classifier.stats.unknownS3, filtered: filter.stats.dropped, ...resolver.stats },
-    buckets: sink.stats.buckets,
-    objects: sink.stats.objects,
-    skipped: sink.stats.skipped,
-    bodyBytes: sink.stats.bodyBytes,
-    files: sink.stats.files,
-    bytesWritten: sink.stats.bytesWritten,
+    ...sink.stats,
     elapsedMs: Date.now() - started,
   };
 }
