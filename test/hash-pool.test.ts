@@ -1,0 +1,65 @@
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { RunDigest } from '../lib/core/run-digest.js';
+import { HashPool } from '../lib/stages/hash-pool.js';
+
+const md5 = (...b: Buffer[]) => b.reduce((h, x) => h.update(x), createHash('md5')).digest();
+const sha256 = (...b: Buffer[]) => b.reduce((h, x) => h.update(x), createHash('sha256')).digest();
+const bytes = (seed: number, n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) & 0xff));
+
+test('RunDigest: SHA-256 of all, MD5 per (part, version) stretch and of the whole run', (t) => {
+  const [a, b, c] = [bytes(1, 1000), bytes(2, 10), bytes(3, 333)];
+  const d = new RunDigest({ sha256: true, md5: true });
+  d.update(1n, 0n, a);
+  d.update(1n, 0n, b);
+  d.update(2n, 5n, c);
+  const r = d.digest();
+  t.deepEqual(r.sha256, sha256(a, b, c));
+  t.deepEqual(r.md5, md5(a, b, c));
+  t.deepEqual(r.parts, [
+    { partNo: 1n, partVersion: 0n, length: 1010, md5: md5(a, b) },
+    { partNo: 2n, partVersion: 5n, length: 333, md5: md5(c) },
+  ]);
+});
+
+test('RunDigest: a single-part run reuses the part MD5 as the whole MD5; md5 off computes none', (t) => {
+  const a = bytes(4, 5000);
+  const one = new RunDigest({ sha256: false, md5: true });
+  one.update(1n, 0n, a);
+  const r = one.digest();
+  t.deepEqual(r.md5, md5(a));
+  t.is(r.sha256, undefined);
+  const off = new RunDigest({ sha256: true, md5: false }).digest();
+  t.is(off.md5, undefined);
+});
+
+test('HashPool: worker threads give the same hashes, for interleaved runs and payloads larger than a slot', async (t) => {
+  const pool = new HashPool({ md5: true });
+  t.teardown(() => pool.close());
+  const big = bytes(5, 3 * (1 << 20) + 17); // spans four 1 MiB slots
+  const [x, y] = [bytes(6, 4096), bytes(7, 100)];
+  pool.begin(1);
+  pool.begin(2);
+  await pool.update(1, 1n, 0n, big);
+  await pool.update(2, 1n, 0n, x);
+  await pool.update(1, 2n, 0n, y);
+  await pool.update(2, 1n, 0n, Buffer.alloc(0));
+  const [h1, h2] = await Promise.all([pool.seal(1), pool.seal(2)]);
+  t.deepEqual(h1.sha256, sha256(big, y));
+  t.deepEqual(h1.md5, md5(big, y));
+  t.deepEqual(h1.parts.map((p) => [p.partNo, p.length, p.md5]), [[1n, big.length, md5(big)], [2n, 100, md5(y)]]);
+  t.true(Buffer.isBuffer(h1.sha256) && Buffer.isBuffer(h1.md5));
+  t.deepEqual(h2.sha256, sha256(x));
+  t.deepEqual(h2.md5, md5(x));
+});
+
+test('HashPool without MD5 (--no-verify) computes SHA-256 only', async (t) => {
+  const pool = new HashPool({ md5: false });
+  t.teardown(() => pool.close());
+  const a = bytes(8, 70000);
+  pool.begin(9);
+  await pool.update(9, 1n, 0n, a);
+  const h = await pool.seal(9);
+  t.deepEqual(h.sha256, sha256(a));
+  t.is(h.md5, undefined);
+});
