@@ -26,6 +26,8 @@ interface RecordDecoder {
 }
 
 const DETECT_BYTES = 8;
+/** Input bytes the reader buffers before it pushes back on its source. */
+const INPUT_BUFFER_BYTES = 16 * 1024;
 
 export class SnapshotReader extends Transform {
   /** Input bytes seen so far. */
@@ -42,7 +44,8 @@ export class SnapshotReader extends Transform {
   };
 
   constructor(opts: SnapshotReaderOptions = {}) {
-    super({ readableObjectMode: true, writableObjectMode: false, readableHighWaterMark: opts.readableHighWaterMark ?? PAYLOAD_RECORDS });
+    // Explicit byte buffering on the input side: Node 22+ raised the default from 16 to 64 KiB.
+    super({ readableObjectMode: true, writableObjectMode: false, readableHighWaterMark: opts.readableHighWaterMark ?? PAYLOAD_RECORDS, writableHighWaterMark: INPUT_BUFFER_BYTES });
     this.forced = opts.format;
   }
 
