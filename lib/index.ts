@@ -11,7 +11,7 @@ export { VERSION } from './version.js';
 
 // Stages
 export { createSnapshotReader, createJsonlReader, createFsmReader, SnapshotReader, type InputFormat, type SnapshotReaderOptions } from './stages/read-snapshot.js';
-export { createVersionResolver, VersionResolver, type ResolverStats } from './stages/resolve-versions.js';
+export { createVersionResolver, VersionResolver, type ResolverOptions, type ResolverStats } from './stages/resolve-versions.js';
 export { createKeyClassifier, KeyClassifier, classifyRecord, type ClassifierOptions, type ClassifierStats } from './stages/classify.js';
 export { createRecordFilter, RecordFilter, recordPredicate, type FilterOptions, type FilterStats } from './stages/filter.js';
 export { createBlobSpiller, BlobSpiller, type SpillerOptions, type SpillerStats } from './stages/spill.js';

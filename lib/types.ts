@@ -53,6 +53,12 @@ interface Classified {
   where: Where;
   /** The raw key, for messages and records.jsonl. */
   key: Buffer;
+  /**
+   * The record's commit_ts (absent: 0). The collector keeps, per identity,
+   * the version with the highest one (equal: the later record), so its
+   * result does not depend on the version resolver remembering every key.
+   */
+  commitTs?: bigint;
 }
 
 export interface BucketMetaRecord extends Classified {
@@ -179,9 +185,24 @@ export type SpilledRecord =
   | SpilledChunkBlobRecord
   | UploadRecord;
 
+/**
+ * A chunk's identity within its object: the components of its !s3|blob| or
+ * !s3|chunkref| key after the object (bucket, generation and object are the
+ * owning ObjectCollection's).
+ */
+export interface ChunkIdentity {
+  /** The upload id's bytes as a 'latin1' string (one char per byte; compares bytewise). */
+  uploadId: string;
+  partNo: bigint;
+  chunkNo: bigint;
+  /** 0 when the key has no trailer. */
+  partVersion: bigint;
+}
+
 /** A chunk of one object: where its bytes are (blob) or how to find them (chunkref). */
-export interface CollectedChunk {
-  addr: ChunkAddress;
+export interface CollectedChunk extends ChunkIdentity {
+  /** commit_ts of the version held. */
+  commitTs: bigint;
   where: Where;
   /** Blob chunk: its bytes in scratch. */
   location?: SpillLocation;
@@ -189,15 +210,41 @@ export interface CollectedChunk {
   ref?: Buffer;
 }
 
+/** The live chunks of an object, one per identity. */
+export interface Chunks {
+  readonly size: number;
+  /** The live chunks, in order of arrival of their identity. */
+  values(): IterableIterator<CollectedChunk>;
+}
+
 /** Everything known about one (generation, object) of a bucket. */
 export interface ObjectCollection {
-  generation: bigint;
-  object: Buffer;
-  manifest?: { value: Buffer; where: Where };
-  /** Blob chunks by chunk identity (upload, part, chunk, version); absent when none. */
-  blobs?: Map<string, CollectedChunk>;
-  /** Chunkrefs by chunk identity; absent when none. */
-  refs?: Map<string, CollectedChunk>;
+  readonly generation: bigint;
+  /** The object key's bytes as a 'latin1' string (one char per byte; compares bytewise). */
+  readonly key: string;
+  /** The object key's bytes. */
+  readonly object: Buffer;
+  /** The live manifest, if any. */
+  readonly manifest: { value: Buffer; where: Where } | undefined;
+  /** Blob chunks by chunk identity; absent or empty when none. */
+  readonly blobs: Chunks | undefined;
+  /** Chunkrefs by chunk identity; absent or empty when none. */
+  readonly refs: Chunks | undefined;
+  /**
+   * The sink is done with the object: what it holds may be let go (the
+   * manifest reads as absent afterwards). Optional: a no-op when absent.
+   */
+  release?(): void;
+}
+
+/** The objects of a bucket, of all generations (lib/core/object-store.ts). */
+export interface BucketObjects {
+  /** How many (generation, object) pairs. */
+  readonly size: number;
+  /** The generations that have objects. */
+  generations(): bigint[];
+  /** Every object, sorted by key bytes then generation (views made on demand: let go of them when done). */
+  sorted(): ObjectCollection[];
 }
 
 /** Offloaded payloads by digest, shared by all buckets. */
@@ -207,7 +254,7 @@ export type ChunkBlobStore = Map<string, SpillLocation>;
 export interface BucketCollection {
   name: Buffer;
   meta?: { value: Buffer; where: Where };
-  objects: Map<string, ObjectCollection>;
+  objects: BucketObjects;
   uploads: UploadRecord[];
   chunkBlobs: ChunkBlobStore;
 }

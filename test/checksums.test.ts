@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderChecksums, type ChecksumEntry } from '../lib/core/checksums.js';
+import { ChecksumList, renderChecksums, type ChecksumEntry } from '../lib/core/checksums.js';
 
 // SPEC §6 CHECKSUMS: sha256sum format, `<64 hex>  <path>\n`, one line per
 // file, sorted bytewise by path; a path holding \n, \r or \ is written in
@@ -175,4 +175,27 @@ test('`sha256sum -c CHECKSUMS` accepts a tree with awkward names (escapes, case,
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('ChecksumList: pieces() gives the same bytes as render(), in pieces, with their total size; many entries', (t) => {
+  const list = new ChecksumList();
+  const n = 30000; // several blocks of entries
+  const want: Array<[string, string]> = [];
+  for (let i = 0; i < n; i++) {
+    const path = `s3/b/${(i * 7919) % n}/${'p'.repeat(i % 50)}${i % 97 === 0 ? '\n\\' : ''}`;
+    const digest = createHash('sha256').update(String(i)).digest();
+    list.add(Buffer.from(path, 'latin1'), digest);
+    want.push([path, digest.toString('hex')]);
+  }
+  t.is(list.length, n);
+  const { size, pieces } = list.pieces();
+  const parts = [...pieces];
+  t.true(parts.length > 1);
+  const all = Buffer.concat(parts);
+  t.is(all.length, size);
+  t.true(all.equals(list.render()));
+  t.true(all.equals(renderChecksums(want.map(([p, h]) => ({ path: Buffer.from(p, 'latin1'), sha256: Buffer.from(h, 'hex') })))));
+  // Sorted bytewise, escaped where needed.
+  const lines = all.toString('latin1').slice(0, -1).split('\n');
+  t.is(lines.filter((l) => l.startsWith('\\')).length, want.filter(([p]) => p.includes('\n')).length);
 });

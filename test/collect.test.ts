@@ -2,7 +2,7 @@ import test from 'ava';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createManifestCollector } from '../lib/stages/collect.js';
-import type { BucketCollection, ChunkAddress, SpilledRecord, SpillSegment } from '../lib/types.js';
+import type { BucketCollection, ChunkAddress, ObjectCollection, SpilledRecord, SpillSegment } from '../lib/types.js';
 
 const seg: SpillSegment = { id: 0, path: '/p', kind: 'pool', size: 100 };
 const addr = (bucket: string, object: string, chunkNo = 0): ChunkAddress => ({
@@ -15,6 +15,8 @@ const addr = (bucket: string, object: string, chunkNo = 0): ChunkAddress => ({
   partVersion: 0n,
 });
 const base = { where: {}, key: Buffer.from('k'), tombstone: false };
+
+const objectsOf = (b: BucketCollection): ObjectCollection[] => b.objects.sorted();
 
 async function collect(records: SpilledRecord[]): Promise<BucketCollection[]> {
   const out: BucketCollection[] = [];
@@ -33,11 +35,11 @@ test('a later record of the same identity replaces the earlier one; a tombstone 
   const manifest = (v: string | null, tombstone = false): SpilledRecord => ({ kind: 'manifest', bucket: Buffer.from('b'), generation: 1n, object: Buffer.from('o'), value: v === null ? null : Buffer.from(v), ...base, tombstone });
   const chunk = (offset: number, tombstone = false): SpilledRecord => ({ kind: 'blob', addr: addr('b', 'o'), location: tombstone ? null : { segment: seg, offset, length: 1 }, ...base, tombstone });
   const [b] = await collect([manifest('{"v":1}'), chunk(0), manifest('{"v":2}'), chunk(5)]);
-  const o = [...b!.objects.values()][0]!;
+  const o = objectsOf(b!)[0]!;
   t.is(o.manifest!.value.toString(), '{"v":2}');
   t.is([...o.blobs!.values()][0]!.location!.offset, 5);
   const [b2] = await collect([manifest('{"v":1}'), chunk(0), manifest(null, true), chunk(0, true)]);
-  const o2 = [...b2!.objects.values()][0]!;
+  const o2 = objectsOf(b2!)[0]!;
   t.is(o2.manifest, undefined);
   t.is(o2.blobs?.size ?? 0, 0);
 });
@@ -46,11 +48,16 @@ test('collected key components are copies, not views of the input buffers', asyn
   const big = Buffer.alloc(64 * 1024); // unpooled: its own ArrayBuffer
   big.write('xxxxbktobject');
   const a: ChunkAddress = { ...addr('', ''), bucket: big.subarray(4, 7), object: big.subarray(7, 13) };
-  const [b] = await collect([{ kind: 'blob', addr: a, location: { segment: seg, offset: 0, length: 1 }, ...base }]);
-  const c = [...[...b!.objects.values()][0]!.blobs!.values()][0]!;
-  t.not(c.addr.bucket.buffer, big.buffer);
-  t.not(c.addr.object.buffer, big.buffer);
-  t.is(c.addr.object.toString(), 'object');
+  const manifest: SpilledRecord = { kind: 'manifest', bucket: a.bucket, generation: 1n, object: a.object, value: big.subarray(0, 4), ...base };
+  const [b] = await collect([{ kind: 'blob', addr: a, location: { segment: seg, offset: 0, length: 1 }, ...base }, manifest]);
+  const o = objectsOf(b!)[0]!;
+  t.not(b!.name.buffer, big.buffer);
+  t.not(o.object.buffer, big.buffer);
+  t.is(o.object.toString(), 'object');
+  t.is(o.key, 'object');
+  t.not(o.manifest!.value.buffer, big.buffer);
+  t.is(o.manifest!.value.toString(), 'xxxx');
+  t.is([...o.blobs!.values()][0]!.uploadId, 'up');
 });
 
 test('upload records keep only the winning version per key', async (t) => {
@@ -68,4 +75,56 @@ test('upload records keep only the winning version per key', async (t) => {
   });
   const [b] = await collect([up('k1', 'a'), up('k2', 'b'), up('k1', 'c'), up('k2', null, true)]);
   t.deepEqual(b!.uploads.map((u) => [u.key.toString(), u.value!.toString()]), [['k1', 'c']]);
+});
+
+// The collector settles versions itself (the resolver forgets keys of sorted
+// input, then may pass on an older version if the input turns unsorted).
+test('every identity keeps its newest version whatever the order; a tombstone refuses older versions', async (t) => {
+  const at = (commitTs: bigint) => ({ ...base, commitTs });
+  const manifest = (v: string | null, ts: bigint): SpilledRecord => ({ kind: 'manifest', bucket: Buffer.from('b'), generation: 1n, object: Buffer.from('o'), value: v === null ? null : Buffer.from(v), ...at(ts), tombstone: v === null });
+  const chunk = (offset: number | null, ts: bigint): SpilledRecord => ({ kind: 'blob', addr: addr('b', 'o'), location: offset === null ? null : { segment: seg, offset, length: 1 }, ...at(ts), tombstone: offset === null });
+  const meta = (v: string | null, ts: bigint): SpilledRecord => ({ kind: 'bucket-meta', bucket: Buffer.from('b'), value: v === null ? null : Buffer.from(v), ...at(ts), tombstone: v === null });
+  const blob = (digest: string, offset: number | null, ts: bigint): SpilledRecord => ({ kind: 'chunkblob', digest, location: offset === null ? null : { segment: seg, offset, length: 1 }, ...at(ts), tombstone: offset === null });
+  const up = (value: string | null, ts: bigint): SpilledRecord => ({
+    kind: 'upload',
+    prefix: '!s3|upload|meta|',
+    bucket: Buffer.from('b'),
+    generation: 1n,
+    object: Buffer.from('o'),
+    uploadId: Buffer.from('u'),
+    value: value === null ? null : Buffer.from(value),
+    where: {},
+    key: Buffer.from('k'),
+    tombstone: value === null,
+    commitTs: ts,
+  });
+  const [b] = await collect([
+    manifest('{"v":9}', 9n),
+    manifest('{"v":5}', 5n), // older: refused
+    chunk(1, 9n),
+    chunk(2, 3n), // older: refused
+    meta('{"m":2}', 2n),
+    meta(null, 4n), // newer tombstone: deletes
+    meta('{"m":3}', 3n), // older than the tombstone: refused
+    blob('d1', 1, 5n),
+    blob('d1', null, 6n),
+    blob('d1', 2, 1n), // older than the tombstone: refused
+    blob('d2', 3, 1n),
+    blob('d2', 4, 1n), // equal: the later wins
+    up('new', 8n),
+    up('old', 7n), // refused
+  ]);
+  const o = objectsOf(b!)[0]!;
+  t.is(o.manifest!.value.toString(), '{"v":9}');
+  t.deepEqual([...o.blobs!.values()].map((c) => c.location!.offset), [1]);
+  t.is(b!.meta, undefined);
+  t.false(b!.chunkBlobs.has('d1'));
+  t.is(b!.chunkBlobs.get('d2')!.offset, 4);
+  t.deepEqual(b!.uploads.map((u) => u.value!.toString()), ['new']);
+
+  // A deleted object stays deleted when older versions come after the tombstones.
+  const [b2] = await collect([manifest(null, 9n), chunk(null, 9n), manifest('{"v":1}', 1n), chunk(1, 1n)]);
+  const o2 = objectsOf(b2!)[0]!;
+  t.is(o2.manifest, undefined);
+  t.is(o2.blobs!.size, 0);
 });

@@ -3,6 +3,7 @@ import type { ExecutionContext } from 'ava';
 import { DecodeError } from '../lib/errors.js';
 import {
   assignObjectPaths,
+  assignPathsOfSortedKeys,
   bucketDirName,
   enc,
   keymapOriginal,
@@ -459,4 +460,33 @@ test('many keys: results are independent of input order', (t) => {
   t.deepEqual([...one.entries()].sort(), [...two.entries()].sort());
   t.deepEqual(one.get('d3'), { ok: true, path: b('d3.elastickv-leaf-data'), keymap: { kind: 's3-leaf-data', encoded: b('d3.elastickv-leaf-data') } });
   t.deepEqual(one.get('e/5/x'), { ok: true, path: b('e/5/x') });
+});
+
+test('assignPathsOfSortedKeys without plain entries: exactly the full result minus the keys written at themselves', (t) => {
+  let seed = 5;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const long = 'L'.repeat(300);
+  const fallback = assignObjectPaths([b(long + '/z')], { renameCollisions: false }).get(long + '/z') as { ok: true; path: Buffer };
+  const segs = ['a', 'a.elastickv-meta.json', 'a.user-data', 'a.elastickv-leaf-data', 'b', long, fallback.path.toString('latin1').split('/')[0]!, '_orphans', '..'];
+  let conflicts = 0;
+  for (let i = 0; i < 3000; i++) {
+    const keys = Array.from({ length: 1 + rnd(7) }, () => Array.from({ length: 1 + rnd(3) }, () => segs[rnd(segs.length)]).join('/'));
+    const sorted = [...new Set(keys)].sort();
+    for (const renameCollisions of [false, true]) {
+      const full = assignPathsOfSortedKeys(sorted, { renameCollisions }, true);
+      const compact = assignPathsOfSortedKeys(sorted, { renameCollisions }, false);
+      for (const k of sorted) {
+        const f = full.get(k)!;
+        if (!f.ok && f.error.code === 'ERR_S3_PATH_CONFLICT') conflicts++;
+        const plainOk = f.ok && f.keymap === undefined && f.path.equals(b(k));
+        if (plainOk) t.false(compact.has(k));
+        else t.deepEqual(compact.get(k), f);
+      }
+      t.deepEqual(full, assignObjectPaths(keys.map(b), { renameCollisions }));
+    }
+  }
+  t.true(conflicts > 0);
 });

@@ -2,7 +2,8 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { DecodeError } from '../lib/errors.js';
 import { planBucket, planObject, type ObjectFailure, type ObjectPlan, type PlanOptions } from '../lib/core/plan.js';
-import type { BucketCollection, ChunkBlobStore, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment } from '../lib/types.js';
+import { ObjectList } from '../lib/core/object-store.js';
+import type { BucketCollection, ChunkBlobStore, Chunks, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment } from '../lib/types.js';
 
 const OPTS: PlanOptions = { includeOrphans: false, includeIncompleteUploads: false, renameCollisions: false, verify: true };
 
@@ -27,32 +28,35 @@ interface Chunk {
   location?: SpillLocation;
 }
 
+const chunkList = (list: CollectedChunk[]): Chunks => ({ size: list.length, values: () => list.values() });
+
+/** An ObjectCollection as a plain object (the collector keeps its objects in columns: lib/core/object-store.ts). */
 function obj(object: string, manifest: object | null, chunks: Chunk[] = [], generation = 1n, refs: Array<Chunk & { ref: Buffer }> = []): ObjectCollection {
-  const o: ObjectCollection = { generation, object: Buffer.from(object), blobs: new Map(), refs: new Map() };
-  const blobs = o.blobs!;
-  const refMap = o.refs!;
-  if (manifest) o.manifest = { value: Buffer.from(JSON.stringify(manifest)), where: { line: 1 } };
+  const blobs: CollectedChunk[] = [];
+  const refList: CollectedChunk[] = [];
   const mk = (c: Chunk): CollectedChunk => ({
-    addr: {
-      bucket: Buffer.from('bkt'),
-      generation,
-      object: o.object,
-      uploadId: Buffer.from(c.upload ?? 'up'),
-      partNo: BigInt(c.part ?? 1),
-      chunkNo: BigInt(c.chunk ?? 0),
-      partVersion: BigInt(c.version ?? 0),
-    },
+    uploadId: c.upload ?? 'up',
+    partNo: BigInt(c.part ?? 1),
+    chunkNo: BigInt(c.chunk ?? 0),
+    partVersion: BigInt(c.version ?? 0),
+    commitTs: 0n,
     where: {},
   });
-  chunks.forEach((c, i) => blobs.set(`b${i}`, { ...mk(c), location: c.location ?? loc(c.length ?? 1) }));
-  refs.forEach((c, i) => refMap.set(`r${i}`, { ...mk(c), ref: c.ref }));
-  return o;
+  chunks.forEach((c) => blobs.push({ ...mk(c), location: c.location ?? loc(c.length ?? 1) }));
+  refs.forEach((c) => refList.push({ ...mk(c), ref: c.ref }));
+  return {
+    generation,
+    key: Buffer.from(object).toString('latin1'),
+    object: Buffer.from(object),
+    manifest: manifest ? { value: Buffer.from(JSON.stringify(manifest)), where: { line: 1 } } : undefined,
+    blobs: chunkList(blobs),
+    refs: chunkList(refList),
+  };
 }
 
 function bucket(objects: ObjectCollection[], meta: object | null = { generation: 1 }, chunkBlobs: ChunkBlobStore = new Map()): BucketCollection {
-  const b: BucketCollection = { name: Buffer.from('bkt'), objects: new Map(), uploads: [], chunkBlobs };
+  const b: BucketCollection = { name: Buffer.from('bkt'), objects: new ObjectList(objects), uploads: [], chunkBlobs };
   if (meta) b.meta = { value: Buffer.from(JSON.stringify(meta)), where: {} };
-  objects.forEach((o, i) => b.objects.set(String(i), o));
   return b;
 }
 
@@ -249,8 +253,7 @@ test('sidecar and _bucket.json bytes follow SPEC §6 (field order, omissions, ti
 });
 
 test('an invalid manifest or bucket meta fails the run', (t) => {
-  const o = obj('o', null);
-  o.manifest = { value: Buffer.from('{"parts": 3}'), where: { line: 7 } };
+  const o = { ...obj('o', null), manifest: { value: Buffer.from('{"parts": 3}'), where: { line: 7 } } };
   const err = t.throws(() => planAll(bucket([o]), OPTS)) as DecodeError;
   t.is(err.code, 'ERR_S3_INVALID_MANIFEST');
   t.is(err.context.line, 7);

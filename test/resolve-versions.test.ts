@@ -1,7 +1,8 @@
 import test from 'ava';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createVersionResolver, type ResolverStats } from '../lib/stages/resolve-versions.js';
+import { createVersionResolver, type ResolverStats, type VersionResolver } from '../lib/stages/resolve-versions.js';
+import { testEncodedKey } from './helpers/fsm.js';
 import type { SnapshotRecord } from '../lib/types.js';
 
 // SPEC §3.3: for every user key only the version with the highest commit_ts
@@ -213,4 +214,121 @@ test('many keys, many versions in random order: the last emitted version of each
   t.is(last.size, winner.size);
   for (const [k, w] of winner) t.is(last.get(k), w, k);
   t.is(resolver.stats.superseded, input.length - winner.size);
+});
+
+// ------------------------------------------------ memory: sorted input
+
+/** Records in encoded-key order (key ‖ BE(¬commit_ts)), as native snapshots are. */
+function sortedByEncodedKey(input: SnapshotRecord[]): SnapshotRecord[] {
+  return [...input].sort((a, b) => Buffer.compare(testEncodedKey(a.key, a.commitTs), testEncodedKey(b.key, b.commitTs)));
+}
+
+/** Emits records through a resolver; returns them with the resolver. */
+async function run(input: SnapshotRecord[], opts: { recentKeys?: number } = {}): Promise<{ got: SnapshotRecord[]; resolver: VersionResolver }> {
+  const resolver = createVersionResolver(opts);
+  const got: SnapshotRecord[] = [];
+  await pipeline(Readable.from(input), resolver, new Writable({ objectMode: true, write: (r: SnapshotRecord, _e, cb) => (got.push(r), cb()) }));
+  return { got, resolver };
+}
+
+/** The winner of every key by a plain reading of the rule: max commit_ts, ties → the later record. */
+function winners(input: SnapshotRecord[]): Map<string, SnapshotRecord> {
+  const w = new Map<string, SnapshotRecord>();
+  for (const r of input) {
+    const k = r.key.toString('latin1');
+    const prev = w.get(k);
+    if (!prev || r.commitTs >= prev.commitTs) w.set(k, r);
+  }
+  return w;
+}
+
+/** Keys that are prefixes of one another, with 0x00 and 0xff bytes: versions of one key are rarely adjacent once sorted. */
+function trickyInput(n: number, seed: number): SnapshotRecord[] {
+  const rnd = (m: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % m;
+  };
+  const alphabet = [0x00, 0x01, 0x41, 0xfe, 0xff];
+  const keys: Buffer[] = [];
+  for (let i = 0; i < 60; i++) keys.push(Buffer.from(Array.from({ length: rnd(5) }, () => alphabet[rnd(alphabet.length)]!)));
+  const tsChoices = [0n, 1n, 2n, 255n, 256n, 65535n, 1n << 56n, (1n << 64n) - 2n, (1n << 64n) - 1n];
+  const input: SnapshotRecord[] = [];
+  for (let i = 0; i < n; i++) input.push(rec(keys[rnd(keys.length)]!, tsChoices[rnd(tsChoices.length)]!, `r${i}`, rnd(6) === 0));
+  return input;
+}
+
+test('sorted input: keys are forgotten once passed (no map), and every decision is exact, prefix keys included', async (t) => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    const input = sortedByEncodedKey(trickyInput(1500, seed));
+    const { got, resolver } = await run(input, { recentKeys: 0 });
+    t.is((resolver as unknown as { newest: unknown }).newest, null, 'never switched to remembering every key');
+    t.is(resolver.unverified, 0);
+    // Exactly the winners, and in sorted input each key's winner is its first record or a later equal one.
+    const last = new Map<string, SnapshotRecord>();
+    for (const r of got) last.set(r.key.toString('latin1'), r);
+    const w = winners(input);
+    t.is(last.size, w.size);
+    for (const [k, r] of w) t.is(last.get(k), r);
+    t.is(resolver.stats.superseded, input.length - w.size);
+    t.is(resolver.stats.tombstones, got.filter((r) => r.tombstone).length);
+    // Nothing older than what was emitted for a key is emitted after it.
+    const newest = new Map<string, bigint>();
+    for (const r of got) {
+      const k = r.key.toString('latin1');
+      t.true((newest.get(k) ?? -1n) <= r.commitTs);
+      newest.set(k, r.commitTs);
+    }
+  }
+});
+
+test('sorted input: the resolver keeps no more than the open keys and the recent ones', async (t) => {
+  const input: SnapshotRecord[] = [];
+  for (let i = 0; i < 5000; i++) input.push(rec(`key-${String(i).padStart(6, '0')}`, 7n, `v${i}`));
+  const { got, resolver } = await run(input);
+  t.is(got.length, 5000);
+  const state = resolver as unknown as { open: unknown[]; recent: unknown[]; newest: unknown };
+  t.true(state.open.length <= 1);
+  t.true(state.recent.length <= 256);
+  t.is(state.newest, null);
+});
+
+test('unsorted input after keys were forgotten: possibly forgotten keys are passed on (unverified), nothing newest is dropped', async (t) => {
+  for (const seed of [7, 8, 9]) {
+    const all = trickyInput(1500, seed);
+    // A sorted stretch (keys get forgotten), then the rest in input order.
+    const input = [...sortedByEncodedKey(all.slice(0, 1000)), ...all.slice(1000)];
+    const { got, resolver } = await run(input, { recentKeys: 0 });
+    t.not((resolver as unknown as { newest: unknown }).newest, null);
+    t.true(resolver.unverified > 0);
+    // Every winner is emitted, and is the last record emitted among those at
+    // least as new (downstream keeps the newest version per key).
+    const w = winners(input);
+    const emitted = new Set(got);
+    for (const [k, r] of w) {
+      t.true(emitted.has(r), `winner of ${JSON.stringify(k)} emitted`);
+      const after = got.slice(got.indexOf(r) + 1).filter((x) => x.key.toString('latin1') === k);
+      t.true(after.every((x) => x.commitTs < r.commitTs));
+    }
+    // A record is dropped only when an earlier record of its key was newer.
+    const seen = new Map<string, bigint>();
+    for (const r of input) {
+      const k = r.key.toString('latin1');
+      if (!emitted.has(r)) t.true((seen.get(k) ?? -1n) > r.commitTs);
+      if ((seen.get(k) ?? -1n) < r.commitTs) seen.set(k, r.commitTs);
+    }
+  }
+});
+
+test('unsorted input before anything was forgotten: exact, as if every key were remembered', async (t) => {
+  const all = trickyInput(800, 11);
+  const input = [...sortedByEncodedKey(all.slice(0, 100)), ...all.slice(100)];
+  const { got, resolver } = await run(input, { recentKeys: 1000 });
+  t.is(resolver.unverified, 0);
+  const newest = new Map<string, bigint>();
+  for (const r of got) {
+    const k = r.key.toString('latin1');
+    t.true((newest.get(k) ?? -1n) <= r.commitTs);
+    newest.set(k, r.commitTs);
+  }
+  t.is(resolver.stats.superseded, input.length - winners(input).size);
 });

@@ -4,24 +4,123 @@
  * a slice of Node's shared 8 KiB pool, and one long-lived slice pins the
  * whole slab with whatever short-lived data shares it; packing long-lived
  * bytes densely here keeps memory proportional to what is kept.
+ *
+ * Bytes can be kept as Buffer views (copy()), or — cheaper still, when there
+ * are many — by position (put()/view()): a position is a plain number, while
+ * every Buffer view is a JavaScript object of about 100 bytes. Positions can
+ * be released: a block whose every put() was released (and that holds no
+ * copy()) is let go, for reuse by any arena.
  */
-const BLOCK = 256 * 1024;
+export const BLOCK = 256 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Released blocks, for reuse by any arena until the garbage collector takes
+ * them (weakly held: nothing is kept alive for reuse). Memory let go of by
+ * one structure (manifests already written) thus serves another (the
+ * checksum list) at once, instead of after V8's next full collection.
+ */
+const spare: Array<WeakRef<Buffer>> = [];
+
+/** A BLOCK-byte buffer: a released one if still there, else a new one. */
+export function takeBlock(): Buffer {
+  for (let b = spare.pop(); b !== undefined; b = spare.pop()) {
+    const block = b.deref();
+    if (block !== undefined) return block;
+  }
+  return Buffer.allocUnsafeSlow(BLOCK);
+}
+
+/** Gives back a BLOCK-byte buffer that nothing uses any more (no view of it may be used again). */
+export function giveBlock(block: Buffer): void {
+  if (block.length === BLOCK && block.byteOffset === 0 && block.buffer.byteLength === BLOCK) spare.push(new WeakRef(block));
+}
 
 export class ByteArena {
-  private block = Buffer.allocUnsafeSlow(0);
+  /** Blocks addressed by positions; index 0 is never used. */
+  private readonly blocks: Buffer[] = [EMPTY];
+  /** Positions put() and not released, per block (plus one per copy(): those blocks stay). */
+  private readonly live: number[] = [0];
+  /** Index of the block being filled (0: none yet). */
+  private current = 0;
   private used = 0;
 
-  /** A copy of src that lives in the arena. */
+  /** A copy of src that lives in the arena (its block is never released). */
   copy(src: Uint8Array): Buffer {
     const n = src.length;
     if (n > BLOCK / 4) return Buffer.from(src); // large: its own allocation
-    if (this.used + n > this.block.length) {
-      this.block = Buffer.allocUnsafeSlow(BLOCK);
+    const at = this.bump(n);
+    this.live[this.current]!++; // pinned: views of it live on
+    const out = this.view(at, n);
+    out.set(src);
+    return out;
+  }
+
+  /**
+   * Copies src into the arena and returns its position, for view(). Positions
+   * below 2^31 (the first 2 GiB) are small integers, stored without boxing.
+   */
+  put(src: Uint8Array): number {
+    const n = src.length;
+    if (n > BLOCK / 4) {
+      // Large: a block of its own, at offset 0.
+      this.blocks.push(Buffer.from(src));
+      this.live.push(1);
+      return (this.blocks.length - 1) * BLOCK;
+    }
+    const at = this.bump(n);
+    this.view(at, n).set(src);
+    this.live[this.current]!++;
+    return at;
+  }
+
+  /** The bytes put() at position at are no longer needed (views of them must not be used any more). */
+  release(at: number): void {
+    const i = Math.floor(at / BLOCK);
+    if (--this.live[i]! === 0 && i !== this.current) this.drop(i);
+  }
+
+  /** The n bytes stored at position at (a view, not a copy). */
+  view(at: number, n: number): Buffer {
+    const i = Math.floor(at / BLOCK);
+    const off = at - i * BLOCK;
+    return this.blocks[i]!.subarray(off, off + n);
+  }
+
+  /** Bytewise comparison of the bytes at two positions (as Buffer.compare). */
+  compare(atA: number, lengthA: number, atB: number, lengthB: number): number {
+    const i = Math.floor(atA / BLOCK);
+    const j = Math.floor(atB / BLOCK);
+    const offA = atA - i * BLOCK;
+    const offB = atB - j * BLOCK;
+    return this.blocks[i]!.compare(this.blocks[j]!, offB, offB + lengthB, offA, offA + lengthA);
+  }
+
+  /** Whether the n bytes at position at equal b. */
+  equals(at: number, n: number, b: Uint8Array): boolean {
+    if (b.length !== n) return false;
+    const i = Math.floor(at / BLOCK);
+    const off = at - i * BLOCK;
+    return this.blocks[i]!.compare(b, 0, n, off, off + n) === 0;
+  }
+
+  private drop(i: number): void {
+    giveBlock(this.blocks[i]!);
+    this.blocks[i] = EMPTY;
+  }
+
+  /** Reserves n (at most BLOCK) bytes; returns their position. */
+  private bump(n: number): number {
+    if (this.current === 0 || this.used + n > BLOCK) {
+      // A block whose every put() was released while it was being filled.
+      if (this.current !== 0 && this.live[this.current] === 0) this.drop(this.current);
+      this.blocks.push(takeBlock());
+      this.live.push(0);
+      this.current = this.blocks.length - 1;
       this.used = 0;
     }
-    const out = this.block.subarray(this.used, this.used + n);
-    out.set(src);
+    const at = this.current * BLOCK + this.used;
     this.used += n;
-    return out;
+    return at;
   }
 }

@@ -4,6 +4,8 @@
  * sha256sum's escaped form: the line starts with `\` and those bytes become
  * `\n`, `\r`, `\\`.
  */
+import { BLOCK, ByteArena, takeBlock } from './arena.js';
+
 export interface ChecksumEntry {
   /** Path relative to the dump root, '/'-separated, raw bytes. */
   path: Buffer;
@@ -16,45 +18,92 @@ export function renderChecksums(entries: ChecksumEntry[]): Buffer {
   return list.render();
 }
 
+/** Entries per block of the list's columns (a digest block is an arena block). */
+const PER_BLOCK = BLOCK / 32;
+
 /**
  * The checksums of a dump as it is written: one per file, so it must stay
- * small per entry. Paths are kept as latin1 strings (one byte per path byte,
- * and JavaScript compares them bytewise) and digests packed in one buffer.
+ * small per entry and out of the JavaScript heap. Paths are packed into an
+ * arena (an entry is its position and length there), digests into blocks of
+ * 32-byte slots.
  */
 export class ChecksumList {
-  private readonly paths: string[] = [];
-  private digests = Buffer.allocUnsafeSlow(32 * 1024);
+  private readonly arena = new ByteArena();
+  private readonly at: Float64Array[] = [];
+  private readonly lengths: Uint32Array[] = [];
+  private readonly digests: Buffer[] = [];
+  private n = 0;
 
   get length(): number {
-    return this.paths.length;
+    return this.n;
   }
 
   add(path: Buffer, sha256: Buffer): void {
-    const i = this.paths.length;
-    if ((i + 1) * 32 > this.digests.length) {
-      const bigger = Buffer.allocUnsafeSlow(this.digests.length * 2);
-      this.digests.copy(bigger);
-      this.digests = bigger;
+    const b = Math.floor(this.n / PER_BLOCK);
+    const i = this.n % PER_BLOCK;
+    if (i === 0) {
+      this.at.push(new Float64Array(PER_BLOCK));
+      this.lengths.push(new Uint32Array(PER_BLOCK));
+      this.digests.push(takeBlock());
     }
-    sha256.copy(this.digests, i * 32);
-    this.paths.push(path.toString('latin1'));
+    this.at[b]![i] = this.arena.put(path);
+    this.lengths[b]![i] = path.length;
+    sha256.copy(this.digests[b]!, i * 32, 0, 32);
+    this.n++;
   }
 
   /** CHECKSUMS bytes, sorted bytewise by path. */
   render(): Buffer {
-    const order = this.paths.map((_, i) => i).sort((a, b) => (this.paths[a]! < this.paths[b]! ? -1 : this.paths[a]! > this.paths[b]! ? 1 : 0));
-    const parts: Buffer[] = [];
-    for (const i of order) {
-      const path = Buffer.from(this.paths[i]!, 'latin1');
-      const escaped = needsEscape(path);
-      parts.push(Buffer.from(`${escaped ? '\\' : ''}${this.digests.toString('hex', i * 32, i * 32 + 32)}  `, 'latin1'));
-      parts.push(escaped ? escapePath(path) : path, NEWLINE);
+    return Buffer.concat([...this.pieces().pieces]);
+  }
+
+  /**
+   * CHECKSUMS as pieces of about PIECE_BYTES, made as they are consumed, and
+   * their total size: a dump of millions of files need not hold the whole
+   * text (some 100 bytes per file) at once.
+   */
+  pieces(): { size: number; pieces: Iterable<Buffer> } {
+    const { arena, at, lengths, digests } = this;
+    const n = this.n;
+    const pos = (k: number) => at[Math.floor(k / PER_BLOCK)]![k % PER_BLOCK]!;
+    const len = (k: number) => lengths[Math.floor(k / PER_BLOCK)]![k % PER_BLOCK]!;
+    const path = (k: number) => arena.view(pos(k), len(k));
+    // Files are mostly added in path order: the sort has little to do.
+    const order = new Uint32Array(n).map((_, k) => k).sort((x, y) => arena.compare(pos(x), len(x), pos(y), len(y)));
+    const lineLength = (p: Buffer) => (needsEscape(p) ? 1 + escapePath(p).length : p.length) + 64 + 3;
+    let size = 0;
+    for (let k = 0; k < n; k++) size += lineLength(path(k));
+    function* pieces(): Generator<Buffer> {
+      let k = 0;
+      while (k < n) {
+        let bytes = 0;
+        const start = k;
+        while (k < n && (k === start || bytes + lineLength(path(order[k]!)) <= PIECE_BYTES)) bytes += lineLength(path(order[k++]!));
+        const out = Buffer.allocUnsafe(bytes);
+        let o = 0;
+        for (let j = start; j < k; j++) {
+          const e = order[j]!;
+          let p = path(e);
+          if (needsEscape(p)) {
+            out[o++] = 0x5c;
+            p = escapePath(p);
+          }
+          const d = e % PER_BLOCK;
+          o += out.write(digests[Math.floor(e / PER_BLOCK)]!.toString('hex', d * 32, d * 32 + 32), o, 'latin1');
+          out[o++] = 0x20;
+          out[o++] = 0x20;
+          o += p.copy(out, o);
+          out[o++] = 0x0a;
+        }
+        yield out;
+      }
     }
-    return Buffer.concat(parts);
+    return { size, pieces: pieces() };
   }
 }
 
-const NEWLINE = Buffer.from('\n');
+/** CHECKSUMS is handed out in pieces of about this many bytes. */
+const PIECE_BYTES = 1 << 20;
 
 function needsEscape(p: Buffer): boolean {
   return p.includes(0x0a) || p.includes(0x0d) || p.includes(0x5c);

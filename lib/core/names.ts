@@ -229,7 +229,16 @@ const p = (s: string): string => printable(Buffer.from(s, 'latin1'));
  */
 export function assignObjectPaths(keys: Buffer[], opts: AssignOptions): Map<string, ObjectPathResult> {
   // Default sort compares UTF-16 code units: bytewise for latin1 strings.
-  const sorted = [...new Set(keys.map(objectKeyId))].sort();
+  return assignPathsOfSortedKeys([...new Set(keys.map(objectKeyId))].sort(), opts, true);
+}
+
+/**
+ * assignObjectPaths() for keys given as objectKeyId strings, distinct and
+ * sorted. With plain false the result leaves out the keys whose body path is
+ * simply the key (no rename, no error): a bucket's worth of those need not
+ * be held while its objects are written.
+ */
+export function assignPathsOfSortedKeys(sorted: readonly string[], opts: AssignOptions, plain: boolean): Map<string, ObjectPathResult> {
   const exists = (t: string): boolean => {
     const i = lowerBound(sorted, t);
     return i < sorted.length && sorted[i] === t;
@@ -246,25 +255,32 @@ export function assignObjectPaths(keys: Buffer[], opts: AssignOptions): Map<stri
     results.set(k, { ok: false, error: new DecodeError(code, detail, ctx, 'object') });
   };
 
-  // Steps 1–5, per key.
-  const paths = new Map<string, string>(); // key → body path, for survivors
+  // Steps 1–5, per key. Most keys are their own body path: only the others
+  // (and the failures) are remembered, so a bucket of millions of plain keys
+  // costs nothing beyond the sorted list.
+  const failed = new Set<string>(); // keys failing steps 1–5
+  const renamed = new Map<string, string>(); // survivor → body path, when not the key itself
+  const failStep = (k: string, code: 'ERR_S3_MALFORMED_KEY' | 'ERR_S3_META_SUFFIX_COLLISION' | 'ERR_S3_RESERVED_NAME', detail: string): void => {
+    failed.add(k);
+    fail(k, code, detail);
+  };
   for (const k of sorted) {
     let suffix = '';
     let kind: KeymapKind | undefined;
     if (k.endsWith(META_SUFFIX)) {
       if (!opts.renameCollisions) {
-        fail(k, 'ERR_S3_META_SUFFIX_COLLISION', `object key collides with reserved sidecar suffix ${META_SUFFIX} (use --rename-collisions)`);
+        failStep(k, 'ERR_S3_META_SUFFIX_COLLISION', `object key collides with reserved sidecar suffix ${META_SUFFIX} (use --rename-collisions)`);
         continue;
       }
       if (exists(k + USER_DATA_SUFFIX)) {
-        fail(k, 'ERR_S3_META_SUFFIX_COLLISION', `rename target ${p(k + USER_DATA_SUFFIX)} is also an object key`);
+        failStep(k, 'ERR_S3_META_SUFFIX_COLLISION', `rename target ${p(k + USER_DATA_SUFFIX)} is also an object key`);
         continue;
       }
       suffix = USER_DATA_SUFFIX;
       kind = 'meta-suffix-rename';
     } else if (isDirPrefix(k)) {
       if (exists(k + LEAF_DATA_SUFFIX)) {
-        fail(k, 'ERR_S3_META_SUFFIX_COLLISION', `leaf-data rename target ${p(k + LEAF_DATA_SUFFIX)} is also an object key`);
+        failStep(k, 'ERR_S3_META_SUFFIX_COLLISION', `leaf-data rename target ${p(k + LEAF_DATA_SUFFIX)} is also an object key`);
         continue;
       }
       suffix = LEAF_DATA_SUFFIX;
@@ -273,7 +289,7 @@ export function assignObjectPaths(keys: Buffer[], opts: AssignOptions): Map<stri
 
     const unsafe = unsafeReason(k);
     if (unsafe !== undefined) {
-      fail(k, 'ERR_S3_MALFORMED_KEY', unsafe);
+      failStep(k, 'ERR_S3_MALFORMED_KEY', unsafe);
       continue;
     }
 
@@ -300,35 +316,41 @@ export function assignObjectPaths(keys: Buffer[], opts: AssignOptions): Map<stri
     const slash = path.indexOf('/');
     const first = slash < 0 ? path : path.slice(0, slash);
     if (RESERVED_FIRST_SEGMENTS.has(first)) {
-      fail(k, 'ERR_S3_RESERVED_NAME', `path ${p(path)} would overwrite the dump's own ${p(first)}`);
+      failStep(k, 'ERR_S3_RESERVED_NAME', `path ${p(path)} would overwrite the dump's own ${p(first)}`);
       continue;
     }
 
-    paths.set(k, path);
-    const pathBuf = Buffer.from(path, 'latin1');
-    results.set(k, kind === undefined ? { ok: true, path: pathBuf } : { ok: true, path: pathBuf, keymap: { kind, encoded: pathBuf } });
+    if (path !== k) renamed.set(k, path);
+    if (kind !== undefined) {
+      const pathBuf = Buffer.from(path, 'latin1');
+      results.set(k, { ok: true, path: pathBuf, keymap: { kind, encoded: pathBuf } });
+    } else if (plain) {
+      results.set(k, { ok: true, path: Buffer.from(path, 'latin1') });
+    }
   }
 
   // Step 6: conflicts among the survivors.
-  const byPath = new Map<string, string>(); // body path → key (first owner)
-  const dupes = new Map<string, string[]>(); // body path → all owners, when several
-  for (const [k, path] of paths) {
-    const owner = byPath.get(path);
-    if (owner === undefined) byPath.set(path, k);
-    else dupes.set(path, [...(dupes.get(path) ?? [owner]), k]);
+  const renamedOwners = new Map<string, string[]>(); // body path → renamed survivors with it, in key order
+  for (const [k, path] of renamed) {
+    const owners = renamedOwners.get(path);
+    if (owners) owners.push(k);
+    else renamedOwners.set(path, [k]);
   }
+  /** The survivors whose body path is path, in key order. */
   const ownersOf = (path: string): readonly string[] => {
-    const d = dupes.get(path);
-    if (d !== undefined) return d;
-    const o = byPath.get(path);
-    return o === undefined ? [] : [o];
+    const plainOwner = exists(path) && !failed.has(path) && !renamed.has(path);
+    const others = renamedOwners.get(path);
+    if (others === undefined) return plainOwner ? [path] : [];
+    return plainOwner ? [path, ...others].sort() : others;
   };
   const conflicts = new Map<string, { other: string; detail: string }>();
   const conflict = (k: string, other: string, detail: string): void => {
     const prev = conflicts.get(k);
     if (prev === undefined || other < prev.other) conflicts.set(k, { other, detail });
   };
-  for (const [k, path] of paths) {
+  for (const k of sorted) {
+    if (failed.has(k)) continue;
+    const path = renamed.get(k) ?? k;
     for (const o of ownersOf(path)) {
       if (o !== k) conflict(k, o, `path ${p(path)} is also the path of object ${p(o)}`);
     }

@@ -6,11 +6,11 @@
  * only the collection, and throws for run-level errors.
  */
 import { DecodeError } from '../errors.js';
-import type { BucketCollection, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment, Warning } from '../types.js';
+import type { BucketCollection, ChunkAddress, ChunkIdentity, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment, Warning, Where } from '../types.js';
 import { decodeChunkRef } from './chunkref.js';
 import { encodeLine, GoJsonError, GoMap, marshalIndent, parseBucketMeta, parseManifest, type GoStruct, type ObjectManifest } from './gojson.js';
 import { hlcToTime } from './hlc.js';
-import { assignObjectPaths, bucketDirName, objectKeyId, orphanChunkPath, type ObjectPathResult } from './names.js';
+import { assignPathsOfSortedKeys, bucketDirName, orphanChunkPath, type ObjectPathResult } from './names.js';
 
 export interface PlanOptions {
   includeOrphans: boolean;
@@ -62,7 +62,11 @@ export interface BucketPlan {
    * plans (parsed manifests, sidecars) never pile up for a whole bucket.
    */
   live: ObjectCollection[];
-  /** Body paths of the live objects (§5.8), by objectKeyId. */
+  /**
+   * Body paths of the live objects (§5.8) by ObjectCollection.key, for the
+   * objects whose path is not simply their key (renamed or failed ones):
+   * an object absent here is written at its key.
+   */
   names: Map<string, ObjectPathResult>;
   /** Object errors found while planning the bucket (unsafe orphan keys). */
   failures: ObjectFailure[];
@@ -101,17 +105,18 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   }
   if (activeGeneration === undefined && b.objects.size > 0) {
     activeGeneration = 0n;
-    for (const o of b.objects.values()) if (o.generation > activeGeneration) activeGeneration = o.generation;
+    for (const g of b.objects.generations()) if (g > activeGeneration) activeGeneration = g;
     plan.warnings.push({ event: 's3_bucket_meta_missing', bucket: bucketName, active_generation: activeGeneration });
   }
 
   const live = plan.live;
   let stale = 0;
-  for (const o of sortedObjects(b.objects)) {
+  for (const o of b.objects.sorted()) {
     if (o.generation !== activeGeneration) {
       // Manifests are parsed in every generation (live ones in planObject):
       // an undecodable one is snapshot corruption.
-      if (o.manifest) parseObjectManifest(o, b.name);
+      const m = o.manifest;
+      if (m) parseObjectManifest(o, m, b.name);
       stale++;
       if (opts.includeOrphans) addOrphans(plan, o);
     } else if (o.manifest) {
@@ -125,9 +130,11 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
     plan.warnings.push({ event: 's3_stale_generation_objects', bucket: bucketName, active_generation: activeGeneration ?? 0n, count: stale });
   }
 
-  plan.names = assignObjectPaths(
-    live.map((o) => o.object),
+  // live is sorted by key, one object per key.
+  plan.names = assignPathsOfSortedKeys(
+    live.map((o) => o.key),
     { renameCollisions: opts.renameCollisions },
+    false,
   );
 
   if (opts.includeIncompleteUploads && b.uploads.length > 0) {
@@ -147,10 +154,10 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
  * snapshot corruption.
  */
 export function planObject(plan: BucketPlan, o: ObjectCollection, b: BucketCollection, opts: PlanOptions): ObjectPlan {
-  const manifest = parseObjectManifest(o, b.name);
   const ctx = { bucket: b.name, object: o.object };
+  const manifest = parseObjectManifest(o, o.manifest!, b.name);
   const parts = selectParts(o, manifest, b, ctx);
-  const name = plan.names.get(objectKeyId(o.object))!;
+  const name = plan.names.get(o.key) ?? { ok: true, path: ctx.object };
   if (!name.ok) throw name.error;
   checkCompleteness(parts, ctx);
   const planned = toPlannedParts(parts);
@@ -167,14 +174,15 @@ function chunkCount(o: ObjectCollection): number {
   return (o.blobs?.size ?? 0) + (o.refs?.size ?? 0);
 }
 
-function sortedObjects(objects: Map<string, ObjectCollection>): ObjectCollection[] {
-  return [...objects.values()].sort((x, y) => Buffer.compare(x.object, y.object) || (x.generation < y.generation ? -1 : x.generation > y.generation ? 1 : 0));
+/** The full address of a chunk of o, for orphan names. */
+function chunkAddress(bucket: Buffer, o: ObjectCollection, c: ChunkIdentity): ChunkAddress {
+  return { bucket, generation: o.generation, object: o.object, uploadId: Buffer.from(c.uploadId, 'latin1'), partNo: c.partNo, chunkNo: c.chunkNo, partVersion: c.partVersion };
 }
 
 function addOrphans(plan: BucketPlan, o: ObjectCollection): void {
   const chunks = [...(o.blobs?.values() ?? [])].sort(compareChunks);
   try {
-    for (const c of chunks) plan.orphans.push({ relPath: orphanChunkPath(c.addr), location: c.location! });
+    for (const c of chunks) plan.orphans.push({ relPath: orphanChunkPath(chunkAddress(plan.name, o, c)), location: c.location! });
   } catch (e) {
     // An unsafe orphan key (".", ".." or empty) is an object error.
     if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
@@ -182,17 +190,18 @@ function addOrphans(plan: BucketPlan, o: ObjectCollection): void {
   }
 }
 
-function parseObjectManifest(o: ObjectCollection, bucket: Buffer): ObjectManifest {
-  const where = { ...o.manifest!.where, bucket, object: o.object };
+function parseObjectManifest(o: ObjectCollection, manifest: { value: Buffer; where: Where }, bucket: Buffer): ObjectManifest {
+  // Made only for an error: object spreads cost V8 old-space memory, once per object.
+  const where = () => ({ ...manifest.where, bucket, object: o.object });
   let m: ObjectManifest;
   try {
-    m = parseManifest(o.manifest!.value);
+    m = parseManifest(manifest.value);
   } catch (e) {
-    throw jsonError('ERR_S3_INVALID_MANIFEST', 'invalid manifest', e, where);
+    throw jsonError('ERR_S3_INVALID_MANIFEST', 'invalid manifest', e, where());
   }
   for (const p of m.parts) {
     if (p.offloaded && BigInt(p.chunkSizes.length) !== p.chunkCount) {
-      throw new DecodeError('ERR_S3_INVALID_MANIFEST', `offloaded part ${p.partNo} declares ${p.chunkCount} chunks but ${p.chunkSizes.length} chunk_sizes`, where);
+      throw new DecodeError('ERR_S3_INVALID_MANIFEST', `offloaded part ${p.partNo} declares ${p.chunkCount} chunks but ${p.chunkSizes.length} chunk_sizes`, where());
     }
   }
   return m;
@@ -234,16 +243,17 @@ function selectParts(o: ObjectCollection, m: ObjectManifest, b: BucketCollection
       chunks: new Map(),
     });
   }
-  const uploadId = m.uploadId === '' ? null : Buffer.from(m.uploadId, 'utf8');
+  // Chunk upload ids are 'latin1' strings of their bytes.
+  const uploadId = m.uploadId === '' ? null : Buffer.from(m.uploadId, 'utf8').toString('latin1');
   const take = (c: CollectedChunk, offloaded: boolean): SelectedPart | undefined => {
-    if (uploadId && !c.addr.uploadId.equals(uploadId)) return undefined;
-    const part = declared.get(partId(c.addr.partNo, c.addr.partVersion, offloaded));
+    if (uploadId !== null && c.uploadId !== uploadId) return undefined;
+    const part = declared.get(partId(c.partNo, c.partVersion, offloaded));
     // Stray chunks of a chunk_count 0 part are ignored.
     if (!part || part.chunkCount === 0n) return undefined;
-    if (part.chunks.has(c.addr.chunkNo)) part.duplicate ??= c.addr.chunkNo;
+    if (part.chunks.has(c.chunkNo)) part.duplicate ??= c.chunkNo;
     return part;
   };
-  for (const c of o.blobs?.values() ?? []) take(c, false)?.chunks.set(c.addr.chunkNo, c.location!);
+  for (const c of o.blobs?.values() ?? []) take(c, false)?.chunks.set(c.chunkNo, c.location!);
   for (const c of [...(o.refs?.values() ?? [])].sort(compareChunks)) {
     const part = take(c, true);
     if (!part) continue;
@@ -251,19 +261,19 @@ function selectParts(o: ObjectCollection, m: ObjectManifest, b: BucketCollection
     if (typeof ref === 'string') throw new DecodeError('ERR_S3_INVALID_CHUNKREF', ref, { ...c.where, ...ctx });
     const blob = b.chunkBlobs.get(ref.digest);
     if (!blob) {
-      part.chunks.set(c.addr.chunkNo, null); // a missing chunk, found by the completeness check
+      part.chunks.set(c.chunkNo, null); // a missing chunk, found by the completeness check
       continue;
     }
-    const declaredSize = part.chunkSizes[Number(c.addr.chunkNo)];
+    const declaredSize = part.chunkSizes[Number(c.chunkNo)];
     if (BigInt(blob.length) !== ref.size || (declaredSize !== undefined && BigInt(blob.length) !== declaredSize)) {
       throw new DecodeError(
         'ERR_S3_INVALID_CHUNKREF',
-        `part ${part.partNo} chunk ${c.addr.chunkNo}: chunkblob ${ref.digest} has ${blob.length} bytes, ref says ${ref.size}, manifest says ${declaredSize ?? 'nothing'}`,
+        `part ${part.partNo} chunk ${c.chunkNo}: chunkblob ${ref.digest} has ${blob.length} bytes, ref says ${ref.size}, manifest says ${declaredSize ?? 'nothing'}`,
         ctx,
         'object',
       );
     }
-    part.chunks.set(c.addr.chunkNo, blob);
+    part.chunks.set(c.chunkNo, blob);
   }
   return [...declared.values()].sort(compareParts);
 }
@@ -363,10 +373,10 @@ function compareParts(x: SelectedPart, y: SelectedPart): number {
 
 function compareChunks(x: CollectedChunk, y: CollectedChunk): number {
   return (
-    Buffer.compare(x.addr.uploadId, y.addr.uploadId) ||
-    cmp(x.addr.partNo, y.addr.partNo) ||
-    cmp(x.addr.chunkNo, y.addr.chunkNo) ||
-    cmp(x.addr.partVersion, y.addr.partVersion)
+    (x.uploadId < y.uploadId ? -1 : x.uploadId > y.uploadId ? 1 : 0) ||
+    cmp(x.partNo, y.partNo) ||
+    cmp(x.chunkNo, y.chunkNo) ||
+    cmp(x.partVersion, y.partVersion)
   );
 }
 

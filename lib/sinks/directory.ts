@@ -63,7 +63,7 @@ export class DirectoryTarget implements Target {
       // Verified in memory first, so a failing body never creates a file.
       const small = await readSmallBody(obj, this.reader, verify, ctx);
       if (small instanceof DecodeError) return small;
-      this.writeNew(dest, small.data, DATA_MODE);
+      this.writeNew(dest, [small.data], DATA_MODE);
       return small.sha256;
     }
     const tmp = path.join(this.opts.tmpDir, `body-${this.tmpCounter++}`);
@@ -75,7 +75,12 @@ export class DirectoryTarget implements Target {
 
   async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
     this.ensureParent(rel);
-    this.writeNew(this.abs(rel), data, mode);
+    this.writeNew(this.abs(rel), [data], mode);
+  }
+
+  async fileInPieces(rel: Buffer, _size: number, pieces: Iterable<Buffer>, mode: number): Promise<void> {
+    this.ensureParent(rel);
+    this.writeNew(this.abs(rel), pieces, mode);
   }
 
   /**
@@ -84,12 +89,14 @@ export class DirectoryTarget implements Target {
    * by file creation, and a thread-pool round trip per open/write/close
    * would double its cost.
    */
-  private writeNew(file: Buffer, data: Buffer, mode: number): void {
+  private writeNew(file: Buffer, pieces: Iterable<Buffer>, mode: number): void {
     try {
       const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
       try {
-        let done = 0;
-        while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
+        for (const data of pieces) {
+          let done = 0;
+          while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
+        }
         // The umask must not change the modes the SPEC fixes.
         if ((mode & this.umask) !== 0) fs.fchmodSync(fd, mode);
       } finally {

@@ -13,7 +13,7 @@ import { encodeLine } from '../core/gojson.js';
 import { renderManifest, type ManifestInfo } from '../core/manifest.js';
 import { keymapOriginal, sidecarPath } from '../core/names.js';
 import { planBucket, planObject, type BucketPlan, type ObjectFailure, type ObjectPlan, type PlanOptions } from '../core/plan.js';
-import type { BucketCollection, WarningHandler } from '../types.js';
+import type { BucketCollection, ObjectCollection, WarningHandler } from '../types.js';
 import type { Target } from './target.js';
 import { VERSION } from '../version.js';
 import { SegmentReader } from './body.js';
@@ -98,7 +98,8 @@ export class DumpSink extends Writable {
     const manifest = renderManifest({ ...this.opts.manifestInfo(), buckets: this.bucketsWithFiles });
     await this.file(Buffer.from('MANIFEST.json'), manifest, TOP_MODE);
     // Written last, so an archive cut short has no CHECKSUMS.
-    await this.target.file(Buffer.from('CHECKSUMS'), this.checksums.render(), TOP_MODE);
+    const { size, pieces } = this.checksums.pieces();
+    await this.target.fileInPieces(Buffer.from('CHECKSUMS'), size, pieces, TOP_MODE);
     await this.target.finish();
     this.reader.close();
     await this.target.close();
@@ -114,28 +115,18 @@ export class DumpSink extends Writable {
     const at = (rel: Buffer | string) => Buffer.concat([prefix, typeof rel === 'string' ? Buffer.from(rel) : rel]);
     const filesBefore = this.checksums.length;
     const keymap: Array<{ encoded: Buffer; original: string; kind: string }> = [];
-    for (const o of plan.live) {
+    // Each object's view is let go once the object is out.
+    const live: Array<ObjectCollection | undefined> = plan.live;
+    for (let i = 0; i < live.length; i++) {
+      const o = live[i]!;
+      live[i] = undefined;
       await this.breathe();
-      let obj: ObjectPlan;
       try {
-        obj = planObject(plan, o, b, this.opts);
-      } catch (e) {
-        if (!(e instanceof DecodeError) || e.level !== 'object' || !this.opts.keepGoing) throw e;
-        skipped.push({ object: o.object, error: e });
-        continue;
+        await this.writeObject(plan, o, b, at, skipped, keymap);
+      } finally {
+        // Done with the object: its collected metadata may go.
+        o.release?.();
       }
-      const rel = at(obj.relPath);
-      const result = await this.target.body(rel, obj, this.opts.verify, { bucket: plan.name, object: obj.key });
-      if (result instanceof DecodeError) {
-        if (!this.opts.keepGoing) throw result;
-        skipped.push({ object: obj.key, error: result });
-        continue;
-      }
-      this.record(rel, result, obj.size);
-      this.stats.objects++;
-      this.stats.bodyBytes += obj.size;
-      await this.file(sidecarPath(rel), obj.sidecar, DATA_MODE);
-      if (obj.keymap) keymap.push({ encoded: obj.keymap.encoded, original: keymapOriginal(obj.key), kind: obj.keymap.kind });
     }
     for (const o of plan.orphans) {
       // Orphan files are single chunks: small enough to hold while writing.
@@ -153,6 +144,37 @@ export class DumpSink extends Writable {
     await this.target.endBucket();
     this.stats.buckets++;
     if (this.checksums.length > filesBefore) this.bucketsWithFiles.push(plan.name);
+  }
+
+  /** Plans, verifies and writes one live object (or adds it to skipped). */
+  private async writeObject(
+    plan: BucketPlan,
+    o: ObjectCollection,
+    b: BucketCollection,
+    at: (rel: Buffer) => Buffer,
+    skipped: ObjectFailure[],
+    keymap: Array<{ encoded: Buffer; original: string; kind: string }>,
+  ): Promise<void> {
+    let obj: ObjectPlan;
+    try {
+      obj = planObject(plan, o, b, this.opts);
+    } catch (e) {
+      if (!(e instanceof DecodeError) || e.level !== 'object' || !this.opts.keepGoing) throw e;
+      skipped.push({ object: o.object, error: e });
+      return;
+    }
+    const rel = at(obj.relPath);
+    const result = await this.target.body(rel, obj, this.opts.verify, { bucket: plan.name, object: obj.key });
+    if (result instanceof DecodeError) {
+      if (!this.opts.keepGoing) throw result;
+      skipped.push({ object: obj.key, error: result });
+      return;
+    }
+    this.record(rel, result, obj.size);
+    this.stats.objects++;
+    this.stats.bodyBytes += obj.size;
+    await this.file(sidecarPath(rel), obj.sidecar, DATA_MODE);
+    if (obj.keymap) keymap.push({ encoded: obj.keymap.encoded, original: keymapOriginal(obj.key), kind: obj.keymap.kind });
   }
 
   /**

@@ -18,7 +18,7 @@ import type { Target } from './target.js';
 const DIR_MODE = 0o755;
 const COPY_BUFFER = 1 << 20;
 
-type Entry = { rel: Buffer; mode: number } & ({ data: Buffer } | { obj: ObjectPlan });
+type Entry = { rel: Buffer; mode: number } & ({ data: Buffer } | { obj: ObjectPlan } | { size: number; pieces: Iterable<Buffer> });
 
 export class TarTarget implements Target {
   private queue: Entry[] = [];
@@ -55,6 +55,10 @@ export class TarTarget implements Target {
     this.queue.push({ rel, mode, data });
   }
 
+  async fileInPieces(rel: Buffer, size: number, pieces: Iterable<Buffer>, mode: number): Promise<void> {
+    this.queue.push({ rel, mode, size, pieces });
+  }
+
   async endBucket(): Promise<void> {
     this.queue.sort((x, y) => Buffer.compare(x.rel, y.rel));
     await this.flush();
@@ -77,6 +81,10 @@ export class TarTarget implements Target {
       await this.parents(name);
       if ('data' in e) {
         await this.entry({ name, size: e.data.length, mode: e.mode }, async (w) => w(e.data));
+      } else if ('pieces' in e) {
+        await this.entry({ name, size: e.size, mode: e.mode }, async (w) => {
+          for (const piece of e.pieces) await w(piece);
+        });
       } else {
         const obj = e.obj;
         await this.entry({ name, size: obj.size, mode: e.mode }, async (w) => {

@@ -14,6 +14,11 @@ export interface Target {
   body(rel: Buffer, obj: ObjectPlan, verify: boolean, ctx: { bucket: Buffer; object: Buffer }): Promise<Buffer | DecodeError>;
   /** A file with these bytes (sidecars, _bucket.json, KEYMAP.jsonl, …). */
   file(rel: Buffer, data: Buffer, mode: number): Promise<void>;
+  /**
+   * A file of size bytes given as pieces, each consumed once and only while
+   * the file is written (CHECKSUMS: too large to hold whole for big dumps).
+   */
+  fileInPieces(rel: Buffer, size: number, pieces: Iterable<Buffer>, mode: number): Promise<void>;
   /** The bucket's files are all announced: a target that orders its output may now write them. */
   endBucket(): Promise<void>;
   /** The dump is complete (after MANIFEST.json and CHECKSUMS, in that order). */

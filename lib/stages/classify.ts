@@ -67,7 +67,7 @@ export function createKeyClassifier(opts: ClassifierOptions = {}): KeyClassifier
 /** The pure part: one record in, one classified record (or null when skipped) out. */
 export function classifyRecord(rec: SnapshotRecord, stats: ClassifierStats): ClassifiedRecord | null {
   const parsed = classifyKey(rec.key);
-  const base = { key: rec.key, tombstone: rec.tombstone, where: rec.where };
+  const base = { key: rec.key, tombstone: rec.tombstone, where: rec.where, commitTs: rec.commitTs };
   switch (parsed.family) {
     case 'bucket-meta':
       return { kind: 'bucket-meta', bucket: parsed.bucket, value: rec.value, ...base };

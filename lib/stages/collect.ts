@@ -1,73 +1,96 @@
 /**
  * Manifest collector: gathers the payload-free records per bucket and
  * object (metadata only) and, at the end of input, emits one
- * BucketCollection per bucket in output order. A later record of the same
- * identity replaces an earlier one and a tombstone deletes it (the version
- * resolver passes records on newest-so-far).
+ * BucketCollection per bucket in output order.
  *
- * Key components are copied out of the records here: they are views of the
- * reader's input buffers, and keeping them would pin the input in memory.
+ * Versions (SPEC §3.3) are settled here, per identity (bucket meta, object
+ * manifest, chunk, chunkblob digest, upload key): the version with the
+ * highest commit_ts is kept (equal: the later record), and a tombstone
+ * leaves a mark with its commit_ts so that an older version arriving later
+ * is refused. The version resolver upstream drops most superseded records
+ * early (all of them in sorted input), but it forgets keys once sorted input
+ * has moved past them; when input turns out unsorted after that, it may pass
+ * on an older version of a forgotten key, and this stage refuses it. So the
+ * result is the same whatever the input order.
+ *
+ * Objects and chunks are kept per bucket in an ObjectStore (columns and an
+ * arena: no JavaScript object per object or chunk, see
+ * lib/core/object-store.ts). The few other things kept (bucket names and
+ * metadata, upload records) are copied into an arena: records are views of
+ * the reader's input buffers, and keeping those would pin the input in
+ * memory.
  */
-import { METADATA_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ByteArena } from '../core/arena.js';
+import { BLOB, ObjectStore, REF } from '../core/object-store.js';
 import { bucketDirName } from '../core/names.js';
-import type { BucketCollection, ChunkAddress, ChunkBlobStore, CollectedChunk, ObjectCollection, SpilledRecord, UploadRecord } from '../types.js';
+import type { BucketCollection, ChunkBlobStore, SpilledRecord, UploadRecord } from '../types.js';
+
+/** The collector's own state per bucket, beside what it emits. */
+interface BucketState {
+  out: BucketCollection & { objects: ObjectStore };
+  /** commit_ts of the bucket meta held, or of the tombstone that deleted it. */
+  metaTs?: bigint;
+  /** Upload records by raw key: the newest version, or a tombstone's commit_ts. */
+  uploads: Map<string, UploadRecord | bigint>;
+}
 
 export class ManifestCollector extends Transform {
-  private readonly buckets = new Map<string, BucketCollection>();
-  /** Long-lived copies of keys and metadata values, packed densely. */
+  private readonly buckets = new Map<string, BucketState>();
+  /** Long-lived copies of bucket names, bucket metadata and upload records. */
   private readonly arena = new ByteArena();
   private readonly chunkBlobs: ChunkBlobStore = new Map();
-  /** Upload records per bucket by raw key (the winning version only). */
-  private readonly uploads = new Map<BucketCollection, Map<string, UploadRecord>>();
+  /** commit_ts of each chunkblob digest's newest version (live or tombstone). */
+  private readonly chunkBlobTs = new Map<string, bigint>();
+  private lastBucket: BucketState | undefined;
 
   constructor() {
-    super({ objectMode: true, highWaterMark: METADATA_RECORDS });
+    super({ objectMode: true, highWaterMark: 16 });
   }
 
   override _transform(rec: SpilledRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    const ts = rec.commitTs ?? 0n;
     switch (rec.kind) {
       case 'bucket-meta': {
         const b = this.bucket(rec.bucket);
-        if (rec.tombstone || rec.value === null) delete b.meta;
-        else b.meta = { value: this.arena.copy(rec.value), where: rec.where };
+        if (b.metaTs !== undefined && ts < b.metaTs) break;
+        b.metaTs = ts;
+        if (rec.tombstone || rec.value === null) delete b.out.meta;
+        else b.out.meta = { value: this.arena.copy(rec.value), where: rec.where };
         break;
       }
       case 'manifest': {
-        const o = this.object(rec.bucket, rec.generation, rec.object);
-        if (rec.tombstone || rec.value === null) delete o.manifest;
-        else o.manifest = { value: this.arena.copy(rec.value), where: rec.where };
+        const { objects } = this.bucket(rec.bucket).out;
+        objects.setManifest(objects.object(rec.generation, rec.object), rec.tombstone ? null : rec.value, ts, rec.where);
         break;
       }
       case 'blob':
       case 'chunkref': {
-        const o = this.object(rec.addr.bucket, rec.addr.generation, rec.addr.object);
-        const id = chunkId(rec.addr);
-        const live = rec.kind === 'blob' ? rec.location !== null : rec.value !== null;
-        if (rec.tombstone || !live) {
-          (rec.kind === 'blob' ? o.blobs : o.refs)?.delete(id);
-          break;
-        }
-        // Maps are made on first use: most objects have no chunkrefs.
-        const map = rec.kind === 'blob' ? (o.blobs ??= new Map()) : (o.refs ??= new Map());
-        const chunk: CollectedChunk = { addr: this.compactAddress(rec.addr, o), where: rec.where };
-        if (rec.kind === 'blob') chunk.location = rec.location!;
-        else chunk.ref = this.arena.copy(rec.value!);
-        map.set(id, chunk);
+        const a = rec.addr;
+        const { objects } = this.bucket(a.bucket).out;
+        const payload = rec.tombstone ? null : rec.kind === 'blob' ? rec.location : rec.value;
+        objects.setChunk(objects.object(a.generation, a.object), rec.kind === 'blob' ? BLOB : REF, a, ts, rec.where, payload);
         break;
       }
-      case 'chunkblob':
+      case 'chunkblob': {
+        const seen = this.chunkBlobTs.get(rec.digest);
+        if (seen !== undefined && ts < seen) break;
+        this.chunkBlobTs.set(rec.digest, ts);
         if (rec.tombstone || rec.location === null) this.chunkBlobs.delete(rec.digest);
         else this.chunkBlobs.set(rec.digest, rec.location);
         break;
+      }
       case 'upload': {
         const b = this.bucket(rec.bucket);
-        let uploads = this.uploads.get(b);
-        if (!uploads) this.uploads.set(b, (uploads = new Map()));
         const id = rec.key.toString('latin1');
-        if (rec.tombstone || rec.value === null) uploads.delete(id);
-        else uploads.set(id, { ...rec, key: this.arena.copy(rec.key), value: this.arena.copy(rec.value), bucket: b.name, object: this.arena.copy(rec.object), uploadId: this.arena.copy(rec.uploadId) });
+        const seen = b.uploads.get(id);
+        if (seen !== undefined && ts < (typeof seen === 'bigint' ? seen : (seen.commitTs ?? 0n))) break;
+        if (rec.tombstone || rec.value === null) {
+          b.uploads.set(id, ts);
+        } else {
+          const { arena } = this;
+          b.uploads.set(id, { ...rec, key: arena.copy(rec.key), value: arena.copy(rec.value), bucket: b.out.name, object: arena.copy(rec.object), uploadId: arena.copy(rec.uploadId) });
+        }
         break;
       }
     }
@@ -75,54 +98,36 @@ export class ManifestCollector extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    for (const [b, uploads] of this.uploads) b.uploads = [...uploads.values()];
+    for (const b of this.buckets.values()) {
+      for (const u of b.uploads.values()) if (typeof u !== 'bigint') b.out.uploads.push(u);
+    }
     const ordered = [...this.buckets.values()]
+      .map((s) => s.out)
       .filter((b) => b.meta || b.objects.size > 0 || b.uploads.length > 0)
       .map((b) => ({ b, dir: Buffer.from(bucketDirName(b.name) + '/', 'latin1') }))
       .sort((x, y) => Buffer.compare(x.dir, y.dir));
+    // From here on the sink owns the collections: let go of them.
+    this.buckets.clear();
+    this.lastBucket = undefined;
+    this.chunkBlobTs.clear();
     for (const { b } of ordered) this.push(b);
     cb();
   }
 
-  private bucket(name: Buffer): BucketCollection {
+  private bucket(name: Buffer): BucketState {
+    const last = this.lastBucket;
+    if (last && last.out.name.equals(name)) return last;
     const id = name.toString('latin1');
     let b = this.buckets.get(id);
     if (!b) {
-      b = { name: this.arena.copy(name), objects: new Map(), uploads: [], chunkBlobs: this.chunkBlobs };
+      b = { out: { name: this.arena.copy(name), objects: new ObjectStore(), uploads: [], chunkBlobs: this.chunkBlobs }, uploads: new Map() };
       this.buckets.set(id, b);
     }
+    this.lastBucket = b;
     return b;
-  }
-
-  /** A chunk address whose buffers are the collection's own (shared, or copied into the arena). */
-  private compactAddress(a: ChunkAddress, o: ObjectCollection): ChunkAddress {
-    const uploadId = knownUpload(o, a.uploadId) ?? this.arena.copy(a.uploadId);
-    return { bucket: this.bucket(a.bucket).name, generation: a.generation, object: o.object, uploadId, partNo: a.partNo, chunkNo: a.chunkNo, partVersion: a.partVersion };
-  }
-
-  private object(bucket: Buffer, generation: bigint, object: Buffer): ObjectCollection {
-    const b = this.bucket(bucket);
-    const id = `${generation}/${object.toString('latin1')}`;
-    let o = b.objects.get(id);
-    if (!o) {
-      o = { generation, object: this.arena.copy(object) };
-      b.objects.set(id, o);
-    }
-    return o;
   }
 }
 
 export function createManifestCollector(): ManifestCollector {
   return new ManifestCollector();
-}
-
-/** A chunk's identity within its object. */
-export function chunkId(a: ChunkAddress): string {
-  return `${a.uploadId.length}:${a.uploadId.toString('latin1')}|${a.partNo}|${a.chunkNo}|${a.partVersion}`;
-}
-
-/** The first chunk's upload id, when equal to this one (most objects have one upload). */
-function knownUpload(o: ObjectCollection, uploadId: Buffer): Buffer | undefined {
-  const first = o.blobs?.values().next().value ?? o.refs?.values().next().value;
-  return first && first.addr.uploadId.equals(uploadId) ? first.addr.uploadId : undefined;
 }

@@ -6,11 +6,42 @@
  * The stage streams: it passes on every record that is at least as new as
  * anything seen for its key and drops the rest. A later, newer version of a
  * key that was already passed on therefore arrives downstream afterwards and
- * replaces it (a tombstone deletes it); every downstream consumer keys its
- * state by record identity and lets the later record win. Memory grows with
- * the number of distinct keys (one timestamp each), never with values. In a
- * sorted native snapshot newer versions come first, so superseded payloads
- * are dropped here and never spilled.
+ * replaces it (a tombstone deletes it). In a sorted native snapshot newer
+ * versions come first, so superseded payloads are dropped here and never
+ * spilled.
+ *
+ * What it remembers. Input sorted by encoded key E = key ‖ BE(¬commit_ts)
+ * (native snapshots always are, SPEC §3.2; JSONL from ekv-snapshot-jsonl
+ * usually is) needs no memory per key: once the input has moved past a key,
+ * that key cannot come back. Precisely: let K be a key seen with some
+ * version K‖x, and E a later record whose encoded key does not start with K.
+ * Sorted means E ≥ K‖x; E is no prefix of K‖x (it would sort before it) and
+ * does not start with K, so E and K‖x first differ at some i < |K|, where
+ * E[i] > K[i]: hence E > K‖y for every 8-byte y, and so is every record after
+ * E. No later record has key K, since its encoded key would be some K‖y.
+ *
+ * So while the input is sorted the stage keeps only the open keys: those the
+ * current encoded key starts with (a key whose versions may still come; they
+ * nest, at most one per length, usually one or two), each with its newest
+ * commit_ts. A record's key U is a prefix of its own E, so if U is open it is
+ * the open key of length |U|: lookup is exact, and every decision is the
+ * same as remembering every key. Closed keys go to a short list of recent
+ * ones (recentKeys, default 256) and are forgotten when it overflows.
+ *
+ * Input that turns out unsorted (E below the previous record's) switches the
+ * stage to remembering every key from then on, starting with the open and
+ * recent ones. If none had been forgotten, it stays exact. If some had, a
+ * record of a forgotten key can only sort below the last sorted record P
+ * (all its encodings did, by the argument above); a key not remembered whose
+ * E is at least P was never seen, so decisions about it are exact too. Only
+ * a record below P of a key not remembered may be an older version of a
+ * forgotten key: it is passed on (counted in `unverified`), and the manifest
+ * collector, which keeps each identity's commit_ts and tombstones' marks,
+ * refuses it if it is older than what it holds (lib/stages/collect.ts).
+ * The output is the same as with perfect memory; only the `superseded` count
+ * may miss such records. Memory therefore grows with distinct keys only for
+ * unsorted input (one string and one timestamp per key), never with values,
+ * and not at all for sorted input.
  */
 import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -23,28 +54,122 @@ export interface ResolverStats {
   tombstones: number;
 }
 
+export interface ResolverOptions {
+  /** Keys remembered after sorted input has moved past them (default 256; see above). */
+  recentKeys?: number;
+}
+
+const MASK64 = (1n << 64n) - 1n;
+
+/** A key whose versions may still come, and the newest commit_ts seen for it. */
+interface OpenKey {
+  key: Buffer;
+  ts: bigint;
+}
+
 export class VersionResolver extends Transform {
   readonly stats: ResolverStats = { superseded: 0, tombstones: 0 };
-  private readonly newest = new Map<string, bigint>();
+  /** Records passed on that may be older versions of a forgotten key (the collector settles them). */
+  unverified = 0;
+  /** The current record's encoded key, and the previous one's (while sorted). */
+  private enc = Buffer.allocUnsafe(256);
+  private prev = Buffer.allocUnsafe(256);
+  private prevLength = -1;
+  /** Open keys, shortest first; each a prefix of the previous encoded key. */
+  private readonly open: OpenKey[] = [];
+  /** Recently closed keys, a ring of at most recentKeys. */
+  private readonly recent: OpenKey[] = [];
+  private recentNext = 0;
+  private readonly recentKeys: number;
+  private forgotten = false;
+  /** Once unsorted: every key's newest commit_ts. */
+  private newest: Map<string, bigint> | null = null;
+  /** Once unsorted, if keys had been forgotten: the last sorted encoded key (they all sort below it). */
+  private bound: Buffer | null = null;
 
-  constructor() {
+  constructor(opts: ResolverOptions = {}) {
     super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
+    this.recentKeys = opts.recentKeys ?? 256;
   }
 
   override _transform(rec: SnapshotRecord, _enc: BufferEncoding, cb: TransformCallback): void {
-    const id = rec.key.toString('latin1');
-    const seen = this.newest.get(id);
-    if (seen !== undefined) {
-      // Either this record loses, or the one passed on earlier does.
-      this.stats.superseded++;
-      if (rec.commitTs < seen) return cb();
-    }
-    if (seen !== rec.commitTs) this.newest.set(id, rec.commitTs);
+    const key = rec.key;
+    const n = key.length + 8;
+    if (this.enc.length < n) this.enc = Buffer.allocUnsafe(2 * n);
+    key.copy(this.enc, 0);
+    this.enc.writeBigUInt64BE(~rec.commitTs & MASK64, key.length);
+    if (this.newest === null && this.prevLength >= 0 && this.enc.compare(this.prev, 0, this.prevLength, 0, n) < 0) this.becomeUnsorted();
+    const pass = this.newest === null ? this.sortedStep(rec, n) : this.unsortedStep(rec, this.newest, n);
+    if (!pass) return cb();
     if (rec.tombstone) this.stats.tombstones++;
     cb(null, rec);
   }
+
+  private sortedStep(rec: SnapshotRecord, n: number): boolean {
+    const { open, enc } = this;
+    // Close the keys this record's encoded key does not start with.
+    for (let top = open.at(-1); top && !(top.key.length <= n && enc.compare(top.key, 0, top.key.length, 0, top.key.length) === 0); top = open.at(-1)) {
+      open.pop();
+      this.remember(top);
+    }
+    // The open keys are now all prefixes of enc: the one as long as rec.key, if any, is rec.key.
+    const len = rec.key.length;
+    let i = open.length;
+    while (i > 0 && open[i - 1]!.key.length > len) i--;
+    const found = i > 0 && open[i - 1]!.key.length === len ? open[i - 1]! : undefined;
+    // This record is the previous one from now on (swap the buffers).
+    this.enc = this.prev;
+    this.prev = enc;
+    this.prevLength = n;
+    if (found === undefined) {
+      open.splice(i, 0, { key: Buffer.from(rec.key), ts: rec.commitTs });
+      return true;
+    }
+    // Either this record loses, or the one passed on earlier does.
+    this.stats.superseded++;
+    if (rec.commitTs < found.ts) return false;
+    found.ts = rec.commitTs;
+    return true;
+  }
+
+  private unsortedStep(rec: SnapshotRecord, newest: Map<string, bigint>, n: number): boolean {
+    const id = rec.key.toString('latin1');
+    const seen = newest.get(id);
+    if (seen !== undefined) {
+      this.stats.superseded++;
+      if (rec.commitTs < seen) return false;
+    } else if (this.bound !== null && this.enc.compare(this.bound, 0, this.bound.length, 0, n) < 0) {
+      // Perhaps a forgotten key: pass it on, the collector decides.
+      this.unverified++;
+    }
+    if (seen !== rec.commitTs) newest.set(id, rec.commitTs);
+    return true;
+  }
+
+  /** A key closed in sorted input: kept among the recent ones until it is forgotten. */
+  private remember(k: OpenKey): void {
+    if (this.recentKeys === 0) {
+      this.forgotten = true;
+    } else if (this.recent.length < this.recentKeys) {
+      this.recent.push(k);
+    } else {
+      this.recent[this.recentNext] = k;
+      this.recentNext = (this.recentNext + 1) % this.recentKeys;
+      this.forgotten = true;
+    }
+  }
+
+  /** From now on remember every key, beginning with the open and recent ones. */
+  private becomeUnsorted(): void {
+    const newest = new Map<string, bigint>();
+    for (const k of [...this.recent, ...this.open]) newest.set(k.key.toString('latin1'), k.ts);
+    this.newest = newest;
+    if (this.forgotten) this.bound = Buffer.from(this.prev.subarray(0, this.prevLength));
+    this.open.length = 0;
+    this.recent.length = 0;
+  }
 }
 
-export function createVersionResolver(): VersionResolver {
-  return new VersionResolver();
+export function createVersionResolver(opts: ResolverOptions = {}): VersionResolver {
+  return new VersionResolver(opts);
 }
