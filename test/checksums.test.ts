@@ -199,3 +199,18 @@ test('ChecksumList: pieces() gives the same bytes as render(), in pieces, with t
   const lines = all.toString('latin1').slice(0, -1).split('\n');
   t.is(lines.filter((l) => l.startsWith('\\')).length, want.filter(([p]) => p.includes('\n')).length);
 });
+
+test('ChecksumList: a sidecar added right after its body shares its bytes; the output is the same as for plain entries', (t) => {
+  const M = '.elastickv-meta.json';
+  const paths = ['s3/b/x', `s3/b/x${M}`, `s3/b/x${M}${M}`, 's3/b/x-', `s3/b/w${M}`, 's3/b/y', `s3/b/y${M}`, 's3/b/a\nb', `s3/b/a\nb${M}`, `s3/b/x${M}`.slice(0, -1), 's3/b/x.'];
+  const list = new ChecksumList();
+  const entries: ChecksumEntry[] = [];
+  paths.forEach((p, i) => {
+    const sha = createHash('sha256').update(String(i)).digest();
+    list.add(Buffer.from(p, 'latin1'), sha);
+    entries.push({ path: Buffer.from(p, 'latin1'), sha256: sha });
+  });
+  const shared = (list as unknown as { lengths: Uint32Array[] }).lengths[0]!.slice(0, paths.length).filter((l) => l >= 0x80000000).length;
+  t.is(shared, 3); // x, y (the second time) and a\nb
+  t.true(list.render().equals(renderChecksums(entries.slice().reverse())));
+});

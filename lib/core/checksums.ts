@@ -5,6 +5,7 @@
  * `\n`, `\r`, `\\`.
  */
 import { BLOCK, ByteArena, takeBlock } from './arena.js';
+import { META_SUFFIX } from './names.js';
 
 export interface ChecksumEntry {
   /** Path relative to the dump root, '/'-separated, raw bytes. */
@@ -21,11 +22,16 @@ export function renderChecksums(entries: ChecksumEntry[]): Buffer {
 /** Entries per block of the list's columns (a digest block is an arena block). */
 const PER_BLOCK = BLOCK / 32;
 
+/** A length with this bit set: the path is the previous entry's plus META_SUFFIX. */
+const SIDECAR = 0x80000000;
+const SIDECAR_SUFFIX = Buffer.from(META_SUFFIX, 'latin1');
+
 /**
  * The checksums of a dump as it is written: one per file, so it must stay
  * small per entry and out of the JavaScript heap. Paths are packed into an
- * arena (an entry is its position and length there), digests into blocks of
- * 32-byte slots.
+ * arena (an entry is its position and length there; a sidecar added right
+ * after its body shares the body's bytes), digests into blocks of 32-byte
+ * slots.
  */
 export class ChecksumList {
   private readonly arena = new ByteArena();
@@ -46,8 +52,21 @@ export class ChecksumList {
       this.lengths.push(new Uint32Array(PER_BLOCK));
       this.digests.push(takeBlock());
     }
-    this.at[b]![i] = this.arena.put(path);
-    this.lengths[b]![i] = path.length;
+    const prev = this.n - 1;
+    const prevLength = prev < 0 ? SIDECAR : this.lengths[Math.floor(prev / PER_BLOCK)]![prev % PER_BLOCK]!;
+    const prevAt = prev < 0 ? 0 : this.at[Math.floor(prev / PER_BLOCK)]![prev % PER_BLOCK]!;
+    if (
+      (prevLength & SIDECAR) === 0 &&
+      path.length === prevLength + SIDECAR_SUFFIX.length &&
+      this.arena.equals(prevAt, prevLength, path.subarray(0, prevLength)) &&
+      SIDECAR_SUFFIX.equals(path.subarray(prevLength))
+    ) {
+      this.at[b]![i] = prevAt;
+      this.lengths[b]![i] = (prevLength | SIDECAR) >>> 0;
+    } else {
+      this.at[b]![i] = this.arena.put(path);
+      this.lengths[b]![i] = path.length;
+    }
     sha256.copy(this.digests[b]!, i * 32, 0, 32);
     this.n++;
   }
@@ -66,10 +85,15 @@ export class ChecksumList {
     const { arena, at, lengths, digests } = this;
     const n = this.n;
     const pos = (k: number) => at[Math.floor(k / PER_BLOCK)]![k % PER_BLOCK]!;
-    const len = (k: number) => lengths[Math.floor(k / PER_BLOCK)]![k % PER_BLOCK]!;
-    const path = (k: number) => arena.view(pos(k), len(k));
+    const raw = (k: number) => lengths[Math.floor(k / PER_BLOCK)]![k % PER_BLOCK]!;
+    const path = (k: number) => {
+      const l = raw(k);
+      return l & SIDECAR ? Buffer.concat([arena.view(pos(k), l & ~SIDECAR), SIDECAR_SUFFIX]) : arena.view(pos(k), l);
+    };
     // Files are mostly added in path order: the sort has little to do.
-    const order = new Uint32Array(n).map((_, k) => k).sort((x, y) => arena.compare(pos(x), len(x), pos(y), len(y)));
+    const order = new Uint32Array(n)
+      .map((_, k) => k)
+      .sort((x, y) => ((raw(x) | raw(y)) & SIDECAR ? Buffer.compare(path(x), path(y)) : arena.compare(pos(x), raw(x), pos(y), raw(y))));
     const lineLength = (p: Buffer) => (needsEscape(p) ? 1 + escapePath(p).length : p.length) + 64 + 3;
     let size = 0;
     for (let k = 0; k < n; k++) size += lineLength(path(k));
