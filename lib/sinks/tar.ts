@@ -11,14 +11,18 @@ import { once } from 'node:events';
 import tar from 'tar-stream';
 import { DecodeError } from '../errors.js';
 import type { ObjectPlan } from '../core/plan.js';
-import { readSmallBody, SegmentReader, SMALL_BODY_BYTES, streamBody, verifyRunHashes } from './body.js';
+import type { SpillLocation } from '../types.js';
+import { SegmentReader, streamBody, verifyRunHashes } from './body.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
 import type { Target } from './target.js';
 
 const DIR_MODE = 0o755;
 const COPY_BUFFER = 1 << 20;
 
-type Entry = { rel: Buffer; mode: number } & ({ data: Buffer } | { obj: ObjectPlan } | { size: number; pieces: Iterable<Buffer> });
+/** A queued body: only where its bytes are in scratch (read again when written), not the bytes. */
+type BodyRef = { size: number; locations: SpillLocation[] };
+
+type Entry = { rel: Buffer; mode: number } & ({ data: Buffer } | { body: BodyRef } | { size: number; pieces: Iterable<Buffer> });
 
 export class TarTarget implements Target {
   private queue: Entry[] = [];
@@ -38,16 +42,13 @@ export class TarTarget implements Target {
     if (obj.run?.hashes) {
       const err = verify ? verifyRunHashes(obj, ctx) : null;
       sha256 = err ?? obj.run.hashes.sha256;
-    } else if (obj.size <= SMALL_BODY_BYTES) {
-      // Small: keep the verified bytes for the entry instead of reading them twice.
-      const small = await readSmallBody(obj, this.reader, verify, ctx);
-      if (small instanceof DecodeError) return small;
-      this.queue.push({ rel, mode: 0o600, data: small.data });
-      return small.sha256;
     } else {
+      // Verified by a hash-only read now; the bytes are read again (from the
+      // page cache) when the entry is written, so a bucket's bodies are never
+      // held in memory while its entries wait for their turn.
       sha256 = await streamBody(obj, this.reader, verify, ctx);
     }
-    if (!(sha256 instanceof DecodeError)) this.queue.push({ rel, mode: 0o600, obj });
+    if (!(sha256 instanceof DecodeError)) this.queue.push({ rel, mode: 0o600, body: { size: obj.size, locations: obj.parts.flatMap((p) => p.pieces) } });
     return sha256;
   }
 
@@ -86,17 +87,15 @@ export class TarTarget implements Target {
           for (const piece of e.pieces) await w(piece);
         });
       } else {
-        const obj = e.obj;
-        await this.entry({ name, size: obj.size, mode: e.mode }, async (w) => {
-          const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(obj.size, 1)));
-          for (const part of obj.parts) {
-            for (const loc of part.pieces) {
-              for (let off = 0; off < loc.length; off += buf.length) {
-                const n = Math.min(buf.length, loc.length - off);
-                this.reader.read(loc.segment.path, buf, n, loc.offset + off);
-                // The entry keeps a reference to what it is given until written: copy.
-                await w(Buffer.from(buf.subarray(0, n)));
-              }
+        const body = e.body;
+        await this.entry({ name, size: body.size, mode: e.mode }, async (w) => {
+          const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(body.size, 1)));
+          for (const loc of body.locations) {
+            for (let off = 0; off < loc.length; off += buf.length) {
+              const n = Math.min(buf.length, loc.length - off);
+              this.reader.read(loc.segment.path, buf, n, loc.offset + off);
+              // The entry keeps a reference to what it is given until written: copy.
+              await w(Buffer.from(buf.subarray(0, n)));
             }
           }
         });
