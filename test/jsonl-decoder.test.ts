@@ -373,3 +373,14 @@ test('a raw control byte inside an unknown string field is invalid JSON on eithe
   t.is((err as DecodeError).code, 'ERR_JSONL_LINE');
   t.is((err as DecodeError).context.line, 4);
 });
+
+test('parseU64Decimal: the uint64 range in plain decimal, nothing else', async (t) => {
+  const { parseU64Decimal } = await import('../lib/core/u64.js');
+  t.is(parseU64Decimal('0'), 0n);
+  t.is(parseU64Decimal('18446744073709551615'), 18446744073709551615n);
+  t.is(parseU64Decimal('18446744073709551616'), undefined);
+  t.is(parseU64Decimal('99999999999999999999'), undefined);
+  t.is(parseU64Decimal('-1'), undefined);
+  t.is(parseU64Decimal(' 1'), undefined);
+  t.is(parseU64Decimal(''), undefined);
+});

@@ -9,6 +9,7 @@
  * and renamed over FILE only when complete; a failed or interrupted run
  * removes it and leaves FILE as it was.
  */
+import { parseU64Decimal } from '../core/u64.js';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -85,8 +86,6 @@ const defaultIo: ConvertIo = {
   stdoutIsTTY: process.stdout.isTTY === true,
 };
 
-const U64 = /^[0-9]{1,20}$/;
-const MAX_U64 = (1n << 64n) - 1n;
 
 export async function main(argv: string[], io: ConvertIo = defaultIo): Promise<number> {
   let values;
@@ -133,8 +132,9 @@ export async function main(argv: string[], io: ConvertIo = defaultIo): Promise<n
   for (const k of ['last-commit-ts', 'ceiling', 'cutover'] as const) {
     const v = values[k];
     if (v === undefined) continue;
-    if (!U64.test(v) || BigInt(v) > MAX_U64) return usage(io, `--${k} must be a decimal integer in the uint64 range, not ${v}`);
-    nums[k] = BigInt(v);
+    const n = parseU64Decimal(v);
+    if (n === undefined) return usage(io, `--${k} must be a decimal integer in the uint64 range, not ${v}`);
+    nums[k] = n;
   }
   if (nums.ceiling !== undefined && header === undefined) return usage(io, '--ceiling needs --header v1|v2');
   if (nums.cutover !== undefined && header !== 'v2') return usage(io, '--cutover needs --header v2');

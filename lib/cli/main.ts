@@ -7,6 +7,7 @@ import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { decodeSnapshot, type Progress } from '../decode.js';
 import { DecodeError } from '../errors.js';
+import { parseU64Decimal } from '../core/u64.js';
 import { VERSION } from '../version.js';
 import { Logger, type LogFormat } from './log.js';
 import { ProgressLine } from './progress.js';
@@ -124,8 +125,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   if (positionals.length > 1) return usage(io, `one INPUT at most, got ${positionals.length}`);
   let snapshotIndex: bigint | undefined;
   if (values['snapshot-index'] !== undefined) {
-    if (!/^[0-9]{1,20}$/.test(values['snapshot-index'])) return usage(io, `--snapshot-index must be a decimal integer`);
-    snapshotIndex = BigInt(values['snapshot-index']);
+    snapshotIndex = parseU64Decimal(values['snapshot-index']);
+    if (snapshotIndex === undefined) return usage(io, `--snapshot-index must be a decimal integer in the uint64 range`);
   }
   if (values.output === undefined && io.stdoutIsTTY) {
     return usage(io, 'standard output is a terminal: give -o DIR, or redirect the tar stream (ekv-s3-decode ... > dump.tar)');

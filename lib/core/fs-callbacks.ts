@@ -17,9 +17,15 @@ export function writeAll(fd: number, buf: Buffer, position: number, path: string
   });
 }
 
+/**
+ * Open flags for every file the tool creates: it must not exist yet (no
+ * reuse of a file or hard link already there) and is never reached through
+ * a symlink (O_NOFOLLOW; O_EXCL already refuses a symlink in the last place).
+ */
+export const CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+
 export function openExclusive(path: string, done: (err: DecodeError | null, fd?: number) => void): void {
-  // O_NOFOLLOW: never write through a symlink planted in the tree.
-  fs.open(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600, (err, fd) => {
+  fs.open(path, CREATE_NEW, 0o600, (err, fd) => {
     if (err) return done(ioError(err, path, 'cannot create'));
     done(null, fd);
   });

@@ -8,8 +8,7 @@
 import { DecodeError } from '../errors.js';
 import type { SnapshotRecord } from '../types.js';
 import { decodeBase64Bytes, decodeBase64Strict } from './base64.js';
-
-const MAX_U64 = (1n << 64n) - 1n;
+import { parseU64Decimal } from './u64.js';
 
 export class JsonlDecoder {
   private pieces: Buffer[] = [];
@@ -223,9 +222,7 @@ function parseCommitTs(v: unknown, fail: (d: string) => DecodeError): bigint {
     }
     return BigInt(v);
   }
-  if (typeof v === 'string' && /^[0-9]{1,20}$/.test(v)) {
-    const n = BigInt(v);
-    if (n <= MAX_U64) return n;
-  }
+  const n = typeof v === 'string' ? parseU64Decimal(v) : undefined;
+  if (n !== undefined) return n;
   throw fail('"commit_ts" must be a non-negative integer or a decimal string in the uint64 range');
 }

@@ -7,6 +7,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import fs from 'node:fs';
+import { CREATE_NEW } from '../core/fs-callbacks.js';
 import { DecodeError, ioError } from '../errors.js';
 import { checkEtags, needsBodyMd5 } from '../core/etag.js';
 import type { ObjectPlan } from '../core/plan.js';
@@ -154,7 +155,7 @@ export async function copyBody(
 ): Promise<Buffer | DecodeError> {
   let out: FileHandle;
   try {
-    out = await fsp.open(dest, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    out = await fsp.open(dest, CREATE_NEW, 0o600);
   } catch (e) {
     throw ioError(e, dest, 'cannot create');
   }

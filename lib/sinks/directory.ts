@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { CREATE_NEW } from '../core/fs-callbacks.js';
 import { DecodeError, ioError } from '../errors.js';
 import { printable } from '../core/printable.js';
 import type { ObjectPlan } from '../core/plan.js';
@@ -91,7 +92,7 @@ export class DirectoryTarget implements Target {
    */
   private writeNew(file: Buffer, pieces: Iterable<Buffer>, mode: number): void {
     try {
-      const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, mode);
+      const fd = fs.openSync(file, CREATE_NEW, mode);
       try {
         for (const data of pieces) {
           let done = 0;
