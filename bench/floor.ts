@@ -23,7 +23,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ByteSource } from './workloads.js';
 
@@ -153,9 +153,11 @@ export interface FilesFloor {
   files: number;
   size: number;
   seconds: number;
+  /** Where the files are: the caller removes them (deleting many files slows creating the next ones, see run.ts). */
+  root: string;
 }
 
-/** Creates `files` files of `size` bytes under dir (1000 per subdirectory), synchronously; removes them (untimed). */
+/** Creates `files` files of `size` bytes under dir (1000 per subdirectory), synchronously. */
 export function filesFloor(dir: string, files: number, size: number, seed: string): FilesFloor {
   const root = path.join(dir, 'floor-files');
   const src = new ByteSource(seed);
@@ -171,8 +173,7 @@ export function filesFloor(dir: string, files: number, size: number, seed: strin
       closeSync(fd);
     }
   });
-  rmSync(root, { recursive: true, force: true });
-  return { files, size, seconds: s };
+  return { files, size, seconds: s, root };
 }
 
 /**

@@ -72,6 +72,14 @@ const GiB = 1024 * MiB;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, 'cli-child.js');
 const TIME = '/usr/bin/time';
+/** Workloads with at least this many objects: many small files (their outputs are deleted last). */
+const MANY_FILES = 1000;
+/**
+ * Deleting a small file, seconds, for the budget: `rm -rf` of one (c) output
+ * (200 000 files) took 12.3 s here (3.7 s CPU; the root filesystem is
+ * mounted with `discard`, so each freed block is trimmed as it is freed).
+ */
+const RM_S_PER_FILE = 60e-6;
 /** Files created for the "create files" information line, at most. */
 const FILES_FLOOR_MAX = 10_000;
 
@@ -404,9 +412,29 @@ async function main(): Promise<void> {
   if (free < need) throw new Error(`not enough free space in ${o.tmp}: need ~${human(need)}, have ${human(free)} (use --tmp DIR or --only)`);
 
   const root = mkdtempSync(path.join(o.tmp, 'ekv-bench-'));
+  // Outputs with many files are deleted only at the end. ext4 without a
+  // journal (this VM's root filesystem) will not reuse an inode deleted in
+  // the last 60 s (5 min while its inode table block is dirty) and checks
+  // every such candidate when allocating one (fs/ext4/ialloc.c,
+  // recently_deleted): creating files right after deleting 200 000 took
+  // 0.3-0.7 ms each, and made each run of workload (c) slower than the last.
+  const deferred: string[] = [];
   const cleanup = (): void => {
-    if (!o.keep) rmSync(root, { recursive: true, force: true });
+    if (o.keep) return;
+    for (const d of deferred) rmSync(d, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   };
+  let deferredFiles = 0;
+  const removeOutput = (w: WorkloadSpec, out: string): void => {
+    if (w.objects >= MANY_FILES) {
+      deferred.push(out);
+      deferredFiles += 2 * w.objects;
+    } else {
+      rmSync(out, { recursive: true, force: true });
+    }
+  };
+  /** Predicted seconds to delete what a run of w leaves for the end (body + sidecar per object). */
+  const deletionS = (w: WorkloadSpec): number => (w.objects >= MANY_FILES ? 2 * w.objects * RM_S_PER_FILE : 0);
   process.once('SIGINT', () => {
     cleanup();
     process.exit(130);
@@ -433,7 +461,7 @@ async function main(): Promise<void> {
 
   const groups: Group[] = [];
   // Many-small-object workloads last: their cost is the least predictable.
-  const order = [...workloads].sort((x, y) => Number(x.objects >= 1000) - Number(y.objects >= 1000));
+  const order = [...workloads].sort((x, y) => Number(x.objects >= MANY_FILES) - Number(y.objects >= MANY_FILES));
   for (const w of order) {
     for (const f of o.formats) {
       groups.push({ w, f, path: path.join(root, `${w.id}.${f}`), rows: modesFor(o, f).map((mode) => ({ mode, runs: [], extra: 0 })), genS: 0 });
@@ -472,7 +500,7 @@ async function main(): Promise<void> {
       if (r.bodyBytes !== gen.bodyBytes || r.objects !== g.w.objects) {
         throw new Error(`CLI wrote ${r.objects} objects / ${r.bodyBytes} body bytes, expected ${g.w.objects} / ${gen.bodyBytes}`);
       }
-      if (!o.keep || rep > 1) rmSync(out, { recursive: true, force: true });
+      if (!o.keep || rep > 1) removeOutput(g.w, out);
       row.runs.push({ ...r, costS: (Date.now() - t0) / 1000 });
       log(
         `[${g.w.id} ${g.f} verify ${row.mode === 'verify' ? 'on' : 'off'} #${rep}] ${r.wallS.toFixed(2)} s, ${(gen.bodyBytes / 1e6 / r.wallS).toFixed(0)} MB/s, ` +
@@ -480,7 +508,7 @@ async function main(): Promise<void> {
           `write_bytes ${human(r.io['write_bytes'] ?? 0)}, wchar ${human(r.io['wchar'] ?? 0)}, other load ${r.otherCores?.toFixed(2) ?? '?'} cores`,
       );
     } catch (e) {
-      rmSync(out, { recursive: true, force: true });
+      removeOutput(g.w, out);
       row.error = (e as Error).message;
       log(`[${g.w.id} ${g.f} ${row.mode}] FAILED: ${row.error}`);
     }
@@ -497,7 +525,7 @@ async function main(): Promise<void> {
         .filter((x) => x.w === g.w)
         .flatMap((x) => x.rows.flatMap((r) => r.runs.map((run) => run.costS * (g.f === 'jsonl' && x.f === 'fsm' ? 1.5 : 1))));
       const predicted = known.length ? Math.max(...known) : 0;
-      return { fits: elapsed() + predicted <= o.budget, predicted };
+      return { fits: elapsed() + predicted + deletionS(g.w) + deferredFiles * RM_S_PER_FILE <= o.budget, predicted };
     };
     const skip = (g: Group, row: Row, predicted: number): void => {
       row.skipped = true;
@@ -516,8 +544,9 @@ async function main(): Promise<void> {
         log(
           `[${g.w.id}] floor ${fl.floorS.toFixed(2)} s: write (${fl.writeMethod}) ${fl.writeS.toFixed(2)} s, sha256 ${fl.sha256S.toFixed(2)} s, md5 ${fl.md5S.toFixed(2)} s`,
         );
-        if (g.w.objects >= 1000) {
+        if (g.w.objects >= MANY_FILES) {
           wr.files = filesFloor(root, Math.min(g.w.objects, FILES_FLOOR_MAX), g.w.objectSize, seedOf(g.w));
+          deferred.push(wr.files.root);
           log(`[${g.w.id}] create ${wr.files.files} files of ${human(g.w.objectSize)}: ${wr.files.seconds.toFixed(2)} s`);
         }
       }
@@ -536,16 +565,17 @@ async function main(): Promise<void> {
         } catch (e) {
           log(`[${g.w.id} ${g.f}] profile FAILED: ${(e as Error).message}`);
         }
-        rmSync(out, { recursive: true, force: true });
+        removeOutput(g.w, out);
       }
       dropInput(g);
     }
 
     // Plan pass 2: grant repetitions round by round, cheapest rows first.
     if (o.reps > 1) {
-      let left = o.budget === undefined ? Infinity : o.budget - elapsed() - 5; // 5 s: report, cleanup
+      // 5 s: report and inputs; then the deferred deletions.
+      let left = o.budget === undefined ? Infinity : o.budget - elapsed() - 5 - deferredFiles * RM_S_PER_FILE;
       const regen = new Set<Group>();
-      const candidates = groups.flatMap((g) => g.rows.filter((r) => !r.error && r.runs.length > 0).map((r) => ({ g, r, cost: r.runs[0]!.costS })));
+      const candidates = groups.flatMap((g) => g.rows.filter((r) => !r.error && r.runs.length > 0).map((r) => ({ g, r, cost: r.runs[0]!.costS + deletionS(g.w) })));
       candidates.sort((x, y) => x.cost - y.cost);
       for (let round = 1; round < o.reps; round++) {
         for (const c of candidates) {
@@ -568,7 +598,9 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    const t0 = Date.now();
     cleanup();
+    if (deferredFiles > 0) log(`[cleanup] deleted ~${deferredFiles} files of many-file outputs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
 
   // ---------------------------------------------------------------- report

@@ -158,9 +158,11 @@ export interface RunInfo {
 /** Hashes of a sealed run, computed as it was written. */
 export interface SegmentHashes {
   sha256: Buffer;
-  /** MD5 of the whole run; absent when MD5 was not asked for. */
-  md5?: Buffer;
-  /** MD5 of each maximal stretch of one (partNo, partVersion), in file order. */
+  /**
+   * Each maximal stretch of one (partNo, partVersion), in file order, with
+   * its MD5 when MD5 was asked for. There is no whole-run MD5 (see
+   * lib/core/run-digest.ts): a one-stretch run's is its stretch's.
+   */
   parts: Array<{ partNo: bigint; partVersion: bigint; length: number; md5?: Buffer }>;
 }
 

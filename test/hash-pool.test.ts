@@ -7,30 +7,36 @@ const md5 = (...b: Buffer[]) => b.reduce((h, x) => h.update(x), createHash('md5'
 const sha256 = (...b: Buffer[]) => b.reduce((h, x) => h.update(x), createHash('sha256')).digest();
 const bytes = (seed: number, n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) & 0xff));
 
-test('RunDigest: SHA-256 of all, MD5 per (part, version) stretch and of the whole run', (t) => {
+test('RunDigest: SHA-256 of all, MD5 per (part, version) stretch, no second MD5 stream for the whole run', (t) => {
   const [a, b, c] = [bytes(1, 1000), bytes(2, 10), bytes(3, 333)];
   const d = new RunDigest({ sha256: true, md5: true });
   d.update(1n, 0n, a);
   d.update(1n, 0n, b);
   d.update(2n, 5n, c);
   const r = d.digest();
-  t.deepEqual(r.sha256, sha256(a, b, c));
-  t.deepEqual(r.md5, md5(a, b, c));
-  t.deepEqual(r.parts, [
-    { partNo: 1n, partVersion: 0n, length: 1010, md5: md5(a, b) },
-    { partNo: 2n, partVersion: 5n, length: 333, md5: md5(c) },
-  ]);
+  t.deepEqual(r, {
+    sha256: sha256(a, b, c),
+    parts: [
+      { partNo: 1n, partVersion: 0n, length: 1010, md5: md5(a, b) },
+      { partNo: 2n, partVersion: 5n, length: 333, md5: md5(c) },
+    ],
+  });
 });
 
-test('RunDigest: a single-part run reuses the part MD5 as the whole MD5; md5 off computes none', (t) => {
-  const a = bytes(4, 5000);
+test('RunDigest: a new partVersion of the same part starts a new stretch; md5 off computes none', (t) => {
+  const [a, b] = [bytes(4, 5000), bytes(5, 7)];
   const one = new RunDigest({ sha256: false, md5: true });
   one.update(1n, 0n, a);
-  const r = one.digest();
-  t.deepEqual(r.md5, md5(a));
-  t.is(r.sha256, undefined);
-  const off = new RunDigest({ sha256: true, md5: false }).digest();
-  t.is(off.md5, undefined);
+  one.update(1n, 1n, b);
+  t.deepEqual(one.digest(), {
+    parts: [
+      { partNo: 1n, partVersion: 0n, length: 5000, md5: md5(a) },
+      { partNo: 1n, partVersion: 1n, length: 7, md5: md5(b) },
+    ],
+  });
+  const off = new RunDigest({ sha256: true, md5: false });
+  off.update(1n, 0n, a);
+  t.deepEqual(off.digest(), { sha256: sha256(a), parts: [{ partNo: 1n, partVersion: 0n, length: 5000 }] });
 });
 
 test('HashPool: worker threads give the same hashes, for interleaved runs and payloads larger than a slot', async (t) => {
@@ -46,11 +52,10 @@ test('HashPool: worker threads give the same hashes, for interleaved runs and pa
   await pool.update(2, 1n, 0n, Buffer.alloc(0));
   const [h1, h2] = await Promise.all([pool.seal(1), pool.seal(2)]);
   t.deepEqual(h1.sha256, sha256(big, y));
-  t.deepEqual(h1.md5, md5(big, y));
   t.deepEqual(h1.parts.map((p) => [p.partNo, p.length, p.md5]), [[1n, big.length, md5(big)], [2n, 100, md5(y)]]);
-  t.true(Buffer.isBuffer(h1.sha256) && Buffer.isBuffer(h1.md5));
+  t.true(Buffer.isBuffer(h1.sha256) && Buffer.isBuffer(h1.parts[0]!.md5));
   t.deepEqual(h2.sha256, sha256(x));
-  t.deepEqual(h2.md5, md5(x));
+  t.deepEqual(h2.parts.map((p) => p.md5), [md5(x)]);
 });
 
 test('HashPool without MD5 (--no-verify) computes SHA-256 only', async (t) => {
@@ -61,5 +66,5 @@ test('HashPool without MD5 (--no-verify) computes SHA-256 only', async (t) => {
   await pool.update(9, 1n, 0n, a);
   const h = await pool.seal(9);
   t.deepEqual(h.sha256, sha256(a));
-  t.is(h.md5, undefined);
+  t.deepEqual(h.parts.map((p) => p.md5), [undefined]);
 });

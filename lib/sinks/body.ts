@@ -69,15 +69,39 @@ export class SegmentReader {
   }
 }
 
-/** The ETag check of §5.6 for a body published from its run's hashes. */
-export function verifyRunHashes(obj: ObjectPlan, ctx: { bucket: Buffer; object: Buffer }): DecodeError | null {
-  const hashes = obj.run!.hashes!;
+/**
+ * The ETag check of §5.6 for a body published from its run's hashes. A
+ * plain-MD5 ETag needs the whole body's MD5: a one-stretch run's is that
+ * stretch's; a multipart run's ETag is normally composite (part MD5s only),
+ * so its whole-body MD5 is not computed while spilling and, in the rare case
+ * it is needed, is read back from the run file (lib/core/run-digest.ts).
+ */
+export async function verifyRun(obj: ObjectPlan, reader: SegmentReader, ctx: { bucket: Buffer; object: Buffer }): Promise<DecodeError | null> {
+  const run = obj.run!;
+  const stretches = run.hashes!.parts;
   let stretch = 0;
   const parts = obj.parts.map((p) => {
     if (p.pieces.length === 0) return { partNo: p.partNo, etag: p.etag, md5: EMPTY_MD5 };
-    return { partNo: p.partNo, etag: p.etag, md5: hashes.parts[stretch++]!.md5! };
+    return { partNo: p.partNo, etag: p.etag, md5: stretches[stretch++]!.md5! };
   });
-  return etagError(obj, parts, hashes.md5, ctx);
+  let bodyMd5: Buffer | undefined;
+  if (needsBodyMd5(obj.manifest.etag)) {
+    bodyMd5 = stretches.length <= 1 ? (stretches[0]?.md5 ?? EMPTY_MD5) : await md5OfFile(run.path, obj.size, reader);
+  }
+  return etagError(obj, parts, bodyMd5, ctx);
+}
+
+/** MD5 of a scratch file's first `size` bytes, letting the event loop run between reads (signals). */
+async function md5OfFile(file: string, size: number, reader: SegmentReader): Promise<Buffer> {
+  const md5 = createHash('md5');
+  const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(size, 1)));
+  for (let off = 0; off < size; off += buf.length) {
+    const n = Math.min(buf.length, size - off);
+    reader.read(file, buf, n, off);
+    md5.update(buf.subarray(0, n));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return md5.digest();
 }
 
 function etagError(obj: ObjectPlan, parts: Array<{ partNo: bigint; etag: string; md5: Buffer }>, bodyMd5: Buffer | undefined, ctx: { bucket: Buffer; object: Buffer }): DecodeError | null {

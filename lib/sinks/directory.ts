@@ -13,7 +13,7 @@ import { CREATE_NEW } from '../core/fs-callbacks.js';
 import { DecodeError, ioError } from '../errors.js';
 import { printable } from '../core/printable.js';
 import type { ObjectPlan } from '../core/plan.js';
-import { copyBody, readSmallBody, SegmentReader, SMALL_BODY_BYTES, verifyRunHashes } from './body.js';
+import { copyBody, readSmallBody, SegmentReader, SMALL_BODY_BYTES, verifyRun } from './body.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
 import type { Target } from './target.js';
 
@@ -53,7 +53,7 @@ export class DirectoryTarget implements Target {
     this.ensureParent(rel);
     const run = obj.run;
     if (run && !run.consumed) {
-      const err = verify ? verifyRunHashes(obj, ctx) : null;
+      const err = verify ? await verifyRun(obj, this.reader, ctx) : null;
       if (err) return err;
       if (await publish(run.path, dest, true)) {
         run.consumed = true;

@@ -12,7 +12,7 @@ import tar from 'tar-stream';
 import { DecodeError } from '../errors.js';
 import type { ObjectPlan } from '../core/plan.js';
 import type { SpillLocation } from '../types.js';
-import { SegmentReader, streamBody, verifyRunHashes } from './body.js';
+import { SegmentReader, streamBody, verifyRun } from './body.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
 import type { Target } from './target.js';
 
@@ -40,7 +40,7 @@ export class TarTarget implements Target {
     }
     let sha256: Buffer | DecodeError;
     if (obj.run?.hashes) {
-      const err = verify ? verifyRunHashes(obj, ctx) : null;
+      const err = verify ? await verifyRun(obj, this.reader, ctx) : null;
       sha256 = err ?? obj.run.hashes.sha256;
     } else {
       // Verified by a hash-only read now; the bytes are read again (from the

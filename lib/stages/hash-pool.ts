@@ -67,12 +67,10 @@ export class HashPool {
     this.check();
     // Buffers cross the thread boundary as plain Uint8Arrays.
     const buf = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-    const sha = results.find((r) => r.sha256)!;
-    const md5 = results.find((r) => r.md5);
+    // In job order: the SHA-256 worker, then the MD5 worker if any.
+    const [sha, md5] = results as [RunDigestResult, RunDigestResult | undefined];
     const parts = (md5 ?? sha).parts.map((p) => (p.md5 ? { ...p, md5: buf(p.md5) } : p));
-    const hashes: SegmentHashes = { sha256: buf(sha.sha256!), parts };
-    if (md5?.md5) hashes.md5 = buf(md5.md5);
-    return hashes;
+    return { sha256: buf(sha.sha256!), parts };
   }
 
   private get shared(): SharedArrayBuffer {
