@@ -1,6 +1,7 @@
 /**
- * Small callback-style fs helpers for the stages' hot paths (callbacks avoid
- * a promise per chunk). Every error is turned into ERR_IO naming the path.
+ * Small fs helpers for the hot paths: callback style for the stages (callbacks
+ * avoid a promise per chunk), every error turned into ERR_IO naming the path;
+ * and the one way the sinks create a small file.
  */
 import fs from 'node:fs';
 import { ioError, type DecodeError } from '../errors.js';
@@ -33,4 +34,23 @@ export function openExclusive(path: string, done: (err: DecodeError | null, fd?:
 
 export function closeFd(fd: number, path: string, done: Done): void {
   fs.close(fd, (err) => (err ? done(ioError(err, path, 'cannot close')) : done()));
+}
+
+/**
+ * Creates a file that must not exist yet (CREATE_NEW) and writes pieces to
+ * it, synchronously: small files are cheaper this way than with a thread-pool
+ * round trip per open/write/close. With chmod the mode is set explicitly (the
+ * umask must not change the modes the SPEC fixes). Throws the fs error.
+ */
+export function writeNewFileSync(file: Buffer | string, pieces: Iterable<Uint8Array>, mode: number, chmod: boolean): void {
+  const fd = fs.openSync(file, CREATE_NEW, mode);
+  try {
+    for (const data of pieces) {
+      let done = 0;
+      while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
+    }
+    if (chmod) fs.fchmodSync(fd, mode);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -9,12 +9,12 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { CREATE_NEW } from '../core/fs-callbacks.js';
 import { DecodeError, ioError } from '../errors.js';
 import { printable } from '../core/printable.js';
 import type { ObjectPlan } from '../core/plan.js';
 import { copyBody, readSmallBody, SegmentReader, SMALL_BODY_BYTES, verifyRun } from './body.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
+import { SmallFileWriter } from './small-file-writer.js';
 import type { Target } from './target.js';
 
 export interface DirectoryTargetOptions {
@@ -40,6 +40,7 @@ export class DirectoryTarget implements Target {
   private readonly madeDirs = new Set<string>();
   private tmpCounter = 0;
   private readonly umask = currentUmask();
+  private readonly writer = new SmallFileWriter();
 
   constructor(
     private readonly opts: DirectoryTargetOptions,
@@ -64,7 +65,7 @@ export class DirectoryTarget implements Target {
       // Verified in memory first, so a failing body never creates a file.
       const small = await readSmallBody(obj, this.reader, verify, ctx);
       if (small instanceof DecodeError) return small;
-      this.writeNew(dest, [small.data], DATA_MODE);
+      await this.writeNew(dest, [small.data], DATA_MODE);
       return small.sha256;
     }
     const tmp = path.join(this.opts.tmpDir, `body-${this.tmpCounter++}`);
@@ -76,43 +77,29 @@ export class DirectoryTarget implements Target {
 
   async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
     this.ensureParent(rel);
-    this.writeNew(this.abs(rel), [data], mode);
+    await this.writeNew(this.abs(rel), [data], mode);
   }
 
   async fileInPieces(rel: Buffer, _size: number, pieces: Iterable<Buffer>, mode: number): Promise<void> {
     this.ensureParent(rel);
-    this.writeNew(this.abs(rel), pieces, mode);
+    await this.writeNew(this.abs(rel), pieces, mode);
   }
 
-  /**
-   * Creates a file that must not exist yet, never through a symlink. Small
-   * files are written synchronously: a dump of many small objects is bound
-   * by file creation, and a thread-pool round trip per open/write/close
-   * would double its cost.
-   */
-  private writeNew(file: Buffer, pieces: Iterable<Buffer>, mode: number): void {
-    try {
-      const fd = fs.openSync(file, CREATE_NEW, mode);
-      try {
-        for (const data of pieces) {
-          let done = 0;
-          while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
-        }
-        // The umask must not change the modes the SPEC fixes.
-        if ((mode & this.umask) !== 0) fs.fchmodSync(fd, mode);
-      } finally {
-        fs.closeSync(fd);
-      }
-    } catch (e) {
-      throw ioError(e, printable(file), 'cannot write');
-    }
+  /** Creates a file that must not exist yet, never through a symlink (see SmallFileWriter). */
+  private async writeNew(file: Buffer, pieces: Iterable<Buffer>, mode: number): Promise<void> {
+    // The umask must not change the modes the SPEC fixes.
+    await this.writer.write(file, pieces, mode, (mode & this.umask) !== 0);
   }
 
   async endBucket(): Promise<void> {}
 
-  async finish(): Promise<void> {}
+  async finish(): Promise<void> {
+    await this.writer.flush();
+  }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.writer.close();
+  }
 
   /** Object keys are raw bytes, UTF-8 or not: file system paths are Buffers. */
   private abs(rel: Buffer): Buffer {

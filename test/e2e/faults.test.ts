@@ -465,6 +465,24 @@ test('ENOSPC: DIR on a full filesystem, --scratch-dir elsewhere (bodies copied) 
   t.deepEqual(ls(w.tmp), []);
 });
 
+test('ENOSPC: out of inodes while the file-writer thread creates small files → exit 1, one ERR_IO line naming the path, nothing left', async (t) => {
+  // 2 500 objects = 5 000 files: past the first 2 000 (written on the main
+  // thread) the files are created by the writer thread; 3 000 inodes run out there.
+  const w = work(t);
+  const mnt = path.join(w.dir, 'mnt');
+  if (!mountTmpfs(t, mnt, 'size=64m,nr_inodes=3000')) return skip(t);
+  const scratch = path.join(w.dir, 'scratch');
+  fs.mkdirSync(scratch);
+  const input = path.join(w.dir, 'in.fsm');
+  fs.writeFileSync(input, fsmOf(snapshotOf(2500, 100)));
+  const r = await run([input, '-o', path.join(mnt, 'out'), '--scratch-dir', scratch], { env: { TMPDIR: w.tmp } });
+  t.is(r.code, 1);
+  oneErrorLine(t, r, 'ERR_IO', 'ENOSPC', `path ${mnt}/out.partial-`);
+  t.deepEqual(ls(mnt), [], 'no DIR, no staging');
+  t.deepEqual(ls(scratch), []);
+  t.deepEqual(ls(w.tmp), []);
+});
+
 test('ENOSPC: tar mode with --scratch-dir on a full filesystem → exit 1, ERR_IO naming the scratch file, scratch removed', async (t) => {
   const w = work(t);
   const mnt = path.join(w.dir, 'mnt');

@@ -1,0 +1,96 @@
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SmallFileWriter } from '../lib/sinks/small-file-writer.js';
+import { DecodeError } from '../lib/errors.js';
+
+function tempDir(t: import('ava').ExecutionContext): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfw-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const content = (i: number) => Buffer.from(`file ${i}\n`.repeat(1 + (i % 7)));
+
+test('every file exists with its bytes and mode once flush() resolves, on the calling thread and on the worker', async (t) => {
+  const dir = tempDir(t);
+  const w = new SmallFileWriter({ syncFiles: 10 });
+  t.teardown(() => w.close());
+  const n = 1500; // several batches of BATCH_FILES
+  for (let i = 0; i < n; i++) {
+    // Two pieces: a file is the concatenation of its pieces.
+    const c = content(i);
+    await w.write(Buffer.from(path.join(dir, `f${i}`)), [c.subarray(0, 3), c.subarray(3)], i % 2 ? 0o600 : 0o644, true);
+  }
+  await w.flush();
+  for (let i = 0; i < n; i++) {
+    const f = path.join(dir, `f${i}`);
+    t.deepEqual(fs.readFileSync(f), content(i), f);
+    t.is(fs.statSync(f).mode & 0o777, i % 2 ? 0o600 : 0o644, f);
+  }
+});
+
+test('a file too large for a batch, and a lazy iterable of pieces, are written at once', async (t) => {
+  const dir = tempDir(t);
+  const w = new SmallFileWriter({ syncFiles: 0 });
+  t.teardown(() => w.close());
+  const big = Buffer.alloc(3 << 20, 7);
+  t.is(w.write(Buffer.from(path.join(dir, 'big')), [big], 0o600, false), undefined);
+  t.deepEqual(fs.readFileSync(path.join(dir, 'big')), big);
+  function* pieces() {
+    yield Buffer.from('a');
+    yield Buffer.from('b');
+  }
+  t.is(w.write(Buffer.from(path.join(dir, 'lazy')), pieces(), 0o600, false), undefined);
+  t.is(fs.readFileSync(path.join(dir, 'lazy'), 'utf8'), 'ab');
+  await w.flush();
+});
+
+test('a file that already exists fails as ERR_IO naming it (the worker never overwrites)', async (t) => {
+  const dir = tempDir(t);
+  fs.writeFileSync(path.join(dir, 'taken'), 'keep me');
+  const w = new SmallFileWriter({ syncFiles: 0 });
+  t.teardown(() => w.close());
+  await w.write(Buffer.from(path.join(dir, 'ok')), [Buffer.from('x')], 0o600, false);
+  await w.write(Buffer.from(path.join(dir, 'taken')), [Buffer.from('new')], 0o600, false);
+  const err = await t.throwsAsync(w.flush());
+  t.true(err instanceof DecodeError);
+  t.is((err as DecodeError).code, 'ERR_IO');
+  t.regex(err!.message, /EEXIST/);
+  t.is((err as DecodeError).context.path, path.join(dir, 'taken'));
+  t.is(fs.readFileSync(path.join(dir, 'taken'), 'utf8'), 'keep me');
+  t.is(fs.readFileSync(path.join(dir, 'ok'), 'utf8'), 'x');
+  // Later writes report the same failure instead of going on.
+  t.throws(() => w.write(Buffer.from(path.join(dir, 'later')), [Buffer.from('y')], 0o600, false), { message: /EEXIST/ });
+});
+
+test('a missing directory fails on the calling thread too, naming the file', (t) => {
+  const dir = tempDir(t);
+  const w = new SmallFileWriter();
+  t.teardown(() => w.close());
+  const f = path.join(dir, 'no', 'such');
+  const err = t.throws(() => w.write(Buffer.from(f), [Buffer.from('x')], 0o600, false));
+  t.is((err as DecodeError).code, 'ERR_IO');
+  t.is((err as DecodeError).context.path, f);
+  t.regex(err!.message, /ENOENT/);
+});
+
+test('write() asks the caller to wait once MAX_BATCHES are in flight (backpressure)', async (t) => {
+  const dir = tempDir(t);
+  const w = new SmallFileWriter({ syncFiles: 0 });
+  t.teardown(() => w.close());
+  let waited = 0;
+  // 256 KiB files fill a batch each: the fifth one in a row must wait.
+  const body = Buffer.alloc(200 << 10, 1);
+  for (let i = 0; i < 12; i++) {
+    const p = w.write(Buffer.from(path.join(dir, `b${i}`)), [body], 0o600, false);
+    if (p) {
+      waited++;
+      await p;
+    }
+  }
+  await w.flush();
+  t.true(waited > 0);
+  t.is(fs.readdirSync(dir).length, 12);
+});
