@@ -145,7 +145,7 @@ async function decodeToTar(input: string | Readable, out: Writable, options: Dec
     const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
     let summary: Summary;
     try {
-      summary = await run(input, inputStream, scratch, { ...options, signal }, (sinkOpts) => createTarSink({ ...sinkOpts, pack }));
+      summary = await run(input, inputStream, scratch, { ...options, signal }, (sinkOpts) => createTarSink({ ...sinkOpts, pack, scratchDir: scratch }));
     } catch (err) {
       // Decide before destroying the pack: destroying it rejects `packed` (and so aborts) too.
       const consumerFailed = abort.signal.aborted;

@@ -27,7 +27,30 @@ export class SegmentReader {
   private readonly fds = new Map<string, number>();
   constructor(private readonly max = 8) {}
 
+  /** The file read last and its descriptor (see read). */
+  private lastPath: string | undefined;
+  private lastFd = -1;
+
   read(path: string, buf: Buffer, length: number, position: number): void {
+    // Most reads are of the file read last: no LRU update then. Each Map
+    // delete+set makes V8 replace the map's table, garbage that survived
+    // into the old generation (~10-15 MB per 200 000 reads in tar mode).
+    const fd = path === this.lastPath ? this.lastFd : this.use(path);
+    let done = 0;
+    while (done < length) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, done, length - done, position + done);
+      } catch (e) {
+        throw ioError(e, path, 'cannot read scratch file');
+      }
+      if (n === 0) throw ioError(new Error('unexpected end of scratch file'), path);
+      done += n;
+    }
+  }
+
+  /** path's descriptor, opened if need be, made the most recently used. */
+  private use(path: string): number {
     let fd = this.fds.get(path);
     if (fd !== undefined) {
       this.fds.delete(path);
@@ -44,20 +67,13 @@ export class SegmentReader {
       }
     }
     this.fds.set(path, fd);
-    let done = 0;
-    while (done < length) {
-      let n: number;
-      try {
-        n = fs.readSync(fd, buf, done, length - done, position + done);
-      } catch (e) {
-        throw ioError(e, path, 'cannot read scratch file');
-      }
-      if (n === 0) throw ioError(new Error('unexpected end of scratch file'), path);
-      done += n;
-    }
+    this.lastPath = path;
+    this.lastFd = fd;
+    return fd;
   }
 
   close(): void {
+    this.lastPath = undefined;
     for (const fd of this.fds.values()) {
       try {
         fs.closeSync(fd);

@@ -3,36 +3,42 @@
  * headers for long or non-ASCII names) written by tar-stream. tar needs each
  * entry's size up front and cannot take an entry back, so a body is verified
  * before it is written: from its run's hashes when it is one whole run, else
- * by a hash-only read of its chunks. A bucket's entries are queued and written
- * in CHECKSUMS order (bytewise by path) at the end of the bucket; buckets
- * arrive in that order already. MANIFEST.json and CHECKSUMS come last.
+ * by a hash-only read of its chunks. A bucket's entries are queued (TarQueue:
+ * compact, off the JavaScript heap) and written in CHECKSUMS order (bytewise
+ * by path) at the end of the bucket; buckets arrive in that order already.
+ * MANIFEST.json and CHECKSUMS come last.
  */
 import { once } from 'node:events';
+import os from 'node:os';
 import tar from 'tar-stream';
 import { DecodeError } from '../errors.js';
 import type { ObjectPlan } from '../core/plan.js';
-import type { SpillLocation } from '../types.js';
 import { SegmentReader, streamBody, verifyRun } from './body.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
+import { ScratchFile } from './scratch-file.js';
+import { TarQueue } from './tar-queue.js';
 import type { Target } from './target.js';
 
 const DIR_MODE = 0o755;
 const COPY_BUFFER = 1 << 20;
 
-/** A queued body: only where its bytes are in scratch (read again when written), not the bytes. */
-type BodyRef = { size: number; locations: SpillLocation[] };
-
-type Entry = { rel: Buffer; mode: number } & ({ data: Buffer } | { body: BodyRef } | { size: number; pieces: Iterable<Buffer> });
-
 export class TarTarget implements Target {
-  private queue: Entry[] = [];
-  private readonly madeDirs = new Set<string>();
+  /** Queued small files' bytes, until they are written. */
+  private readonly smallFiles: ScratchFile;
+  private queue: TarQueue;
+  /** The directories holding the last entry written, outermost first, each with a trailing '/'. */
+  private readonly openDirs: string[] = [];
 
   constructor(
     private readonly pack: tar.Pack,
     private readonly reader: SegmentReader,
     private readonly mtime: Date,
-  ) {}
+    /** Where the small files' scratch file is made (removed by close()). */
+    scratchDir: string = os.tmpdir(),
+  ) {
+    this.smallFiles = new ScratchFile(scratchDir);
+    this.queue = new TarQueue(this.smallFiles);
+  }
 
   async body(rel: Buffer, obj: ObjectPlan, verify: boolean, ctx: { bucket: Buffer; object: Buffer }): Promise<Buffer | DecodeError> {
     if (!Buffer.from(rel.toString('utf8'), 'utf8').equals(rel)) {
@@ -48,69 +54,77 @@ export class TarTarget implements Target {
       // held in memory while its entries wait for their turn.
       sha256 = await streamBody(obj, this.reader, verify, ctx);
     }
-    if (!(sha256 instanceof DecodeError)) this.queue.push({ rel, mode: 0o600, body: { size: obj.size, locations: obj.parts.flatMap((p) => p.pieces) } });
+    if (!(sha256 instanceof DecodeError)) this.queue.addBody(rel, 0o600, obj.size, obj.parts.flatMap((p) => p.pieces));
     return sha256;
   }
 
   async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
-    this.queue.push({ rel, mode, data });
+    this.queue.addFile(rel, mode, data);
   }
 
   async fileInPieces(rel: Buffer, size: number, pieces: Iterable<Buffer>, mode: number): Promise<void> {
-    this.queue.push({ rel, mode, size, pieces });
+    this.queue.addPieces(rel, mode, size, pieces);
   }
 
   async endBucket(): Promise<void> {
-    this.queue.sort((x, y) => Buffer.compare(x.rel, y.rel));
-    await this.flush();
+    await this.flush(true);
   }
 
   async finish(): Promise<void> {
-    await this.flush();
+    // MANIFEST.json then CHECKSUMS, as they came.
+    await this.flush(false);
     this.pack.finalize();
   }
 
   async close(): Promise<void> {
     this.reader.close();
+    this.smallFiles.close();
   }
 
-  private async flush(): Promise<void> {
-    const entries = this.queue;
-    this.queue = [];
-    for (const e of entries) {
-      const name = e.rel.toString('utf8');
+  private async flush(sorted: boolean): Promise<void> {
+    const queue = this.queue;
+    this.queue = new TarQueue(this.smallFiles);
+    for (const e of queue.take(sorted)) {
+      const name = e.path.toString('utf8');
       await this.parents(name);
       if ('data' in e) {
-        await this.entry({ name, size: e.data.length, mode: e.mode }, async (w) => w(e.data));
+        await this.entry({ name, size: e.size, mode: e.mode }, async (w) => w(e.data));
       } else if ('pieces' in e) {
         await this.entry({ name, size: e.size, mode: e.mode }, async (w) => {
           for (const piece of e.pieces) await w(piece);
         });
       } else {
-        const body = e.body;
-        await this.entry({ name, size: body.size, mode: e.mode }, async (w) => {
-          const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(body.size, 1)));
-          for (const loc of body.locations) {
-            for (let off = 0; off < loc.length; off += buf.length) {
-              const n = Math.min(buf.length, loc.length - off);
-              this.reader.read(loc.segment.path, buf, n, loc.offset + off);
-              // The entry keeps a reference to what it is given until written: copy.
-              await w(Buffer.from(buf.subarray(0, n)));
+        await this.entry({ name, size: e.size, mode: e.mode }, async (w) => {
+          for (const span of e.spans) {
+            for (let off = 0; off < span.length; off += COPY_BUFFER) {
+              // A new buffer each time: the entry keeps what it is given until it is written.
+              const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, span.length - off));
+              this.reader.read(span.file, buf, buf.length, span.offset + off);
+              await w(buf);
             }
           }
         });
       }
     }
+    // The small files written are read back: their scratch bytes may go.
+    if (this.queue.length === 0) this.smallFiles.rewind();
   }
 
-  /** Directory entries for every ancestor not written yet. */
+  /**
+   * Directory entries for every ancestor not written yet. Entries come
+   * sorted by path, a bucket at a time under a directory of its own, so a
+   * directory's entries are contiguous: once left, it is never met again,
+   * and only the last entry's directories need remembering (not every
+   * directory of the dump).
+   */
   private async parents(name: string): Promise<void> {
-    const parts = name.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const dir = parts.slice(0, i).join('/');
-      if (this.madeDirs.has(dir)) continue;
-      this.madeDirs.add(dir);
-      await this.entry({ name: dir, type: 'directory', mode: DIR_MODE }, null);
+    const open = this.openDirs;
+    let depth = 0;
+    while (depth < open.length && name.startsWith(open[depth]!)) depth++;
+    open.length = depth;
+    for (let i = name.indexOf('/', depth === 0 ? 0 : open[depth - 1]!.length); i >= 0; i = name.indexOf('/', i + 1)) {
+      open.push(name.slice(0, i + 1));
+      await this.entry({ name: name.slice(0, i), type: 'directory', mode: DIR_MODE }, null);
     }
   }
 
@@ -141,10 +155,12 @@ export interface TarSinkOptions extends DumpSinkOptions {
   /** The tar-stream pack the entries go to; pipe it to stdout (or gzip). */
   pack: tar.Pack;
   mtime?: Date;
+  /** Where small files (sidecars, …) wait for their bucket's turn, in a scratch file (default: the OS temp dir). */
+  scratchDir?: string;
 }
 
 /** The finalizing sink writing a tar stream. */
 export function createTarSink(opts: TarSinkOptions): DumpSink {
   const reader = new SegmentReader();
-  return new DumpSink(new TarTarget(opts.pack, reader, opts.mtime ?? new Date()), opts, reader);
+  return new DumpSink(new TarTarget(opts.pack, reader, opts.mtime ?? new Date(), opts.scratchDir), opts, reader);
 }

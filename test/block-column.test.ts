@@ -1,0 +1,25 @@
+/** BlockColumn: a growable column of numbers with the semantics of its typed array. */
+import test from 'ava';
+import { BlockColumn } from '../lib/core/block-column.js';
+
+test('values come back by index across many blocks (8192 entries each); unset entries read 0', (t) => {
+  const c = new BlockColumn(Float64Array);
+  const n = 50_000;
+  for (let k = 0; k < n; k += 3) c.set(k, k * 1.5 + 2 ** 40);
+  let bad = 0;
+  for (let k = 0; k < n; k++) if (c.get(k) !== (k % 3 === 0 ? k * 1.5 + 2 ** 40 : 0)) bad++;
+  t.is(bad, 0);
+  t.is(c.get(10 * n), 0); // never set, beyond every block
+});
+
+test('a column stores as its typed array does: Uint8 wraps at 256, Uint16 at 65536, Uint32 at 2^32', (t) => {
+  const u8 = new BlockColumn(Uint8Array);
+  const u16 = new BlockColumn(Uint16Array);
+  const u32 = new BlockColumn(Uint32Array);
+  u8.set(20_000, 257);
+  u16.set(20_000, 0o100644);
+  u32.set(20_000, 2 ** 32 + 5);
+  t.is(u8.get(20_000), 1);
+  t.is(u16.get(20_000), 0o100644 % 65536);
+  t.is(u32.get(20_000), 5);
+});

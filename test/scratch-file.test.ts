@@ -1,0 +1,65 @@
+/**
+ * ScratchFile: bytes appended are read back at the offsets append() gave,
+ * once flushed; rewind() empties the file, close() removes it.
+ */
+import test from 'ava';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ScratchFile } from '../lib/sinks/scratch-file.js';
+import { tempDir } from './e2e/harness.js';
+
+test('appends are read back at their offsets, across write batches (1 MiB)', (t) => {
+  const dir = tempDir(t, 'ekv-scratch-file-');
+  const f = new ScratchFile(dir);
+  t.teardown(() => f.close());
+  const items: Array<{ at: number; bytes: Buffer }> = [];
+  let expectedAt = 0;
+  for (let i = 0; i < 5000; i++) {
+    const bytes = Buffer.from(`${i}:${'z'.repeat(i % 700)}`);
+    const at = f.append(bytes);
+    t.is(at, expectedAt); // offsets are consecutive
+    expectedAt += bytes.length;
+    items.push({ at, bytes });
+  }
+  f.flush();
+  for (const { at, bytes } of items) t.true(f.read(at, bytes.length).equals(bytes));
+  const [name] = fs.readdirSync(dir);
+  t.is(fs.statSync(path.join(dir, name!)).size, expectedAt);
+});
+
+test('rewind(): the file is emptied and offsets start again at 0; close() removes it', (t) => {
+  const dir = tempDir(t, 'ekv-scratch-file-');
+  const f = new ScratchFile(dir);
+  f.append(Buffer.alloc(3000, 1));
+  f.flush();
+  const [name] = fs.readdirSync(dir);
+  f.rewind();
+  t.is(fs.statSync(path.join(dir, name!)).size, 0);
+  t.is(f.append(Buffer.from('again')), 0);
+  f.flush();
+  t.is(f.read(0, 5).toString(), 'again');
+  f.close();
+  t.deepEqual(fs.readdirSync(dir), []);
+  f.close(); // again: nothing to do
+});
+
+test('nothing is created until there are bytes to write', (t) => {
+  const dir = tempDir(t, 'ekv-scratch-file-');
+  const f = new ScratchFile(dir);
+  f.append(Buffer.alloc(0));
+  f.flush();
+  t.deepEqual(fs.readdirSync(dir), []);
+  t.is(f.read(0, 0).length, 0);
+  f.close();
+});
+
+test('a read past what was written is an ERR_IO error naming the file', (t) => {
+  const dir = tempDir(t, 'ekv-scratch-file-');
+  const f = new ScratchFile(dir);
+  t.teardown(() => f.close());
+  f.append(Buffer.from('abc'));
+  f.flush();
+  const err = t.throws(() => f.read(1, 10));
+  t.is((err as { code?: string }).code, 'ERR_IO');
+  t.regex(err!.message, /unexpected end of scratch file/);
+});
