@@ -1,7 +1,9 @@
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SmallFileWriter } from '../lib/sinks/small-file-writer.js';
 import { DecodeError } from '../lib/errors.js';
 
@@ -93,4 +95,42 @@ test('write() asks the caller to wait once MAX_BATCHES are in flight (backpressu
   await w.flush();
   t.true(waited > 0);
   t.is(fs.readdirSync(dir).length, 12);
+});
+
+test('close() while batches are in flight: whoever waits for room is released with an error', async (t) => {
+  const dir = tempDir(t);
+  const w = new SmallFileWriter({ syncFiles: 0 });
+  const body = Buffer.alloc(200 << 10, 1);
+  let pending: Promise<void> | undefined;
+  for (let i = 0; !pending; i++) pending = w.write(Buffer.from(path.join(dir, `f${i}`)), [body], 0o600, false);
+  const waiting = t.throwsAsync(pending, { message: /closed/ });
+  await w.close();
+  await waiting;
+});
+
+test('close() keeps the process alive until the thread has exited, even when its last replies arrive meanwhile (else: exit 13)', (t) => {
+  // Replies that were already queued when close() began used to unreference
+  // the thread while it was being terminated: with nothing else pending the
+  // process ended at once (exit code 13), before the caller's cleanup.
+  const dir = tempDir(t);
+  const module = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lib', 'sinks', 'small-file-writer.js');
+  const script = `
+    import { SmallFileWriter } from ${JSON.stringify(module)};
+    const w = new SmallFileWriter({ syncFiles: 0 });
+    const body = Buffer.alloc(200 << 10, 1);
+    let i = 0;
+    let pending;
+    while (!pending) pending = w.write(Buffer.from(${JSON.stringify(dir)} + '/out-' + i++), [body], 0o600, false);
+    pending.catch(() => {});
+    // Block this thread while the writer finishes its batches: their replies
+    // are then queued, and arrive while close() terminates it.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    await w.close();
+    console.log('closed after', i);
+  `;
+  const file = path.join(dir, 'close-race.mjs');
+  fs.writeFileSync(file, script);
+  const r = spawnSync(process.execPath, [file], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^closed after \d+/);
 });

@@ -96,9 +96,16 @@ export class SmallFileWriter {
   /** Stops the worker (after a failure or at the end); files not yet written are not. */
   async close(): Promise<void> {
     this.closed = true;
+    // Whoever still waits for room or a flush must not wait forever.
+    this.failure ??= ioError(new Error('the file writer was closed'), 'file writer thread');
+    this.wake();
     const w = this.worker;
     this.worker = undefined;
-    if (w) await w.terminate();
+    if (!w) return;
+    // Referenced until it has exited: else the process could end here,
+    // before the caller's cleanup (exit code 13, staging left behind).
+    w.ref();
+    await w.terminate();
   }
 
   private async room(): Promise<void> {
@@ -129,7 +136,7 @@ export class SmallFileWriter {
     worker.unref();
     worker.on('message', (m: WriteReply) => {
       this.inFlight.delete(m.id);
-      if (this.inFlight.size === 0) worker.unref();
+      if (this.inFlight.size === 0 && !this.closed) worker.unref();
       if (m.failed) {
         const { path, code, message } = m.failed;
         this.failure ??= ioError(Object.assign(new Error(message), { code }), printable(Buffer.from(path)), 'cannot write');

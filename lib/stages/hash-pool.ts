@@ -83,7 +83,13 @@ export class HashPool {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    // Referenced until they have exited, so the caller's cleanup runs after.
+    await Promise.all(
+      this.workers.map((w) => {
+        w.worker.ref();
+        return w.worker.terminate();
+      }),
+    );
   }
 
   private spawn(data: HashWorkerData): PoolWorker {
