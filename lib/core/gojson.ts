@@ -673,8 +673,9 @@ class Parser {
    * A JSON array into a Go slice that already holds `old`: element i is
    * decoded into old[i] when it exists (so `null` keeps it), the slice is
    * cut to the new length, and an empty array gives a fresh empty slice.
+   * `element` decodes the element at pos (first byte c) into arr[i].
    */
-  intArray(old: bigint[], unsigned: boolean, name: string, depth: number): bigint[] {
+  private array<E>(old: E[], depth: number, element: (arr: E[], i: number, c: number) => void): E[] {
     if (depth > MAX_DEPTH) this.fail('exceeded max depth');
     this.pos++;
     this.ws();
@@ -686,15 +687,7 @@ class Parser {
     let i = 0;
     for (;;) {
       this.ws();
-      const c = this.peek();
-      if (c === 0x6e) {
-        this.literal('null');
-        if (i >= arr.length) arr[i] = 0n;
-      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-        arr[i] = this.integer(unsigned, name);
-      } else {
-        this.typeError(c, unsigned ? 'uint64' : 'int64', name, depth);
-      }
+      element(arr, i, this.peek());
       i++;
       this.ws();
       const d = this.peek();
@@ -707,33 +700,26 @@ class Parser {
     return this.cut(arr, i);
   }
 
+  intArray(old: bigint[], unsigned: boolean, name: string, depth: number): bigint[] {
+    return this.array(old, depth, (arr, i, c) => {
+      if (c === 0x6e) {
+        this.literal('null');
+        if (i >= arr.length) arr[i] = 0n;
+      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+        arr[i] = this.integer(unsigned, name);
+      } else {
+        this.typeError(c, unsigned ? 'uint64' : 'int64', name, depth);
+      }
+    });
+  }
+
   structArray(old: Obj[], schema: Schema, name: string, depth: number): Obj[] {
-    if (depth > MAX_DEPTH) this.fail('exceeded max depth');
-    this.pos++;
-    this.ws();
-    if (this.peek() === 0x5d) {
-      this.pos++;
-      return [];
-    }
-    const arr = this.backing(old);
-    let i = 0;
-    for (;;) {
-      this.ws();
-      const c = this.peek();
+    return this.array(old, depth, (arr, i, c) => {
       if (i >= arr.length) arr[i] = schema.create();
       if (c === 0x7b) this.object(arr[i]!, schema, depth + 1);
       else if (c === 0x6e) this.literal('null');
       else this.typeError(c, 'struct', name, depth);
-      i++;
-      this.ws();
-      const d = this.peek();
-      this.pos++;
-      if (d === 0x2c) continue;
-      if (d === 0x5d) break;
-      this.pos--;
-      this.fail(`invalid character ${this.show()} after array element`);
-    }
-    return this.cut(arr, i);
+    });
   }
 
   /**
