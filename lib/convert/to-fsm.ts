@@ -44,6 +44,7 @@ import { Crc32c } from '../core/crc32c.js';
 import { FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN, looksLikeFsm } from '../core/fsm-decoder.js';
 import { fsmFooter, fsmPreamble } from '../core/fsm-encoder.js';
 import { parseJsonlLine } from '../core/jsonl-decoder.js';
+import { LineFramer } from '../core/line-framer.js';
 import { DecodeError, ioError } from '../errors.js';
 import type { SnapshotRecord, Where } from '../types.js';
 
@@ -125,7 +126,7 @@ export class FsmWriter extends Duplex {
   private readonly jsonl: boolean;
 
   // JSONL framing.
-  private pieces: Buffer[] = [];
+  private readonly framer = new LineFramer();
   private line = 0;
 
   // Key table: encoded keys in arena blocks, the rest in parallel typed arrays.
@@ -259,20 +260,7 @@ export class FsmWriter extends Duplex {
 
   private frame(chunk: Buffer): void {
     this.stats.bytesIn += chunk.length;
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(0x0a, start);
-      if (nl === -1) break;
-      let bytes = chunk.subarray(start, nl);
-      if (this.pieces.length > 0) {
-        this.pieces.push(bytes);
-        bytes = Buffer.concat(this.pieces);
-        this.pieces = [];
-      }
-      this.parseLine(bytes);
-      start = nl + 1;
-    }
-    if (start < chunk.length) this.pieces.push(chunk.subarray(start));
+    this.framer.write(chunk, (bytes) => this.parseLine(bytes));
   }
 
   private parseLine(bytes: Buffer): void {
@@ -426,11 +414,7 @@ export class FsmWriter extends Duplex {
   }
 
   private async finishInput(): Promise<void> {
-    if (this.pieces.length > 0) {
-      const bytes = Buffer.concat(this.pieces);
-      this.pieces = [];
-      this.parseLine(bytes);
-    }
+    this.framer.end((bytes) => this.parseLine(bytes));
     if (this.inflight) await this.inflight;
     if (this.pendingBytes > 0) await this.spillPending();
     this.inflight = undefined;

@@ -1,48 +1,31 @@
 /**
  * JSON-lines snapshot decoding (SPEC §3.1), with no stream machinery: feed
- * byte chunks of any size, get SnapshotRecords. Lines are framed by hand:
- * a partial line is kept as a list of pieces and joined once, when its
- * newline arrives, so a 1.4 MB base64 line costs one copy no matter how
- * many chunks it spans (split2 re-splits its whole carry-over per chunk).
+ * byte chunks of any size, get SnapshotRecords. Lines are framed by
+ * LineFramer (one copy per line however many chunks it spans).
  */
 import { DecodeError } from '../errors.js';
 import type { SnapshotRecord } from '../types.js';
+import { LineFramer } from './line-framer.js';
 import { decodeBase64Bytes, decodeBase64Strict } from './base64.js';
 import { parseU64Decimal } from './u64.js';
 
 export class JsonlDecoder {
-  private pieces: Buffer[] = [];
+  private readonly framer = new LineFramer();
   private line = 0;
 
   /** Decodes every line completed by this chunk. */
   write(chunk: Buffer, emit: (rec: SnapshotRecord) => void): void {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(0x0a, start);
-      if (nl === -1) break;
-      let lineBytes = chunk.subarray(start, nl);
-      if (this.pieces.length > 0) {
-        this.pieces.push(lineBytes);
-        lineBytes = Buffer.concat(this.pieces);
-        this.pieces = [];
-      }
-      this.line++;
-      const rec = parseJsonlLine(lineBytes, this.line);
-      if (rec) emit(rec);
-      start = nl + 1;
-    }
-    if (start < chunk.length) this.pieces.push(chunk.subarray(start));
+    this.framer.write(chunk, (bytes) => this.decode(bytes, emit));
   }
 
   /** Decodes a last line that has no newline. */
   end(emit: (rec: SnapshotRecord) => void): void {
-    if (this.pieces.length > 0) {
-      const lineBytes = Buffer.concat(this.pieces);
-      this.pieces = [];
-      this.line++;
-      const rec = parseJsonlLine(lineBytes, this.line);
-      if (rec) emit(rec);
-    }
+    this.framer.end((bytes) => this.decode(bytes, emit));
+  }
+
+  private decode(bytes: Buffer, emit: (rec: SnapshotRecord) => void): void {
+    const rec = parseJsonlLine(bytes, ++this.line);
+    if (rec) emit(rec);
   }
 
   /** Lines seen so far. */
