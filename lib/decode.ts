@@ -283,11 +283,16 @@ async function openInput(input: string | Readable): Promise<Readable> {
     if (isDir) throw ioError(Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' }), '-', 'cannot read input');
     return process.stdin;
   }
+  return openInputFile(input);
+}
+
+/** A snapshot file as a stream of 1 MiB reads (ERR_IO naming it when it cannot be opened). */
+export async function openInputFile(file: string): Promise<Readable> {
   let fh: fsp.FileHandle;
   try {
-    fh = await fsp.open(input, 'r');
+    fh = await fsp.open(file, 'r');
   } catch (e) {
-    throw ioError(e, input, 'cannot open input');
+    throw ioError(e, file, 'cannot open input');
   }
   return fh.createReadStream({ highWaterMark: 1 << 20 });
 }

@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { createJsonlToFsm, type FsmWriter } from '../convert/to-fsm.js';
 import { createFsmToJsonl, type FsmToJsonl } from '../convert/to-jsonl.js';
+import { openInputFile } from '../decode.js';
 import { DecodeError, ioError } from '../errors.js';
 import { VERSION } from '../version.js';
 
@@ -233,14 +234,7 @@ function usage(io: ConvertIo, message: string): number {
 }
 
 async function openInput(name: string, io: ConvertIo): Promise<Readable> {
-  if (name === '-') return io.stdin();
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(name, 'r');
-  } catch (e) {
-    throw ioError(e, name, 'cannot open input');
-  }
-  return fh.createReadStream({ highWaterMark: 1 << 20 });
+  return name === '-' ? io.stdin() : openInputFile(name);
 }
 
 /** FILE may be replaced, but must not be a directory, and its directory must exist. */
