@@ -5,7 +5,7 @@
  * `\n`, `\r`, `\\`.
  */
 import { BLOCK, ByteArena, takeBlock } from './arena.js';
-import { META_SUFFIX } from './names.js';
+import { BlockColumn } from './block-column.js';
 
 export interface ChecksumEntry {
   /** Path relative to the dump root, '/'-separated, raw bytes. */
@@ -19,12 +19,8 @@ export function renderChecksums(entries: ChecksumEntry[]): Buffer {
   return list.render();
 }
 
-/** Entries per block of the list's columns (a digest block is an arena block). */
+/** Digests per block (an arena-sized block of 32-byte slots). */
 const PER_BLOCK = BLOCK / 32;
-
-/** A length with this bit set: the path is the previous entry's plus META_SUFFIX. */
-const SIDECAR = 0x80000000;
-const SIDECAR_SUFFIX = Buffer.from(META_SUFFIX, 'latin1');
 
 /**
  * The checksums of a dump as it is written: one per file, so it must stay
@@ -35,8 +31,8 @@ const SIDECAR_SUFFIX = Buffer.from(META_SUFFIX, 'latin1');
  */
 export class ChecksumList {
   private readonly arena = new ByteArena();
-  private readonly at: Float64Array[] = [];
-  private readonly lengths: Uint32Array[] = [];
+  private readonly at = new BlockColumn(Float64Array);
+  private readonly lengths = new BlockColumn(Uint32Array);
   private readonly digests: Buffer[] = [];
   private n = 0;
 
@@ -45,30 +41,12 @@ export class ChecksumList {
   }
 
   add(path: Buffer, sha256: Buffer): void {
-    const b = Math.floor(this.n / PER_BLOCK);
-    const i = this.n % PER_BLOCK;
-    if (i === 0) {
-      this.at.push(new Float64Array(PER_BLOCK));
-      this.lengths.push(new Uint32Array(PER_BLOCK));
-      this.digests.push(takeBlock());
-    }
-    const prev = this.n - 1;
-    const prevLength = prev < 0 ? SIDECAR : this.lengths[Math.floor(prev / PER_BLOCK)]![prev % PER_BLOCK]!;
-    const prevAt = prev < 0 ? 0 : this.at[Math.floor(prev / PER_BLOCK)]![prev % PER_BLOCK]!;
-    if (
-      (prevLength & SIDECAR) === 0 &&
-      path.length === prevLength + SIDECAR_SUFFIX.length &&
-      this.arena.equals(prevAt, prevLength, path.subarray(0, prevLength)) &&
-      SIDECAR_SUFFIX.equals(path.subarray(prevLength))
-    ) {
-      this.at[b]![i] = prevAt;
-      this.lengths[b]![i] = (prevLength | SIDECAR) >>> 0;
-    } else {
-      this.at[b]![i] = this.arena.put(path);
-      this.lengths[b]![i] = path.length;
-    }
-    sha256.copy(this.digests[b]!, i * 32, 0, 32);
-    this.n++;
+    const k = this.n++;
+    const prev = k - 1;
+    this.at.set(k, this.arena.putExtending(path, prev < 0 ? 0 : this.at.get(prev), prev < 0 ? 0 : this.lengths.get(prev)));
+    this.lengths.set(k, path.length);
+    if (k % PER_BLOCK === 0) this.digests.push(takeBlock());
+    sha256.copy(this.digests[Math.floor(k / PER_BLOCK)]!, (k % PER_BLOCK) * 32, 0, 32);
   }
 
   /** CHECKSUMS bytes, sorted bytewise by path. */
@@ -84,16 +62,9 @@ export class ChecksumList {
   pieces(): { size: number; pieces: Iterable<Buffer> } {
     const { arena, at, lengths, digests } = this;
     const n = this.n;
-    const pos = (k: number) => at[Math.floor(k / PER_BLOCK)]![k % PER_BLOCK]!;
-    const raw = (k: number) => lengths[Math.floor(k / PER_BLOCK)]![k % PER_BLOCK]!;
-    const path = (k: number) => {
-      const l = raw(k);
-      return l & SIDECAR ? Buffer.concat([arena.view(pos(k), l & ~SIDECAR), SIDECAR_SUFFIX]) : arena.view(pos(k), l);
-    };
+    const path = (k: number) => arena.view(at.get(k), lengths.get(k));
     // Files are mostly added in path order: the sort has little to do.
-    const order = new Uint32Array(n)
-      .map((_, k) => k)
-      .sort((x, y) => ((raw(x) | raw(y)) & SIDECAR ? Buffer.compare(path(x), path(y)) : arena.compare(pos(x), raw(x), pos(y), raw(y))));
+    const order = new Uint32Array(n).map((_, k) => k).sort((x, y) => arena.compare(at.get(x), lengths.get(x), at.get(y), lengths.get(y)));
     const lineLength = (p: Buffer) => (needsEscape(p) ? 1 + escapePath(p).length : p.length) + 64 + 3;
     let size = 0;
     for (let k = 0; k < n; k++) size += lineLength(path(k));

@@ -151,22 +151,9 @@ export class TarQueue {
     return k;
   }
 
-  /**
-   * Puts path in the arena; returns its position. A path that extends the
-   * last one (a sidecar's, after its body's) adds only its own bytes when
-   * they land right after it, in the same block: the pair then shares one
-   * copy of the common part (some 50 bytes an object).
-   */
+  /** Puts path in the arena, sharing the last path's bytes when it extends it (a sidecar's after its body's). */
   private putPath(path: Buffer): number {
-    const { lastAt, lastLength } = this;
-    if (lastLength > 0 && path.length > lastLength && this.paths.equals(lastAt, lastLength, path.subarray(0, lastLength))) {
-      const at = this.paths.put(path.subarray(lastLength));
-      if (at === lastAt + lastLength && Math.floor(at / BLOCK) === Math.floor(lastAt / BLOCK)) {
-        this.lastLength = path.length;
-        return lastAt;
-      }
-    }
-    this.lastAt = this.paths.put(path);
+    this.lastAt = this.paths.putExtending(path, this.lastAt, this.lastLength);
     this.lastLength = path.length;
     return this.lastAt;
   }
