@@ -5,7 +5,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ScratchFile } from '../lib/sinks/scratch-file.js';
+import { ScratchFile } from '../lib/io/scratch-file.js';
 import { tempDir } from './e2e/harness.js';
 
 test('appends are read back at their offsets, across write batches (1 MiB)', (t) => {

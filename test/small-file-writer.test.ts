@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SmallFileWriter } from '../lib/sinks/small-file-writer.js';
+import { SmallFileWriter } from '../lib/io/small-file-writer.js';
 import { DecodeError } from '../lib/errors.js';
 
 function tempDir(t: import('ava').ExecutionContext): string {
@@ -113,7 +113,7 @@ test('close() keeps the process alive until the thread has exited, even when its
   // the thread while it was being terminated: with nothing else pending the
   // process ended at once (exit code 13), before the caller's cleanup.
   const dir = tempDir(t);
-  const module = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lib', 'sinks', 'small-file-writer.js');
+  const module = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lib', 'io', 'small-file-writer.js');
   const script = `
     import { SmallFileWriter } from ${JSON.stringify(module)};
     const w = new SmallFileWriter({ syncFiles: 0 });

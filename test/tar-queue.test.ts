@@ -8,7 +8,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ScratchFile } from '../lib/sinks/scratch-file.js';
+import { ScratchFile } from '../lib/io/scratch-file.js';
 import { TarQueue, type QueuedEntry } from '../lib/sinks/tar-queue.js';
 import type { SpillLocation, SpillSegment } from '../lib/types.js';
 import { tempDir } from './e2e/harness.js';

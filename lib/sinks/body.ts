@@ -6,8 +6,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import fsp, { type FileHandle } from 'node:fs/promises';
-import fs from 'node:fs';
-import { CREATE_NEW } from '../core/fs-callbacks.js';
+import { CREATE_NEW } from '../io/fs-callbacks.js';
+import type { PositionedReader } from '../io/positioned-reader.js';
 import { DecodeError, ioError } from '../errors.js';
 import { checkEtags, needsBodyMd5 } from '../core/etag.js';
 import type { ObjectPlan } from '../core/plan.js';
@@ -19,80 +19,13 @@ const COPY_BUFFER = 1 << 20;
 export const SMALL_BODY_BYTES = 1 << 20;
 
 /**
- * Open read descriptors of scratch files, bounded (LRU). Reads are
- * synchronous: scratch was just written, so they are page-cache copies, and
- * a thread-pool round trip per read costs more than the copy.
- */
-export class SegmentReader {
-  private readonly fds = new Map<string, number>();
-  constructor(private readonly max = 8) {}
-
-  /** The file read last and its descriptor (see read). */
-  private lastPath: string | undefined;
-  private lastFd = -1;
-
-  read(path: string, buf: Buffer, length: number, position: number): void {
-    // Most reads are of the file read last: no LRU update then. Each Map
-    // delete+set makes V8 replace the map's table, garbage that survived
-    // into the old generation (~10-15 MB per 200 000 reads in tar mode).
-    const fd = path === this.lastPath ? this.lastFd : this.use(path);
-    let done = 0;
-    while (done < length) {
-      let n: number;
-      try {
-        n = fs.readSync(fd, buf, done, length - done, position + done);
-      } catch (e) {
-        throw ioError(e, path, 'cannot read scratch file');
-      }
-      if (n === 0) throw ioError(new Error('unexpected end of scratch file'), path);
-      done += n;
-    }
-  }
-
-  /** path's descriptor, opened if need be, made the most recently used. */
-  private use(path: string): number {
-    let fd = this.fds.get(path);
-    if (fd !== undefined) {
-      this.fds.delete(path);
-    } else {
-      try {
-        fd = fs.openSync(path, 'r');
-      } catch (e) {
-        throw ioError(e, path, 'cannot open scratch file');
-      }
-      if (this.fds.size >= this.max) {
-        const [oldPath, old] = this.fds.entries().next().value!;
-        this.fds.delete(oldPath);
-        fs.closeSync(old);
-      }
-    }
-    this.fds.set(path, fd);
-    this.lastPath = path;
-    this.lastFd = fd;
-    return fd;
-  }
-
-  close(): void {
-    this.lastPath = undefined;
-    for (const fd of this.fds.values()) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already gone */
-      }
-    }
-    this.fds.clear();
-  }
-}
-
-/**
  * The ETag check of §5.6 for a body published from its run's hashes. A
  * plain-MD5 ETag needs the whole body's MD5: a one-stretch run's is that
  * stretch's; a multipart run's ETag is normally composite (part MD5s only),
  * so its whole-body MD5 is not computed while spilling and, in the rare case
  * it is needed, is read back from the run file (lib/core/run-digest.ts).
  */
-export async function verifyRun(obj: ObjectPlan, reader: SegmentReader, ctx: { bucket: Buffer; object: Buffer }): Promise<DecodeError | null> {
+export async function verifyRun(obj: ObjectPlan, reader: PositionedReader, ctx: { bucket: Buffer; object: Buffer }): Promise<DecodeError | null> {
   const run = obj.run!;
   const stretches = run.hashes!.parts;
   let stretch = 0;
@@ -108,7 +41,7 @@ export async function verifyRun(obj: ObjectPlan, reader: SegmentReader, ctx: { b
 }
 
 /** MD5 of a scratch file's first `size` bytes, letting the event loop run between reads (signals). */
-async function md5OfFile(file: string, size: number, reader: SegmentReader): Promise<Buffer> {
+async function md5OfFile(file: string, size: number, reader: PositionedReader): Promise<Buffer> {
   const md5 = createHash('md5');
   const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(size, 1)));
   for (let off = 0; off < size; off += buf.length) {
@@ -133,7 +66,7 @@ function etagError(obj: ObjectPlan, parts: Array<{ partNo: bigint; etag: string;
  */
 export async function streamBody(
   obj: ObjectPlan,
-  reader: SegmentReader,
+  reader: PositionedReader,
   verify: boolean,
   ctx: { bucket: Buffer; object: Buffer },
   consume?: (bytes: Buffer) => Promise<void>,
@@ -168,7 +101,7 @@ export async function streamBody(
  */
 export async function readSmallBody(
   obj: ObjectPlan,
-  reader: SegmentReader,
+  reader: PositionedReader,
   verify: boolean,
   ctx: { bucket: Buffer; object: Buffer },
 ): Promise<{ data: Buffer; sha256: Buffer } | DecodeError> {
@@ -189,7 +122,7 @@ export async function readSmallBody(
 export async function copyBody(
   obj: ObjectPlan,
   dest: string,
-  reader: SegmentReader,
+  reader: PositionedReader,
   verify: boolean,
   ctx: { bucket: Buffer; object: Buffer },
 ): Promise<Buffer | DecodeError> {

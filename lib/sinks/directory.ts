@@ -12,9 +12,10 @@ import path from 'node:path';
 import { DecodeError, ioError } from '../errors.js';
 import { printable } from '../core/printable.js';
 import type { ObjectPlan } from '../core/plan.js';
-import { copyBody, readSmallBody, SegmentReader, SMALL_BODY_BYTES, verifyRun } from './body.js';
+import { copyBody, readSmallBody, SMALL_BODY_BYTES, verifyRun } from './body.js';
+import { PositionedReader } from '../io/positioned-reader.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
-import { SmallFileWriter } from './small-file-writer.js';
+import { SmallFileWriter } from '../io/small-file-writer.js';
 import type { Target } from './target.js';
 
 export interface DirectoryTargetOptions {
@@ -44,7 +45,7 @@ export class DirectoryTarget implements Target {
 
   constructor(
     private readonly opts: DirectoryTargetOptions,
-    private readonly reader: SegmentReader,
+    private readonly reader: PositionedReader,
   ) {
     this.rootPrefix = Buffer.from(opts.root.endsWith('/') ? opts.root : `${opts.root}/`);
   }
@@ -142,7 +143,7 @@ export interface DirectorySinkOptions extends DumpSinkOptions, DirectoryTargetOp
 
 /** The finalizing sink writing a directory tree. */
 export function createDirectorySink(opts: DirectorySinkOptions): DumpSink {
-  const reader = new SegmentReader();
+  const reader = new PositionedReader();
   return new DumpSink(new DirectoryTarget(opts, reader), opts, reader);
 }
 

@@ -16,7 +16,7 @@ import { planBucket, planObject, type BucketPlan, type ObjectFailure, type Objec
 import type { BucketCollection, ObjectCollection, WarningHandler } from '../types.js';
 import type { Target } from './target.js';
 import { VERSION } from '../version.js';
-import { SegmentReader } from './body.js';
+import { PositionedReader } from '../io/positioned-reader.js';
 
 const DATA_MODE = 0o600;
 const TOP_MODE = 0o644;
@@ -75,7 +75,7 @@ export class DumpSink extends Writable {
     private readonly target: Target,
     opts: DumpSinkOptions,
     /** Reads orphan chunks from scratch. */
-    private readonly reader: SegmentReader,
+    private readonly reader: PositionedReader,
   ) {
     super({ objectMode: true, highWaterMark: 1 });
     this.opts = resolveOptions(opts);

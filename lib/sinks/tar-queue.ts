@@ -12,7 +12,7 @@
 import { BLOCK, ByteArena } from '../core/arena.js';
 import { BlockColumn } from '../core/block-column.js';
 import type { SpillLocation } from '../types.js';
-import type { ScratchFile } from './scratch-file.js';
+import type { ScratchFile } from '../io/scratch-file.js';
 
 /** Entry kinds: where an entry's content is. */
 const SPANS = 0; // spans of scratch files (bodies)

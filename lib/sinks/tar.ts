@@ -13,9 +13,10 @@ import os from 'node:os';
 import tar from 'tar-stream';
 import { DecodeError } from '../errors.js';
 import type { ObjectPlan } from '../core/plan.js';
-import { SegmentReader, streamBody, verifyRun } from './body.js';
+import { streamBody, verifyRun } from './body.js';
+import { PositionedReader } from '../io/positioned-reader.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
-import { ScratchFile } from './scratch-file.js';
+import { ScratchFile } from '../io/scratch-file.js';
 import { TarQueue } from './tar-queue.js';
 import type { Target } from './target.js';
 
@@ -31,7 +32,7 @@ export class TarTarget implements Target {
 
   constructor(
     private readonly pack: tar.Pack,
-    private readonly reader: SegmentReader,
+    private readonly reader: PositionedReader,
     private readonly mtime: Date,
     /** Where the small files' scratch file is made (removed by close()). */
     scratchDir: string = os.tmpdir(),
@@ -161,6 +162,6 @@ export interface TarSinkOptions extends DumpSinkOptions {
 
 /** The finalizing sink writing a tar stream. */
 export function createTarSink(opts: TarSinkOptions): DumpSink {
-  const reader = new SegmentReader();
+  const reader = new PositionedReader();
   return new DumpSink(new TarTarget(opts.pack, reader, opts.mtime ?? new Date(), opts.scratchDir), opts, reader);
 }

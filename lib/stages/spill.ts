@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DecodeError, ioError } from '../errors.js';
-import { closeFd, openExclusive, writeAll, type Done } from '../core/fs-callbacks.js';
+import { closeFd, openExclusive, writeAll, type Done } from '../io/fs-callbacks.js';
 import { HashPool } from './hash-pool.js';
 import type { BlobRecord, ChunkAddress, ChunkBlobRecord, ClassifiedRecord, RunInfo, SpillLocation, SpillSegment, SpilledRecord } from '../types.js';
 

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import { DecodeError } from '../../lib/errors.js';
-import { SegmentReader } from '../../lib/sinks/body.js';
+import { PositionedReader } from '../../lib/io/positioned-reader.js';
 import { DirectoryTarget } from '../../lib/sinks/directory.js';
 import { buildFsm, buildFsmEntry, buildFsmPreamble } from '../helpers/fsm.js';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
@@ -867,7 +867,7 @@ test('DirectoryTarget.file(): created with O_EXCL|O_NOFOLLOW — an existing fil
   const tmpDir = path.join(w.dir, 'work');
   fs.mkdirSync(root);
   fs.mkdirSync(tmpDir);
-  const target = new DirectoryTarget({ root, tmpDir }, new SegmentReader());
+  const target = new DirectoryTarget({ root, tmpDir }, new PositionedReader());
   await target.file(Buffer.from('s3/bkt/a'), Buffer.from('one'), 0o600);
   const again = await t.throwsAsync(target.file(Buffer.from('s3/bkt/a'), Buffer.from('two'), 0o600));
   t.true(again instanceof DecodeError && again.code === 'ERR_IO', String(again));

@@ -5,7 +5,7 @@
  * core than the main thread's planning and hashing.
  */
 import { parentPort } from 'node:worker_threads';
-import { writeNewFileSync } from '../core/fs-callbacks.js';
+import { writeNewFileSync } from './fs-callbacks.js';
 import { CHMOD, type WriteBatch, type WriteReply } from './small-file-writer.js';
 
 const port = parentPort!;

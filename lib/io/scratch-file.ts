@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CREATE_NEW } from '../core/fs-callbacks.js';
+import { CREATE_NEW } from './fs-callbacks.js';
 import { ioError } from '../errors.js';
 
 /** Appends are written in batches of about this size. */

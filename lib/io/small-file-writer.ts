@@ -10,7 +10,7 @@
  * by the next write() or by flush(), as ERR_IO naming the file.
  */
 import { Worker } from 'node:worker_threads';
-import { writeNewFileSync } from '../core/fs-callbacks.js';
+import { writeNewFileSync } from './fs-callbacks.js';
 import { printable } from '../core/printable.js';
 import { ioError, type DecodeError } from '../errors.js';
 
