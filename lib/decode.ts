@@ -16,9 +16,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
-import { snapshotIndexFromPath } from './core/manifest.js';
+import { snapshotIndexFromPath } from './core/dump-files.js';
 import { createKeyClassifier } from './stages/classify.js';
-import { createManifestCollector } from './stages/collect.js';
+import { createBucketCollector } from './stages/collect.js';
 import { createRecordFilter } from './stages/filter.js';
 import { createSnapshotReader, type InputFormat } from './stages/read-snapshot.js';
 import { createVersionResolver } from './stages/resolve-versions.js';
@@ -28,6 +28,7 @@ import type { DumpSink, DumpSinkOptions, SinkStats } from './sinks/dump-sink.js'
 import { createTarSink } from './sinks/tar.js';
 import type { SnapshotHeader, WarningHandler } from './types.js';
 
+/** Options of decodeSnapshot(): where the dump goes, what to include, how strict to be. */
 export interface DecodeOptions {
   /** Output directory: must not exist, or be empty. Without it the dump is a tar stream to `tar`. */
   output?: string;
@@ -182,7 +183,7 @@ async function run(
   const verify = options.verify ?? true;
   const filter = createRecordFilter({ ...(options.buckets ? { buckets: options.buckets } : {}), ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) });
   const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify });
-  const collector = createManifestCollector();
+  const collector = createBucketCollector();
   const snapshotIndex = options.snapshotIndex ?? (typeof input === 'string' ? snapshotIndexFromPath(input) : undefined);
   const flags = {
     includeOrphans: options.includeOrphans ?? false,
