@@ -41,6 +41,7 @@ import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { decodeBase64Strict } from '../core/base64.js';
 import { Crc32c } from '../core/crc32c.js';
+import { checkU64, writeEncodedTs } from '../core/encoded-key.js';
 import { FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN, looksLikeFsm } from '../core/fsm-decoder.js';
 import { fsmFooter, fsmPreamble } from '../core/fsm-encoder.js';
 import { parseJsonlLine } from '../core/jsonl-decoder.js';
@@ -48,8 +49,6 @@ import { LineFramer } from '../core/line-framer.js';
 import { DecodeError, ioError } from '../errors.js';
 import type { SnapshotRecord, Where } from '../types.js';
 
-const MASK64 = (1n << 64n) - 1n;
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MAX_KEY = FSM_MAX_KEY_LEN - 8;
 const MAX_BODY = FSM_MAX_VALUE_LEN - FSM_VALUE_HEADER_LEN;
 
@@ -294,7 +293,7 @@ export class FsmWriter extends Duplex {
       throw new DecodeError('ERR_JSONL_LINE', `value of ${vlen} bytes is longer than the ${MAX_BODY} bytes a native snapshot allows`, whereOf(rec.where));
     }
     const ts = rec.commitTs;
-    if (ts < 0n || ts > MASK64) throw new RangeError(`commitTs ${ts} is outside the uint64 range`);
+    checkU64(ts, 'commitTs');
     if (ts > this.maxTs) this.maxTs = ts;
     this.stats.records++;
     if (rec.tombstone) this.stats.tombstones++;
@@ -310,15 +309,7 @@ export class FsmWriter extends Duplex {
     const b = this.block;
     const at = this.blockPos;
     key.copy(b, at);
-    if (ts <= MAX_SAFE) {
-      // NOT ts as two u32 halves, without BigInt arithmetic.
-      const num = Number(ts);
-      const dv = this.views[this.views.length - 1]!;
-      dv.setUint32(at + key.length, ~Math.floor(num / 0x100000000) >>> 0);
-      dv.setUint32(at + key.length + 4, ~num >>> 0);
-    } else {
-      b.writeBigUInt64BE(MASK64 ^ ts, at + key.length);
-    }
+    writeEncodedTs(b, at + key.length, ts);
     this.blockPos = at + klen;
 
     const i = this.n;

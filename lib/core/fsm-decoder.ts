@@ -22,6 +22,7 @@
 import { DecodeError, type ErrorCode } from '../errors.js';
 import type { SnapshotHeader, SnapshotRecord } from '../types.js';
 import { crc32c, crc32cJs } from './crc32c.js';
+import { readEncodedTs } from './encoded-key.js';
 
 export const FSM_MAGIC = 'EKVPBBL1';
 export const FSM_SST_MAGIC = 'EKVSSTI1';
@@ -94,13 +95,6 @@ function u32le(b: Uint8Array, i: number): number {
 
 function u64le(lo: number, hi: number): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
-}
-
-/** ~(u64 BE at b[i]) as a bigint: the commit timestamp of an encoded key. */
-function notTs(b: Uint8Array, i: number): bigint {
-  const hi = ~((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-  const lo = ~((b[i + 4]! << 24) | (b[i + 5]! << 16) | (b[i + 6]! << 8) | b[i + 7]!) >>> 0;
-  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 function copyOut(src: Buffer, start: number, end: number): Buffer {
@@ -379,7 +373,7 @@ export class FsmDecoder {
       const bStart = vStart + FSM_VALUE_HEADER_LEN;
       const value = vEnd - bStart >= zeroCopyMin ? chunk.subarray(bStart, vEnd) : copyOut(chunk, bStart, vEnd);
       this.records++;
-      emit({ key, value, commitTs: notTs(chunk, kEnd - 8), tombstone: (flags & 1) === 1, where: { offset: base + i } });
+      emit({ key, value, commitTs: readEncodedTs(chunk, kEnd - 8), tombstone: (flags & 1) === 1, where: { offset: base + i } });
       i = vEnd;
     }
     this.entryStart = base + i;
@@ -406,7 +400,7 @@ export class FsmDecoder {
           const kl = this.keyLen;
           if (this.big === undefined && n - i >= kl) {
             this.key = copyOut(chunk, i, i + kl - 8);
-            this.commitTs = notTs(chunk, i + kl - 8);
+            this.commitTs = readEncodedTs(chunk, i + kl - 8);
             i += kl;
           } else {
             i = this.fillBig(chunk, i, kl);
@@ -414,7 +408,7 @@ export class FsmDecoder {
             const b = this.big!;
             this.big = undefined;
             this.key = b.subarray(0, kl - 8);
-            this.commitTs = notTs(b, kl - 8);
+            this.commitTs = readEncodedTs(b, kl - 8);
           }
           this.st = St.ValLen;
           break;

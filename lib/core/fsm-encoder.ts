@@ -10,9 +10,8 @@
  * bytes are compared against the longer key's bytes.
  */
 import { Crc32c } from './crc32c.js';
+import { checkU64, encodedKey, writeEncodedTs } from './encoded-key.js';
 import { FSM_MAGIC, FSM_HLC_V1, FSM_HLC_V2, FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN } from './fsm-decoder.js';
-
-const MASK64 = (1n << 64n) - 1n;
 
 export interface FsmEntryInput {
   /** User key (without the timestamp suffix). */
@@ -33,10 +32,6 @@ export interface FsmPreambleOptions {
   ceiling?: bigint;
   /** EKVTHLC2 cutover (u64); default 0n. */
   cutover?: bigint;
-}
-
-function checkU64(n: bigint, what: string): void {
-  if (n < 0n || n > MASK64) throw new RangeError(`${what} ${n} is outside the uint64 range`);
 }
 
 /** The bytes before the first entry: optional HLC header, EKVPBBL1, lastCommitTS (u64 LE). */
@@ -67,15 +62,6 @@ export function fsmPreamble(opts: FsmPreambleOptions): Buffer {
   return out;
 }
 
-/** userKey ‖ BE64(NOT commitTs): the key as stored in the snapshot. */
-export function encodedKey(key: Buffer, commitTs: bigint): Buffer {
-  checkU64(commitTs, 'commitTs');
-  const out = Buffer.allocUnsafe(key.length + 8);
-  key.copy(out, 0);
-  out.writeBigUInt64BE(~commitTs & MASK64, key.length);
-  return out;
-}
-
 /**
  * One entry's bytes: [keyLen ‖ encodedKey ‖ valLen ‖ flags ‖ expireAt] and,
  * when non-empty, the value body itself (not copied). Write them in order.
@@ -97,7 +83,7 @@ export function encodeFsmEntry(rec: FsmEntryInput): Buffer[] {
   o += 8;
   key.copy(head, o);
   o += key.length;
-  head.writeBigUInt64BE(~rec.commitTs & MASK64, o);
+  writeEncodedTs(head, o, rec.commitTs);
   o += 8;
   head.writeUInt32LE(valLen, o);
   head.writeUInt32LE(0, o + 4);

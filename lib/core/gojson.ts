@@ -9,6 +9,7 @@
  * Pure functions over strings and Buffers: no streams, no fs.
  */
 import { isUtf8 } from 'node:buffer';
+import { MAX_U64 } from './u64.js';
 
 /** A JSON value that cannot be written, invalid JSON, or a Go type error. */
 export class GoJsonError extends Error {
@@ -464,7 +465,6 @@ function foldName(s: string): string {
 const MAX_DEPTH = 10_000;
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
-const UINT64_MAX = (1n << 64n) - 1n;
 
 /**
  * `json.Unmarshal(bytes, &v)` for a struct `v` described by `schema`,
@@ -803,7 +803,7 @@ class Parser {
     // 21 characters hold any in-range literal ("-9223372036854775808").
     if (isInt && text.length <= 21 && !(unsigned && text.charCodeAt(0) === 0x2d)) {
       v = BigInt(text);
-      if (unsigned ? v > UINT64_MAX : v < INT64_MIN || v > INT64_MAX) v = undefined;
+      if (unsigned ? v > MAX_U64 : v < INT64_MIN || v > INT64_MAX) v = undefined;
     }
     if (v === undefined) {
       this.pos = start;
