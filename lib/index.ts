@@ -32,7 +32,8 @@ export { JsonlDecoder, parseJsonlLine } from './core/jsonl-decoder.js';
 export { classifyKey, type ParsedKey } from './core/keys.js';
 export { enc, bucketDirName, assignObjectPaths, orphanChunkPath } from './core/names.js';
 export { planBucket, planObject, type BucketPlan, type ObjectPlan, type ObjectFailure, type PlanOptions } from './core/plan.js';
-export { parseBucketMeta, parseManifest, marshalIndent, encodeLine, type BucketMeta, type ObjectManifest, type ManifestPart } from './core/gojson.js';
+export { parseBucketMeta, parseManifest, type BucketMeta, type ObjectManifest, type ManifestPart } from './core/s3-schemas.js';
+export { marshalIndent, encodeLine } from './core/gojson-write.js';
 export { hlcToTime } from './core/hlc.js';
 export { decodeChunkRef, type ChunkRef } from './core/chunkref.js';
 

@@ -2,7 +2,7 @@
  * MANIFEST.json (SPEC §6), written like elastickv's WriteManifest: two-space
  * indent, HTML escaping off, a trailing newline, the Phase 0 fields in order.
  */
-import { marshalIndent, type GoStruct } from './gojson.js';
+import { marshalIndent, type GoStruct } from './gojson-write.js';
 
 export interface ManifestInfo {
   clusterId?: string;

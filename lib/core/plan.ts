@@ -8,7 +8,9 @@
 import { DecodeError } from '../errors.js';
 import type { BucketCollection, ChunkAddress, ChunkIdentity, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment, Warning, Where } from '../types.js';
 import { decodeChunkRef } from './chunkref.js';
-import { encodeLine, GoJsonError, GoMap, marshalIndent, parseBucketMeta, parseManifest, type GoStruct, type ObjectManifest } from './gojson.js';
+import { GoJsonError } from './gojson-error.js';
+import { encodeLine, GoMap, marshalIndent, type GoStruct } from './gojson-write.js';
+import { parseBucketMeta, parseManifest, type ObjectManifest } from './s3-schemas.js';
 import { hlcToTime } from './hlc.js';
 import { assignPathsOfSortedKeys, bucketDirName, orphanChunkPath, type ObjectPathResult } from './names.js';
 

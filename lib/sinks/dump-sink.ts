@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { DecodeError } from '../errors.js';
 import { ChecksumList } from '../core/checksums.js';
-import { encodeLine } from '../core/gojson.js';
+import { encodeLine } from '../core/gojson-write.js';
 import { renderManifest, type ManifestInfo } from '../core/manifest.js';
 import { keymapOriginal, sidecarPath } from '../core/names.js';
 import { planBucket, planObject, type BucketPlan, type ObjectFailure, type ObjectPlan, type PlanOptions } from '../core/plan.js';
