@@ -26,7 +26,8 @@ export { createJsonlWriter, createFsmToJsonl, JsonlWriter, FsmToJsonl, jsonlLine
 export { createJsonlToFsm, createFsmWriter, FsmWriter, type FsmWriterOptions, type FsmWriterStats } from './convert/to-fsm.js';
 
 // Pure core
-export { FsmDecoder, looksLikeFsm, type FsmDecoderOptions } from './core/fsm-decoder.js';
+export { FsmDecoder, type FsmDecoderOptions } from './core/fsm-decoder.js';
+export { looksLikeFsm } from './core/fsm-format.js';
 export { FsmEncoder, encodeFsmEntry, fsmPreamble, compareRecordsByEncodedKey } from './core/fsm-encoder.js';
 export { JsonlDecoder, parseJsonlLine } from './core/jsonl-decoder.js';
 export { classifyKey, type ParsedKey } from './core/keys.js';

@@ -42,7 +42,7 @@ import { Duplex } from 'node:stream';
 import { decodeBase64Strict } from '../core/base64.js';
 import { Crc32c } from '../core/crc32c.js';
 import { checkU64, writeEncodedTs } from '../core/encoded-key.js';
-import { FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN, looksLikeFsm } from '../core/fsm-decoder.js';
+import { FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN, looksLikeFsm } from '../core/fsm-format.js';
 import { fsmFooter, fsmPreamble } from '../core/fsm-encoder.js';
 import { parseJsonlLine } from '../core/jsonl-decoder.js';
 import { LineFramer } from '../core/line-framer.js';

@@ -11,7 +11,7 @@
  */
 import { Crc32c } from './crc32c.js';
 import { checkU64, encodedKey, writeEncodedTs } from './encoded-key.js';
-import { FSM_MAGIC, FSM_HLC_V1, FSM_HLC_V2, FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN } from './fsm-decoder.js';
+import { FSM_MAGIC, FSM_HLC_V1, FSM_HLC_V2, FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN } from './fsm-format.js';
 
 export interface FsmEntryInput {
   /** User key (without the timestamp suffix). */
