@@ -62,6 +62,34 @@ export function fsmPreamble(opts: FsmPreambleOptions): Buffer {
   return out;
 }
 
+/** Bytes an entry takes besides its encoded key and body: keyLen (8), valLen (8), flags and expireAt (9). */
+export const FSM_ENTRY_OVERHEAD = 16 + FSM_VALUE_HEADER_LEN;
+
+/** Writes an entry's keyLen (u64 LE) at dst[at]; its encoded key goes at the returned offset. */
+export function writeKeyLength(dst: Buffer, at: number, encodedKeyLength: number): number {
+  dst.writeUInt32LE(encodedKeyLength, at);
+  dst.writeUInt32LE(0, at + 4);
+  return at + 8;
+}
+
+/**
+ * Writes valLen (u64 LE), the flags byte (tombstone bit) and expireAt (u64
+ * LE) at dst[at], right after the encoded key; the body goes at the
+ * returned offset.
+ */
+export function writeValueHeader(dst: Buffer, at: number, bodyLength: number, tombstone: boolean, expireAt: bigint): number {
+  dst.writeUInt32LE(bodyLength + FSM_VALUE_HEADER_LEN, at);
+  dst.writeUInt32LE(0, at + 4);
+  dst[at + 8] = tombstone ? 1 : 0;
+  if (expireAt === 0n) {
+    dst.writeUInt32LE(0, at + 9);
+    dst.writeUInt32LE(0, at + 13);
+  } else {
+    dst.writeBigUInt64LE(expireAt, at + 9);
+  }
+  return at + 8 + FSM_VALUE_HEADER_LEN;
+}
+
 /**
  * One entry's bytes: [keyLen ‖ encodedKey ‖ valLen ‖ flags ‖ expireAt] and,
  * when non-empty, the value body itself (not copied). Write them in order.
@@ -76,20 +104,11 @@ export function encodeFsmEntry(rec: FsmEntryInput): Buffer[] {
   checkU64(rec.commitTs, 'commitTs');
   const expireAt = rec.expireAt ?? 0n;
   checkU64(expireAt, 'expireAt');
-  const head = Buffer.allocUnsafe(8 + keyLen + 8 + FSM_VALUE_HEADER_LEN);
-  let o = 0;
-  head.writeUInt32LE(keyLen, o);
-  head.writeUInt32LE(0, o + 4);
-  o += 8;
-  key.copy(head, o);
-  o += key.length;
-  writeEncodedTs(head, o, rec.commitTs);
-  o += 8;
-  head.writeUInt32LE(valLen, o);
-  head.writeUInt32LE(0, o + 4);
-  o += 8;
-  head[o++] = rec.tombstone ? 1 : 0;
-  head.writeBigUInt64LE(expireAt, o);
+  const head = Buffer.allocUnsafe(FSM_ENTRY_OVERHEAD + keyLen);
+  const k = writeKeyLength(head, 0, keyLen);
+  key.copy(head, k);
+  writeEncodedTs(head, k + key.length, rec.commitTs);
+  writeValueHeader(head, k + keyLen, body.length, rec.tombstone, expireAt);
   return body.length > 0 ? [head, body] : [head];
 }
 
@@ -162,6 +181,12 @@ export class FsmEncoder {
     return parts;
   }
 
+  /** Entries the caller laid out itself (writeKeyLength, writeValueHeader), in encoded-key order. */
+  entries(bytes: Buffer): Buffer {
+    if (this.state !== 'entries') throw new Error('FsmEncoder: entries() needs preamble() first and no finish()');
+    return this.track(bytes);
+  }
+
   /** The footer (or an empty buffer when footer: false). */
   finish(): Buffer {
     if (this.state !== 'entries') throw new Error('FsmEncoder: finish() needs preamble() first, once');
@@ -173,7 +198,7 @@ export class FsmEncoder {
   }
 
   private track(b: Buffer): Buffer {
-    this.crc.update(b);
+    if (this.opts.footer !== false) this.crc.update(b);
     this.bytes += b.length;
     return b;
   }
