@@ -239,7 +239,7 @@ export class FsmWriter extends Duplex {
       throw err;
     }
     if (rec === null) return;
-    if (rec.tombstone && rec.value === null) rec.value = tombstoneBody(bytes);
+    if (rec.tombstone && rec.value === null) rec.value = tombstoneBody(bytes, line);
     this.addRecord(rec);
   }
 
@@ -390,11 +390,11 @@ export function createFsmWriter(opts: Omit<FsmWriterOptions, 'input'> = {}): Fsm
  * converter keeps it so a round trip is exact. Tombstones are rare, so the
  * line is simply parsed again.
  */
-function tombstoneBody(bytes: Buffer): Buffer | null {
+function tombstoneBody(bytes: Buffer, line: number): Buffer | null {
   const obj = JSON.parse(bytes.toString('utf8')) as { value?: unknown };
   if (typeof obj.value !== 'string') return null;
-  const v = decodeBase64Strict(obj.value);
-  return typeof v === 'string' || v.length === 0 ? null : v;
+  const v = decodeBase64Strict(obj.value, 'value', line);
+  return v.length === 0 ? null : v;
 }
 
 function whereOf(w: Where | undefined): { line?: number; offset?: number } {

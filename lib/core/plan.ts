@@ -159,8 +159,8 @@ export function planObject(plan: BucketPlan, o: ObjectCollection, b: BucketColle
   const ctx = { bucket: b.name, object: o.object };
   const manifest = parseObjectManifest(o, o.manifest!, b.name);
   const parts = selectParts(o, manifest, b, ctx);
-  const name = plan.names.get(o.key) ?? { ok: true, path: ctx.object };
-  if (!name.ok) throw name.error;
+  const name = plan.names.get(o.key) ?? { path: ctx.object };
+  if (name instanceof DecodeError) throw name;
   checkCompleteness(parts, ctx);
   const planned = toPlannedParts(parts);
   const size = planned.reduce((n, p) => n + p.length, 0);
@@ -259,8 +259,7 @@ function selectParts(o: ObjectCollection, m: ObjectManifest, b: BucketCollection
   for (const c of [...(o.refs?.values() ?? [])].sort(compareChunks)) {
     const part = take(c, true);
     if (!part) continue;
-    const ref = decodeChunkRef(c.ref!);
-    if (typeof ref === 'string') throw new DecodeError('ERR_S3_INVALID_CHUNKREF', ref, { ...c.where, ...ctx });
+    const ref = decodeChunkRef(c.ref!, { ...c.where, ...ctx });
     const blob = b.chunkBlobs.get(ref.digest);
     if (!blob) {
       part.chunks.set(c.chunkNo, null); // a missing chunk, found by the completeness check

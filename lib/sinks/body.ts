@@ -54,8 +54,7 @@ async function md5OfFile(file: string, size: number, reader: PositionedReader): 
 }
 
 function etagError(obj: ObjectPlan, parts: Array<{ partNo: bigint; etag: string; md5: Buffer }>, bodyMd5: Buffer | undefined, ctx: { bucket: Buffer; object: Buffer }): DecodeError | null {
-  const problem = checkEtags(obj.manifest.etag, parts, bodyMd5);
-  return problem ? new DecodeError('ERR_S3_ETAG_MISMATCH', problem, ctx, 'object') : null;
+  return checkEtags(obj.manifest.etag, parts, bodyMd5, ctx) ?? null;
 }
 
 /**
