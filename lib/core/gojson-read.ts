@@ -72,6 +72,18 @@ class StructParser extends JsonScanner {
 
   /** Decode the object at pos (a '{') into `target`; `depth` counts it. */
   object(target: Obj, schema: Schema, depth: number): void {
+    this.members(depth, (key) => {
+      const f = schema.lookup(key);
+      if (f === undefined) this.skipValue(depth);
+      else this.field(target, f, depth);
+    });
+  }
+
+  /**
+   * The members of the object at pos (a '{'; `depth` counts it): after each
+   * key and its colon, `member` decodes the value at pos.
+   */
+  private members(depth: number, member: (key: string) => void): void {
     if (depth > MAX_DEPTH) this.fail('exceeded max depth');
     this.pos++;
     this.ws();
@@ -85,9 +97,7 @@ class StructParser extends JsonScanner {
       const key = this.string();
       this.expect(0x3a /* : */, 'after object key');
       this.ws();
-      const f = schema.lookup(key);
-      if (f === undefined) this.skipValue(depth);
-      else this.field(target, f, depth);
+      member(key);
       this.ws();
       const c = this.peek();
       this.pos++;
@@ -148,33 +158,14 @@ class StructParser extends JsonScanner {
   }
 
   mapString(m: Map<string, string>, name: string, depth: number): void {
-    if (depth > MAX_DEPTH) this.fail('exceeded max depth');
-    this.pos++;
-    this.ws();
-    if (this.peek() === 0x7d) {
-      this.pos++;
-      return;
-    }
-    for (;;) {
-      this.ws();
-      if (this.peek() !== 0x22) this.fail(`invalid character ${this.show()} looking for beginning of object key string`);
-      const key = this.string();
-      this.expect(0x3a, 'after object key');
-      this.ws();
+    this.members(depth, (key) => {
       const c = this.peek();
       if (c === 0x22) m.set(key, this.string());
       else if (c === 0x6e) {
         this.literal('null');
         m.set(key, '');
       } else this.typeError(c, 'string', `${name}.${key}`, depth);
-      this.ws();
-      const d = this.peek();
-      this.pos++;
-      if (d === 0x2c) continue;
-      if (d === 0x7d) return;
-      this.pos--;
-      this.fail(`invalid character ${this.show()} after object key:value pair`);
-    }
+    });
   }
 
   /**
