@@ -35,16 +35,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
 import { ByteArena } from '../core/arena.js';
-import { decodeBase64Strict } from '../core/base64.js';
 import { BlockColumn } from '../core/block-column.js';
 import { checkU64, writeEncodedTs } from '../core/encoded-key.js';
 import { FSM_ENTRY_OVERHEAD, FsmEncoder, writeKeyLength, writeValueHeader } from '../core/fsm-encoder.js';
-import { FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN, looksLikeFsm } from '../core/fsm-format.js';
-import { parseJsonlLine } from '../core/jsonl-decoder.js';
-import { LineFramer } from '../core/line-framer.js';
+import { FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN } from '../core/fsm-format.js';
 import { DecodeError, ioError } from '../errors.js';
 import { ReadAhead } from '../io/read-ahead.js';
 import { ScratchFile } from '../io/scratch-file.js';
+import { JsonlRecords } from './jsonl-records.js';
 import type { SnapshotRecord, Where } from '../types.js';
 
 const MAX_KEY = FSM_MAX_KEY_LEN - 8;
@@ -111,11 +109,9 @@ export class FsmWriter extends Duplex {
   };
 
   private readonly opts: FsmWriterOptions;
-  private readonly jsonl: boolean;
 
-  // JSONL framing.
-  private readonly framer = new LineFramer();
-  private line = 0;
+  /** JSONL mode: lines to records. */
+  private readonly lines: JsonlRecords | undefined;
 
   // One row per record: its encoded key in the arena, the rest in columns.
   private readonly keys = new ByteArena();
@@ -147,7 +143,7 @@ export class FsmWriter extends Duplex {
     const jsonl = (opts.input ?? 'jsonl') === 'jsonl';
     super({ writableObjectMode: !jsonl, readableObjectMode: false });
     this.opts = opts;
-    this.jsonl = jsonl;
+    this.lines = jsonl ? new JsonlRecords((rec) => this.addRecord(rec)) : undefined;
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -197,8 +193,12 @@ export class FsmWriter extends Duplex {
 
   override _write(chunk: Buffer | SnapshotRecord, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     try {
-      if (this.jsonl) this.frame(chunk as Buffer);
-      else this.addRecord(chunk as SnapshotRecord);
+      if (this.lines) {
+        this.stats.bytesIn += (chunk as Buffer).length;
+        this.lines.write(chunk as Buffer);
+      } else {
+        this.addRecord(chunk as SnapshotRecord);
+      }
     } catch (err) {
       return cb(err as Error);
     }
@@ -207,7 +207,7 @@ export class FsmWriter extends Duplex {
 
   override _final(cb: (err?: Error | null) => void): void {
     try {
-      this.framer.end((bytes) => this.parseLine(bytes));
+      this.lines?.end();
       this.spill!.flush();
       this.sortAndDedupe();
     } catch (err) {
@@ -216,31 +216,6 @@ export class FsmWriter extends Duplex {
     cb();
     this.ready = true;
     if (this.wantRead) this.produce();
-  }
-
-  private frame(chunk: Buffer): void {
-    this.stats.bytesIn += chunk.length;
-    this.framer.write(chunk, (bytes) => this.parseLine(bytes));
-  }
-
-  private parseLine(bytes: Buffer): void {
-    const line = ++this.line;
-    let rec: SnapshotRecord | null;
-    try {
-      rec = parseJsonlLine(bytes, line);
-    } catch (err) {
-      if (line === 1 && looksLikeFsm(bytes)) {
-        throw new DecodeError(
-          'ERR_JSONL_LINE',
-          'the input is a native snapshot, not JSON lines (convert it to JSONL without --to fsm)',
-          { line },
-        );
-      }
-      throw err;
-    }
-    if (rec === null) return;
-    if (rec.tombstone && rec.value === null) rec.value = tombstoneBody(bytes, line);
-    this.addRecord(rec);
   }
 
   private addRecord(rec: SnapshotRecord): void {
@@ -382,19 +357,6 @@ export function createJsonlToFsm(opts: Omit<FsmWriterOptions, 'input'> = {}): Fs
 /** SnapshotRecord objects in (e.g. from createSnapshotReader()), native snapshot bytes out. */
 export function createFsmWriter(opts: Omit<FsmWriterOptions, 'input'> = {}): FsmWriter {
   return new FsmWriter({ ...opts, input: 'records' });
-}
-
-/**
- * The body a tombstone line gives, if any. parseJsonlLine validates a
- * tombstone's value and then drops it (readers ignore it, §3.1); the
- * converter keeps it so a round trip is exact. Tombstones are rare, so the
- * line is simply parsed again.
- */
-function tombstoneBody(bytes: Buffer, line: number): Buffer | null {
-  const obj = JSON.parse(bytes.toString('utf8')) as { value?: unknown };
-  if (typeof obj.value !== 'string') return null;
-  const v = decodeBase64Strict(obj.value, 'value', line);
-  return v.length === 0 ? null : v;
 }
 
 function whereOf(w: Where | undefined): { line?: number; offset?: number } {
