@@ -94,3 +94,22 @@ test('anonymous: the name is gone once open() has created the file; the bytes st
   f.close();
   t.deepEqual(fs.readdirSync(dir), []);
 });
+
+test('background: full batches are written while appends go on; after settle() and flush() every piece reads back', async (t) => {
+  const dir = tempDir(t, 'ekv-scratch-file-');
+  const f = new ScratchFile(dir, { batchBytes: 4096, background: true, anonymous: true });
+  t.teardown(() => f.close());
+  const items: Array<{ at: number; bytes: Buffer }> = [];
+  let expectedAt = 0;
+  for (let i = 0; i < 3000; i++) {
+    const bytes = Buffer.alloc(i % 300 === 0 ? 5000 : i % 200, i % 256); // some longer than a batch
+    const at = f.append(bytes);
+    t.is(at, expectedAt);
+    expectedAt += bytes.length;
+    items.push({ at, bytes });
+  }
+  await f.settle();
+  f.flush();
+  t.is(f.size, expectedAt);
+  for (const { at, bytes } of items) t.true(f.read(at, bytes.length).equals(bytes));
+});

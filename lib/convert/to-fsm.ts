@@ -159,7 +159,7 @@ export class FsmWriter extends Duplex {
     } catch (e) {
       throw ioError(e, parent, 'cannot create scratch directory');
     }
-    this.spill = new ScratchFile(this.scratch, { name: 'values.spill-', batchBytes: SPILL_BATCH, anonymous: true });
+    this.spill = new ScratchFile(this.scratch, { name: 'values.spill-', batchBytes: SPILL_BATCH, anonymous: true, background: true });
     try {
       this.spill.open();
     } catch (e) {
@@ -175,8 +175,12 @@ export class FsmWriter extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    this.release();
-    cb(err);
+    // A background write must be done before its descriptor is closed.
+    const settled = this.spill?.settle().catch(() => {});
+    void Promise.resolve(settled).then(() => {
+      this.release();
+      cb(err);
+    });
   }
 
   /** Closes the spill file and removes the scratch directory if still there. */
@@ -206,16 +210,21 @@ export class FsmWriter extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    try {
-      this.lines?.end();
-      this.spill!.flush();
-      this.sortAndDedupe();
-    } catch (err) {
-      return cb(err as Error);
-    }
-    cb();
-    this.ready = true;
-    if (this.wantRead) this.produce();
+    this.finishInput().then(
+      () => {
+        cb();
+        this.ready = true;
+        if (this.wantRead) this.produce();
+      },
+      (err: unknown) => cb(err as Error),
+    );
+  }
+
+  private async finishInput(): Promise<void> {
+    this.lines?.end();
+    await this.spill!.settle();
+    this.spill!.flush();
+    this.sortAndDedupe();
   }
 
   private addRecord(rec: SnapshotRecord): void {

@@ -28,17 +28,29 @@ export interface ScratchFileOptions {
    * the name stays until close()).
    */
   anonymous?: boolean;
+  /**
+   * Write full batches on the thread pool while appends go on (at most one
+   * such write at a time; another full batch meanwhile is written at once).
+   * Call settle() before reading (default false).
+   */
+  background?: boolean;
 }
 
 export class ScratchFile {
   private readonly path: string;
   private readonly anonymous: boolean;
+  private readonly background: boolean;
+  /** The background write under way, and its failure once it failed. */
+  private inflight: Promise<void> | undefined;
+  /** The batch buffer of the last background write, for reuse. */
+  private spare: Buffer | undefined;
+  private failure: Error | undefined;
   private fd = -1;
   /** Whether the name is gone already (anonymous). */
   private unlinked = false;
-  /** Bytes in the file. */
+  /** Bytes handed to writes (the file's size once they are done). */
   private written = 0;
-  private readonly batch: Buffer;
+  private batch: Buffer;
   private batched = 0;
 
   /** The file is made in dir by open(), or at the first flush() with something to write. */
@@ -46,6 +58,7 @@ export class ScratchFile {
     this.path = path.join(dir, `${opts.name ?? 'tar-files-'}${randomBytes(8).toString('hex')}`);
     this.batch = Buffer.allocUnsafeSlow(opts.batchBytes ?? 1 << 20);
     this.anonymous = opts.anonymous ?? false;
+    this.background = opts.background ?? false;
   }
 
   /** Bytes appended so far (flushed or not). */
@@ -72,8 +85,12 @@ export class ScratchFile {
 
   /** Appends data; returns its offset in the file. */
   append(data: Uint8Array): number {
+    if (this.failure) throw this.failure;
     const at = this.size;
-    if (this.batched + data.length > this.batch.length) this.flush();
+    if (this.batched + data.length > this.batch.length) {
+      if (this.background && this.inflight === undefined) this.writeInBackground();
+      else this.flush();
+    }
     if (data.length > this.batch.length / 16) {
       // Long: written as it is (after what is batched), not copied.
       this.flush();
@@ -90,6 +107,12 @@ export class ScratchFile {
     if (this.batched === 0) return;
     this.writeOut(this.batch, this.batched);
     this.batched = 0;
+  }
+
+  /** Background mode: resolves once the write under way is done (then flush() makes everything readable). */
+  async settle(): Promise<void> {
+    await this.inflight;
+    if (this.failure) throw this.failure;
   }
 
   /** A copy of the length bytes appended at offset (flushed). */
@@ -144,6 +167,31 @@ export class ScratchFile {
     } catch {
       /* gone already: its directory was removed */
     }
+  }
+
+  /** Hands the batch to the thread pool (a new batch takes its place). */
+  private writeInBackground(): void {
+    if (this.batched === 0) return;
+    this.open();
+    const full = this.batch;
+    const data = full.subarray(0, this.batched);
+    const position = this.written;
+    this.written += this.batched;
+    this.batch = this.spare ?? Buffer.allocUnsafeSlow(full.length);
+    this.spare = undefined;
+    this.batched = 0;
+    this.inflight = new Promise<void>((resolve) => {
+      const step = (done: number): void => {
+        fs.write(this.fd, data, done, data.length - done, position + done, (err, n) => {
+          if (err) this.failure ??= ioError(err, this.path, 'cannot write scratch file');
+          else if (done + n < data.length) return step(done + n);
+          this.inflight = undefined;
+          this.spare = full;
+          resolve();
+        });
+      };
+      step(0);
+    });
   }
 
   private writeOut(data: Uint8Array, length: number): void {
