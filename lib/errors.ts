@@ -2,6 +2,20 @@
  * Typed errors with the stable codes of SPEC §8. Every error the tool raises
  * on purpose is a DecodeError; anything else reaching the CLI is a bug or an
  * unexpected I/O failure and is wrapped as ERR_IO.
+ *
+ * The one convention (lib/core included): bad input is a DecodeError with
+ * its code and the context the function knows (callers pass theirs in:
+ * line, offset, bucket, object). A function that produces one value throws
+ * it. A function whose answer is "which problem, if any" (checkEtags) or
+ * that decides about many items independently (assignObjectPaths) returns
+ * the DecodeError as a value (`DecodeError | undefined`, `T | DecodeError`,
+ * told apart with instanceof), so one bad item stops nothing else and no
+ * caller needs try/catch. Never a bare reason string, `| null` for an error
+ * or an {ok, error} wrapper; `undefined` alone means absent, not wrong
+ * (parseU64Decimal, hlcToTime). Misuse of an API by the caller (a commit_ts
+ * outside uint64 handed to the encoder) throws RangeError/Error instead.
+ * The Go-JSON reader throws GoJsonError, which its callers turn into the
+ * DecodeError for the record they were reading.
  */
 import { printable } from './core/printable.js';
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { BLOCK, ByteArena, giveBlock, takeBlock } from '../lib/core/arena.js';
 
 test('put() and view(): bytes come back at their positions, across blocks; positions are never 0', (t) => {
@@ -27,6 +28,24 @@ test('compare() orders bytes as Buffer.compare does', (t) => {
       t.is(Math.sign(a.compare(at[i]!, words[i]!.length, at[j]!, words[j]!.length)), Buffer.compare(words[i]!, words[j]!));
     }
   }
+});
+
+test('compare() agrees with Buffer.compare on long shared prefixes, at every length mod 4, and with large (own-block) entries', (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 40 }), fc.array(fc.uint8Array({ maxLength: 9 }), { minLength: 2, maxLength: 6 }), fc.boolean(), (prefix, tails, large) => {
+      const a = new ByteArena();
+      const pad = large ? Buffer.alloc(BLOCK / 4 + 1, 0x61) : Buffer.alloc(0);
+      const words = tails.map((tail) => Buffer.concat([pad, prefix, tail]));
+      const at = words.map((w) => a.put(w));
+      for (let i = 0; i < words.length; i++) {
+        for (let j = 0; j < words.length; j++) {
+          if (a.compare(at[i]!, words[i]!.length, at[j]!, words[j]!.length) !== Buffer.compare(words[i]!, words[j]!)) return false;
+        }
+      }
+      return true;
+    }),
+  );
+  t.pass();
 });
 
 test('release(): a block whose every put() is released is reused; live bytes and copies are never overwritten', (t) => {

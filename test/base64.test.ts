@@ -1,26 +1,24 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { decodeBase64Strict } from '../lib/core/base64.js';
+import { DecodeError } from '../lib/errors.js';
 
 // SPEC §3.1: `key` and `value` are standard base64 (RFC 4648 §4), padding
 // optional but, when present, complete; invalid base64 is an error (never
 // silently dropped characters, as Node's Buffer.from(s, 'base64') does).
 
 function ok(t: import('ava').ExecutionContext, input: string, hex: string): void {
-  const got = decodeBase64Strict(input);
-  if (typeof got === 'string') {
-    t.fail(`${JSON.stringify(input)} rejected: ${got}`);
-    return;
-  }
-  t.is(got.toString('hex'), hex, JSON.stringify(input));
+  t.is(decodeBase64Strict(input, 'value', 1).toString('hex'), hex, JSON.stringify(input));
 }
 
 const show = (s: string): string => JSON.stringify(s.length > 40 ? `${s.slice(0, 20)}…(${s.length} chars)` : s);
 
 function bad(t: import('ava').ExecutionContext, input: string, reason?: RegExp): void {
-  const got = decodeBase64Strict(input);
-  t.is(typeof got, 'string', `${show(input)} should be rejected`);
-  if (reason && typeof got === 'string') t.regex(got, reason);
+  const err = t.throws(() => decodeBase64Strict(input, 'key', 7), { instanceOf: DecodeError }, `${show(input)} should be rejected`);
+  t.is(err?.code, 'ERR_JSONL_LINE');
+  t.is(err?.context.line, 7);
+  t.true(err?.detail.startsWith('"key": '));
+  if (reason && err) t.regex(err.detail, reason);
 }
 
 // RFC 4648 §10 test vectors ("", "f", "fo", "foo", "foob", "fooba", "foobar").
@@ -42,9 +40,7 @@ test('padding is optional: RFC 4648 §10 vectors decode without padding', (t) =>
 });
 
 test('empty string decodes to zero bytes', (t) => {
-  const got = decodeBase64Strict('');
-  t.true(Buffer.isBuffer(got));
-  t.is((got as Buffer).length, 0);
+  t.is(decodeBase64Strict('', 'value', 1).length, 0);
 });
 
 test('all four length remainders: ≡0 full quanta, ≡2 one byte, ≡3 two bytes, ≡1 rejected', (t) => {
@@ -135,12 +131,8 @@ test('large random inputs round-trip against Buffer.toString("base64"), padded a
     const data = randomBytes(n);
     const padded = data.toString('base64');
     const unpadded = padded.replace(/=+$/, '');
-    const a = decodeBase64Strict(padded);
-    const b = decodeBase64Strict(unpadded);
-    t.true(Buffer.isBuffer(a), `padded length ${n}`);
-    t.true(Buffer.isBuffer(b), `unpadded length ${n}`);
-    t.true(data.equals(a as Buffer), `padded length ${n}`);
-    t.true(data.equals(b as Buffer), `unpadded length ${n}`);
+    t.true(data.equals(decodeBase64Strict(padded, 'value', 1)), `padded length ${n}`);
+    t.true(data.equals(decodeBase64Strict(unpadded, 'value', 1)), `unpadded length ${n}`);
   }
 });
 

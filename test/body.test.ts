@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ObjectManifest } from '../lib/core/gojson.js';
+import type { ObjectManifest } from '../lib/core/s3-schemas.js';
 import type { ObjectPlan, PlannedPart } from '../lib/core/plan.js';
 import { PositionedReader } from '../lib/io/positioned-reader.js';
 import { chooseBody, runMd5s, streamBody, verifyBody } from '../lib/sinks/body.js';

@@ -1,5 +1,17 @@
 import test from 'ava';
 import { decodeChunkRef } from '../lib/core/chunkref.js';
+import { DecodeError } from '../lib/errors.js';
+
+/** Why v does not decode (the ERR_S3_INVALID_CHUNKREF detail), or undefined when it does. */
+function rejection(v: Buffer): string | undefined {
+  try {
+    decodeChunkRef(v);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof DecodeError) || e.code !== 'ERR_S3_INVALID_CHUNKREF') throw e;
+    return e.detail;
+  }
+}
 
 // SPEC §5.4: chunkref value = byte version (1 or 2) ‖ 32-byte SHA-256 ‖
 // u64 size ‖ u16 BE sourcePeerLen ‖ sourcePeer; version 2 adds u16 BE
@@ -112,9 +124,9 @@ test('every truncation point is rejected (v1, v2 with 0, 1, 2 replicas)', (t) =>
     ]),
   ];
   for (const full of values) {
-    t.not(typeof decodeChunkRef(full), 'string', 'the full value decodes');
+    t.is(rejection(full), undefined, 'the full value decodes');
     for (let n = 0; n < full.length; n++) {
-      t.is(typeof decodeChunkRef(full.subarray(0, n)), 'string', `prefix of ${n} of ${full.length} bytes`);
+      t.not(rejection(full.subarray(0, n)), undefined, `prefix of ${n} of ${full.length} bytes`);
     }
   }
 });
@@ -122,21 +134,19 @@ test('every truncation point is rejected (v1, v2 with 0, 1, 2 replicas)', (t) =>
 test('trailing bytes are rejected (v1 and v2)', (t) => {
   for (const full of [v1('n1'), v1(''), v2('n1', []), v2('n1', [['a', 'b']])]) {
     for (const extra of [Buffer.from([0]), Buffer.from([0, 0]), Buffer.from('xyz')]) {
-      const r = decodeChunkRef(Buffer.concat([full, extra]));
-      t.is(typeof r, 'string');
-      t.regex(r as string, new RegExp(`${extra.length} trailing bytes`));
+      t.regex(rejection(Buffer.concat([full, extra])) ?? '(decoded)', new RegExp(`${extra.length} trailing bytes`));
     }
   }
 });
 
 test('a v1 value followed by a v2 replica section is rejected (trailing bytes)', (t) => {
   const v1WithReplicas = Buffer.concat([v1('n1'), u16(0)]);
-  t.regex(decodeChunkRef(v1WithReplicas) as string, /trailing/);
+  t.regex(rejection(v1WithReplicas) ?? '(decoded)', /trailing/);
 });
 
 test('a v2 value without its replica count is rejected', (t) => {
   const v2NoCount = Buffer.concat([Buffer.from([2]), DIGEST, SIZE, str('n1')]);
-  t.is(typeof decodeChunkRef(v2NoCount), 'string');
+  t.not(rejection(v2NoCount), undefined);
 });
 
 test('a replica count larger than the replicas present is rejected', (t) => {
@@ -144,25 +154,31 @@ test('a replica count larger than the replicas present is rejected', (t) => {
   // Patch the count (right after version 1 + digest 32 + size 8 + peer 2+2) to 2.
   const patched = Buffer.from(full);
   patched.writeUInt16BE(2, 45);
-  t.regex(decodeChunkRef(patched) as string, /replica 1 truncated/);
+  t.regex(rejection(patched) ?? '(decoded)', /replica 1 truncated/);
 });
 
 test('a source peer length beyond the value is rejected', (t) => {
   const full = v1('n1');
   const patched = Buffer.from(full);
   patched.writeUInt16BE(3, 41);
-  t.is(typeof decodeChunkRef(patched), 'string');
+  t.not(rejection(patched), undefined);
 });
 
 test('unknown version is rejected', (t) => {
   for (const version of [0, 3, 0x81, 0xff]) {
     const v = Buffer.concat([Buffer.from([version]), DIGEST, SIZE, str('n1')]);
-    t.is(decodeChunkRef(v), `unknown chunkref version ${version}`);
+    t.is(rejection(v), `unknown chunkref version ${version}`);
   }
 });
 
 test('empty value is rejected', (t) => {
-  t.is(typeof decodeChunkRef(Buffer.alloc(0)), 'string');
+  t.not(rejection(Buffer.alloc(0)), undefined);
+});
+
+test('the error carries the context given', (t) => {
+  const err = t.throws(() => decodeChunkRef(Buffer.alloc(0), { line: 9, bucket: Buffer.from('b') }), { instanceOf: DecodeError });
+  t.is(err?.code, 'ERR_S3_INVALID_CHUNKREF');
+  t.is(err?.message, 'line 9 bucket b: empty chunkref value');
 });
 
 test('decoding does not depend on the Buffer offset (subarray of a larger buffer)', (t) => {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { checkEtags, compositeEtag, needsBodyMd5, parseEtag } from '../lib/core/etag.js';
+import { DecodeError } from '../lib/errors.js';
 
 // SPEC §5.6: ETags are hex MD5 (surrounding `"` stripped, case ignored). A
 // part's etag must equal the MD5 of that part's bytes. The object etag `H`
@@ -80,87 +81,98 @@ test('compositeEtag agrees with a hand computation on more parts', (t) => {
 
 // ------------------------------------------------------------ checkEtags
 
+/** checkEtags' mismatch message, or null when the ETags hold. */
+const check = (...args: Parameters<typeof checkEtags>): string | null => checkEtags(...args)?.detail ?? null;
+
+test('a mismatch is an object-level ERR_S3_ETAG_MISMATCH carrying the context given', (t) => {
+  const err = checkEtags(MD5_HELLO, [], md5('abc'), { bucket: Buffer.from('b'), object: Buffer.from('o') });
+  t.true(err instanceof DecodeError);
+  t.is(err?.code, 'ERR_S3_ETAG_MISMATCH');
+  t.is(err?.level, 'object');
+  t.is(err?.message, `bucket b object o: ETag ${MD5_HELLO} != MD5 ${MD5_ABC}`);
+});
+
 test('single-part object: plain ETag equal to MD5(body) passes', (t) => {
-  t.is(checkEtags(MD5_ABC, [part(1n, MD5_ABC, 'abc')], md5('abc')), null);
+  t.is(check(MD5_ABC, [part(1n, MD5_ABC, 'abc')], md5('abc')), null);
 });
 
 test('quoted upper-case ETags (object and part) pass', (t) => {
   const q = `"${MD5_ABC.toUpperCase()}"`;
-  t.is(checkEtags(q, [part(1n, q, 'abc')], md5('abc')), null);
+  t.is(check(q, [part(1n, q, 'abc')], md5('abc')), null);
 });
 
 test('object ETag differing from MD5(body) is reported with both values', (t) => {
-  const msg = checkEtags(MD5_HELLO, [part(1n, MD5_ABC, 'abc')], md5('abc'));
+  const msg = check(MD5_HELLO, [part(1n, MD5_ABC, 'abc')], md5('abc'));
   t.is(msg, `ETag ${MD5_HELLO} != MD5 ${MD5_ABC}`);
 });
 
 test('quoted upper-case object ETag mismatch is reported in normalised (lower-case, unquoted) form', (t) => {
-  const msg = checkEtags(`"${MD5_HELLO.toUpperCase()}"`, [], md5('abc'));
+  const msg = check(`"${MD5_HELLO.toUpperCase()}"`, [], md5('abc'));
   t.is(msg, `ETag ${MD5_HELLO} != MD5 ${MD5_ABC}`);
 });
 
 test('part ETag differing from the MD5 of its bytes is reported, naming the part', (t) => {
-  const msg = checkEtags(byHand('abc', 'hello'), [part(1n, MD5_ABC, 'abc'), part(2n, MD5_ABC, 'hello')], undefined);
+  const msg = check(byHand('abc', 'hello'), [part(1n, MD5_ABC, 'abc'), part(2n, MD5_ABC, 'hello')], undefined);
   t.is(msg, `part 2 ETag ${MD5_ABC} != MD5 ${MD5_HELLO}`);
 });
 
 test('part mismatch is reported before object mismatch', (t) => {
   // Both the part ETag and the object ETag are wrong: the part is named.
-  const msg = checkEtags(MD5_EMPTY, [part(7n, MD5_HELLO, 'abc')], md5('abc'));
+  const msg = check(MD5_EMPTY, [part(7n, MD5_HELLO, 'abc')], md5('abc'));
   t.is(msg, `part 7 ETag ${MD5_HELLO} != MD5 ${MD5_ABC}`);
-  const multi = checkEtags(`${MD5_EMPTY}-2`, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_EMPTY, 'hello')], undefined);
+  const multi = check(`${MD5_EMPTY}-2`, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_EMPTY, 'hello')], undefined);
   t.is(multi, `part 2 ETag ${MD5_EMPTY} != MD5 ${MD5_HELLO}`);
 });
 
 test('the first mismatching part in order is reported', (t) => {
-  const msg = checkEtags('x', [part(1n, MD5_ABC, 'abc'), part(2n, MD5_EMPTY, 'hello'), part(3n, MD5_EMPTY, 'abc')], undefined);
+  const msg = check('x', [part(1n, MD5_ABC, 'abc'), part(2n, MD5_EMPTY, 'hello'), part(3n, MD5_EMPTY, 'abc')], undefined);
   t.is(msg, `part 2 ETag ${MD5_EMPTY} != MD5 ${MD5_HELLO}`);
 });
 
 test('composite H-N equal to the hand-computed multipart ETag passes', (t) => {
   const etag = byHand('abc', 'hello');
   t.is(etag, '2605b9d5bde78fd2f9d7f0f75973da26-2');
-  t.is(checkEtags(etag, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_HELLO, 'hello')], undefined), null);
-  t.is(checkEtags(`"${etag.toUpperCase()}"`, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_HELLO, 'hello')], undefined), null);
+  t.is(check(etag, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_HELLO, 'hello')], undefined), null);
+  t.is(check(`"${etag.toUpperCase()}"`, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_HELLO, 'hello')], undefined), null);
 });
 
 test('composite H-N includes chunk_count-0 parts (MD5 of empty bytes)', (t) => {
   const parts = [part(1n, MD5_ABC, 'abc'), part(2n, MD5_EMPTY, '')];
-  t.is(checkEtags('fdf1fdf1567f6942ffe1743f1e72301e-2', parts, undefined), null);
+  t.is(check('fdf1fdf1567f6942ffe1743f1e72301e-2', parts, undefined), null);
   // Leaving the empty part out of the computation gives another ETag, which fails.
   const withoutEmpty = byHand('abc');
-  t.not(checkEtags(withoutEmpty, parts, undefined), null);
+  t.not(check(withoutEmpty, parts, undefined), null);
 });
 
 test('composite H-N with the wrong hash is reported', (t) => {
-  const msg = checkEtags(`${MD5_ABC}-2`, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_HELLO, 'hello')], undefined);
+  const msg = check(`${MD5_ABC}-2`, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_HELLO, 'hello')], undefined);
   t.is(msg, `ETag ${MD5_ABC}-2 != composite MD5 2605b9d5bde78fd2f9d7f0f75973da26-2`);
 });
 
 test('composite H-N: N must be the number of manifest parts', (t) => {
   const parts = [part(1n, MD5_ABC, 'abc'), part(2n, MD5_HELLO, 'hello')];
-  t.not(checkEtags('2605b9d5bde78fd2f9d7f0f75973da26-3', parts, undefined), null);
-  t.not(checkEtags('2605b9d5bde78fd2f9d7f0f75973da26-1', parts, undefined), null);
+  t.not(check('2605b9d5bde78fd2f9d7f0f75973da26-3', parts, undefined), null);
+  t.not(check('2605b9d5bde78fd2f9d7f0f75973da26-1', parts, undefined), null);
 });
 
 test('composite H-N: part order matters', (t) => {
   const swapped = byHand('hello', 'abc');
-  t.not(checkEtags(swapped, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_HELLO, 'hello')], undefined), null);
+  t.not(check(swapped, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_HELLO, 'hello')], undefined), null);
 });
 
 test('other object ETag shapes are not checked (parts still are)', (t) => {
   for (const e of ['', 'not-an-etag', MD5_ABC.slice(1), `W/"${MD5_ABC}"`]) {
-    t.is(checkEtags(e, [part(1n, MD5_ABC, 'abc')], md5('hello')), null, e);
+    t.is(check(e, [part(1n, MD5_ABC, 'abc')], md5('hello')), null, e);
   }
-  t.is(checkEtags('', [part(1n, MD5_HELLO, 'abc')], undefined), `part 1 ETag ${MD5_HELLO} != MD5 ${MD5_ABC}`);
+  t.is(check('', [part(1n, MD5_HELLO, 'abc')], undefined), `part 1 ETag ${MD5_HELLO} != MD5 ${MD5_ABC}`);
 });
 
 test('other part ETag shapes (e.g. empty) are not checked', (t) => {
-  t.is(checkEtags(MD5_ABC, [part(1n, '', 'abc'), part(2n, 'zzz', '')], md5('abc')), null);
+  t.is(check(MD5_ABC, [part(1n, '', 'abc'), part(2n, 'zzz', '')], md5('abc')), null);
 });
 
 test('a plain object ETag is not checked when no body MD5 was computed', (t) => {
-  t.is(checkEtags(MD5_HELLO, [], undefined), null);
+  t.is(check(MD5_HELLO, [], undefined), null);
 });
 
 test('needsBodyMd5: only for a plain (possibly quoted, upper-case) MD5 ETag', (t) => {

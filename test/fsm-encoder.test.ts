@@ -4,13 +4,13 @@ import { decodeFsm } from '../lib/core/fsm-decoder.js';
 import {
   compareEncodedKeys,
   compareRecordsByEncodedKey,
-  encodedKey,
   encodeFsmEntry,
   FsmEncoder,
   fsmFooter,
   fsmPreamble,
   type FsmEntryInput,
 } from '../lib/core/fsm-encoder.js';
+import { encodedKey } from '../lib/core/encoded-key.js';
 import { buildFsm, buildFsmEntry, buildFsmPreamble, testCrc32c, testEncodedKey } from './helpers/fsm.js';
 
 const MAX64 = (1n << 64n) - 1n;

@@ -145,8 +145,8 @@ function check(t: ExecutionContext, expected: Record<string, Expect>, renameColl
       continue;
     }
     if (typeof want === 'string' || 'path' in want) {
-      if (!got.ok) {
-        t.fail(`${k}: ${got.error.code} ${got.error.message}`);
+      if (got instanceof DecodeError) {
+        t.fail(`${k}: ${got.code} ${got.message}`);
         continue;
       }
       const path = typeof want === 'string' ? want : want.path;
@@ -154,16 +154,16 @@ function check(t: ExecutionContext, expected: Record<string, Expect>, renameColl
       if (typeof want === 'string') t.is(got.keymap, undefined, k);
       else t.deepEqual(got.keymap, { kind: want.kind, encoded: b(path) }, k);
     } else {
-      if (got.ok) {
+      if (!(got instanceof DecodeError)) {
         t.fail(`${k}: expected ${want.code}, got path ${got.path.toString('latin1')}`);
         continue;
       }
-      t.is(got.error.code, want.code as DecodeError['code'], k);
-      t.is(got.error.level, 'object');
-      t.deepEqual(got.error.context.object, b(k));
-      t.deepEqual(got.error.context.bucket, b('bkt'));
-      if (typeof want.detail === 'string') t.is(got.error.detail, want.detail, k);
-      else if (want.detail) t.regex(got.error.detail, want.detail, k);
+      t.is(got.code, want.code as DecodeError['code'], k);
+      t.is(got.level, 'object');
+      t.deepEqual(got.context.object, b(k));
+      t.deepEqual(got.context.bucket, b('bkt'));
+      if (typeof want.detail === 'string') t.is(got.detail, want.detail, k);
+      else if (want.detail) t.regex(got.detail, want.detail, k);
     }
   }
   return res;
@@ -179,8 +179,8 @@ test('plain keys map to themselves', (t) => {
 test('non-UTF-8 and UTF-8 keys are used as raw path bytes', (t) => {
   const key = Buffer.from([0xff, 0xfe, 0x2f, 0x80, 0x00 + 0x41]);
   const res = assignObjectPaths([key, u('日本語/ファイル.txt')], { renameCollisions: false });
-  t.deepEqual(res.get(objectKeyId(key)), { ok: true, path: key });
-  t.deepEqual(res.get(objectKeyId(u('日本語/ファイル.txt'))), { ok: true, path: u('日本語/ファイル.txt') });
+  t.deepEqual(res.get(objectKeyId(key)), { path: key });
+  t.deepEqual(res.get(objectKeyId(u('日本語/ファイル.txt'))), { path: u('日本語/ファイル.txt') });
   t.is(objectKeyId(key), '\xff\xfe/\x80A');
 });
 
@@ -209,10 +209,10 @@ test('adversarial keys are malformed (step 3)', (t) => {
 test('the error message names bucket and object (as _skipped.jsonl details do)', (t) => {
   const res = assignObjectPaths([b('../escape'), b('good.txt')], { renameCollisions: false, bucket: b('bkt') });
   const r = res.get('../escape');
-  t.true(r !== undefined && !r.ok && r.error.message === "bucket bkt object ../escape: object key has an empty, '.' or '..' segment");
+  t.true(r instanceof DecodeError && r.message === "bucket bkt object ../escape: object key has an empty, '.' or '..' segment");
   // Without a bucket, only the object is named.
   const r2 = assignObjectPaths([b('a\\b')], { renameCollisions: false }).get('a\\b');
-  t.true(r2 !== undefined && !r2.ok && r2.error.message === 'object a\\\\b: object key contains NUL or backslash');
+  t.true(r2 instanceof DecodeError && r2.message === 'object a\\\\b: object key contains NUL or backslash');
 });
 
 test('reserved sidecar suffix: rejected without --rename-collisions', (t) => {
@@ -449,7 +449,7 @@ test('a conflict names the bytewise smallest other key', (t) => {
 test('duplicate keys in the input give one result', (t) => {
   const res = assignObjectPaths([b('a'), b('a'), b('b')], { renameCollisions: false });
   t.is(res.size, 2);
-  t.deepEqual(res.get('a'), { ok: true, path: b('a') });
+  t.deepEqual(res.get('a'), { path: b('a') });
 });
 
 test('many keys: results are independent of input order', (t) => {
@@ -458,8 +458,8 @@ test('many keys: results are independent of input order', (t) => {
   const one = assignObjectPaths(keys.map(b), { renameCollisions: false });
   const two = assignObjectPaths([...keys].reverse().map(b), { renameCollisions: false });
   t.deepEqual([...one.entries()].sort(), [...two.entries()].sort());
-  t.deepEqual(one.get('d3'), { ok: true, path: b('d3.elastickv-leaf-data'), keymap: { kind: 's3-leaf-data', encoded: b('d3.elastickv-leaf-data') } });
-  t.deepEqual(one.get('e/5/x'), { ok: true, path: b('e/5/x') });
+  t.deepEqual(one.get('d3'), { path: b('d3.elastickv-leaf-data'), keymap: { kind: 's3-leaf-data', encoded: b('d3.elastickv-leaf-data') } });
+  t.deepEqual(one.get('e/5/x'), { path: b('e/5/x') });
 });
 
 test('assignPathsOfSortedKeys without plain entries: exactly the full result minus the keys written at themselves', (t) => {
@@ -469,7 +469,7 @@ test('assignPathsOfSortedKeys without plain entries: exactly the full result min
     return seed % n;
   };
   const long = 'L'.repeat(300);
-  const fallback = assignObjectPaths([b(long + '/z')], { renameCollisions: false }).get(long + '/z') as { ok: true; path: Buffer };
+  const fallback = assignObjectPaths([b(long + '/z')], { renameCollisions: false }).get(long + '/z') as { path: Buffer };
   const segs = ['a', 'a.elastickv-meta.json', 'a.user-data', 'a.elastickv-leaf-data', 'b', long, fallback.path.toString('latin1').split('/')[0]!, '_orphans', '..'];
   let conflicts = 0;
   for (let i = 0; i < 3000; i++) {
@@ -480,8 +480,8 @@ test('assignPathsOfSortedKeys without plain entries: exactly the full result min
       const compact = assignPathsOfSortedKeys(sorted, { renameCollisions }, false);
       for (const k of sorted) {
         const f = full.get(k)!;
-        if (!f.ok && f.error.code === 'ERR_S3_PATH_CONFLICT') conflicts++;
-        const plainOk = f.ok && f.keymap === undefined && f.path.equals(b(k));
+        if (f instanceof DecodeError && f.code === 'ERR_S3_PATH_CONFLICT') conflicts++;
+        const plainOk = !(f instanceof DecodeError) && f.keymap === undefined && f.path.equals(b(k));
         if (plainOk) t.false(compact.has(k));
         else t.deepEqual(compact.get(k), f);
       }

@@ -63,3 +63,53 @@ test('a read past what was written is an ERR_IO error naming the file', (t) => {
   t.is((err as { code?: string }).code, 'ERR_IO');
   t.regex(err!.message, /unexpected end of scratch file/);
 });
+
+test('a piece longer than a batch is written whole, between the batched pieces around it', (t) => {
+  const dir = tempDir(t, 'ekv-scratch-file-');
+  const f = new ScratchFile(dir, { batchBytes: 4096 });
+  t.teardown(() => f.close());
+  const small = Buffer.from('head');
+  const long = Buffer.alloc(10_000);
+  for (let i = 0; i < long.length; i++) long[i] = i % 251;
+  t.is(f.append(small), 0);
+  t.is(f.append(long), 4);
+  t.is(f.append(Buffer.from('tail')), 10_004);
+  t.is(f.size, 10_008);
+  f.flush();
+  t.true(f.read(0, 4).equals(small));
+  t.true(f.read(4, 10_000).equals(long));
+  const dst = Buffer.alloc(6, 0x2e);
+  f.readInto(dst, 1, 4, 10_004);
+  t.is(dst.toString(), '.tail.');
+});
+
+test('anonymous: the name is gone once open() has created the file; the bytes stay readable', (t) => {
+  const dir = tempDir(t, 'ekv-scratch-file-');
+  const f = new ScratchFile(dir, { name: 'values-', anonymous: true });
+  f.open();
+  t.deepEqual(fs.readdirSync(dir), []);
+  f.append(Buffer.from('kept'));
+  f.flush();
+  t.is(f.read(0, 4).toString(), 'kept');
+  f.close();
+  t.deepEqual(fs.readdirSync(dir), []);
+});
+
+test('background: full batches are written while appends go on; after settle() and flush() every piece reads back', async (t) => {
+  const dir = tempDir(t, 'ekv-scratch-file-');
+  const f = new ScratchFile(dir, { batchBytes: 4096, background: true, anonymous: true });
+  t.teardown(() => f.close());
+  const items: Array<{ at: number; bytes: Buffer }> = [];
+  let expectedAt = 0;
+  for (let i = 0; i < 3000; i++) {
+    const bytes = Buffer.alloc(i % 300 === 0 ? 5000 : i % 200, i % 256); // some longer than a batch
+    const at = f.append(bytes);
+    t.is(at, expectedAt);
+    expectedAt += bytes.length;
+    items.push({ at, bytes });
+  }
+  await f.settle();
+  f.flush();
+  t.is(f.size, expectedAt);
+  for (const { at, bytes } of items) t.true(f.read(at, bytes.length).equals(bytes));
+});

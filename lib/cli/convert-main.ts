@@ -22,6 +22,7 @@ import { createFsmToJsonl, type FsmToJsonl } from '../convert/to-jsonl.js';
 import { openInputFile } from '../decode.js';
 import { DecodeError, ioError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { abortOnSignals, describeFailure, helpOrVersion, interruptedBy, signalExitCode, usageError } from './common.js';
 
 const NAME = 'ekv-snapshot-jsonl';
 
@@ -112,14 +113,8 @@ export async function main(argv: string[], io: ConvertIo = defaultIo): Promise<n
   } catch (e) {
     return usage(io, (e as Error).message);
   }
-  if (values.help) {
-    io.print(CONVERT_USAGE);
-    return 0;
-  }
-  if (values.version) {
-    io.print(`${NAME} ${VERSION}\n`);
-    return 0;
-  }
+  const early = helpOrVersion(values, io.print, CONVERT_USAGE, `${NAME} ${VERSION}\n`);
+  if (early !== undefined) return early;
 
   // ------------------------------------------------------------- flags
   const to = values.to;
@@ -146,10 +141,7 @@ export async function main(argv: string[], io: ConvertIo = defaultIo): Promise<n
   const inputName = positionals[0] ?? '-';
 
   // ------------------------------------------------------------- run
-  const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stop = abortOnSignals();
   const started = Date.now();
   let partial: string | undefined;
   let converter: FsmToJsonl | FsmWriter | undefined;
@@ -180,11 +172,11 @@ export async function main(argv: string[], io: ConvertIo = defaultIo): Promise<n
             footer: values.footer ?? false,
           });
     try {
-      await pipeline(input, converter as Duplex, output, { signal: abort.signal });
+      await pipeline(input, converter as Duplex, output, { signal: stop.signal });
     } catch (e) {
       // Which side failed: the converter's own errors are DecodeErrors; a
       // write error names the output.
-      if (e instanceof DecodeError || abort.signal.aborted) throw e;
+      if (e instanceof DecodeError || stop.signal.aborted) throw e;
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EPIPE' && outFile === undefined) {
         throw new DecodeError('ERR_IO', 'standard output was closed (EPIPE) before the conversion finished', {}, 'run', { cause: e });
@@ -204,33 +196,26 @@ export async function main(argv: string[], io: ConvertIo = defaultIo): Promise<n
     if (values.verbose) io.stderr(summaryLine(converter, Date.now() - started));
     return 0;
   } catch (e) {
-    if (abort.signal.aborted) {
-      const sig = abort.signal.reason as NodeJS.Signals;
+    const sig = interruptedBy(stop.signal);
+    if (sig !== undefined) {
       io.stderr(`${NAME}: interrupted by ${sig}${partial ? ': the partial output was removed' : ''}\n`);
-      return sig === 'SIGINT' ? 130 : 143;
+      return signalExitCode(sig);
     }
-    if (e instanceof DecodeError) {
-      let msg = e.message;
-      if (e.code === 'ERR_SNAPSHOT_BAD_MAGIC' && e.context.offset === 0 && to === 'jsonl') {
-        msg += ` (to convert JSON lines to a native snapshot, use --to fsm)`;
-      }
-      io.stderr(`${NAME}: error ${e.code}: ${msg}\n`);
-      if (e.code === 'ERR_USAGE') io.stderr(`Try '${NAME} --help'.\n`);
-      return e.code === 'ERR_USAGE' ? 2 : 1;
+    const failure = describeFailure(e);
+    if (e instanceof DecodeError && e.code === 'ERR_SNAPSHOT_BAD_MAGIC' && e.context.offset === 0 && to === 'jsonl') {
+      failure.message += ` (to convert JSON lines to a native snapshot, use --to fsm)`;
     }
-    const err = e as NodeJS.ErrnoException;
-    io.stderr(`${NAME}: error ERR_IO: ${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}\n`);
-    return 1;
+    io.stderr(`${NAME}: error ${failure.code}: ${failure.message}\n`);
+    if (failure.code === 'ERR_USAGE') io.stderr(`Try '${NAME} --help'.\n`);
+    return failure.exit;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.release();
     if (partial !== undefined) await fsp.rm(partial, { force: true }).catch(() => {});
   }
 }
 
 function usage(io: ConvertIo, message: string): number {
-  io.stderr(`${NAME}: error ERR_USAGE: ${message}\nTry '${NAME} --help'.\n`);
-  return 2;
+  return usageError(io.stderr, NAME, message);
 }
 
 async function openInput(name: string, io: ConvertIo): Promise<Readable> {

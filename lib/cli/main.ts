@@ -6,11 +6,13 @@
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { decodeSnapshot, type Progress } from '../decode.js';
-import { DecodeError } from '../errors.js';
 import { parseU64Decimal } from '../core/u64.js';
 import { VERSION } from '../version.js';
+import { abortOnSignals, describeFailure, helpOrVersion, interruptedBy, signalExitCode, usageError } from './common.js';
 import { Logger, type LogFormat } from './log.js';
 import { ProgressLine } from './progress.js';
+
+const NAME = 'ekv-s3-decode';
 
 export const USAGE = `Usage: ekv-s3-decode [INPUT] [-o DIR] [options]
 
@@ -100,14 +102,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   } catch (e) {
     return usage(io, (e as Error).message);
   }
-  if (values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  if (values.version) {
-    io.stdout(`ekv-s3-decode ${VERSION}\n`);
-    return 0;
-  }
+  const early = helpOrVersion(values, io.stdout, USAGE, `${NAME} ${VERSION}\n`);
+  if (early !== undefined) return early;
   const logFormat = values['log-format'];
   if (logFormat !== 'text' && logFormat !== 'json') return usage(io, `--log-format must be text or json, not ${logFormat}`);
   const showProgress = values.progress ?? (io.stderrIsTTY && !values.quiet);
@@ -135,10 +131,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 
   // SIGINT/SIGTERM abort the pipeline; decodeSnapshot then removes its
   // staging and scratch directories before we exit 130/143.
-  const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stop = abortOnSignals();
   let skipped = 0;
   try {
     const summary = await decodeSnapshot(positionals[0] ?? '-', {
@@ -156,32 +149,26 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
       keepScratch: values['keep-scratch'] ?? false,
       onWarning: (w) => log.warn(w),
-      signal: abort.signal,
+      signal: stop.signal,
       ...(progress ? { onProgress: (p: Progress) => progress.update(p) } : {}),
     });
     skipped = summary.skipped;
     log.summary(summary);
   } catch (e) {
-    if (abort.signal.aborted) {
-      const sig = abort.signal.reason as NodeJS.Signals;
+    const sig = interruptedBy(stop.signal);
+    if (sig !== undefined) {
       log.note(`interrupted by ${sig}: nothing was published, scratch removed`);
-      return sig === 'SIGINT' ? 130 : 143;
+      return signalExitCode(sig);
     }
-    if (e instanceof DecodeError) {
-      log.error(e.code, e.message);
-      return e.code === 'ERR_USAGE' ? 2 : 1;
-    }
-    const err = e as NodeJS.ErrnoException;
-    log.error('ERR_IO', `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`);
-    return 1;
+    const failure = describeFailure(e);
+    log.error(failure.code, failure.message);
+    return failure.exit;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.release();
   }
   return skipped > 0 ? 3 : 0;
 }
 
 function usage(io: Io, message: string): number {
-  io.stderr(`ekv-s3-decode: error ERR_USAGE: ${message}\nTry 'ekv-s3-decode --help'.\n`);
-  return 2;
+  return usageError(io.stderr, NAME, message);
 }

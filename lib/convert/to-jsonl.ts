@@ -26,6 +26,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { FsmDecoder } from '../core/fsm-decoder.js';
 import type { SnapshotHeader, SnapshotRecord } from '../types.js';
+import { MAX_U64 } from '../core/u64.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const DEFAULT_BATCH = 256 * 1024;
@@ -41,7 +42,7 @@ export interface JsonlLineInput {
 /** The JSON line of one record, with its trailing '\n'. Pure ASCII. */
 export function jsonlLine(rec: JsonlLineInput): string {
   const ts = rec.commitTs;
-  const tsText = ts <= MAX_SAFE ? (ts < 0n ? badTs(ts) : ts.toString()) : ts < 1n << 64n ? `"${ts.toString()}"` : badTs(ts);
+  const tsText = ts <= MAX_SAFE ? (ts < 0n ? badTs(ts) : ts.toString()) : ts <= MAX_U64 ? `"${ts.toString()}"` : badTs(ts);
   const v = rec.value;
   if (rec.tombstone) {
     return v !== null && v.length > 0

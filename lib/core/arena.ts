@@ -13,6 +13,7 @@
  */
 export const BLOCK = 256 * 1024;
 const EMPTY = Buffer.alloc(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
 /**
  * Released blocks, for reuse by any arena until the garbage collector takes
@@ -39,6 +40,8 @@ export function giveBlock(block: Buffer): void {
 export class ByteArena {
   /** Blocks addressed by positions; index 0 is never used. */
   private readonly blocks: Buffer[] = [EMPTY];
+  /** A DataView of each block, for compare(). */
+  private readonly views: DataView[] = [EMPTY_VIEW];
   /** Positions put() and not released, per block (plus one per copy(): those blocks stay). */
   private readonly live: number[] = [0];
   /** Index of the block being filled (0: none yet). */
@@ -64,7 +67,7 @@ export class ByteArena {
     const n = src.length;
     if (n > BLOCK / 4) {
       // Large: a block of its own, at offset 0.
-      this.blocks.push(Buffer.from(src));
+      this.addBlock(Buffer.from(src));
       this.live.push(1);
       return (this.blocks.length - 1) * BLOCK;
     }
@@ -111,13 +114,37 @@ export class ByteArena {
     return this.blocks[i]!.subarray(off, off + n);
   }
 
-  /** Bytewise comparison of the bytes at two positions (as Buffer.compare). */
+  /**
+   * Bytewise comparison of the bytes at two positions (-1, 0 or 1, as
+   * Buffer.compare), 4 bytes at a time as big-endian u32s: sorts compare
+   * keys that share long prefixes, and this is several times faster per
+   * call than Buffer#compare.
+   */
   compare(atA: number, lengthA: number, atB: number, lengthB: number): number {
-    const i = Math.floor(atA / BLOCK);
-    const j = Math.floor(atB / BLOCK);
-    const offA = atA - i * BLOCK;
-    const offB = atB - j * BLOCK;
-    return this.blocks[i]!.compare(this.blocks[j]!, offB, offB + lengthB, offA, offA + lengthA);
+    const bi = Math.floor(atA / BLOCK);
+    const bj = Math.floor(atB / BLOCK);
+    const va = this.views[bi]!;
+    const vb = this.views[bj]!;
+    let i = atA - bi * BLOCK;
+    let j = atB - bj * BLOCK;
+    const m = lengthA < lengthB ? lengthA : lengthB;
+    const end4 = i + (m & ~3);
+    while (i < end4) {
+      const x = va.getUint32(i);
+      const y = vb.getUint32(j);
+      if (x !== y) return x < y ? -1 : 1;
+      i += 4;
+      j += 4;
+    }
+    const end = end4 + (m & 3);
+    while (i < end) {
+      const x = va.getUint8(i);
+      const y = vb.getUint8(j);
+      if (x !== y) return x < y ? -1 : 1;
+      i++;
+      j++;
+    }
+    return lengthA === lengthB ? 0 : lengthA < lengthB ? -1 : 1;
   }
 
   /** Whether the n bytes at position at equal b. */
@@ -128,9 +155,15 @@ export class ByteArena {
     return this.blocks[i]!.compare(b, 0, n, off, off + n) === 0;
   }
 
+  private addBlock(block: Buffer): void {
+    this.blocks.push(block);
+    this.views.push(new DataView(block.buffer, block.byteOffset, block.length));
+  }
+
   private drop(i: number): void {
     giveBlock(this.blocks[i]!);
     this.blocks[i] = EMPTY;
+    this.views[i] = EMPTY_VIEW;
   }
 
   /** Reserves n (at most BLOCK) bytes; returns their position. */
@@ -138,7 +171,7 @@ export class ByteArena {
     if (this.current === 0 || this.used + n > BLOCK) {
       // A block whose every put() was released while it was being filled.
       if (this.current !== 0 && this.live[this.current] === 0) this.drop(this.current);
-      this.blocks.push(takeBlock());
+      this.addBlock(takeBlock());
       this.live.push(0);
       this.current = this.blocks.length - 1;
       this.used = 0;

@@ -1,3 +1,5 @@
+import { DecodeError } from '../errors.js';
+
 /**
  * Strict standard base64 (RFC 4648 §4): padding optional but, when present,
  * complete. Node's decoder silently skips characters outside the alphabet
@@ -11,19 +13,22 @@
  * and U+012D / U+015F act as '-' / '_'. Any non-ASCII character makes the
  * UTF-8 length exceed the string length, which Buffer.byteLength computes
  * without decoding (far cheaper than a regular expression over the string).
+ *
+ * The text is a JSON-lines field (SPEC §3.1): bad base64 is an
+ * ERR_JSONL_LINE DecodeError naming the field and the line.
  */
-export function decodeBase64Strict(s: string): Buffer | string {
+export function decodeBase64Strict(s: string, field: string, line: number): Buffer {
   let len = s.length;
   if (len > 0 && s.charCodeAt(len - 1) === 0x3d /* = */) {
-    if (len % 4 !== 0) return 'incomplete base64 padding';
+    if (len % 4 !== 0) throw bad(field, line, 'incomplete base64 padding');
     len -= s.charCodeAt(len - 2) === 0x3d ? 2 : 1;
   } else if (len % 4 === 1) {
-    return 'truncated base64 (length ≡ 1 mod 4)';
+    throw bad(field, line, TRUNCATED);
   }
   const expected = Math.floor((len * 3) / 4);
   const out = Buffer.from(s, 'base64');
   if (out.length !== expected || s.indexOf('-') !== -1 || s.indexOf('_') !== -1 || Buffer.byteLength(s, 'utf8') !== s.length) {
-    return `invalid base64 character at position ${firstInvalid(s, len)}`;
+    throw bad(field, line, `invalid base64 character at position ${firstInvalid(s, len)}`);
   }
   return out;
 }
@@ -34,21 +39,27 @@ export function decodeBase64Strict(s: string): Buffer | string {
  * become latin1 characters outside the alphabet, which the length check
  * catches, so the non-ASCII check above is not needed here.
  */
-export function decodeBase64Bytes(buf: Buffer, start: number, end: number): Buffer | string {
+export function decodeBase64Bytes(buf: Buffer, start: number, end: number, field: string, line: number): Buffer {
   let len = end - start;
   if (len > 0 && buf[end - 1] === 0x3d) {
-    if (len % 4 !== 0) return 'incomplete base64 padding';
+    if (len % 4 !== 0) throw bad(field, line, 'incomplete base64 padding');
     len -= buf[end - 2] === 0x3d ? 2 : 1;
   } else if (len % 4 === 1) {
-    return 'truncated base64 (length ≡ 1 mod 4)';
+    throw bad(field, line, TRUNCATED);
   }
   const text = buf.toString('latin1', start, end);
   const out = Buffer.from(text, 'base64');
   const view = buf.subarray(start, end);
   if (out.length !== Math.floor((len * 3) / 4) || view.indexOf(0x2d) !== -1 || view.indexOf(0x5f) !== -1) {
-    return `invalid base64 character at position ${firstInvalid(text, len)}`;
+    throw bad(field, line, `invalid base64 character at position ${firstInvalid(text, len)}`);
   }
   return out;
+}
+
+const TRUNCATED = 'truncated base64 (length ≡ 1 mod 4)';
+
+function bad(field: string, line: number, reason: string): DecodeError {
+  return new DecodeError('ERR_JSONL_LINE', `"${field}": ${reason}`, { line });
 }
 
 const ALPHABET = /[^A-Za-z0-9+/]/;

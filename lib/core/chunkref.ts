@@ -4,6 +4,8 @@
  * followed by (u16 len ‖ nodeID ‖ u16 len ‖ address) per replica. The value
  * must be consumed exactly.
  */
+import { DecodeError, type ErrorContext } from '../errors.js';
+
 export interface ChunkRef {
   version: 1 | 2;
   /** Lowercase hex SHA-256 of the payload. */
@@ -13,8 +15,9 @@ export interface ChunkRef {
   replicas: Array<{ nodeId: Buffer; address: Buffer }>;
 }
 
-/** Decodes a chunkref value; returns a reason string when it does not decode. */
-export function decodeChunkRef(v: Buffer): ChunkRef | string {
+/** Decodes a chunkref value; one that does not decode is an ERR_S3_INVALID_CHUNKREF DecodeError with context ctx. */
+export function decodeChunkRef(v: Buffer, ctx: ErrorContext = {}): ChunkRef {
+  const bad = (reason: string): DecodeError => new DecodeError('ERR_S3_INVALID_CHUNKREF', reason, ctx);
   let pos = 0;
   const need = (n: number) => pos + n <= v.length;
   const str = (): Buffer | null => {
@@ -26,27 +29,27 @@ export function decodeChunkRef(v: Buffer): ChunkRef | string {
     pos += len;
     return out;
   };
-  if (!need(1)) return 'empty chunkref value';
+  if (!need(1)) throw bad('empty chunkref value');
   const version = v[pos++];
-  if (version !== 1 && version !== 2) return `unknown chunkref version ${version}`;
-  if (!need(40)) return 'chunkref value too short';
+  if (version !== 1 && version !== 2) throw bad(`unknown chunkref version ${version}`);
+  if (!need(40)) throw bad('chunkref value too short');
   const digest = v.toString('hex', pos, pos + 32);
   const size = v.readBigUInt64BE(pos + 32);
   pos += 40;
   const sourcePeer = str();
-  if (!sourcePeer) return 'chunkref source peer truncated';
+  if (!sourcePeer) throw bad('chunkref source peer truncated');
   const replicas: ChunkRef['replicas'] = [];
   if (version === 2) {
-    if (!need(2)) return 'chunkref replica count truncated';
+    if (!need(2)) throw bad('chunkref replica count truncated');
     const count = v.readUInt16BE(pos);
     pos += 2;
     for (let i = 0; i < count; i++) {
       const nodeId = str();
       const address = nodeId && str();
-      if (!nodeId || !address) return `chunkref replica ${i} truncated`;
+      if (!nodeId || !address) throw bad(`chunkref replica ${i} truncated`);
       replicas.push({ nodeId, address });
     }
   }
-  if (pos !== v.length) return `${v.length - pos} trailing bytes after chunkref`;
+  if (pos !== v.length) throw bad(`${v.length - pos} trailing bytes after chunkref`);
   return { version, digest, size, sourcePeer, replicas };
 }

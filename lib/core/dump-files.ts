@@ -8,7 +8,8 @@
  */
 import type { ErrorCode } from '../errors.js';
 import type { UploadRecord } from '../types.js';
-import { encodeLine, GoMap, marshalIndent, type GoStruct, type BucketMeta, type ObjectManifest } from './gojson.js';
+import { encodeLine, GoMap, marshalIndent, type GoStruct } from './gojson-write.js';
+import type { BucketMeta, ObjectManifest } from './s3-schemas.js';
 import { hlcToTime } from './hlc.js';
 import { keymapOriginal, type KeymapKind } from './names.js';
 

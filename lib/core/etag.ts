@@ -4,6 +4,7 @@
  * concatenated binary part MD5s, then `-N`. Other shapes are not checked.
  */
 import { createHash } from 'node:crypto';
+import { DecodeError, type ErrorContext } from '../errors.js';
 
 /** What parseEtag() found. */
 export type EtagShape = { kind: 'md5'; hex: string } | { kind: 'composite'; hex: string; parts: number } | { kind: 'unchecked' };
@@ -27,26 +28,33 @@ export function compositeEtag(partMd5s: Buffer[]): string {
 }
 
 /**
- * Checks an object's ETags against the MD5s of its bytes; returns the first
- * mismatch as a message, or null. partMd5s are in body order, one per
- * declared part (chunk_count 0 parts included); bodyMd5 may be absent when
- * the object ETag is not a plain MD5.
+ * Checks an object's ETags against the MD5s of its bytes: the first
+ * mismatch as an object-level ERR_S3_ETAG_MISMATCH with context ctx, or
+ * undefined. partMd5s are in body order, one per declared part
+ * (chunk_count 0 parts included); bodyMd5 may be absent when the object
+ * ETag is not a plain MD5.
  */
-export function checkEtags(objectEtag: string, parts: Array<{ partNo: bigint; etag: string; md5: Buffer }>, bodyMd5: Buffer | undefined): string | null {
+export function checkEtags(
+  objectEtag: string,
+  parts: Array<{ partNo: bigint; etag: string; md5: Buffer }>,
+  bodyMd5: Buffer | undefined,
+  ctx: ErrorContext = {},
+): DecodeError | undefined {
+  const mismatch = (detail: string): DecodeError => new DecodeError('ERR_S3_ETAG_MISMATCH', detail, ctx, 'object');
   for (const p of parts) {
     const shape = parseEtag(p.etag);
     const actual = p.md5.toString('hex');
-    if (shape.kind === 'md5' && shape.hex !== actual) return `part ${p.partNo} ETag ${shape.hex} != MD5 ${actual}`;
+    if (shape.kind === 'md5' && shape.hex !== actual) return mismatch(`part ${p.partNo} ETag ${shape.hex} != MD5 ${actual}`);
   }
   const shape = parseEtag(objectEtag);
   if (shape.kind === 'md5' && bodyMd5) {
     const actual = bodyMd5.toString('hex');
-    if (shape.hex !== actual) return `ETag ${shape.hex} != MD5 ${actual}`;
+    if (shape.hex !== actual) return mismatch(`ETag ${shape.hex} != MD5 ${actual}`);
   } else if (shape.kind === 'composite') {
     const actual = compositeEtag(parts.map((p) => p.md5));
-    if (`${shape.hex}-${shape.parts}` !== actual) return `ETag ${shape.hex}-${shape.parts} != composite MD5 ${actual}`;
+    if (`${shape.hex}-${shape.parts}` !== actual) return mismatch(`ETag ${shape.hex}-${shape.parts} != composite MD5 ${actual}`);
   }
-  return null;
+  return undefined;
 }
 
 /** Whether checking this object needs the whole-body MD5. */

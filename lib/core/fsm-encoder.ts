@@ -10,9 +10,8 @@
  * bytes are compared against the longer key's bytes.
  */
 import { Crc32c } from './crc32c.js';
-import { FSM_MAGIC, FSM_HLC_V1, FSM_HLC_V2, FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN } from './fsm-decoder.js';
-
-const MASK64 = (1n << 64n) - 1n;
+import { checkU64, encodedKey, writeEncodedTs } from './encoded-key.js';
+import { FSM_MAGIC, FSM_HLC_V1, FSM_HLC_V2, FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN } from './fsm-format.js';
 
 /** One entry to encode: user key, commit_ts, tombstone flag and value. */
 export interface FsmEntryInput {
@@ -35,10 +34,6 @@ export interface FsmPreambleOptions {
   ceiling?: bigint;
   /** EKVTHLC2 cutover (u64); default 0n. */
   cutover?: bigint;
-}
-
-function checkU64(n: bigint, what: string): void {
-  if (n < 0n || n > MASK64) throw new RangeError(`${what} ${n} is outside the uint64 range`);
 }
 
 /** The bytes before the first entry: optional HLC header, EKVPBBL1, lastCommitTS (u64 LE). */
@@ -69,13 +64,32 @@ export function fsmPreamble(opts: FsmPreambleOptions): Buffer {
   return out;
 }
 
-/** userKey ‖ BE64(NOT commitTs): the key as stored in the snapshot. */
-export function encodedKey(key: Buffer, commitTs: bigint): Buffer {
-  checkU64(commitTs, 'commitTs');
-  const out = Buffer.allocUnsafe(key.length + 8);
-  key.copy(out, 0);
-  out.writeBigUInt64BE(~commitTs & MASK64, key.length);
-  return out;
+/** Bytes an entry takes besides its encoded key and body: keyLen (8), valLen (8), flags and expireAt (9). */
+export const FSM_ENTRY_OVERHEAD = 16 + FSM_VALUE_HEADER_LEN;
+
+/** Writes an entry's keyLen (u64 LE) at dst[at]; its encoded key goes at the returned offset. */
+export function writeKeyLength(dst: Buffer, at: number, encodedKeyLength: number): number {
+  dst.writeUInt32LE(encodedKeyLength, at);
+  dst.writeUInt32LE(0, at + 4);
+  return at + 8;
+}
+
+/**
+ * Writes valLen (u64 LE), the flags byte (tombstone bit) and expireAt (u64
+ * LE) at dst[at], right after the encoded key; the body goes at the
+ * returned offset.
+ */
+export function writeValueHeader(dst: Buffer, at: number, bodyLength: number, tombstone: boolean, expireAt: bigint): number {
+  dst.writeUInt32LE(bodyLength + FSM_VALUE_HEADER_LEN, at);
+  dst.writeUInt32LE(0, at + 4);
+  dst[at + 8] = tombstone ? 1 : 0;
+  if (expireAt === 0n) {
+    dst.writeUInt32LE(0, at + 9);
+    dst.writeUInt32LE(0, at + 13);
+  } else {
+    dst.writeBigUInt64LE(expireAt, at + 9);
+  }
+  return at + 8 + FSM_VALUE_HEADER_LEN;
 }
 
 /**
@@ -92,20 +106,11 @@ export function encodeFsmEntry(rec: FsmEntryInput): Buffer[] {
   checkU64(rec.commitTs, 'commitTs');
   const expireAt = rec.expireAt ?? 0n;
   checkU64(expireAt, 'expireAt');
-  const head = Buffer.allocUnsafe(8 + keyLen + 8 + FSM_VALUE_HEADER_LEN);
-  let o = 0;
-  head.writeUInt32LE(keyLen, o);
-  head.writeUInt32LE(0, o + 4);
-  o += 8;
-  key.copy(head, o);
-  o += key.length;
-  head.writeBigUInt64BE(~rec.commitTs & MASK64, o);
-  o += 8;
-  head.writeUInt32LE(valLen, o);
-  head.writeUInt32LE(0, o + 4);
-  o += 8;
-  head[o++] = rec.tombstone ? 1 : 0;
-  head.writeBigUInt64LE(expireAt, o);
+  const head = Buffer.allocUnsafe(FSM_ENTRY_OVERHEAD + keyLen);
+  const k = writeKeyLength(head, 0, keyLen);
+  key.copy(head, k);
+  writeEncodedTs(head, k + key.length, rec.commitTs);
+  writeValueHeader(head, k + keyLen, body.length, rec.tombstone, expireAt);
   return body.length > 0 ? [head, body] : [head];
 }
 
@@ -179,6 +184,12 @@ export class FsmEncoder {
     return parts;
   }
 
+  /** Entries the caller laid out itself (writeKeyLength, writeValueHeader), in encoded-key order. */
+  entries(bytes: Buffer): Buffer {
+    if (this.state !== 'entries') throw new Error('FsmEncoder: entries() needs preamble() first and no finish()');
+    return this.track(bytes);
+  }
+
   /** The footer (or an empty buffer when footer: false). */
   finish(): Buffer {
     if (this.state !== 'entries') throw new Error('FsmEncoder: finish() needs preamble() first, once');
@@ -190,7 +201,7 @@ export class FsmEncoder {
   }
 
   private track(b: Buffer): Buffer {
-    this.crc.update(b);
+    if (this.opts.footer !== false) this.crc.update(b);
     this.bytes += b.length;
     return b;
   }

@@ -9,9 +9,9 @@
  * as JavaScript's expanded `+010889-…`. The calendar arithmetic is done here
  * (proleptic Gregorian, days → civil date) so the whole 48-bit range works.
  */
+import { MAX_U64 } from './u64.js';
 
 const MS_PER_DAY = 86_400_000;
-const MASK_64 = (1n << 64n) - 1n;
 
 /**
  * The time an HLC stands for, or undefined for HLC 0 (the Go decoder checks
@@ -20,7 +20,7 @@ const MASK_64 = (1n << 64n) - 1n;
  * its two's-complement bit pattern).
  */
 export function hlcToTime(hlc: bigint): string | undefined {
-  const u = hlc & MASK_64;
+  const u = hlc & MAX_U64;
   if (u === 0n) return undefined;
   return formatUnixMilli(Number(u >> 16n));
 }

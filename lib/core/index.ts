@@ -25,11 +25,15 @@ export {
 export { enc, bucketDirName, assignObjectPaths, orphanChunkPath, sidecarPath, type ObjectPathResult, type AssignOptions, type KeymapEntry, type KeymapKind } from './names.js';
 export { planBucket, planObjects, isFailure, type BucketPlan, type ObjectPlan, type ObjectFailure, type PlanOptions, type PlannedPart } from './plan.js';
 export { renderBucketJson, renderSidecar, renderKeymap, renderSkipped, renderUploads, renderDumpManifest, type KeymapLine, type SkippedObject, type DumpManifestInfo } from './dump-files.js';
-export { parseBucketMeta, parseManifest, marshal, marshalIndent, encodeLine, GoMap, GoJsonError, type BucketMeta, type ObjectManifest, type ManifestPart, type GoJson, type GoStruct, type EncodeOptions } from './gojson.js';
+export { parseBucketMeta, parseManifest, type BucketMeta, type ObjectManifest, type ManifestPart } from './s3-schemas.js';
+export { marshal, marshalIndent, encodeLine, GoMap, type GoJson, type GoStruct, type EncodeOptions } from './gojson-write.js';
+export { GoJsonError } from './gojson-error.js';
 export { checkEtags, compositeEtag, parseEtag, type EtagShape } from './etag.js';
 export { hlcToTime } from './hlc.js';
 export { decodeChunkRef, type ChunkRef } from './chunkref.js';
 export { crc32c } from './crc32c.js';
-export { FsmDecoder, looksLikeFsm, type FsmDecoderOptions, type FsmPreambleInfo, type RecordSink } from './fsm-decoder.js';
-export { FsmEncoder, encodeFsmEntry, fsmPreamble, fsmFooter, encodedKey, compareRecordsByEncodedKey, type FsmEncoderOptions, type FsmEntryInput, type FsmPreambleOptions } from './fsm-encoder.js';
+export { FsmDecoder, type FsmDecoderOptions, type RecordSink } from './fsm-decoder.js';
+export { looksLikeFsm } from './fsm-format.js';
+export { encodedKey } from './encoded-key.js';
+export { FsmEncoder, encodeFsmEntry, fsmPreamble, fsmFooter, compareRecordsByEncodedKey, type FsmEncoderOptions, type FsmEntryInput, type FsmPreambleOptions } from './fsm-encoder.js';
 export { JsonlDecoder, parseJsonlLine } from './jsonl-decoder.js';

@@ -174,27 +174,25 @@ function toRecord(rec: Fields, line: number): SnapshotRecord {
 
   const keyField = rec.key ?? null;
   if (keyField === null) throw fail('missing "key"');
-  const key = base64Field(keyField);
+  const key = base64Field(keyField, 'key', line);
   if (key === undefined) throw fail('"key" must be a base64 string');
-  if (typeof key === 'string') throw fail(`"key": ${key}`);
 
   const valueField = rec.value ?? null;
   let value: Buffer | null = null;
   if (valueField === null) {
     if (!tombstone) throw fail('missing "value"');
   } else {
-    const v = base64Field(valueField);
+    const v = base64Field(valueField, 'value', line);
     if (v === undefined) throw fail('"value" must be a base64 string');
-    if (typeof v === 'string') throw fail(`"value": ${v}`);
     value = tombstone ? null : v;
   }
   return { key, value, commitTs, tombstone, where: { line } };
 }
 
-/** Decoded bytes, a reason string for bad base64, or undefined when not a string at all. */
-function base64Field(v: unknown): Buffer | string | undefined {
-  if (v instanceof RawString) return decodeBase64Bytes(v.buf, v.start, v.end);
-  if (typeof v === 'string') return decodeBase64Strict(v);
+/** Decoded bytes, or undefined when not a string at all; bad base64 throws. */
+function base64Field(v: unknown, field: string, line: number): Buffer | undefined {
+  if (v instanceof RawString) return decodeBase64Bytes(v.buf, v.start, v.end, field, line);
+  if (typeof v === 'string') return decodeBase64Strict(v, field, line);
   return undefined;
 }
 

@@ -12,6 +12,7 @@
  */
 import { DecodeError } from '../errors.js';
 import type { ChunkAddress } from '../types.js';
+import { MAX_U64 } from './u64.js';
 
 /** Key family prefixes (SPEC §4). */
 export const BUCKET_META_PREFIX = '!s3|bucket|meta|';
@@ -332,7 +333,7 @@ export function encodeSegment(x: Bytes): Buffer {
 /** u64(n): 8-byte big-endian; n must be in [0, 2^64). */
 export function encodeU64(n: bigint | number): Buffer {
   const v = BigInt(n);
-  if (v < 0n || v > 0xffffffffffffffffn) throw new RangeError(`u64 out of range: ${v}`);
+  if (v < 0n || v > MAX_U64) throw new RangeError(`u64 out of range: ${v}`);
   const out = Buffer.allocUnsafe(8);
   out.writeBigUInt64BE(v);
   return out;

@@ -143,16 +143,15 @@ export interface KeymapEntry {
   encoded: Buffer;
 }
 
-/** An object's body path, or why it cannot have one. */
-export type ObjectPathResult =
-  | {
-      ok: true;
-      /** Body path relative to the bucket directory, '/'-separated, raw bytes. */
-      path: Buffer;
-      /** Present when the path differs from the key. */
-      keymap?: KeymapEntry;
-    }
-  | { ok: false; error: DecodeError };
+export interface ObjectPath {
+  /** Body path relative to the bucket directory, '/'-separated, raw bytes. */
+  path: Buffer;
+  /** Present when the path differs from the key. */
+  keymap?: KeymapEntry;
+}
+
+/** An object's path, or why it has none (an object-level DecodeError). */
+export type ObjectPathResult = ObjectPath | DecodeError;
 
 /** Options of object path assignment. */
 export interface AssignOptions {
@@ -255,7 +254,7 @@ export function assignPathsOfSortedKeys(sorted: readonly string[], opts: AssignO
   const results = new Map<string, ObjectPathResult>();
   const fail = (k: string, code: 'ERR_S3_MALFORMED_KEY' | 'ERR_S3_META_SUFFIX_COLLISION' | 'ERR_S3_RESERVED_NAME' | 'ERR_S3_PATH_CONFLICT', detail: string): void => {
     const ctx = opts.bucket === undefined ? { object: Buffer.from(k, 'latin1') } : { bucket: opts.bucket, object: Buffer.from(k, 'latin1') };
-    results.set(k, { ok: false, error: new DecodeError(code, detail, ctx, 'object') });
+    results.set(k, new DecodeError(code, detail, ctx, 'object'));
   };
 
   // Steps 1–5, per key. Most keys are their own body path: only the others
@@ -326,9 +325,9 @@ export function assignPathsOfSortedKeys(sorted: readonly string[], opts: AssignO
     if (path !== k) renamed.set(k, path);
     if (kind !== undefined) {
       const pathBuf = Buffer.from(path, 'latin1');
-      results.set(k, { ok: true, path: pathBuf, keymap: { kind, encoded: pathBuf } });
+      results.set(k, { path: pathBuf, keymap: { kind, encoded: pathBuf } });
     } else if (plain) {
-      results.set(k, { ok: true, path: Buffer.from(path, 'latin1') });
+      results.set(k, { path: Buffer.from(path, 'latin1') });
     }
   }
 

@@ -25,6 +25,7 @@
 import { ByteArena } from './arena.js';
 import { HashIndex, hashBytes, hashNumber } from './hash-index.js';
 import { decodeManifest, encodeManifest } from './manifest-codec.js';
+import { supersedes } from './newest-wins.js';
 import type { BucketObjects, ChunkAddress, Chunks, CollectedChunk, ObjectCollection, Span, SpillFile, Where } from '../types.js';
 
 export const BLOB = 0;
@@ -127,7 +128,7 @@ export class ObjectStore implements BucketObjects {
 
   /** A manifest version of object i (value null: a tombstone). Returns whether it is the newest so far. */
   setManifest(i: number, value: Uint8Array | null, commitTs: bigint, where: Where): boolean {
-    if (this.manifestSeen[i] === 1 && commitTs < this.manifestTs[i]!) return false;
+    if (this.manifestSeen[i] === 1 && !supersedes(commitTs, this.manifestTs[i]!)) return false;
     this.manifestSeen[i] = 1;
     this.manifestTs[i] = commitTs;
     this.releaseManifest(i);
@@ -158,7 +159,7 @@ export class ObjectStore implements BucketObjects {
         this.chunks.add(h, this.appendChunk(i, kind, a, commitTs, where, payload));
         return true;
       }
-      if (commitTs < this.commitTs[c]!) return false;
+      if (!supersedes(commitTs, this.commitTs[c]!)) return false;
       if (this.state[c] === LIVE) this.live[list]!--;
       if (this.state[c] === DEAD && payload !== null) {
         // Back after a tombstone: to the end, as a Map's delete and set would.

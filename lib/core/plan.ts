@@ -10,7 +10,8 @@
 import { DecodeError } from '../errors.js';
 import type { BucketCollection, ChunkAddress, ChunkIdentity, ObjectCollection, Span, Warning, Where } from '../types.js';
 import { renderBucketJson, renderSidecar, renderUploads } from './dump-files.js';
-import { GoJsonError, parseBucketMeta, parseManifest, type ObjectManifest } from './gojson.js';
+import { GoJsonError } from './gojson-error.js';
+import { parseBucketMeta, parseManifest, type ObjectManifest } from './s3-schemas.js';
 import { assignPathsOfSortedKeys, bucketDirName, orphanChunkPath, type KeymapEntry, type ObjectPathResult } from './names.js';
 import { compareChunks, completeBody, selectParts, type PlannedPart } from './selection.js';
 
@@ -159,8 +160,8 @@ function planObject(plan: BucketPlan, o: ObjectCollection, b: BucketCollection, 
   const manifest = parseObjectManifest(o, o.manifest!, b.name);
   // §5.5's order: chunkref resolution, naming, completeness, sizes.
   const selected = selectParts(o, manifest, b.chunkBlobs, ctx);
-  const name = plan.names.get(o.key) ?? { ok: true, path: ctx.object };
-  if (!name.ok) throw name.error;
+  const name = plan.names.get(o.key) ?? { path: ctx.object };
+  if (name instanceof DecodeError) throw name;
   const parts = completeBody(selected, manifest, opts.verify, ctx);
   const obj: ObjectPlan = { key: o.object, relPath: name.path, manifest, parts, size: parts.reduce((n, p) => n + p.length, 0), sidecar: renderSidecar(manifest) };
   if (name.keymap) obj.keymap = name.keymap;

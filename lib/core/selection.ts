@@ -8,7 +8,7 @@
 import { DecodeError } from '../errors.js';
 import type { ChunkBlobStore, CollectedChunk, ObjectCollection, Span } from '../types.js';
 import { decodeChunkRef } from './chunkref.js';
-import type { ObjectManifest } from './gojson.js';
+import type { ObjectManifest } from './s3-schemas.js';
 
 type Ctx = { bucket: Buffer; object: Buffer };
 
@@ -80,8 +80,7 @@ export function selectParts(o: ObjectCollection, m: ObjectManifest, chunkBlobs: 
   for (const c of [...(o.refs?.values() ?? [])].sort(compareChunks)) {
     const part = take(c, true);
     if (!part) continue;
-    const ref = decodeChunkRef(c.ref!);
-    if (typeof ref === 'string') throw new DecodeError('ERR_S3_INVALID_CHUNKREF', ref, { ...c.where, ...ctx });
+    const ref = decodeChunkRef(c.ref!, { ...c.where, ...ctx });
     const blob = chunkBlobs.get(ref.digest);
     if (!blob) {
       part.chunks.set(c.chunkNo, null); // a missing chunk, found by the completeness check

@@ -9,8 +9,8 @@
  * write() returns a promise to wait on (backpressure). A failure is reported
  * by the next write() or by flush(), as ERR_IO naming the file.
  */
-import { Worker } from 'node:worker_threads';
 import { writeNewFileSync } from './fs-callbacks.js';
+import { Waiters, WorkerThread } from './worker-thread.js';
 import { printable } from '../core/printable.js';
 import { ioError, type DecodeError } from '../errors.js';
 
@@ -37,15 +37,14 @@ const MAX_BATCHES = 4;
 export class SmallFileWriter {
   private written = 0;
   private readonly syncFiles: number;
-  private worker: Worker | undefined;
+  private worker: WorkerThread<WriteBatch, WriteReply> | undefined;
   private bytes = Buffer.allocUnsafeSlow(BATCH_BYTES);
   private used = 0;
   private table: number[] = [];
   private nextId = 0;
   private readonly inFlight = new Set<number>();
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting = new Waiters();
   private failure: DecodeError | undefined;
-  private closed = false;
 
   /** syncFiles: files written on the calling thread first (default SYNC_FILES). */
   constructor(opts: { syncFiles?: number } = {}) {
@@ -88,29 +87,26 @@ export class SmallFileWriter {
     this.check();
     this.send();
     while (this.inFlight.size > 0) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await this.waiting.wait();
       this.check();
     }
   }
 
   /** Stops the worker (after a failure or at the end); files not yet written are not. */
   async close(): Promise<void> {
-    this.closed = true;
     // Whoever still waits for room or a flush must not wait forever.
     this.failure ??= ioError(new Error('the file writer was closed'), 'file writer thread');
-    this.wake();
+    this.waiting.wakeAll();
     const w = this.worker;
     this.worker = undefined;
-    if (!w) return;
     // Referenced until it has exited: else the process could end here,
     // before the caller's cleanup (exit code 13, staging left behind).
-    w.ref();
-    await w.terminate();
+    await w?.close();
   }
 
   private async room(): Promise<void> {
     while (this.inFlight.size >= MAX_BATCHES) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await this.waiting.wait();
       this.check();
     }
   }
@@ -120,43 +116,34 @@ export class SmallFileWriter {
     const batch: WriteBatch = { id: this.nextId++, bytes: this.bytes.subarray(0, this.used), table: Float64Array.from(this.table) };
     // The batch's bytes move to the worker (no copy); a new block is taken.
     const worker = (this.worker ??= this.spawn());
-    worker.postMessage(batch, [batch.bytes.buffer as ArrayBuffer, batch.table.buffer as ArrayBuffer]);
+    worker.post(batch, [batch.bytes.buffer as ArrayBuffer, batch.table.buffer as ArrayBuffer]);
     // Referenced while it has work: a pending promise alone would not keep
     // the process alive until the files exist.
-    if (this.inFlight.size === 0) worker.ref();
+    worker.busy();
     this.inFlight.add(batch.id);
     this.bytes = Buffer.allocUnsafeSlow(BATCH_BYTES);
     this.used = 0;
     this.table = [];
   }
 
-  private spawn(): Worker {
-    // A small heap: the thread allocates little besides each batch's table.
-    const worker = new Worker(new URL('./file-writer-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
-    worker.unref();
-    worker.on('message', (m: WriteReply) => {
-      this.inFlight.delete(m.id);
-      if (this.inFlight.size === 0 && !this.closed) worker.unref();
-      if (m.failed) {
-        const { path, code, message } = m.failed;
-        this.failure ??= ioError(Object.assign(new Error(message), { code }), printable(Buffer.from(path)), 'cannot write');
-      }
-      this.wake();
+  private spawn(): WorkerThread<WriteBatch, WriteReply> {
+    const thread: WorkerThread<WriteBatch, WriteReply> = new WorkerThread(new URL('./file-writer-worker.js', import.meta.url), {
+      // A small heap: the thread allocates little besides each batch's table.
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
+      onMessage: (m) => {
+        if (this.inFlight.delete(m.id)) thread.done();
+        if (m.failed) {
+          const { path, code, message } = m.failed;
+          this.failure ??= ioError(Object.assign(new Error(message), { code }), printable(Buffer.from(path)), 'cannot write');
+        }
+        this.waiting.wakeAll();
+      },
+      onFailure: (err) => {
+        this.failure ??= ioError(err, 'file writer thread');
+        this.waiting.wakeAll();
+      },
     });
-    worker.on('error', (err) => {
-      this.failure ??= ioError(err, 'file writer thread');
-      this.wake();
-    });
-    worker.on('exit', (code) => {
-      if (this.closed) return;
-      this.failure ??= ioError(new Error(`exited with code ${code}`), 'file writer thread');
-      this.wake();
-    });
-    return worker;
-  }
-
-  private wake(): void {
-    for (const w of this.waiting.splice(0)) w();
+    return thread;
   }
 
   private check(): void {

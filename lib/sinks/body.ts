@@ -62,8 +62,7 @@ function wholeRun(spans: readonly Span[], runs: SealedRuns): SealedRun | undefin
 /** The §5.6 ETag check of a body whose MD5s are known: null when it passes. */
 export function verifyBody(obj: ObjectPlan, md5s: BodyMd5s, ctx: { bucket: Buffer; object: Buffer }): DecodeError | null {
   const parts = obj.parts.map((p, i) => ({ partNo: p.partNo, etag: p.etag, md5: md5s.parts[i]! }));
-  const problem = checkEtags(obj.manifest.etag, parts, md5s.body);
-  return problem ? new DecodeError('ERR_S3_ETAG_MISMATCH', problem, ctx, 'object') : null;
+  return checkEtags(obj.manifest.etag, parts, md5s.body, ctx) ?? null;
 }
 
 /**

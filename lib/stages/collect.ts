@@ -26,6 +26,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { ByteArena } from '../core/arena.js';
 import { BLOB, ObjectStore, REF } from '../core/object-store.js';
 import { bucketDirName } from '../core/names.js';
+import { supersedes } from '../core/newest-wins.js';
 import type { BucketCollection, SealedRun, Span, SpilledRecord, UploadRecord } from '../types.js';
 
 /** The collector's own state per bucket, beside what it emits. */
@@ -61,7 +62,7 @@ export class BucketCollector extends Transform {
     switch (rec.kind) {
       case 'bucket-meta': {
         const b = this.bucket(rec.bucket);
-        if (b.metaTs !== undefined && ts < b.metaTs) break;
+        if (b.metaTs !== undefined && !supersedes(ts, b.metaTs)) break;
         b.metaTs = ts;
         if (rec.tombstone || rec.value === null) delete b.out.meta;
         else b.out.meta = { value: this.arena.copy(rec.value), where: rec.where };
@@ -82,7 +83,7 @@ export class BucketCollector extends Transform {
       }
       case 'chunkblob': {
         const seen = this.chunkBlobTs.get(rec.digest);
-        if (seen !== undefined && ts < seen) break;
+        if (seen !== undefined && !supersedes(ts, seen)) break;
         this.chunkBlobTs.set(rec.digest, ts);
         if (rec.tombstone || rec.span === null) this.chunkBlobs.delete(rec.digest);
         else this.chunkBlobs.set(rec.digest, rec.span);
@@ -92,7 +93,7 @@ export class BucketCollector extends Transform {
         const b = this.bucket(rec.bucket);
         const id = rec.key.toString('latin1');
         const seen = b.uploads.get(id);
-        if (seen !== undefined && ts < (typeof seen === 'bigint' ? seen : (seen.commitTs ?? 0n))) break;
+        if (seen !== undefined && !supersedes(ts, typeof seen === 'bigint' ? seen : (seen.commitTs ?? 0n))) break;
         if (rec.tombstone || rec.value === null) {
           b.uploads.set(id, ts);
         } else {

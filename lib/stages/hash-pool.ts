@@ -6,7 +6,7 @@
  * verification is on). With no free slot the spiller waits: the workers'
  * pace is part of the pipeline's backpressure, and memory stays bounded.
  */
-import { Worker } from 'node:worker_threads';
+import { Waiters, WorkerThread } from '../io/worker-thread.js';
 import type { RunHashes } from '../types.js';
 import type { RunDigestResult } from '../core/run-digest.js';
 import type { HashReply, HashRequest, HashWorkerData } from './hash-worker.js';
@@ -15,7 +15,7 @@ const SLOT_BYTES = 1 << 20;
 const SLOTS = 8;
 
 interface PoolWorker {
-  worker: Worker;
+  thread: WorkerThread<HashRequest, HashReply>;
   sealed: Map<number, (r: RunDigestResult) => void>;
 }
 
@@ -26,9 +26,8 @@ export class HashPool {
   private readonly jobs: Array<Omit<HashWorkerData, 'shared'>>;
   /** How many workers still have to hash each slot. */
   private readonly pending = new Array<number>(SLOTS).fill(0);
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting = new Waiters();
   private failure: Error | undefined;
-  private closing = false;
 
   constructor(algos: { md5: boolean }) {
     this.jobs = [{ sha256: true, md5: false }];
@@ -60,7 +59,7 @@ export class HashPool {
         (w) =>
           new Promise<RunDigestResult>((resolve) => {
             w.sealed.set(id, resolve);
-            w.worker.postMessage({ t: 'seal', id } satisfies HashRequest);
+            w.thread.post({ t: 'seal', id });
           }),
       ),
     );
@@ -82,39 +81,32 @@ export class HashPool {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
     // Referenced until they have exited, so the caller's cleanup runs after.
-    await Promise.all(
-      this.workers.map((w) => {
-        w.worker.ref();
-        return w.worker.terminate();
-      }),
-    );
+    await Promise.all(this.workers.map((w) => w.thread.close()));
   }
 
   private spawn(data: HashWorkerData): PoolWorker {
-    const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: data });
-    worker.unref(); // never keeps the process alive on its own
-    const w: PoolWorker = { worker, sealed: new Map() };
-    worker.on('message', (m: HashReply) => {
-      if (m.t === 'free') {
-        if (--this.pending[m.slot]! === 0) this.waiting.shift()?.();
-      } else {
-        const resolve = w.sealed.get(m.id);
-        w.sealed.delete(m.id);
-        resolve?.(m.result);
-      }
+    const sealed = new Map<number, (r: RunDigestResult) => void>();
+    const thread = new WorkerThread<HashRequest, HashReply>(new URL('./hash-worker.js', import.meta.url), {
+      workerData: data,
+      name: 'hash worker',
+      onMessage: (m) => {
+        if (m.t === 'free') {
+          if (--this.pending[m.slot]! === 0) this.waiting.wakeOne();
+        } else {
+          const resolve = sealed.get(m.id);
+          sealed.delete(m.id);
+          resolve?.(m.result);
+        }
+      },
+      onFailure: (err) => this.fail(err),
     });
-    worker.on('error', (err) => this.fail(err));
-    worker.on('exit', (code) => {
-      if (!this.closing) this.fail(new Error(`hash worker exited with code ${code}`));
-    });
-    return w;
+    return { thread, sealed };
   }
 
   private fail(err: Error): void {
     this.failure ??= err;
-    for (const w of this.waiting.splice(0)) w();
+    this.waiting.wakeAll();
     for (const pw of this.workers) for (const resolve of pw.sealed.values()) resolve({ parts: [] });
   }
 
@@ -127,11 +119,11 @@ export class HashPool {
       this.check();
       const slot = this.pending.indexOf(0);
       if (slot !== -1) return slot;
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await this.waiting.wait();
     }
   }
 
   private post(m: HashRequest): void {
-    for (const w of this.workers) w.worker.postMessage(m);
+    for (const w of this.workers) w.thread.post(m);
   }
 }

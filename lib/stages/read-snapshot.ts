@@ -7,7 +7,8 @@
  */
 import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
-import { FsmDecoder, looksLikeFsm } from '../core/fsm-decoder.js';
+import { FsmDecoder } from '../core/fsm-decoder.js';
+import { looksLikeFsm } from '../core/fsm-format.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
 import type { SnapshotHeader, SnapshotRecord } from '../types.js';
 

@@ -44,6 +44,8 @@
  * and not at all for sorted input.
  */
 import { PAYLOAD_RECORDS } from './queue.js';
+import { writeEncodedTs } from '../core/encoded-key.js';
+import { supersedes } from '../core/newest-wins.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { SnapshotRecord } from '../types.js';
 
@@ -60,8 +62,6 @@ export interface ResolverOptions {
   /** Keys remembered after sorted input has moved past them (default 256; see above). */
   recentKeys?: number;
 }
-
-const MASK64 = (1n << 64n) - 1n;
 
 /** A key whose versions may still come, and the newest commit_ts seen for it. */
 interface OpenKey {
@@ -100,7 +100,7 @@ export class VersionResolver extends Transform {
     const n = key.length + 8;
     if (this.enc.length < n) this.enc = Buffer.allocUnsafe(2 * n);
     key.copy(this.enc, 0);
-    this.enc.writeBigUInt64BE(~rec.commitTs & MASK64, key.length);
+    writeEncodedTs(this.enc, key.length, rec.commitTs);
     if (this.newest === null && this.prevLength >= 0 && this.enc.compare(this.prev, 0, this.prevLength, 0, n) < 0) this.becomeUnsorted();
     const pass = this.newest === null ? this.sortedStep(rec, n) : this.unsortedStep(rec, this.newest, n);
     if (!pass) return cb();
@@ -130,7 +130,7 @@ export class VersionResolver extends Transform {
     }
     // Either this record loses, or the one passed on earlier does.
     this.stats.superseded++;
-    if (rec.commitTs < found.ts) return false;
+    if (!supersedes(rec.commitTs, found.ts)) return false;
     found.ts = rec.commitTs;
     return true;
   }
@@ -140,7 +140,7 @@ export class VersionResolver extends Transform {
     const seen = newest.get(id);
     if (seen !== undefined) {
       this.stats.superseded++;
-      if (rec.commitTs < seen) return false;
+      if (!supersedes(rec.commitTs, seen)) return false;
     } else if (this.bound !== null && this.enc.compare(this.bound, 0, this.bound.length, 0, n) < 0) {
       // Perhaps a forgotten key: pass it on, the collector decides.
       this.unverified++;

@@ -1,0 +1,66 @@
+/**
+ * What the two command lines (ekv-s3-decode, ekv-snapshot-jsonl) share:
+ * the usage-error line, --help/--version, stopping on a signal, and the
+ * error-to-exit-code rule.
+ */
+import os from 'node:os';
+import { DecodeError } from '../errors.js';
+
+/** Prints "NAME: error ERR_USAGE: message" and the --help hint; returns exit code 2. */
+export function usageError(stderr: (s: string) => void, name: string, message: string): number {
+  stderr(`${name}: error ERR_USAGE: ${message}\nTry '${name} --help'.\n`);
+  return 2;
+}
+
+/** Handles --help and --version: exit code 0 when one was given (after printing), else undefined. */
+export function helpOrVersion(values: { help?: boolean | undefined; version?: boolean | undefined }, print: (s: string) => void, usage: string, versionLine: string): number | undefined {
+  if (values.help) {
+    print(usage);
+    return 0;
+  }
+  if (values.version) {
+    print(versionLine);
+    return 0;
+  }
+  return undefined;
+}
+
+/** The signals that stop a run (its cleanup then runs before the exit). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/**
+ * An AbortSignal that fires (reason: the signal's name) on SIGINT or
+ * SIGTERM until release() is called.
+ */
+export function abortOnSignals(): { signal: AbortSignal; release: () => void } {
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => abort.abort(sig);
+  for (const s of STOP_SIGNALS) process.once(s, onSignal);
+  return {
+    signal: abort.signal,
+    release: () => {
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    },
+  };
+}
+
+/** The signal that aborted `signal` (abortOnSignals), or undefined if it did not fire. */
+export function interruptedBy(signal: AbortSignal): NodeJS.Signals | undefined {
+  return signal.aborted ? (signal.reason as NodeJS.Signals) : undefined;
+}
+
+/** The shell's exit code for death by a signal: 128 + its number (SIGINT 130, SIGTERM 143). */
+export function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + os.constants.signals[sig];
+}
+
+/**
+ * How a failure is reported: its error code and message, and the exit code
+ * (2 for ERR_USAGE, else 1). Anything that is not a DecodeError is an
+ * unexpected I/O failure, shown as ERR_IO with its system code.
+ */
+export function describeFailure(e: unknown): { code: string; message: string; exit: number } {
+  if (e instanceof DecodeError) return { code: e.code, message: e.message, exit: e.code === 'ERR_USAGE' ? 2 : 1 };
+  const err = e as NodeJS.ErrnoException;
+  return { code: 'ERR_IO', message: `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`, exit: 1 };
+}
