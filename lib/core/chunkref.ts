@@ -6,6 +6,7 @@
  */
 import { DecodeError, type ErrorContext } from '../errors.js';
 
+/** A decoded chunkref value (SPEC §5.4): the payload's SHA-256, its size and where it came from. */
 export interface ChunkRef {
   version: 1 | 2;
   /** Lowercase hex SHA-256 of the payload. */

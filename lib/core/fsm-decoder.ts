@@ -38,6 +38,7 @@ export interface FsmDecoderOptions {
   onHeader?: (header: SnapshotHeader) => void;
 }
 
+/** Receives each decoded record. */
 export type RecordSink = (record: SnapshotRecord) => void;
 
 const enum Phase {

@@ -22,7 +22,7 @@ export {
   type IgnoredPrefix,
   type Bytes,
 } from './keys.js';
-export { enc, bucketDirName, assignObjectPaths, orphanChunkPath, sidecarPath, type ObjectPathResult, type AssignOptions, type KeymapEntry, type KeymapKind } from './names.js';
+export { enc, bucketDirName, assignObjectPaths, orphanChunkPath, sidecarPath, type ObjectPathResult, type ObjectPath, type AssignOptions, type KeymapEntry, type KeymapKind } from './names.js';
 export { planBucket, planObjects, isFailure, type BucketPlan, type ObjectPlan, type ObjectFailure, type PlanOptions, type PlannedPart } from './plan.js';
 export { renderBucketJson, renderSidecar, renderKeymap, renderSkipped, renderUploads, renderDumpManifest, type KeymapLine, type SkippedObject, type DumpManifestInfo } from './dump-files.js';
 export { parseBucketMeta, parseManifest, type BucketMeta, type ObjectManifest, type ManifestPart } from './s3-schemas.js';
@@ -33,6 +33,7 @@ export { hlcToTime } from './hlc.js';
 export { decodeChunkRef, type ChunkRef } from './chunkref.js';
 export { crc32c } from './crc32c.js';
 export { FsmDecoder, type FsmDecoderOptions, type RecordSink } from './fsm-decoder.js';
+export type { FsmPreambleInfo } from './fsm-preamble.js';
 export { looksLikeFsm } from './fsm-format.js';
 export { encodedKey } from './encoded-key.js';
 export { FsmEncoder, encodeFsmEntry, fsmPreamble, fsmFooter, compareRecordsByEncodedKey, type FsmEncoderOptions, type FsmEntryInput, type FsmPreambleOptions } from './fsm-encoder.js';

@@ -143,6 +143,7 @@ export interface KeymapEntry {
   encoded: Buffer;
 }
 
+/** Where an object's body goes, relative to its bucket directory, and why when that is not its key. */
 export interface ObjectPath {
   /** Body path relative to the bucket directory, '/'-separated, raw bytes. */
   path: Buffer;
