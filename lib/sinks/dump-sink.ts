@@ -7,12 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { DecodeError } from '../errors.js';
+import { DecodeError, type ErrorCode } from '../errors.js';
 import { ChecksumList } from '../core/checksums.js';
 import { encodeLine } from '../core/gojson.js';
 import { renderManifest, type ManifestInfo } from '../core/manifest.js';
 import { keymapOriginal, sidecarPath } from '../core/names.js';
-import { planBucket, planObject, type BucketPlan, type ObjectFailure, type ObjectPlan, type PlanOptions } from '../core/plan.js';
+import { planBucket, planObject, type BucketPlan, type ObjectPlan, type PlanOptions } from '../core/plan.js';
 import type { BucketCollection, ObjectCollection, WarningHandler } from '../types.js';
 import type { Target } from './target.js';
 import { VERSION } from '../version.js';
@@ -53,6 +53,19 @@ function resolveOptions(o: DumpSinkOptions): ResolvedOptions {
     manifestInfo: () => ({ wallTime: new Date(), source: '-', decoder: `ekv-s3-decode ${VERSION}`, ...flags, ...o.manifestInfo?.() }),
   };
 }
+
+/**
+ * A skipped object as _skipped.jsonl needs it: its code and message, not the
+ * error itself (whose captured stack costs kilobytes, per object, for a
+ * whole bucket).
+ */
+export interface SkippedObject {
+  object: Buffer;
+  code: ErrorCode;
+  detail: string;
+}
+
+const skippedObject = (object: Buffer, e: DecodeError): SkippedObject => ({ object, code: e.code, detail: e.message });
 
 export interface SinkStats {
   buckets: number;
@@ -108,8 +121,8 @@ export class DumpSink extends Writable {
   private async writeBucket(b: BucketCollection): Promise<void> {
     const plan = planBucket(b, this.opts);
     for (const w of plan.warnings) this.opts.onWarning?.(w);
-    const skipped: ObjectFailure[] = [...plan.failures];
-    if (skipped.length > 0 && !this.opts.keepGoing) throw skipped[0]!.error;
+    if (plan.failures.length > 0 && !this.opts.keepGoing) throw plan.failures[0]!.error;
+    const skipped: SkippedObject[] = plan.failures.map((f) => skippedObject(f.object, f.error));
 
     const prefix = Buffer.from(`s3/${plan.dir}/`, 'latin1');
     const at = (rel: Buffer | string) => Buffer.concat([prefix, typeof rel === 'string' ? Buffer.from(rel) : rel]);
@@ -152,7 +165,7 @@ export class DumpSink extends Writable {
     o: ObjectCollection,
     b: BucketCollection,
     at: (rel: Buffer) => Buffer,
-    skipped: ObjectFailure[],
+    skipped: SkippedObject[],
     keymap: Array<{ encoded: Buffer; original: string; kind: string }>,
   ): Promise<void> {
     let obj: ObjectPlan;
@@ -160,14 +173,14 @@ export class DumpSink extends Writable {
       obj = planObject(plan, o, b, this.opts);
     } catch (e) {
       if (!(e instanceof DecodeError) || e.level !== 'object' || !this.opts.keepGoing) throw e;
-      skipped.push({ object: o.object, error: e });
+      skipped.push(skippedObject(o.object, e));
       return;
     }
     const rel = at(obj.relPath);
     const result = await this.target.body(rel, obj, this.opts.verify, { bucket: plan.name, object: obj.key });
     if (result instanceof DecodeError) {
       if (!this.opts.keepGoing) throw result;
-      skipped.push({ object: obj.key, error: result });
+      skipped.push(skippedObject(obj.key, result));
       return;
     }
     this.record(rel, result, obj.size);
@@ -190,13 +203,13 @@ export class DumpSink extends Writable {
   }
 
   /** _skipped.jsonl lines (sorted by object bytes), each also reported as a warning. */
-  private skippedLines(plan: BucketPlan, skipped: ObjectFailure[]): Buffer {
+  private skippedLines(plan: BucketPlan, skipped: SkippedObject[]): Buffer {
     skipped.sort((x, y) => Buffer.compare(x.object, y.object));
     this.stats.skipped += skipped.length;
     return jsonLines(
       skipped.map((s) => {
-        this.opts.onWarning?.({ event: 's3_skipped_object', bucket: plan.name.toString('utf8'), object: s.object.toString('utf8'), reason: s.error.code, detail: s.error.message });
-        return { object: keymapOriginal(s.object), reason: s.error.code, detail: s.error.message };
+        this.opts.onWarning?.({ event: 's3_skipped_object', bucket: plan.name.toString('utf8'), object: s.object.toString('utf8'), reason: s.code, detail: s.detail });
+        return { object: keymapOriginal(s.object), reason: s.code, detail: s.detail };
       }),
     );
   }
