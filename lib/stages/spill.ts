@@ -69,6 +69,14 @@ export class BlobSpiller extends Transform {
   private run: OpenRun | null = null;
   private pool: Pool | null = null;
   private readonly storedBlobs = new Map<string, SpillLocation>();
+  /** commit_ts of each chunkblob digest's newest version so far (§3.3). */
+  private readonly chunkBlobTs = new Map<string, bigint>();
+  /**
+   * Digests whose newest version so far does not hash to its key: reported
+   * at flush if still the newest, so the run fails only for a winning
+   * version, whatever the record order (§3.1, §3.3).
+   */
+  private readonly badBlobs = new Map<string, DecodeError>();
   private readonly hashes: HashPool;
   /** Hashes of sealed runs still being computed. */
   private readonly sealing: Array<Promise<void>> = [];
@@ -90,6 +98,8 @@ export class BlobSpiller extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
+    const bad = this.badBlobs.values().next();
+    if (!bad.done) return cb(bad.value);
     this.sealRun((err) => {
       if (err) return cb(err);
       this.flushPool((e) => {
@@ -135,16 +145,23 @@ export class BlobSpiller extends Transform {
 
   private spillChunkBlob(rec: ChunkBlobRecord, cb: TransformCallback): void {
     const { payload, ...rest } = rec;
+    const ts = rec.commitTs ?? 0n;
+    const seen = this.chunkBlobTs.get(rec.digest);
+    const newest = seen === undefined || ts >= seen;
+    if (newest) {
+      this.chunkBlobTs.set(rec.digest, ts);
+      this.badBlobs.delete(rec.digest);
+    }
     if (rec.tombstone || payload === null) return cb(null, { ...rest, location: null });
     // Checked even when no ref points here, as elastickv's decoder does.
     const actual = createHash('sha256').update(payload).digest('hex');
     if (actual !== rec.digest) {
-      return cb(
-        new DecodeError('ERR_S3_CHUNKBLOB_HASH_MISMATCH', `chunkblob payload hashes to ${actual}, key says ${rec.digest}`, {
-          ...rec.where,
-          key: rec.key,
-        }),
-      );
+      if (newest) {
+        const where = { ...rec.where, key: rec.key };
+        this.badBlobs.set(rec.digest, new DecodeError('ERR_S3_CHUNKBLOB_HASH_MISMATCH', `chunkblob payload hashes to ${actual}, key says ${rec.digest}`, where));
+      }
+      // Passed on as payload-free, so the collector's version order still sees it.
+      return cb(null, { ...rest, location: null });
     }
     const stored = this.storedBlobs.get(rec.digest);
     if (stored && stored.length === payload.length) return cb(null, { ...rest, location: stored });
