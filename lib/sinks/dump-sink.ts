@@ -11,6 +11,7 @@ import { DecodeError, type ErrorCode } from '../errors.js';
 import { ChecksumList } from '../core/checksums.js';
 import { encodeLine } from '../core/gojson.js';
 import { renderManifest, type ManifestInfo } from '../core/manifest.js';
+import { etagUnverifiable } from '../core/etag.js';
 import { keymapOriginal, sidecarPath } from '../core/names.js';
 import { planBucket, planObject, type BucketPlan, type ObjectPlan, type PlanOptions } from '../core/plan.js';
 import type { BucketCollection, ObjectCollection, WarningHandler } from '../types.js';
@@ -71,6 +72,8 @@ export interface SinkStats {
   buckets: number;
   objects: number;
   skipped: number;
+  /** Objects written whose composite ETag cannot be recomputed (restored multipart objects, §5.6). */
+  etagUnverifiable: number;
   bodyBytes: number;
   files: number;
   /** Bytes of every file written (bodies, sidecars, metadata). */
@@ -78,7 +81,7 @@ export interface SinkStats {
 }
 
 export class DumpSink extends Writable {
-  readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, bodyBytes: 0, files: 0, bytesWritten: 0 };
+  readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, etagUnverifiable: 0, bodyBytes: 0, files: 0, bytesWritten: 0 };
   private readonly checksums = new ChecksumList();
   private readonly bucketsWithFiles: Buffer[] = [];
   private readonly opts: ResolvedOptions;
@@ -185,6 +188,7 @@ export class DumpSink extends Writable {
     }
     this.record(rel, result, obj.size);
     this.stats.objects++;
+    if (this.opts.verify && etagUnverifiable(obj.manifest.etag, obj.parts)) this.stats.etagUnverifiable++;
     this.stats.bodyBytes += obj.size;
     await this.file(sidecarPath(rel), obj.sidecar, DATA_MODE);
     if (obj.keymap) keymap.push({ encoded: obj.keymap.encoded, original: keymapOriginal(obj.key), kind: obj.keymap.kind });

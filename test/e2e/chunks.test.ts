@@ -376,6 +376,31 @@ for (const [name, body, opts, code] of DEFECTS) {
   });
 }
 
+test('§5.6 restored cluster: one part whose etag is the object\'s H-N (N > 1) decodes with verification on, counted as etag unverifiable', async (t) => {
+  // What elastickv's encoder writes for a formerly multipart object: the
+  // original composite, on the object and on its one part.
+  const restored = `"${compositeEtag(mpParts).toUpperCase()}"`;
+  const snap = one(b10, { chunkSize: 4, etag: restored, manifestPatch: { parts: [partJson(b10, { etag: compositeEtag(mpParts) })] } });
+  for (const d of await decodeBoth(t, snap)) {
+    assertDump(t, d, { files: { ...okFiles, ...objectFiles('bkt', 'obj', b10, { etag: restored }) } });
+    const summary = d.log.find((l) => l.event === 'summary');
+    t.is(summary?.etagUnverifiable, 1, `[${d.form}] summary: ${JSON.stringify(summary)}`);
+  }
+  const text = await decodeBoth(t, snap, { textLog: true });
+  for (const d of text) t.regex(d.stderr, /, 1 etag_unverifiable;/);
+  // --no-verify checks nothing, so counts nothing.
+  for (const d of await decodeBoth(t, snap, { args: ['--no-verify'] })) t.is(d.log.find((l) => l.event === 'summary')?.etagUnverifiable, 0);
+  // Not exempt: N = 1, a part etag other than the object's, two parts for H-3.
+  const h = compositeEtag(mpParts).slice(0, 32);
+  for (const opts of [
+    { chunkSize: 4, etag: `${h}-1`, manifestPatch: { parts: [partJson(b10, { etag: `${h}-1` })] } },
+    { chunkSize: 4, etag: `${h}-3`, manifestPatch: { parts: [partJson(b10, { etag: `${h}-2` })] } },
+    { chunkSize: 4, etag: `${h}-3`, parts: 2 },
+  ] satisfies PutObjectOptions[]) {
+    for (const d of await decodeBoth(t, one(b10, opts))) assertFailure(t, d, 'ERR_S3_ETAG_MISMATCH');
+  }
+});
+
 // Chunks of ≥ 64 KiB make the body one spilled run, whose hashes are
 // computed while spilling: per part only (no whole-body MD5 stream). A plain
 // MD5 ETag on such a multipart body must still be checked against the body.
