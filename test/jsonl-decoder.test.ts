@@ -384,3 +384,11 @@ test('parseU64Decimal: the uint64 range in plain decimal, nothing else', async (
   t.is(parseU64Decimal(' 1'), undefined);
   t.is(parseU64Decimal(''), undefined);
 });
+
+test('a line that is not valid JSON is reported without echoing its raw control bytes', (t) => {
+  const err = t.throws(() => parseJsonlLine(Buffer.from('{"key":\x1b]0;pwned\x07\x9b}', 'latin1'), 3)) as DecodeError;
+  t.is(err.code, 'ERR_JSONL_LINE');
+  t.is(err.context.line, 3);
+  t.false(/[\x00-\x1f\x7f-\x9f]/.test(err.message), err.message);
+  t.true(err.message.includes('\\x1b]0;pwned\\x07'), err.message);
+});

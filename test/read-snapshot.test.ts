@@ -120,16 +120,31 @@ test('detection: "{" first → JSON lines', async (t) => {
   t.deepEqual(r.records, JSONL_RECORDS);
 });
 
-test('detection: anything else is JSON lines too (blank lines first; near-miss magics fail as JSONL)', async (t) => {
+test('detection: blank lines first are JSON lines too', async (t) => {
   const r = await run([Buffer.concat([Buffer.from('\n\r\n  \n'), JSONL])]);
   t.deepEqual(r.headers, [{ format: 'jsonl' }]);
   t.deepEqual(
     r.records.map((x) => x.where.line),
     [4, 5],
   );
-  for (const magic of ['EKVPBBL2', 'ekvpbbl1', 'XKVPBBL1', 'EKVSSTI2', 'EKVTHL_1']) {
-    const err = await runFails(t, [Buffer.concat([Buffer.from(magic), Buffer.alloc(16)])], 'ERR_JSONL_LINE');
-    t.is(err?.context.line, 1, magic);
+});
+
+test('detection: input that is neither a native magic nor JSON text is ERR_SNAPSHOT_BAD_MAGIC, its first bytes in printable form', async (t) => {
+  for (const magic of ['EKVPBBL2', 'ekvpbbl1', 'XKVPBBL1', 'EKVSSTI2', 'EKVTHL_1', '\n\n<html>']) {
+    const err = await runFails(t, [Buffer.concat([Buffer.from(magic), Buffer.alloc(16)])], 'ERR_SNAPSHOT_BAD_MAGIC');
+    t.is(err?.context.offset, 0, magic);
+    t.regex(err?.message ?? '', /neither a native snapshot nor JSON lines/);
+  }
+  const binary = Buffer.from([0x1b, 0x5d, 0x30, 0x3b, 0x07, 0x00, 0xff, 0x9b, 0x7b]);
+  const err = await runFails(t, [binary], 'ERR_SNAPSHOT_BAD_MAGIC');
+  t.true(err?.message.includes('\\x1b]0;\\x07\\x00\\xff\\x9b'), err?.message);
+  t.false(/[\x00-\x1f\x7f-\x9f]/.test(err?.message ?? ''), 'no control character in the message');
+  // Found at the end of an input shorter than 8 bytes too.
+  await runFails(t, [Buffer.from('\x00\x01')], 'ERR_SNAPSHOT_BAD_MAGIC');
+  // Text that can start JSON is still JSON lines, failing on its line.
+  for (const start of ['[1]', '"s"', '-1', '7', 'true', 'false', 'null']) {
+    const e = await runFails(t, [Buffer.from(`\n${start}\n`)], 'ERR_JSONL_LINE');
+    t.is(e?.context.line, 2, start);
   }
 });
 

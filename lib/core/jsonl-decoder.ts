@@ -6,6 +6,7 @@
 import { DecodeError } from '../errors.js';
 import type { SnapshotRecord } from '../types.js';
 import { LineFramer } from './line-framer.js';
+import { printable } from './printable.js';
 import { decodeBase64Bytes, decodeBase64Strict } from './base64.js';
 import { parseU64Decimal } from './u64.js';
 
@@ -70,7 +71,8 @@ function parseFields(bytes: Buffer, end: number, line: number): Fields | null {
   try {
     obj = JSON.parse(text);
   } catch (e) {
-    throw lineError(`not valid JSON (${(e as Error).message})`, line);
+    // V8's message quotes the line: never echo its raw control bytes.
+    throw lineError(`not valid JSON (${printable(Buffer.from((e as Error).message))})`, line);
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw lineError('not a JSON object', line);
   return obj as Fields;

@@ -10,6 +10,7 @@ import type { BucketCollection, ChunkAddress, ChunkIdentity, CollectedChunk, Obj
 import { decodeChunkRef } from './chunkref.js';
 import { encodeLine, GoJsonError, GoMap, marshalIndent, parseBucketMeta, parseManifest, type GoStruct, type ObjectManifest } from './gojson.js';
 import { hlcToTime } from './hlc.js';
+import { printable } from './printable.js';
 import { assignPathsOfSortedKeys, bucketDirName, orphanChunkPath, type ObjectPathResult } from './names.js';
 
 export interface PlanOptions {
@@ -78,7 +79,8 @@ export interface BucketPlan {
 
 export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   const dir = bucketDirName(b.name);
-  const bucketName = b.name.toString('utf8');
+  // Warnings name buckets and objects in the printable form errors use.
+  const bucketName = printable(b.name);
   const plan: BucketPlan = { name: b.name, dir, live: [], names: new Map(), failures: [], orphans: [], warnings: [] };
 
   let activeGeneration: bigint | undefined;
@@ -122,7 +124,7 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
     } else if (o.manifest) {
       live.push(o);
     } else if (chunkCount(o) > 0) {
-      plan.warnings.push({ event: 's3_orphan_chunks', bucket: bucketName, object: o.object.toString('utf8'), chunks: chunkCount(o) });
+      plan.warnings.push({ event: 's3_orphan_chunks', bucket: bucketName, object: printable(o.object), chunks: chunkCount(o) });
       if (opts.includeOrphans) addOrphans(plan, o);
     }
   }

@@ -12,6 +12,7 @@ import { ChecksumList } from '../core/checksums.js';
 import { encodeLine } from '../core/gojson.js';
 import { renderManifest, type ManifestInfo } from '../core/manifest.js';
 import { etagUnverifiable } from '../core/etag.js';
+import { printable } from '../core/printable.js';
 import { keymapOriginal, sidecarPath } from '../core/names.js';
 import { planBucket, planObject, type BucketPlan, type ObjectPlan, type PlanOptions } from '../core/plan.js';
 import type { BucketCollection, ObjectCollection, WarningHandler } from '../types.js';
@@ -212,7 +213,7 @@ export class DumpSink extends Writable {
     this.stats.skipped += skipped.length;
     return jsonLines(
       skipped.map((s) => {
-        this.opts.onWarning?.({ event: 's3_skipped_object', bucket: plan.name.toString('utf8'), object: s.object.toString('utf8'), reason: s.code, detail: s.detail });
+        this.opts.onWarning?.({ event: 's3_skipped_object', bucket: printable(plan.name), object: printable(s.object), reason: s.code, detail: s.detail });
         return { object: keymapOriginal(s.object), reason: s.code, detail: s.detail };
       }),
     );

@@ -313,3 +313,35 @@ test('§2 an interrupted run (SIGINT, SIGTERM) leaves DIR absent and removes its
     t.deepEqual(fs.readdirSync(work), [], `${sig}: nothing left (stderr: ${stderr})`);
   }
 });
+
+// ---------------------------------------------------------------- hostile bytes on the terminal
+
+/** C0 and C1 control characters (ESC, BEL, CSI, …) that a terminal would act on. */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+
+test('binary garbage is ERR_SNAPSHOT_BAD_MAGIC ("neither a native snapshot nor JSON lines"), echoing no raw byte', async (t) => {
+  const garbage = Buffer.concat([Buffer.from('\x1b]0;pwned\x07\x00\x9b2J', 'latin1'), bytesOf('junk', 4096)]);
+  for (const textLog of [true, false]) {
+    const d = await decode(t, garbage, 'jsonl', { textLog });
+    assertFailure(t, d, 'ERR_SNAPSHOT_BAD_MAGIC');
+    t.regex(d.stderr, /neither a native snapshot nor JSON lines/);
+    t.false(CONTROL.test(d.stderr), d.stderr);
+  }
+});
+
+test('warnings name buckets and objects in printable form, as errors do: no raw control bytes reach the terminal', async (t) => {
+  const evil = '\x1b]0;pwned\x07';
+  const snap = new SnapshotBuilder()
+    .bucket('bkt')
+    .putObject('bkt', `orphan${evil}`, Buffer.from('o'), { omitManifest: true })
+    .putObject('bkt', `bad${evil}`, Buffer.from('b'), { manifestPatch: { size_bytes: 9 } });
+  for (const textLog of [true, false]) {
+    const d = await decode(t, snap, 'jsonl', { textLog, args: ['--keep-going'] });
+    t.is(d.code, 3, d.stderr);
+    t.false(CONTROL.test(d.stderr), d.stderr);
+    // printable(): ESC and BEL as \x1b and \x07 (in JSON, the backslash itself escaped).
+    const shown = textLog ? 'orphan\\x1b]0;pwned\\x07' : 'orphan\\\\x1b]0;pwned\\\\x07';
+    t.true(d.stderr.includes(shown), d.stderr);
+    t.true(d.stderr.includes(textLog ? 'bad\\x1b]0;pwned\\x07' : 'bad\\\\x1b]0;pwned\\\\x07'), d.stderr);
+  }
+});
