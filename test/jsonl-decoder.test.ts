@@ -386,9 +386,33 @@ test('parseU64Decimal: the uint64 range in plain decimal, nothing else', async (
 });
 
 test('a line that is not valid JSON is reported without echoing its raw control bytes', (t) => {
-  const err = t.throws(() => parseJsonlLine(Buffer.from('{"key":\x1b]0;pwned\x07\x9b}', 'latin1'), 3)) as DecodeError;
+  const err = t.throws(() => parseJsonlLine(Buffer.from('{"key":\x1b]0;pwned\x07\u009b}'), 3)) as DecodeError;
   t.is(err.code, 'ERR_JSONL_LINE');
   t.is(err.context.line, 3);
   t.false(/[\x00-\x1f\x7f-\x9f]/.test(err.message), err.message);
   t.true(err.message.includes('\\x1b]0;pwned\\x07'), err.message);
+});
+
+test('invalid UTF-8 anywhere in a line is ERR_JSONL_LINE (a damaged field name is not just an unknown field)', (t) => {
+  const line = (s: string) => Buffer.from(s, 'latin1');
+  for (const bad of [
+    line('{"key":"azE=","value":"djE=","commit\xf3ts":5}'), // a flipped byte in "commit_ts"
+    line('{"key":"azE=","value":"djE=","note":"caf\xe9"}'), // latin1, not UTF-8, in an unknown field
+    line('{"key":"azE=","value":"djE=","n\xc3":1}'), // truncated sequence
+    line('{"key":"azE=","value":"djE="}\xff'),
+    line('{"k\xff":1,"key":"azE=","value":"djE="}'),
+  ]) {
+    const err = t.throws(() => parseJsonlLine(bad, 4), { instanceOf: DecodeError }, bad.toString('latin1'));
+    t.is(err?.code, 'ERR_JSONL_LINE');
+    t.is(err?.context.line, 4);
+  }
+  // Valid non-ASCII UTF-8 outside key and value is fine.
+  t.deepEqual(parseJsonlLine(Buffer.from('{"key":"azE=","value":"djE=","note":"café ✓"}'), 1), rec(K1, V1, 1));
+});
+
+test('a line of non-JSON whitespace (VT, FF, NBSP, U+FEFF, U+3000) is ERR_JSONL_LINE, not blank', (t) => {
+  for (const ws of ['\v', '\f', '\u00a0', '\ufeff', '\u3000', ' \u2028 ']) {
+    const err = t.throws(() => parseJsonlLine(Buffer.from(ws), 2), { instanceOf: DecodeError }, JSON.stringify(ws));
+    t.is(err?.code, 'ERR_JSONL_LINE');
+  }
 });

@@ -3,6 +3,7 @@
  * byte chunks of any size, get SnapshotRecords. Lines are framed by
  * LineFramer (one copy per line however many chunks it spans).
  */
+import { isUtf8 } from 'node:buffer';
 import { DecodeError } from '../errors.js';
 import type { SnapshotRecord } from '../types.js';
 import { LineFramer } from './line-framer.js';
@@ -65,8 +66,11 @@ interface Fields {
 
 /** The general path: JSON.parse of the decoded line. */
 function parseFields(bytes: Buffer, end: number, line: number): Fields | null {
+  // Blank means JSON whitespace only: VT, FF, NBSP, U+FEFF… are not blank.
+  if (skipWs(bytes, 0, end) === end) return null;
+  // toString would turn invalid bytes into U+FFFD silently (a damaged field name would then just be unknown).
+  if (!isUtf8(bytes.subarray(0, end))) throw lineError('not valid UTF-8', line);
   const text = bytes.toString('utf8', 0, end);
-  if (text.trim() === '') return null;
   let obj: unknown;
   try {
     obj = JSON.parse(text);
@@ -149,9 +153,12 @@ function skipWs(b: Buffer, i: number, end: number): number {
   return i;
 }
 
-/** No escapes and no control bytes: the bytes are the string. */
+/**
+ * No escapes, no control bytes and ASCII only: the bytes are the string.
+ * (Non-ASCII goes to the general path, which checks that it is UTF-8.)
+ */
 function plainString(b: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (b[i]! < 0x20 || b[i] === 0x5c) return false;
+  for (let i = start; i < end; i++) if (b[i]! < 0x20 || b[i]! >= 0x80 || b[i] === 0x5c) return false;
   return true;
 }
 
