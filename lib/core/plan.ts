@@ -114,6 +114,7 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   const live = plan.live;
   let stale = 0;
   for (const o of b.objects.sorted()) {
+    checkChunkRefs(o, b.name);
     if (o.generation !== activeGeneration) {
       // Manifests are parsed in every generation (live ones in planObject):
       // an undecodable one is snapshot corruption.
@@ -170,6 +171,19 @@ export function planObject(plan: BucketPlan, o: ObjectCollection, b: BucketColle
   const run = wholeRun(planned);
   if (run) obj.run = run;
   return obj;
+}
+
+/**
+ * §8: a chunkref value that does not decode is snapshot corruption wherever
+ * it sits (orphans, stale generations, other uploads, undeclared parts), not
+ * only when a manifest selects it. Only live versions are held here:
+ * tombstoned and superseded ones never count.
+ */
+function checkChunkRefs(o: ObjectCollection, bucket: Buffer): void {
+  for (const c of o.refs?.values() ?? []) {
+    const ref = decodeChunkRef(c.ref!);
+    if (typeof ref === 'string') throw new DecodeError('ERR_S3_INVALID_CHUNKREF', ref, { ...c.where, bucket, object: o.object });
+  }
 }
 
 function chunkCount(o: ObjectCollection): number {

@@ -326,6 +326,35 @@ test('§5.4 offloaded: an undecodable chunkref value fails the run with ERR_S3_I
   for (const d of await decodeBoth(t, snap, { args: ['--keep-going'] })) assertFailure(t, d, 'ERR_S3_INVALID_CHUNKREF');
 });
 
+test('§8 an undecodable chunkref value fails the run wherever it sits; a tombstoned or superseded one does not count', async (t) => {
+  const junkRef = Buffer.from([1, 2, 3]);
+  const ref = (object: string, o: { generation?: number; uploadId?: string; partNo?: number; partVersion?: number } = {}) =>
+    K.chunkrefKey({ bucket: 'bkt', generation: o.generation ?? 1, object, uploadId: o.uploadId ?? 'up-1', partNo: o.partNo ?? 1, chunkNo: 0, ...(o.partVersion ? { partVersion: o.partVersion } : {}) });
+  const places: Array<[string, Buffer]> = [
+    ['orphan (no manifest)', ref('orphan')],
+    ['stale generation', ref('ok.txt', { generation: 7 })],
+    ['another upload', ref('ok.txt', { uploadId: 'other' })],
+    ['undeclared part', ref('ok.txt', { partNo: 9 })],
+    ['undeclared part version', ref('ok.txt', { partVersion: 3 })],
+  ];
+  for (const [where, key] of places) {
+    const snap = one(bytesOf('b', 10), {}).record(key, junkRef);
+    for (const d of await decodeBoth(t, snap, { args: ['--keep-going'] })) {
+      assertFailure(t, d, 'ERR_S3_INVALID_CHUNKREF');
+      t.true(d.stderr.includes('ERR_S3_INVALID_CHUNKREF'), `${where} [${d.form}]`);
+    }
+  }
+  const key = ref('orphan');
+  const good = chunkrefValue(Buffer.from('x'));
+  for (const [what, snap] of [
+    ['tombstoned', one(bytesOf('b', 10), {}).record(key, junkRef, { commitTs: 1 }).tombstone(key, 2)],
+    ['superseded (bad version first)', one(bytesOf('b', 10), {}).record(key, junkRef, { commitTs: 1 }).record(key, good, { commitTs: 2 })],
+    ['superseded (bad version last)', one(bytesOf('b', 10), {}).record(key, good, { commitTs: 2 }).record(key, junkRef, { commitTs: 1 })],
+  ] as const) {
+    for (const d of await decodeBoth(t, snap)) t.is(d.code, 0, `${what} [${d.form}]: ${d.stderr}`);
+  }
+});
+
 test('§5.2 offloaded part whose chunk_sizes length differs from chunk_count fails with ERR_S3_INVALID_MANIFEST', async (t) => {
   const b = bytesOf('off', 10);
   const snap = one(b, {
