@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
+import { footerVerdictOfFile } from './core/footer-first.js';
 import { snapshotIndexFromPath } from './core/manifest.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createManifestCollector } from './stages/collect.js';
@@ -217,6 +218,11 @@ async function run(
     try {
     await pipeline(inputStream, reader, resolver, classifier, filter, spiller, collector, sink, options.signal ? { signal: options.signal } : {});
   } catch (err) {
+    // A record error of a later stage in a native file with a footer: the footer speaks first.
+    // (The reader's own ERR_SNAPSHOT_* errors were judged by it: lib/core/footer-first.ts.)
+    if (err instanceof DecodeError && err.code.startsWith('ERR_S3_') && header?.format === 'fsm' && typeof input === 'string' && input !== '-') {
+      throw await footerVerdictOfFile(input, err);
+    }
     // A read error of the input (EISDIR, EIO, ECONNRESET…) is ERR_IO naming the input.
     if (err === inputStream.errored && !options.signal?.aborted) throw ioError(err, typeof input === 'string' ? input : (options.sourceName ?? '-'), 'cannot read input');
     throw err;

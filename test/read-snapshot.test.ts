@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { DecodeError, type ErrorCode } from '../lib/errors.js';
 import { createJsonlReader, createSnapshotReader, type SnapshotReaderOptions } from '../lib/stages/read-snapshot.js';
 import type { SnapshotHeader, SnapshotRecord } from '../lib/types.js';
-import { buildFsm } from './helpers/fsm.js';
+import { buildFsm, withFooter } from './helpers/fsm.js';
 
 // SPEC §2: the input format is detected from the first bytes — EKVPBBL1,
 // EKVTHLC… or EKVSSTI1 → native snapshot (§3.2); anything else → JSON lines
@@ -267,4 +267,32 @@ test('errors surface through stream/promises pipeline: native CRC footer mismatc
   const input = buildFsm(ENTRIES, { footer: true });
   input[input.length - 1] = input[input.length - 1]! ^ 0xff;
   await runFails(t, [input], 'ERR_SNAPSHOT_CRC_MISMATCH');
+});
+
+// ------------------------------------------------------------ the footer speaks for the whole file
+
+test('a damaged byte in a snapshot with a footer is ERR_SNAPSHOT_CRC_MISMATCH, not the record error it causes (file or pipe-sized chunks)', async (t) => {
+  const entries = [...ENTRIES, { key: 'k3', value: 'v3'.repeat(100), commitTs: 1n }];
+  const flags = 32 + 26; // EKVTHLC1 header (16) + EKVPBBL1 ‖ lastCommitTS (16), then keyLen, key ‖ ~ts, valLen: the first flags byte
+  const keyLen = 32 + 37 + 7; // top byte of the second entry's keyLen: an oversize length
+  for (const [at, byte, recordError] of [
+    [flags, 0x08, 'ERR_SNAPSHOT_RESERVED_FLAGS'],
+    [flags, 0x02, 'ERR_SNAPSHOT_ENCRYPTED'],
+    [keyLen, 0x7f, 'ERR_SNAPSHOT_CORRUPT'],
+  ] as const) {
+    const good = buildFsm(entries, { header: 'v1', lastCommitTs: 7n, footer: true });
+    const bad = Buffer.from(good);
+    bad[at] = byte;
+    for (const chunks of [[bad], splits(bad).at(-1)![1], [bad.subarray(0, at + 1), bad.subarray(at + 1)]]) {
+      const err = await runFails(t, chunks, 'ERR_SNAPSHOT_CRC_MISMATCH');
+      t.regex(err?.message ?? '', new RegExp(`first problem found: ${recordError}`));
+    }
+    // The same damage under a footer that matches it: the record error is real and is reported.
+    await runFails(t, [withFooter(bad.subarray(0, bad.length - 4))], recordError);
+    // A bare stream without footer: nothing speaks for the file, the record error stands.
+    const bare = buildFsm(entries, { lastCommitTs: 7n });
+    const bareBad = Buffer.from(bare);
+    bareBad[at - 16] = byte;
+    await runFails(t, [bareBad], recordError);
+  }
 });

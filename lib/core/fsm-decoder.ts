@@ -209,6 +209,20 @@ export class FsmDecoder {
     }
   }
 
+  /**
+   * After a failure: takes the rest of the input into the CRC only, so the
+   * footer can still speak for the whole file (see footerMatches).
+   */
+  drain(chunk: Buffer): void {
+    this.bytesConsumed += chunk.length;
+    if (this.verifyCrc) this.feedCrc(chunk);
+  }
+
+  /** Whether the last 4 bytes seen are a CRC-32C footer of every byte before them. */
+  footerMatches(): boolean {
+    return this.verifyCrc && this.tailLen === 4 && this.tail.readUInt32BE(0) === this.crc >>> 0;
+  }
+
   // ---------------------------------------------------------------- CRC
 
   private feedCrc(chunk: Buffer): void {

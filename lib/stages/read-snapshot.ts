@@ -9,6 +9,7 @@
 import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { FsmDecoder, looksLikeFsm } from '../core/fsm-decoder.js';
+import { footerFirst } from '../core/footer-first.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
 import { printable } from '../core/printable.js';
 import { DecodeError } from '../errors.js';
@@ -94,7 +95,7 @@ export class SnapshotReader extends Transform {
       );
     }
     if (format === 'fsm') {
-      const fsm = new FsmDecoder({ onHeader: (h) => this.announce(h) });
+      const fsm = footerFirst(new FsmDecoder({ onHeader: (h) => this.announce(h) }));
       this.decoder = { write: (c, emit) => fsm.write(c, emit), end: () => fsm.end() };
     } else {
       this.decoder = new JsonlDecoder();

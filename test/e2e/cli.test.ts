@@ -345,3 +345,27 @@ test('warnings name buckets and objects in printable form, as errors do: no raw 
     t.true(d.stderr.includes(textLog ? 'bad\\x1b]0;pwned\\x07' : 'bad\\\\x1b]0;pwned\\\\x07'), d.stderr);
   }
 });
+
+// ---------------------------------------------------------------- the footer speaks for the whole file
+
+test('a damaged native snapshot with a footer fails with ERR_SNAPSHOT_CRC_MISMATCH, whatever record error the damage causes first (file and stdin)', async (t) => {
+  const good = inputBytes(small(), 'fsm'); // EKVTHLC1 header and CRC-32C footer
+  // A reader-level error: the first entry's key length (after 32 bytes of preamble) made oversize.
+  const oversize = Buffer.from(good);
+  oversize[32 + 7] = 0x7f;
+  // A classifier-level error: the bucket segment terminator of the manifest key broken.
+  const badKey = Buffer.from(good);
+  const at = badKey.indexOf('!s3|obj|head|bkt\x00\x01', 0, 'latin1');
+  t.true(at > 0);
+  badKey[at + '!s3|obj|head|bkt\x00'.length] = 0x07;
+  for (const [bad, first, stdinToo] of [
+    [oversize, 'ERR_SNAPSHOT_CORRUPT', true],
+    [badKey, 'ERR_S3_MALFORMED_KEY', false],
+  ] as const) {
+    for (const stdin of stdinToo ? [false, true] : [false]) {
+      const d = await decode(t, bad, 'fsm', { stdin });
+      assertFailure(t, d, 'ERR_SNAPSHOT_CRC_MISMATCH');
+      t.true(d.stderr.includes(`first problem found: ${first}`), d.stderr);
+    }
+  }
+});
