@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { DecodeError } from '../lib/errors.js';
-import { JsonlDecoder, parseJsonlLine } from '../lib/core/jsonl-decoder.js';
+import { JsonlDecoder, MAX_LINE_BYTES, parseJsonlLine } from '../lib/core/jsonl-decoder.js';
 import type { SnapshotRecord } from '../lib/types.js';
 
 // SPEC §3.1. Base64 used below (standard alphabet):
@@ -415,4 +415,30 @@ test('a line of non-JSON whitespace (VT, FF, NBSP, U+FEFF, U+3000) is ERR_JSONL_
     const err = t.throws(() => parseJsonlLine(Buffer.from(ws), 2), { instanceOf: DecodeError }, JSON.stringify(ws));
     t.is(err?.code, 'ERR_JSONL_LINE');
   }
+});
+
+// ------------------------------------------------------------ bounded lines
+
+test('an unfinished line that cannot be a JSON object fails at once, before its newline arrives', (t) => {
+  const d = new JsonlDecoder();
+  const out: SnapshotRecord[] = [];
+  d.write(Buffer.from('{"key":"azE=","value":"djE="}\n'), (r) => out.push(r));
+  const err = t.throws(() => d.write(Buffer.from(' \tx'.padEnd(64 * 1024, 'x')), (r) => out.push(r)), { instanceOf: DecodeError });
+  t.is(err?.code, 'ERR_JSONL_LINE');
+  t.is(err?.context.line, 2);
+  t.is(out.length, 1);
+  const zeros = t.throws(() => new JsonlDecoder().write(Buffer.alloc(64 * 1024), () => {}), { instanceOf: DecodeError });
+  t.is(zeros?.context.line, 1);
+});
+
+test('a line longer than any record can be fails as soon as it is, without a newline', (t) => {
+  const d = new JsonlDecoder(100);
+  d.write(Buffer.from('{"key":"'), () => {});
+  d.write(Buffer.alloc(90, 'A'), () => {});
+  const err = t.throws(() => d.write(Buffer.alloc(10, 'A'), () => {}), { instanceOf: DecodeError });
+  t.is(err?.code, 'ERR_JSONL_LINE');
+  t.regex(err?.message ?? '', /line 1: line longer than 100 bytes/);
+  // The default bound admits the largest record: a 256 MiB + 43 byte value and a 1 MiB + 8 byte key in base64.
+  t.true(MAX_LINE_BYTES >= Math.ceil((256 * 1024 * 1024 + 43) / 3) * 4 + Math.ceil((1024 * 1024 + 8) / 3) * 4);
+  t.true(MAX_LINE_BYTES < 1.4 * 256 * 1024 * 1024 + 2 * 1024 * 1024);
 });

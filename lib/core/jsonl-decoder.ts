@@ -11,13 +11,35 @@ import { printable } from './printable.js';
 import { decodeBase64Bytes, decodeBase64Strict } from './base64.js';
 import { parseU64Decimal } from './u64.js';
 
+/**
+ * The longest line a record can take: a value of 256 MiB + 43 bytes and a key
+ * of 1 MiB + 8 (SPEC §3.2's limits) in base64, plus room for the envelope.
+ */
+export const MAX_LINE_BYTES = base64Length(256 * 1024 * 1024 + 43) + base64Length(1024 * 1024 + 8) + 64 * 1024;
+
+function base64Length(n: number): number {
+  return 4 * Math.ceil(n / 3);
+}
+
 export class JsonlDecoder {
   private readonly framer = new LineFramer();
   private line = 0;
 
+  constructor(private readonly maxLineBytes = MAX_LINE_BYTES) {}
+
   /** Decodes every line completed by this chunk. */
   write(chunk: Buffer, emit: (rec: SnapshotRecord) => void): void {
     this.framer.write(chunk, (bytes) => this.decode(bytes, emit));
+    // The unfinished line is judged before it is held whole: what cannot be
+    // a JSON object, or is longer than any record, fails now (a 300 MB line
+    // without a newline, /dev/zero).
+    const first = this.framer.pendingFirstByte;
+    if (first !== -1 && first !== 0x7b /* { */) {
+      throw lineError(`not a JSON object: the line starts with ${printable(Buffer.from([first]))}`, this.line + 1);
+    }
+    if (this.framer.pendingBytes > this.maxLineBytes) {
+      throw lineError(`line longer than ${this.maxLineBytes} bytes, the most a record can take`, this.line + 1);
+    }
   }
 
   /** Decodes a last line that has no newline. */

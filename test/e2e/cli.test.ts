@@ -369,3 +369,17 @@ test('a damaged native snapshot with a footer fails with ERR_SNAPSHOT_CRC_MISMAT
     }
   }
 });
+
+test('/dev/zero as JSON lines input fails at once instead of growing until killed', async (t) => {
+  const work = tempDir(t);
+  const started = Date.now();
+  const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, '-', '--input-format', 'jsonl', '-o', path.join(work, 'out')], { stdio: [fs.openSync('/dev/zero', 'r'), 'ignore', 'pipe'] });
+    const err: Buffer[] = [];
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    child.on('close', (code) => resolve({ code, stderr: Buffer.concat(err).toString() }));
+  });
+  t.is(res.code, 1, res.stderr);
+  t.regex(res.stderr, /ERR_JSONL_LINE: line 1: not a JSON object/);
+  t.true(Date.now() - started < 20_000);
+});
