@@ -17,6 +17,7 @@ import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
 import { footerVerdictOfFile } from './core/footer-first.js';
+import { checkDecodeArguments } from './decode-options.js';
 import { snapshotIndexFromPath } from './core/manifest.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createManifestCollector } from './stages/collect.js';
@@ -96,6 +97,7 @@ export interface Summary extends SinkStats {
 
 /** Decodes a snapshot (a path, "-" for stdin, or a byte stream) into a dump directory or a tar stream. */
 export async function decodeSnapshot(input: string | Readable, options: DecodeOptions): Promise<Summary> {
+  checkDecodeArguments(input, options);
   if (options.output !== undefined) return decodeToDirectory(input, options.output, options);
   if (options.tar) return decodeToTar(input, options.tar, options);
   throw new DecodeError('ERR_USAGE', 'give an output directory or a tar stream');

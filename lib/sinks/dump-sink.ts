@@ -19,6 +19,7 @@ import type { BucketCollection, ObjectCollection, WarningHandler } from '../type
 import type { Target } from './target.js';
 import { VERSION } from '../version.js';
 import { PositionedReader } from '../io/positioned-reader.js';
+import { bucketCollectionProblem, usage } from '../stages/record-shape.js';
 
 const DATA_MODE = 0o600;
 const TOP_MODE = 0o644;
@@ -99,6 +100,8 @@ export class DumpSink extends Writable {
   }
 
   override _write(b: BucketCollection, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const bad = bucketCollectionProblem(b);
+    if (bad !== undefined) return cb(usage('dump sink', bad));
     this.writeBucket(b).then(() => cb(), cb);
   }
 

@@ -25,6 +25,7 @@ import { ByteArena } from '../core/arena.js';
 import { BLOB, ObjectStore, REF } from '../core/object-store.js';
 import { bucketDirName } from '../core/names.js';
 import type { BucketCollection, ChunkBlobStore, SpilledRecord, UploadRecord } from '../types.js';
+import { classifiedRecordProblem, usage } from './record-shape.js';
 
 /** The collector's own state per bucket, beside what it emits. */
 interface BucketState {
@@ -49,6 +50,8 @@ export class ManifestCollector extends Transform {
   }
 
   override _transform(rec: SpilledRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    const bad = classifiedRecordProblem(rec, true);
+    if (bad !== undefined) return cb(usage('manifest collector', bad));
     const ts = rec.commitTs ?? 0n;
     switch (rec.kind) {
       case 'bucket-meta': {

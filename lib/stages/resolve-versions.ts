@@ -46,6 +46,7 @@
 import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { SnapshotRecord } from '../types.js';
+import { snapshotRecordProblem, usage } from './record-shape.js';
 
 export interface ResolverStats {
   /** Records that lost to a newer (or later equal) version of their key. */
@@ -93,6 +94,8 @@ export class VersionResolver extends Transform {
   }
 
   override _transform(rec: SnapshotRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    const bad = snapshotRecordProblem(rec);
+    if (bad !== undefined) return cb(usage('version resolver', bad));
     const key = rec.key;
     const n = key.length + 8;
     if (this.enc.length < n) this.enc = Buffer.allocUnsafe(2 * n);

@@ -22,6 +22,7 @@ import { DecodeError, ioError } from '../errors.js';
 import { closeFd, openExclusive, writeAll, type Done } from '../io/fs-callbacks.js';
 import { HashPool } from './hash-pool.js';
 import type { BlobRecord, ChunkAddress, ChunkBlobRecord, ClassifiedRecord, RunInfo, SpillLocation, SpillSegment, SpilledRecord } from '../types.js';
+import { classifiedRecordProblem, usage } from './record-shape.js';
 
 /** A first chunk smaller than this does not start a run (see above). */
 export const RUN_MIN_BYTES = 64 * 1024;
@@ -92,6 +93,8 @@ export class BlobSpiller extends Transform {
   }
 
   override _transform(rec: ClassifiedRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    const bad = classifiedRecordProblem(rec, false);
+    if (bad !== undefined) return cb(usage('blob spiller', bad));
     if (rec.kind === 'blob') return this.spillBlob(rec, cb);
     if (rec.kind === 'chunkblob') return this.spillChunkBlob(rec, cb);
     cb(null, rec satisfies SpilledRecord);
