@@ -1,9 +1,10 @@
 /**
  * Checks decodeSnapshot's arguments before anything is opened or created: a
- * library caller's mistake (an object-mode stream as input, an option of the
- * wrong type) is ERR_USAGE, never a TypeError from inside the pipeline.
+ * library caller's mistake (an option of the wrong type, an object-mode
+ * input stream of other things than bytes) is ERR_USAGE, never a TypeError
+ * from inside the pipeline.
  */
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { DecodeError } from './errors.js';
 
 const fail = (what: string) => new DecodeError('ERR_USAGE', `decodeSnapshot: ${what}`);
@@ -29,7 +30,6 @@ const TYPES: Record<string, 'string' | 'boolean' | 'bigint' | 'number' | 'functi
 
 export function checkDecodeArguments(input: unknown, options: unknown): void {
   if (typeof input !== 'string' && !(input instanceof Readable)) throw fail('input must be a path, "-" or a byte stream (Readable)');
-  if (input instanceof Readable && input.readableObjectMode) throw fail('input must be a byte stream, not an object-mode stream');
   if (typeof options !== 'object' || options === null) throw fail('options must be an object');
   const o = options as Record<string, unknown>;
   for (const [name, type] of Object.entries(TYPES)) {
@@ -40,4 +40,19 @@ export function checkDecodeArguments(input: unknown, options: unknown): void {
   if (o.inputFormat !== undefined && o.inputFormat !== 'jsonl' && o.inputFormat !== 'fsm') throw fail('option inputFormat must be "jsonl" or "fsm"');
   if (o.buckets !== undefined && !(Array.isArray(o.buckets) && o.buckets.every((b) => typeof b === 'string'))) throw fail('option buckets must be an array of strings');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw fail('option signal must be an AbortSignal');
+}
+
+/**
+ * Put after an object-mode input stream (Readable.from([buffer]) is one):
+ * passes Buffers and Uint8Arrays on as bytes and fails on anything else,
+ * which the byte-mode reader would otherwise throw at synchronously.
+ */
+export function bytesOnly(): Transform {
+  return new Transform({
+    writableObjectMode: true,
+    transform(chunk: unknown, _enc, cb) {
+      if (chunk instanceof Uint8Array) return cb(null, chunk);
+      cb(fail(`the input stream must carry bytes (Buffer or Uint8Array), not ${chunk === null ? 'null' : typeof chunk}`));
+    },
+  });
 }

@@ -17,7 +17,7 @@ import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
 import { footerVerdictOfFile } from './core/footer-first.js';
-import { checkDecodeArguments } from './decode-options.js';
+import { bytesOnly, checkDecodeArguments } from './decode-options.js';
 import { snapshotIndexFromPath } from './core/manifest.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createManifestCollector } from './stages/collect.js';
@@ -218,7 +218,8 @@ async function run(
   timer?.unref();
   try {
     try {
-    await pipeline(inputStream, reader, resolver, classifier, filter, spiller, collector, sink, options.signal ? { signal: options.signal } : {});
+    const guard = inputStream.readableObjectMode ? [bytesOnly()] : [];
+    await pipeline([inputStream, ...guard, reader, resolver, classifier, filter, spiller, collector, sink], options.signal ? { signal: options.signal } : {});
   } catch (err) {
     // A record error of a later stage in a native file with a footer: the footer speaks first.
     // (The reader's own ERR_SNAPSHOT_* errors were judged by it: lib/core/footer-first.ts.)

@@ -76,7 +76,6 @@ test('decodeSnapshot: an object-mode input stream or a bad option shape rejects 
   const scratch = path.join(work, 'scratch');
   fs.mkdirSync(scratch);
   const cases: Array<[unknown, unknown]> = [
-    [Readable.from([{ key: 'k' }], { objectMode: true }), { output: out, scratchDir: scratch }],
     [42, { output: out }],
     ['-', null],
     ['-', { output: 7 }],
@@ -90,5 +89,12 @@ test('decodeSnapshot: an object-mode input stream or a bad option shape rejects 
     t.is(err?.code, 'ERR_USAGE', String(err?.message));
   }
   t.deepEqual(fs.readdirSync(work).sort(), ['scratch']);
+  // An object-mode input of other things than bytes: rejected once read, its staging and scratch removed.
+  const err = await t.throwsAsync(decodeSnapshot(Readable.from([{ key: 'k' }]), { output: out, scratchDir: scratch }), { instanceOf: DecodeError });
+  t.is(err?.code, 'ERR_USAGE');
+  t.deepEqual(fs.readdirSync(work).sort(), ['scratch']);
   t.deepEqual(fs.readdirSync(scratch), []);
+  // An object-mode stream of Buffers is bytes all the same.
+  const ok = await decodeSnapshot(Readable.from([Buffer.from('{"key":"eA==","value":"eQ=="}\n')]), { output: out });
+  t.is(ok.records.nonS3, 1);
 });
