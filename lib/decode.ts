@@ -16,6 +16,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
+import { footerVerdictOfFile } from './core/footer-first.js';
+import { bytesOnly, checkDecodeArguments } from './decode-options.js';
 import { snapshotIndexFromPath } from './core/dump-files.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createBucketCollector } from './stages/collect.js';
@@ -96,6 +98,7 @@ export interface Summary extends SinkStats {
 
 /** Decodes a snapshot (a path, "-" for stdin, or a byte stream) into a dump directory or a tar stream. */
 export async function decodeSnapshot(input: string | Readable, options: DecodeOptions): Promise<Summary> {
+  checkDecodeArguments(input, options);
   if (options.output !== undefined) return decodeToDirectory(input, options.output, options);
   if (options.tar) return decodeToTar(input, options.tar, options);
   throw new DecodeError('ERR_USAGE', 'give an output directory or a tar stream');
@@ -216,8 +219,14 @@ async function run(
   timer?.unref();
   try {
     try {
-    await pipeline(inputStream, reader, resolver, classifier, filter, spiller, collector, sink, options.signal ? { signal: options.signal } : {});
+    const guard = inputStream.readableObjectMode ? [bytesOnly()] : [];
+    await pipeline([inputStream, ...guard, reader, resolver, classifier, filter, spiller, collector, sink], options.signal ? { signal: options.signal } : {});
   } catch (err) {
+    // A record error of a later stage in a native file with a footer: the footer speaks first.
+    // (The reader's own ERR_SNAPSHOT_* errors were judged by it: lib/core/footer-first.ts.)
+    if (err instanceof DecodeError && err.code.startsWith('ERR_S3_') && header?.format === 'fsm' && typeof input === 'string' && input !== '-') {
+      throw await footerVerdictOfFile(input, err);
+    }
     // A read error of the input (EISDIR, EIO, ECONNRESET…) is ERR_IO naming the input.
     if (err === inputStream.errored && !options.signal?.aborted) throw ioError(err, typeof input === 'string' ? input : (options.sourceName ?? '-'), 'cannot read input');
     throw err;

@@ -1,5 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { arrayBufferBytes } from './helpers/retained.js';
 import { BLOCK, ByteArena, giveBlock, takeBlock } from '../lib/core/arena.js';
 
 test('put() and view(): bytes come back at their positions, across blocks; positions are never 0', (t) => {
@@ -104,9 +105,13 @@ test('putExtending shares the previous bytes only when the path extends them and
   t.is(a.view(s2, 6).toString(), 'abcdef');
   t.is(a.view(s1, 3).toString(), 'abc');
   // At a block's end: the extension does not fit, so a copy in the next block.
-  // Fill the block (in pieces: a put over BLOCK/4 gets a block of its own) but for 2 bytes.
-  let left = BLOCK - ((s2 + 6) % BLOCK) - 2;
+  // Blocks start small and double up to BLOCK: BLOCK/4 puts fill a 64 KiB, a
+  // 128 KiB and a 256 KiB block, and the 8th starts a full-size one.
   let fill = 0;
+  for (let k = 0; k < 8; k++) fill = a.put(Buffer.alloc(BLOCK / 4, 0x61));
+  t.is(fill % BLOCK, 0);
+  // Fill that block (in pieces: a put over BLOCK/4 gets a block of its own) but for 2 bytes.
+  let left = BLOCK - BLOCK / 4 - 2;
   while (left > 0) {
     const n = Math.min(left, BLOCK / 4);
     fill = a.put(Buffer.alloc(n, 0x61));
@@ -118,4 +123,14 @@ test('putExtending shares the previous bytes only when the path extends them and
   t.not(ext, last);
   t.is(a.view(ext, 3).toString(), 'xyz');
   t.is(a.view(fill, 1).toString(), 'a');
+});
+
+test('an arena starts with a small block and doubles up to BLOCK (an arena per bucket must not cost a full block)', (t) => {
+  const a = new ByteArena();
+  a.put(Buffer.from('k'));
+  t.true(arrayBufferBytes(a) <= 4096, `${arrayBufferBytes(a)} bytes`);
+  // Many puts: all bytes come back, across growing blocks.
+  const at: number[] = [];
+  for (let k = 0; k < 20_000; k++) at.push(a.put(Buffer.from(`key-${k}`)));
+  for (const k of [0, 1, 999, 12_345, 19_999]) t.is(a.view(at[k]!, `key-${k}`.length).toString(), `key-${k}`);
 });

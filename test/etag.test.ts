@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { checkEtags, compositeEtag, needsBodyMd5, parseEtag } from '../lib/core/etag.js';
 import { DecodeError } from '../lib/errors.js';
+import { checkEtags, compositeEtag, etagUnverifiable, needsBodyMd5, parseEtag } from '../lib/core/etag.js';
 
 // SPEC §5.6: ETags are hex MD5 (surrounding `"` stripped, case ignored). A
 // part's etag must equal the MD5 of that part's bytes. The object etag `H`
@@ -181,4 +181,24 @@ test('needsBodyMd5: only for a plain (possibly quoted, upper-case) MD5 ETag', (t
   t.false(needsBodyMd5(`${MD5_ABC}-2`));
   t.false(needsBodyMd5(''));
   t.false(needsBodyMd5('whatever'));
+});
+
+// ------------------------------------------------------------ restored objects (§5.6 exemption)
+
+test('etagUnverifiable: exactly one part whose etag equals the object H-N with N > 1 (quotes and case ignored)', (t) => {
+  const h3 = byHand('a', 'b', 'c');
+  t.true(etagUnverifiable(h3, [{ etag: h3 }]));
+  t.true(etagUnverifiable(`"${h3.toUpperCase()}"`, [{ etag: h3 }]));
+  t.false(etagUnverifiable(byHand('a'), [{ etag: byHand('a') }]), 'N = 1 is checkable');
+  t.false(etagUnverifiable(h3, [{ etag: h3 }, { etag: h3 }]), 'two parts');
+  t.false(etagUnverifiable(h3, [{ etag: MD5_ABC }]), 'part etag differs');
+  t.false(etagUnverifiable(h3, [{ etag: h3.replace(/-3$/, '-4') }]), 'part count differs');
+  t.false(etagUnverifiable(MD5_ABC, [{ etag: MD5_ABC }]), 'plain MD5');
+});
+
+test('checkEtags: a restored object is not checked; any other N ≠ parts is still a mismatch', (t) => {
+  const h3 = byHand('a', 'b', 'c');
+  t.is(checkEtags(h3, [part(1n, h3, 'abc')], undefined), undefined);
+  t.truthy(checkEtags(h3, [part(1n, MD5_ABC, 'abc')], undefined));
+  t.truthy(checkEtags(h3, [part(1n, MD5_ABC, 'abc'), part(2n, MD5_EMPTY, '')], undefined));
 });

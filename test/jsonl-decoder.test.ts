@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { DecodeError } from '../lib/errors.js';
-import { JsonlDecoder, parseJsonlLine } from '../lib/core/jsonl-decoder.js';
+import { JsonlDecoder, MAX_LINE_BYTES, parseJsonlLine } from '../lib/core/jsonl-decoder.js';
 import type { SnapshotRecord } from '../lib/types.js';
 
 // SPEC §3.1. Base64 used below (standard alphabet):
@@ -383,4 +383,62 @@ test('parseU64Decimal: the uint64 range in plain decimal, nothing else', async (
   t.is(parseU64Decimal('-1'), undefined);
   t.is(parseU64Decimal(' 1'), undefined);
   t.is(parseU64Decimal(''), undefined);
+});
+
+test('a line that is not valid JSON is reported without echoing its raw control bytes', (t) => {
+  const err = t.throws(() => parseJsonlLine(Buffer.from('{"key":\x1b]0;pwned\x07\u009b}'), 3)) as DecodeError;
+  t.is(err.code, 'ERR_JSONL_LINE');
+  t.is(err.context.line, 3);
+  t.false(/[\x00-\x1f\x7f-\x9f]/.test(err.message), err.message);
+  t.true(err.message.includes('\\x1b]0;pwned\\x07'), err.message);
+});
+
+test('invalid UTF-8 anywhere in a line is ERR_JSONL_LINE (a damaged field name is not just an unknown field)', (t) => {
+  const line = (s: string) => Buffer.from(s, 'latin1');
+  for (const bad of [
+    line('{"key":"azE=","value":"djE=","commit\xf3ts":5}'), // a flipped byte in "commit_ts"
+    line('{"key":"azE=","value":"djE=","note":"caf\xe9"}'), // latin1, not UTF-8, in an unknown field
+    line('{"key":"azE=","value":"djE=","n\xc3":1}'), // truncated sequence
+    line('{"key":"azE=","value":"djE="}\xff'),
+    line('{"k\xff":1,"key":"azE=","value":"djE="}'),
+  ]) {
+    const err = t.throws(() => parseJsonlLine(bad, 4), { instanceOf: DecodeError }, bad.toString('latin1'));
+    t.is(err?.code, 'ERR_JSONL_LINE');
+    t.is(err?.context.line, 4);
+  }
+  // Valid non-ASCII UTF-8 outside key and value is fine.
+  t.deepEqual(parseJsonlLine(Buffer.from('{"key":"azE=","value":"djE=","note":"café ✓"}'), 1), rec(K1, V1, 1));
+});
+
+test('a line of non-JSON whitespace (VT, FF, NBSP, U+FEFF, U+3000) is ERR_JSONL_LINE, not blank', (t) => {
+  for (const ws of ['\v', '\f', '\u00a0', '\ufeff', '\u3000', ' \u2028 ']) {
+    const err = t.throws(() => parseJsonlLine(Buffer.from(ws), 2), { instanceOf: DecodeError }, JSON.stringify(ws));
+    t.is(err?.code, 'ERR_JSONL_LINE');
+  }
+});
+
+// ------------------------------------------------------------ bounded lines
+
+test('an unfinished line that cannot be a JSON object fails at once, before its newline arrives', (t) => {
+  const d = new JsonlDecoder();
+  const out: SnapshotRecord[] = [];
+  d.write(Buffer.from('{"key":"azE=","value":"djE="}\n'), (r) => out.push(r));
+  const err = t.throws(() => d.write(Buffer.from(' \tx'.padEnd(64 * 1024, 'x')), (r) => out.push(r)), { instanceOf: DecodeError });
+  t.is(err?.code, 'ERR_JSONL_LINE');
+  t.is(err?.context.line, 2);
+  t.is(out.length, 1);
+  const zeros = t.throws(() => new JsonlDecoder().write(Buffer.alloc(64 * 1024), () => {}), { instanceOf: DecodeError });
+  t.is(zeros?.context.line, 1);
+});
+
+test('a line longer than any record can be fails as soon as it is, without a newline', (t) => {
+  const d = new JsonlDecoder(100);
+  d.write(Buffer.from('{"key":"'), () => {});
+  d.write(Buffer.alloc(90, 'A'), () => {});
+  const err = t.throws(() => d.write(Buffer.alloc(10, 'A'), () => {}), { instanceOf: DecodeError });
+  t.is(err?.code, 'ERR_JSONL_LINE');
+  t.regex(err?.message ?? '', /line 1: line longer than 100 bytes/);
+  // The default bound admits the largest record: a 256 MiB + 43 byte value and a 1 MiB + 8 byte key in base64.
+  t.true(MAX_LINE_BYTES >= Math.ceil((256 * 1024 * 1024 + 43) / 3) * 4 + Math.ceil((1024 * 1024 + 8) / 3) * 4);
+  t.true(MAX_LINE_BYTES < 1.4 * 256 * 1024 * 1024 + 2 * 1024 * 1024);
 });

@@ -284,9 +284,9 @@ test('leaf data: target is also a key', (t) => {
   });
 });
 
-test('leaf data: renamed path needed as a directory is a conflict', (t) => {
+test('leaf data: renamed path needed as a directory is a conflict for the object below it only', (t) => {
   check(t, {
-    a: { code: 'ERR_S3_PATH_CONFLICT', detail: 'path a.elastickv-leaf-data must be a directory for object a.elastickv-leaf-data/x' },
+    a: { path: 'a.elastickv-leaf-data', kind: 's3-leaf-data' },
     'a/b': 'a/b',
     'a.elastickv-leaf-data/x': { code: 'ERR_S3_PATH_CONFLICT', detail: 'parent directory a.elastickv-leaf-data of path a.elastickv-leaf-data/x is the file of object a' },
   });
@@ -406,9 +406,9 @@ test('reserved names apply to the resulting path', (t) => {
 
 // Conflicts.
 
-test('a sidecar needed as a directory is a conflict for both objects', (t) => {
+test('a sidecar needed as a directory is a conflict for the object below it only: the sidecar owner is written', (t) => {
   check(t, {
-    k: { code: 'ERR_S3_PATH_CONFLICT', detail: 'sidecar path k.elastickv-meta.json must be a directory for object k.elastickv-meta.json/x' },
+    k: 'k',
     'k.elastickv-meta.json/x': {
       code: 'ERR_S3_PATH_CONFLICT',
       detail: 'parent directory k.elastickv-meta.json of path k.elastickv-meta.json/x is the metadata sidecar of object k',
@@ -417,11 +417,11 @@ test('a sidecar needed as a directory is a conflict for both objects', (t) => {
   });
 });
 
-test('a renamed body needed as a directory is a conflict', (t) => {
+test('a renamed body needed as a directory is a conflict for the object below it only', (t) => {
   check(
     t,
     {
-      'k.elastickv-meta.json': { code: 'ERR_S3_PATH_CONFLICT', detail: /must be a directory for object k\.elastickv-meta\.json\.user-data\/z$/ },
+      'k.elastickv-meta.json': { path: 'k.elastickv-meta.json.user-data', kind: 'meta-suffix-rename' },
       'k.elastickv-meta.json.user-data/z': { code: 'ERR_S3_PATH_CONFLICT', detail: /is the file of object k\.elastickv-meta\.json$/ },
     },
     true,
@@ -439,7 +439,7 @@ test('objects failing earlier steps take no part in conflicts', (t) => {
 
 test('a conflict names the bytewise smallest other key', (t) => {
   check(t, {
-    p: { code: 'ERR_S3_PATH_CONFLICT', detail: 'path p.elastickv-leaf-data must be a directory for object p.elastickv-leaf-data/a' },
+    p: { path: 'p.elastickv-leaf-data', kind: 's3-leaf-data' },
     'p/q': 'p/q',
     'p.elastickv-leaf-data/b': { code: 'ERR_S3_PATH_CONFLICT', detail: /is the file of object p$/ },
     'p.elastickv-leaf-data/a': { code: 'ERR_S3_PATH_CONFLICT', detail: /is the file of object p$/ },

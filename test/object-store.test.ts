@@ -1,6 +1,7 @@
 import test from 'ava';
 import { BLOB, ObjectList, ObjectStore, packWhere, REF, unpackWhere } from '../lib/core/object-store.js';
 import type { ChunkAddress, CollectedChunk, ObjectCollection, Span, SpillFile } from '../lib/types.js';
+import { arrayBufferBytes } from './helpers/retained.js';
 
 // The collector's per-bucket store (lib/core/object-store.ts): objects by
 // (generation, key); per identity the newest version wins (equal commit_ts:
@@ -223,4 +224,17 @@ test('ObjectList: plain ObjectCollections as the objects of a bucket', (t) => {
       ['b', 1n],
     ],
   );
+});
+
+test('a bucket store starts small: one object with a manifest and a chunk holds a few KiB outside the heap, not fixed blocks', (t) => {
+  const s = new ObjectStore();
+  const i = s.object(1n, Buffer.from('o'));
+  s.setManifest(i, Buffer.from('{"parts":[]}'), 1n, { line: 1 });
+  s.setChunk(i, BLOB, addr(0), 1n, { line: 2 }, loc(0));
+  const bytes = arrayBufferBytes(s);
+  t.true(bytes < 16 * 1024, `${bytes} bytes`);
+  // And it grows: 10 000 objects are all there.
+  for (let k = 0; k < 10_000; k++) s.setManifest(s.object(1n, Buffer.from(`k${k}`)), Buffer.from('{}'), 1n, { line: k });
+  t.is(s.size, 10_001);
+  t.deepEqual(s.manifestOf(s.object(1n, Buffer.from('k9999')))?.value, Buffer.from('{}'));
 });

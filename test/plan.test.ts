@@ -163,6 +163,18 @@ test('offloaded parts resolve chunkrefs to chunkblobs by digest; size disagreeme
   t.is(missing.failures[0]!.error.code, 'ERR_S3_INCOMPLETE_BLOB_CHUNKS');
 });
 
+test('an extra offloaded chunk index with no chunk_sizes entry is an invalid chunkref, not an incomplete part (§5.4)', (t) => {
+  const payload = Buffer.from('offload!');
+  const store: ChunkBlobStore = new Map([[createHash('sha256').update(payload).digest('hex'), loc(payload.length)]]);
+  const m = { upload_id: 'up', size_bytes: 8, parts: [part({ offloaded: true, chunk_ref_version: 4, chunk_sizes: [8] })] };
+  const refs = [{ version: 4, ref: chunkref(payload) }, { version: 4, chunk: 1, ref: chunkref(payload) }];
+  const extra = planAll(bucket([obj('o', m, [], 1n, refs)], { generation: 1 }, store), OPTS);
+  t.deepEqual(codes(extra), [['o', 'ERR_S3_INVALID_CHUNKREF', 'part 1 chunk 1: the manifest declares no chunk_sizes entry for it']]);
+  // Also when the extra ref's chunkblob is absent.
+  const absent = planAll(bucket([obj('o', m, [], 1n, [refs[0]!, { version: 4, chunk: 1, ref: chunkref(Buffer.from('gone')) }])], { generation: 1 }, store), OPTS);
+  t.is(absent.failures[0]!.error.code, 'ERR_S3_INVALID_CHUNKREF');
+});
+
 test('an undecodable chunkref value fails the run', (t) => {
   const m = { upload_id: 'up', parts: [part({ offloaded: true, chunk_sizes: [1] })] };
   const err = t.throws(() => planAll(bucket([obj('o', m, [], 1n, [{ ref: Buffer.from([1, 2, 3]) }])]), OPTS));

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { DecodeError, type ErrorCode } from '../lib/errors.js';
 import { createJsonlReader, createSnapshotReader, type SnapshotReaderOptions } from '../lib/stages/read-snapshot.js';
 import type { SnapshotHeader, SnapshotRecord } from '../lib/types.js';
-import { buildFsm } from './helpers/fsm.js';
+import { buildFsm, withFooter } from './helpers/fsm.js';
 
 // SPEC §2: the input format is detected from the first bytes — EKVPBBL1,
 // EKVTHLC… or EKVSSTI1 → native snapshot (§3.2); anything else → JSON lines
@@ -120,16 +120,31 @@ test('detection: "{" first → JSON lines', async (t) => {
   t.deepEqual(r.records, JSONL_RECORDS);
 });
 
-test('detection: anything else is JSON lines too (blank lines first; near-miss magics fail as JSONL)', async (t) => {
+test('detection: blank lines first are JSON lines too', async (t) => {
   const r = await run([Buffer.concat([Buffer.from('\n\r\n  \n'), JSONL])]);
   t.deepEqual(r.headers, [{ format: 'jsonl' }]);
   t.deepEqual(
     r.records.map((x) => x.where.line),
     [4, 5],
   );
-  for (const magic of ['EKVPBBL2', 'ekvpbbl1', 'XKVPBBL1', 'EKVSSTI2', 'EKVTHL_1']) {
-    const err = await runFails(t, [Buffer.concat([Buffer.from(magic), Buffer.alloc(16)])], 'ERR_JSONL_LINE');
-    t.is(err?.context.line, 1, magic);
+});
+
+test('detection: input that is neither a native magic nor JSON text is ERR_SNAPSHOT_BAD_MAGIC, its first bytes in printable form', async (t) => {
+  for (const magic of ['EKVPBBL2', 'ekvpbbl1', 'XKVPBBL1', 'EKVSSTI2', 'EKVTHL_1', '\n\n<html>']) {
+    const err = await runFails(t, [Buffer.concat([Buffer.from(magic), Buffer.alloc(16)])], 'ERR_SNAPSHOT_BAD_MAGIC');
+    t.is(err?.context.offset, 0, magic);
+    t.regex(err?.message ?? '', /neither a native snapshot nor JSON lines/);
+  }
+  const binary = Buffer.from([0x1b, 0x5d, 0x30, 0x3b, 0x07, 0x00, 0xff, 0x9b, 0x7b]);
+  const err = await runFails(t, [binary], 'ERR_SNAPSHOT_BAD_MAGIC');
+  t.true(err?.message.includes('\\x1b]0;\\x07\\x00\\xff\\x9b'), err?.message);
+  t.false(/[\x00-\x1f\x7f-\x9f]/.test(err?.message ?? ''), 'no control character in the message');
+  // Found at the end of an input shorter than 8 bytes too.
+  await runFails(t, [Buffer.from('\x00\x01')], 'ERR_SNAPSHOT_BAD_MAGIC');
+  // Text that can start JSON is still JSON lines, failing on its line.
+  for (const start of ['[1]', '"s"', '-1', '7', 'true', 'false', 'null']) {
+    const e = await runFails(t, [Buffer.from(`\n${start}\n`)], 'ERR_JSONL_LINE');
+    t.is(e?.context.line, 2, start);
   }
 });
 
@@ -252,4 +267,32 @@ test('errors surface through stream/promises pipeline: native CRC footer mismatc
   const input = buildFsm(ENTRIES, { footer: true });
   input[input.length - 1] = input[input.length - 1]! ^ 0xff;
   await runFails(t, [input], 'ERR_SNAPSHOT_CRC_MISMATCH');
+});
+
+// ------------------------------------------------------------ the footer speaks for the whole file
+
+test('a damaged byte in a snapshot with a footer is ERR_SNAPSHOT_CRC_MISMATCH, not the record error it causes (file or pipe-sized chunks)', async (t) => {
+  const entries = [...ENTRIES, { key: 'k3', value: 'v3'.repeat(100), commitTs: 1n }];
+  const flags = 32 + 26; // EKVTHLC1 header (16) + EKVPBBL1 ‖ lastCommitTS (16), then keyLen, key ‖ ~ts, valLen: the first flags byte
+  const keyLen = 32 + 37 + 7; // top byte of the second entry's keyLen: an oversize length
+  for (const [at, byte, recordError] of [
+    [flags, 0x08, 'ERR_SNAPSHOT_RESERVED_FLAGS'],
+    [flags, 0x02, 'ERR_SNAPSHOT_ENCRYPTED'],
+    [keyLen, 0x7f, 'ERR_SNAPSHOT_CORRUPT'],
+  ] as const) {
+    const good = buildFsm(entries, { header: 'v1', lastCommitTs: 7n, footer: true });
+    const bad = Buffer.from(good);
+    bad[at] = byte;
+    for (const chunks of [[bad], splits(bad).at(-1)![1], [bad.subarray(0, at + 1), bad.subarray(at + 1)]]) {
+      const err = await runFails(t, chunks, 'ERR_SNAPSHOT_CRC_MISMATCH');
+      t.regex(err?.message ?? '', new RegExp(`first problem found: ${recordError}`));
+    }
+    // The same damage under a footer that matches it: the record error is real and is reported.
+    await runFails(t, [withFooter(bad.subarray(0, bad.length - 4))], recordError);
+    // A bare stream without footer: nothing speaks for the file, the record error stands.
+    const bare = buildFsm(entries, { lastCommitTs: 7n });
+    const bareBad = Buffer.from(bare);
+    bareBad[at - 16] = byte;
+    await runFails(t, [bareBad], recordError);
+  }
 });

@@ -170,6 +170,42 @@ test('a chunkblob whose payload does not hash to its key fails the run with ERR_
   t.is((err as DecodeError).context.offset, 99);
 });
 
+test('only the winning chunkblob version is hash-checked, whatever the record order (§3.3)', async (t) => {
+  const good = Buffer.from('expected');
+  const digest = sha256(good).toString('hex');
+  const version = (commitTs: number, payload: Buffer | null, line: number): ClassifiedRecord => ({
+    kind: 'chunkblob',
+    digest,
+    payload,
+    tombstone: payload === null,
+    commitTs: BigInt(commitTs),
+    where: { line },
+    key: Buffer.from('kk'),
+  });
+  const bad = Buffer.from('corrupt');
+  // A superseded bad version passes, before or after its newer good one.
+  for (const order of [
+    [version(1, bad, 1), version(2, good, 2)],
+    [version(2, good, 1), version(1, bad, 2)],
+    [version(1, bad, 1), version(1, good, 2)], // equal commit_ts: the later record wins
+    [version(1, bad, 1), version(2, null, 2)], // deleted by a newer tombstone
+  ]) {
+    const { out, dir } = await spill(order);
+    fs.rmSync(dir, { recursive: true });
+    t.is(out.length, 2);
+  }
+  // A winning bad version fails, wherever it sits.
+  for (const order of [
+    [version(1, good, 1), version(2, bad, 2)],
+    [version(2, bad, 1), version(1, good, 2)],
+    [version(1, good, 1), version(1, bad, 2)],
+  ]) {
+    const err = await t.throwsAsync(spill(order));
+    t.is((err as DecodeError).code, 'ERR_S3_CHUNKBLOB_HASH_MISMATCH');
+    t.is((err as DecodeError).context.line, order.findIndex((r) => r.kind === 'chunkblob' && r.payload === bad) + 1);
+  }
+});
+
 test('tombstones and metadata records pass through without touching scratch', async (t) => {
   const tomb: ClassifiedRecord = { kind: 'blob', addr: addr('o', 1, 0), payload: null, tombstone: true, where: {}, key: Buffer.from('k') };
   const meta: ClassifiedRecord = { kind: 'bucket-meta', bucket: Buffer.from('b'), value: Buffer.from('{}'), tombstone: false, where: {}, key: Buffer.from('k') };

@@ -12,6 +12,7 @@ import { ScratchFile } from '../lib/io/scratch-file.js';
 import { TarQueue, type QueuedEntry } from '../lib/sinks/tar-queue.js';
 import type { Span, SpillFile } from '../lib/types.js';
 import { tempDir } from './e2e/harness.js';
+import { arrayBufferBytes } from './helpers/retained.js';
 
 interface Out {
   /** The path's bytes, one char per byte. */
@@ -215,4 +216,15 @@ test('many entries: order and content hold across arena blocks, column blocks an
     if (e.path !== wantPath || e.bytes.toString() !== wantBytes || e.size !== wantBytes.length || e.mode !== wantMode) bad++;
   }
   t.is(bad, 0);
+});
+
+test('a queue starts small: one small file queued holds a few KiB outside the heap, not fixed blocks', (t) => {
+  const dir = tempDir(t, 'ekv-tar-queue-');
+  const small = new ScratchFile(dir);
+  t.teardown(() => small.close());
+  const q = new TarQueue(small);
+  q.addFile(Buffer.from('s3/b/o'), 0o600, Buffer.from('x'));
+  // The scratch file is the tar target's, shared by every bucket's queue.
+  const bytes = arrayBufferBytes(q, [small]);
+  t.true(bytes < 16 * 1024, `${bytes} bytes`);
 });

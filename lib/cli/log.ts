@@ -45,7 +45,7 @@ export class Logger {
     const s3 = Object.values(r.s3).reduce((a, b) => a + b, 0);
     this.write(
       `ekv-s3-decode: ${s.objects} objects in ${s.buckets} buckets, ${s.bodyBytes} body bytes, ${s.files} files (${s.bytesWritten} bytes)` +
-        `${s.skipped ? `, ${s.skipped} skipped` : ''}; records: ${s3} S3, ${r.nonS3} non-S3, ${r.ignored} ignored, ` +
+        `${s.skipped ? `, ${s.skipped} skipped` : ''}${s.etagUnverifiable ? `, ${s.etagUnverifiable} etag_unverifiable` : ''}; records: ${s3} S3, ${r.nonS3} non-S3, ${r.ignored} ignored, ` +
         `${r.superseded} superseded, ${r.tombstones} tombstones; ${seconds.toFixed(2)} s, ${mbps.toFixed(1)} MB/s`,
     );
   }

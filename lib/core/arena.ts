@@ -12,6 +12,12 @@
  * copy()) is let go, for reuse by any arena.
  */
 export const BLOCK = 256 * 1024;
+/**
+ * Size of an arena's first block. Blocks then double up to BLOCK: there is
+ * an arena per bucket, and 50 000 one-object buckets must not cost 50 000
+ * full blocks. (Positions still advance by BLOCK per block: see bump.)
+ */
+const FIRST_BLOCK = 1024;
 const EMPTY = Buffer.alloc(0);
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
@@ -47,6 +53,8 @@ export class ByteArena {
   /** Index of the block being filled (0: none yet). */
   private current = 0;
   private used = 0;
+  /** Bytes the current block holds (at most BLOCK). */
+  private capacity = 0;
 
   /** A copy of src that lives in the arena (its block is never released). */
   copy(src: Uint8Array): Buffer {
@@ -91,7 +99,7 @@ export class ByteArena {
       extra > 0 &&
       i === this.current &&
       prevAt - i * BLOCK + prevLength === this.used &&
-      this.used + extra <= BLOCK &&
+      this.used + extra <= this.capacity &&
       this.equals(prevAt, prevLength, src.subarray(0, prevLength))
     ) {
       this.view(this.bump(extra), extra).set(src.subarray(prevLength));
@@ -168,10 +176,13 @@ export class ByteArena {
 
   /** Reserves n (at most BLOCK) bytes; returns their position. */
   private bump(n: number): number {
-    if (this.current === 0 || this.used + n > BLOCK) {
+    if (this.current === 0 || this.used + n > this.capacity) {
       // A block whose every put() was released while it was being filled.
       if (this.current !== 0 && this.live[this.current] === 0) this.drop(this.current);
-      this.addBlock(takeBlock());
+      let size = this.current === 0 ? FIRST_BLOCK : Math.min(BLOCK, 2 * this.capacity);
+      while (size < n) size *= 2;
+      this.capacity = size;
+      this.addBlock(size === BLOCK ? takeBlock() : Buffer.allocUnsafeSlow(size));
       this.live.push(0);
       this.current = this.blocks.length - 1;
       this.used = 0;

@@ -163,6 +163,20 @@ export class FsmDecoder {
     }
   }
 
+  /**
+   * After a failure: takes the rest of the input into the CRC only, so the
+   * footer can still speak for the whole file (see footerMatches).
+   */
+  drain(chunk: Buffer): void {
+    this.bytesConsumed += chunk.length;
+    if (this.verifyCrc) this.crc.update(chunk);
+  }
+
+  /** Whether the last 4 bytes seen are a CRC-32C footer of every byte before them. */
+  footerMatches(): boolean {
+    return this.verifyCrc && this.crc.footerMatches();
+  }
+
   private startEntries(info: FsmPreambleInfo): void {
     this.preamble = info;
     this.header = { format: 'fsm', lastCommitTs: info.lastCommitTs };

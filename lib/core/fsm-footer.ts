@@ -36,6 +36,11 @@ export class TrailingCrc {
     this.tailLen += n;
   }
 
+  /** Whether the last 4 bytes seen hold the CRC-32C of every byte before them. */
+  footerMatches(): boolean {
+    return this.tailLen === 4 && this.tail.readUInt32BE(0) === this.digest();
+  }
+
   /** The CRC-32C of every byte so far but the last 4 (unsigned). */
   digest(): number {
     return this.crc >>> 0;

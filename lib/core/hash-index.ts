@@ -8,8 +8,9 @@
  */
 export class HashIndex {
   /** id + 1 per slot; 0 is empty. */
-  private slots = new Int32Array(1024);
-  private hashes = new Int32Array(1024);
+  // Small at first (there is an index per bucket); doubles as it fills.
+  private slots = new Int32Array(16);
+  private hashes = new Int32Array(16);
   private count = 0;
 
   /** matches(id): whether record id is the one being looked up. */

@@ -3,20 +3,44 @@
  * byte chunks of any size, get SnapshotRecords. Lines are framed by
  * LineFramer (one copy per line however many chunks it spans).
  */
+import { isUtf8 } from 'node:buffer';
 import { DecodeError } from '../errors.js';
 import type { SnapshotRecord } from '../types.js';
 import { LineFramer } from './line-framer.js';
+import { printable } from './printable.js';
 import { decodeBase64Bytes, decodeBase64Strict } from './base64.js';
 import { parseU64Decimal } from './u64.js';
 
 /** JSON-lines snapshot decoding (SPEC §3.1) with no stream machinery: feed byte chunks, get SnapshotRecords. */
+/**
+ * The longest line a record can take: a value of 256 MiB + 43 bytes and a key
+ * of 1 MiB + 8 (SPEC §3.2's limits) in base64, plus room for the envelope.
+ */
+export const MAX_LINE_BYTES = base64Length(256 * 1024 * 1024 + 43) + base64Length(1024 * 1024 + 8) + 64 * 1024;
+
+function base64Length(n: number): number {
+  return 4 * Math.ceil(n / 3);
+}
+
 export class JsonlDecoder {
   private readonly framer = new LineFramer();
   private line = 0;
 
+  constructor(private readonly maxLineBytes = MAX_LINE_BYTES) {}
+
   /** Decodes every line completed by this chunk. */
   write(chunk: Buffer, emit: (rec: SnapshotRecord) => void): void {
     this.framer.write(chunk, (bytes) => this.decode(bytes, emit));
+    // The unfinished line is judged before it is held whole: what cannot be
+    // a JSON object, or is longer than any record, fails now (a 300 MB line
+    // without a newline, /dev/zero).
+    const first = this.framer.pendingFirstByte;
+    if (first !== -1 && first !== 0x7b /* { */) {
+      throw lineError(`not a JSON object: the line starts with ${printable(Buffer.from([first]))}`, this.line + 1);
+    }
+    if (this.framer.pendingBytes > this.maxLineBytes) {
+      throw lineError(`line longer than ${this.maxLineBytes} bytes, the most a record can take`, this.line + 1);
+    }
   }
 
   /** Decodes a last line that has no newline. */
@@ -65,13 +89,17 @@ interface Fields {
 
 /** The general path: JSON.parse of the decoded line. */
 function parseFields(bytes: Buffer, end: number, line: number): Fields | null {
+  // Blank means JSON whitespace only: VT, FF, NBSP, U+FEFF… are not blank.
+  if (skipWs(bytes, 0, end) === end) return null;
+  // toString would turn invalid bytes into U+FFFD silently (a damaged field name would then just be unknown).
+  if (!isUtf8(bytes.subarray(0, end))) throw lineError('not valid UTF-8', line);
   const text = bytes.toString('utf8', 0, end);
-  if (text.trim() === '') return null;
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch (e) {
-    throw lineError(`not valid JSON (${(e as Error).message})`, line);
+    // V8's message quotes the line: never echo its raw control bytes.
+    throw lineError(`not valid JSON (${printable(Buffer.from((e as Error).message))})`, line);
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw lineError('not a JSON object', line);
   return obj as Fields;
@@ -148,9 +176,12 @@ function skipWs(b: Buffer, i: number, end: number): number {
   return i;
 }
 
-/** No escapes and no control bytes: the bytes are the string. */
+/**
+ * No escapes, no control bytes and ASCII only: the bytes are the string.
+ * (Non-ASCII goes to the general path, which checks that it is UTF-8.)
+ */
 function plainString(b: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (b[i]! < 0x20 || b[i] === 0x5c) return false;
+  for (let i = start; i < end; i++) if (b[i]! < 0x20 || b[i]! >= 0x80 || b[i] === 0x5c) return false;
   return true;
 }
 

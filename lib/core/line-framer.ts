@@ -7,6 +7,20 @@
  */
 export class LineFramer {
   private pieces: Buffer[] = [];
+  /** Bytes of the unfinished line held in pieces. */
+  private held = 0;
+  /** The unfinished line's first byte that is not JSON whitespace (-1: none yet). */
+  private first = -1;
+
+  /** Length of the line not finished yet (its bytes are held until its newline). */
+  get pendingBytes(): number {
+    return this.held;
+  }
+
+  /** The unfinished line's first byte other than JSON whitespace, or -1 when it has none yet. */
+  get pendingFirstByte(): number {
+    return this.first;
+  }
 
   /** Calls onLine with every line (without its '\n') this chunk completes. */
   write(chunk: Buffer, onLine: (line: Buffer) => void): void {
@@ -18,19 +32,33 @@ export class LineFramer {
       if (this.pieces.length > 0) {
         this.pieces.push(line);
         line = Buffer.concat(this.pieces);
-        this.pieces = [];
+        this.forget();
       }
       onLine(line);
       start = nl + 1;
     }
-    if (start < chunk.length) this.pieces.push(chunk.subarray(start));
+    if (start < chunk.length) {
+      this.pieces.push(chunk.subarray(start));
+      this.held += chunk.length - start;
+      for (let i = start; this.first < 0 && i < chunk.length; i++) {
+        const c = chunk[i]!;
+        if (c !== 0x20 && c !== 0x09 && c !== 0x0d) this.first = c;
+      }
+    }
+  }
+
+  private forget(): void {
+    this.pieces = [];
+    this.held = 0;
+    this.first = -1;
   }
 
   /** Calls onLine with a last line that has no '\n', if any. */
   end(onLine: (line: Buffer) => void): void {
     if (this.pieces.length === 0) return;
     const line = Buffer.concat(this.pieces);
-    this.pieces = [];
+    this.forget();
     onLine(line);
   }
 }
+

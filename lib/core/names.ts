@@ -219,13 +219,13 @@ const p = (s: string): string => printable(Buffer.from(s, 'latin1'));
  *    record of kind sha-fallback, which replaces the rename kind.
  * 5. A first path segment in RESERVED_FIRST_SEGMENTS: ERR_S3_RESERVED_NAME.
  * 6. Among the objects that passed 1–5 (failed ones write nothing), these
- *    are ERR_S3_PATH_CONFLICT: two bodies at one path; a body at a path
- *    another object needs as a directory; a body at another object's
- *    sidecar path; a sidecar at a path another object needs as a directory.
- *    Every object involved fails — neither can be written without silently
- *    losing or misplacing the other, and choosing a winner would depend on
- *    details an operator cannot see — and each error names the other key
- *    (the bytewise smallest one when there are several).
+ *    are ERR_S3_PATH_CONFLICT: two bodies at one path, or a body at another
+ *    object's sidecar path — both objects fail, as neither can be written
+ *    without silently losing the other; and a path whose parent directory
+ *    is another object's body or sidecar — only the object below fails: the
+ *    file's owner can be written whole, and under --keep-going it must not
+ *    be skipped for a neighbour's sake. Each error names the other key (the
+ *    bytewise smallest one when there are several).
  *
  * All errors are object level, with context { bucket, object }. The result
  * holds one entry per distinct key, keyed by objectKeyId(key).
@@ -367,12 +367,10 @@ export function assignPathsOfSortedKeys(sorted: readonly string[], opts: AssignO
       const dir = path.slice(0, i);
       for (const o of ownersOf(dir)) {
         conflict(k, o, `parent directory ${p(dir)} of path ${p(path)} is the file of object ${p(o)}`);
-        conflict(o, k, `path ${p(dir)} must be a directory for object ${p(k)}`);
       }
       if (dir.endsWith(META_SUFFIX)) {
         for (const o of ownersOf(dir.slice(0, -META_SUFFIX.length))) {
           conflict(k, o, `parent directory ${p(dir)} of path ${p(path)} is the metadata sidecar of object ${p(o)}`);
-          conflict(o, k, `sidecar path ${p(dir)} must be a directory for object ${p(k)}`);
         }
       }
     }

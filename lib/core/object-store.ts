@@ -37,7 +37,8 @@ const LIVE = 0;
 const DEAD = 1; // a tombstone's mark
 const GONE = 2; // replaced by a later entry of the same identity (skipped)
 
-const INITIAL = 256;
+// Small at first (there is a store per bucket); the columns double as they fill.
+const INITIAL = 4;
 
 export class ObjectStore implements BucketObjects {
   /** Keys, upload ids and chunkref values of this bucket. */

@@ -10,7 +10,9 @@
 import { DecodeError } from '../errors.js';
 import type { BucketCollection, ChunkAddress, ChunkIdentity, ObjectCollection, Span, Warning, Where } from '../types.js';
 import { renderBucketJson, renderSidecar, renderUploads } from './dump-files.js';
+import { decodeChunkRef } from './chunkref.js';
 import { GoJsonError } from './gojson-error.js';
+import { printable } from './printable.js';
 import { parseBucketMeta, parseManifest, type ObjectManifest } from './s3-schemas.js';
 import { assignPathsOfSortedKeys, bucketDirName, orphanChunkPath, type KeymapEntry, type ObjectPathResult } from './names.js';
 import { compareChunks, completeBody, selectParts, type PlannedPart } from './selection.js';
@@ -75,7 +77,8 @@ export interface BucketPlan {
 /** Plans a bucket: active generation, live objects and their names, orphans, uploads and warnings. */
 export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   const dir = bucketDirName(b.name);
-  const bucketName = b.name.toString('utf8');
+  // Warnings name buckets and objects in the printable form errors use.
+  const bucketName = printable(b.name);
   const plan: BucketPlan = { name: b.name, dir, live: [], names: new Map(), failures: [], orphans: [], warnings: [] };
 
   let activeGeneration: bigint | undefined;
@@ -98,6 +101,8 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   const live = plan.live;
   let stale = 0;
   for (const o of b.objects.sorted()) {
+    checkChunkRefs(o, b.name);
+    checkChunkRefs(o, b.name);
     if (o.generation !== activeGeneration) {
       // Manifests are parsed in every generation (live ones in planObjects):
       // an undecodable one is snapshot corruption.
@@ -108,7 +113,7 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
     } else if (o.manifest) {
       live.push(o);
     } else if (chunkCount(o) > 0) {
-      plan.warnings.push({ event: 's3_orphan_chunks', bucket: bucketName, object: o.object.toString('utf8'), chunks: chunkCount(o) });
+      plan.warnings.push({ event: 's3_orphan_chunks', bucket: bucketName, object: printable(o.object), chunks: chunkCount(o) });
       if (opts.includeOrphans) addOrphans(plan, o);
     }
   }
@@ -166,6 +171,16 @@ function planObject(plan: BucketPlan, o: ObjectCollection, b: BucketCollection, 
   const obj: ObjectPlan = { key: o.object, relPath: name.path, manifest, parts, size: parts.reduce((n, p) => n + p.length, 0), sidecar: renderSidecar(manifest) };
   if (name.keymap) obj.keymap = name.keymap;
   return obj;
+}
+
+/**
+ * §8: a chunkref value that does not decode is snapshot corruption wherever
+ * it sits (orphans, stale generations, other uploads, undeclared parts), not
+ * only when a manifest selects it. Only live versions are held here:
+ * tombstoned and superseded ones never count.
+ */
+function checkChunkRefs(o: ObjectCollection, bucket: Buffer): void {
+  for (const c of o.refs?.values() ?? []) decodeChunkRef(c.ref!, { ...c.where, bucket, object: o.object });
 }
 
 function chunkCount(o: ObjectCollection): number {

@@ -81,16 +81,21 @@ export function selectParts(o: ObjectCollection, m: ObjectManifest, chunkBlobs: 
     const part = take(c, true);
     if (!part) continue;
     const ref = decodeChunkRef(c.ref!, { ...c.where, ...ctx });
+    // An offloaded part declares one chunk_sizes entry per chunk (§5.2): a ref
+    // beyond them has no size to agree with (§5.4).
+    const declaredSize = part.chunkSizes[Number(c.chunkNo)];
+    if (declaredSize === undefined) {
+      throw new DecodeError('ERR_S3_INVALID_CHUNKREF', `part ${part.partNo} chunk ${c.chunkNo}: the manifest declares no chunk_sizes entry for it`, ctx, 'object');
+    }
     const blob = chunkBlobs.get(ref.digest);
     if (!blob) {
       part.chunks.set(c.chunkNo, null); // a missing chunk, found by the completeness check
       continue;
     }
-    const declaredSize = part.chunkSizes[Number(c.chunkNo)];
-    if (BigInt(blob.length) !== ref.size || (declaredSize !== undefined && BigInt(blob.length) !== declaredSize)) {
+    if (BigInt(blob.length) !== ref.size || BigInt(blob.length) !== declaredSize) {
       throw new DecodeError(
         'ERR_S3_INVALID_CHUNKREF',
-        `part ${part.partNo} chunk ${c.chunkNo}: chunkblob ${ref.digest} has ${blob.length} bytes, ref says ${ref.size}, manifest says ${declaredSize ?? 'nothing'}`,
+        `part ${part.partNo} chunk ${c.chunkNo}: chunkblob ${ref.digest} has ${blob.length} bytes, ref says ${ref.size}, manifest says ${declaredSize}`,
         ctx,
         'object',
       );

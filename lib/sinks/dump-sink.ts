@@ -11,7 +11,10 @@ import { Writable } from 'node:stream';
 import { DecodeError } from '../errors.js';
 import { ChecksumList } from '../core/checksums.js';
 import { renderDumpManifest, renderKeymap, renderSkipped, type DumpManifestInfo, type KeymapLine, type SkippedObject } from '../core/dump-files.js';
+import { etagUnverifiable } from '../core/etag.js';
+import { printable } from '../core/printable.js';
 import { sidecarPath } from '../core/names.js';
+import { bucketCollectionProblem, usage } from '../stages/record-shape.js';
 import { isFailure, planBucket, planObjects, type ObjectPlan, type PlanOptions } from '../core/plan.js';
 import { PositionedReader } from '../io/positioned-reader.js';
 import type { BucketCollection, SealedRuns, Span, Warning, WarningHandler } from '../types.js';
@@ -61,6 +64,8 @@ export interface SinkStats {
   buckets: number;
   objects: number;
   skipped: number;
+  /** Objects written whose composite ETag cannot be recomputed (restored multipart objects, §5.6). */
+  etagUnverifiable: number;
   bodyBytes: number;
   files: number;
   /** Bytes of every file written (bodies, sidecars, metadata). */
@@ -71,7 +76,7 @@ type Ctx = { bucket: Buffer; object: Buffer };
 
 /** The finalizing sink: a Writable of BucketCollections that plans, verifies and writes the dump through a Target. */
 export class DumpSink extends Writable {
-  readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, bodyBytes: 0, files: 0, bytesWritten: 0 };
+  readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, etagUnverifiable: 0, bodyBytes: 0, files: 0, bytesWritten: 0 };
   private readonly checksums = new ChecksumList();
   private readonly bucketsWithFiles: Buffer[] = [];
   private readonly opts: ResolvedOptions;
@@ -90,6 +95,8 @@ export class DumpSink extends Writable {
   }
 
   override _write(b: BucketCollection, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const bad = bucketCollectionProblem(b);
+    if (bad !== undefined) return cb(usage('dump sink', bad));
     this.writeBucket(b).then(() => cb(), cb);
   }
 
@@ -172,6 +179,7 @@ export class DumpSink extends Writable {
     // Verified from the run's hashes already when the target could not take the run whole.
     sha256 ??= await this.putSpans(rel, obj.size, obj.parts, verify && !source.run ? obj : null, ctx);
     this.record(rel, sha256, obj.size);
+    if (verify && etagUnverifiable(obj.manifest.etag, obj.parts)) this.stats.etagUnverifiable++;
     this.stats.objects++;
     this.stats.bodyBytes += obj.size;
     await this.file(sidecarPath(rel), obj.sidecar, DATA_MODE);
@@ -225,7 +233,7 @@ export class DumpSink extends Writable {
   private skippedFile(bucket: Buffer, skipped: SkippedObject[]): Buffer {
     const file = renderSkipped(skipped);
     this.stats.skipped += skipped.length;
-    for (const s of skipped) this.warn({ event: 's3_skipped_object', bucket: bucket.toString('utf8'), object: s.object.toString('utf8'), reason: s.code, detail: s.detail });
+    for (const s of skipped) this.warn({ event: 's3_skipped_object', bucket: printable(bucket), object: printable(s.object), reason: s.code, detail: s.detail });
     return file;
   }
 

@@ -8,6 +8,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { DecodeError } from '../errors.js';
 import { classifyKey } from '../core/keys.js';
 import type { ClassifiedRecord, SnapshotRecord, WarningHandler } from '../types.js';
+import { snapshotRecordProblem, usage } from './record-shape.js';
 
 /** Records seen by the key classifier, by kind. */
 export interface ClassifierStats {
@@ -42,6 +43,8 @@ export class KeyClassifier extends Transform {
   }
 
   override _transform(rec: SnapshotRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    const bad = snapshotRecordProblem(rec);
+    if (bad !== undefined) return cb(usage('key classifier', bad));
     let out: ClassifiedRecord | null;
     try {
       out = classifyRecord(rec, this.stats);

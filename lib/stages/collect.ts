@@ -29,6 +29,8 @@ import { bucketDirName } from '../core/names.js';
 import { supersedes } from '../core/newest-wins.js';
 import type { BucketCollection, SealedRun, Span, SpilledRecord, UploadRecord } from '../types.js';
 
+import { classifiedRecordProblem, usage } from './record-shape.js';
+
 /** The collector's own state per bucket, beside what it emits. */
 interface BucketState {
   out: BucketCollection & { objects: ObjectStore };
@@ -58,6 +60,8 @@ export class BucketCollector extends Transform {
       this.runs.set(rec.run.file.id, rec.run);
       return cb();
     }
+    const bad = classifiedRecordProblem(rec, true);
+    if (bad !== undefined) return cb(usage('bucket collector', bad));
     const ts = rec.commitTs ?? 0n;
     switch (rec.kind) {
       case 'bucket-meta': {

@@ -9,6 +9,7 @@
 import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ClassifiedRecord } from '../types.js';
+import { classifiedRecordProblem, usage } from './record-shape.js';
 
 /** Which buckets and object key prefix to keep. */
 export interface FilterOptions {
@@ -34,6 +35,8 @@ export class RecordFilter extends Transform {
   }
 
   override _transform(rec: ClassifiedRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    const bad = classifiedRecordProblem(rec, false);
+    if (bad !== undefined) return cb(usage('record filter', bad));
     if (this.keep(rec)) return cb(null, rec);
     this.stats.dropped++;
     cb();

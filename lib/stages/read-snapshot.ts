@@ -1,15 +1,19 @@
 /**
  * Snapshot reader: bytes in, SnapshotRecord objects out. The input format is
  * detected from the first bytes (SPEC §2): a native magic (`EKVPBBL1`,
- * `EKVTHLC…`, `EKVSSTI1`) selects the .fsm decoder, anything else JSON lines;
- * `format` forces one. Emits 'header' (SnapshotHeader) before the first
+ * `EKVTHLC…`, `EKVSSTI1`) selects the .fsm decoder; JSON text (blank lines,
+ * then a byte that can start JSON) JSON lines; anything else is refused as
+ * neither (ERR_SNAPSHOT_BAD_MAGIC). `format` forces one. Emits 'header' (SnapshotHeader) before the first
  * record. Decoding itself lives in lib/core (FsmDecoder, JsonlDecoder).
  */
 import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { FsmDecoder } from '../core/fsm-decoder.js';
 import { looksLikeFsm } from '../core/fsm-format.js';
+import { footerFirst } from '../core/footer-first.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
+import { printable } from '../core/printable.js';
+import { DecodeError } from '../errors.js';
 import type { SnapshotHeader, SnapshotRecord } from '../types.js';
 
 /** A snapshot's input form: JSON lines or native. */
@@ -87,8 +91,15 @@ export class SnapshotReader extends Transform {
 
   private start(head: Buffer): void {
     const format = this.forced ?? (looksLikeFsm(head) ? 'fsm' : 'jsonl');
+    if (!this.forced && format === 'jsonl' && !looksLikeJson(head)) {
+      throw new DecodeError(
+        'ERR_SNAPSHOT_BAD_MAGIC',
+        `neither a native snapshot nor JSON lines: the input starts with ${printable(head.subarray(0, DETECT_BYTES))} (expected EKVPBBL1, EKVTHLC1/2, EKVSSTI1 or a JSON object per line)`,
+        { offset: 0 },
+      );
+    }
     if (format === 'fsm') {
-      const fsm = new FsmDecoder({ onHeader: (h) => this.announce(h) });
+      const fsm = footerFirst(new FsmDecoder({ onHeader: (h) => this.announce(h) }));
       this.decoder = { write: (c, emit) => fsm.write(c, emit), end: () => fsm.end() };
     } else {
       this.decoder = new JsonlDecoder();
@@ -100,6 +111,16 @@ export class SnapshotReader extends Transform {
     this.header = h;
     this.emit('header', h);
   }
+}
+
+/** JSON whitespace (blank lines), then a byte a JSON text can start with — or only whitespace so far. */
+function looksLikeJson(head: Buffer): boolean {
+  for (const c of head) {
+    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a) continue;
+    // { [ " - 0-9 t f n: anything else cannot begin a JSON line.
+    return c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e;
+  }
+  return true;
 }
 
 /** A reader that detects the format, unless opts.format forces one. */

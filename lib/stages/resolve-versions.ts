@@ -48,6 +48,7 @@ import { writeEncodedTs } from '../core/encoded-key.js';
 import { supersedes } from '../core/newest-wins.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { SnapshotRecord } from '../types.js';
+import { snapshotRecordProblem, usage } from './record-shape.js';
 
 /** What the version resolver dropped. */
 export interface ResolverStats {
@@ -96,6 +97,8 @@ export class VersionResolver extends Transform {
   }
 
   override _transform(rec: SnapshotRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    const bad = snapshotRecordProblem(rec);
+    if (bad !== undefined) return cb(usage('version resolver', bad));
     const key = rec.key;
     const n = key.length + 8;
     if (this.enc.length < n) this.enc = Buffer.allocUnsafe(2 * n);

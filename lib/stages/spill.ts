@@ -25,6 +25,7 @@ import { DecodeError, ioError } from '../errors.js';
 import { closeFd, openExclusive, writeAll, type Done } from '../io/fs-callbacks.js';
 import { HashPool } from './hash-pool.js';
 import type { BlobRecord, ChunkAddress, ChunkBlobRecord, ClassifiedRecord, SealedRunRecord, Span, SpillFile, SpilledRecord } from '../types.js';
+import { classifiedRecordProblem, usage } from './record-shape.js';
 
 /** A first chunk smaller than this does not start a run (see above). */
 export const RUN_MIN_BYTES = 64 * 1024;
@@ -87,6 +88,14 @@ export class BlobSpiller extends Transform {
   private run: OpenRun | null = null;
   private pool: Pool | null = null;
   private readonly storedBlobs = new Map<string, Span>();
+  /** commit_ts of each chunkblob digest's newest version so far (§3.3). */
+  private readonly chunkBlobTs = new Map<string, bigint>();
+  /**
+   * Digests whose newest version so far does not hash to its key: reported
+   * at flush if still the newest, so the run fails only for a winning
+   * version, whatever the record order (§3.1, §3.3).
+   */
+  private readonly badBlobs = new Map<string, DecodeError>();
   private readonly hashes: HashPool;
   /** Runs sealed whose hashes are still being computed (each pushes its SealedRunRecord when done). */
   private readonly sealing: Array<Promise<void>> = [];
@@ -102,12 +111,16 @@ export class BlobSpiller extends Transform {
   }
 
   override _transform(rec: ClassifiedRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    const bad = classifiedRecordProblem(rec, false);
+    if (bad !== undefined) return cb(usage('blob spiller', bad));
     if (rec.kind === 'blob') return this.spillBlob(rec, cb);
     if (rec.kind === 'chunkblob') return this.spillChunkBlob(rec, cb);
     cb(null, rec satisfies SpilledRecord);
   }
 
   override _flush(cb: TransformCallback): void {
+    const bad = this.badBlobs.values().next();
+    if (!bad.done) return cb(bad.value);
     this.sealRun((err) => {
       if (err) return cb(err);
       this.flushPool((e) => {
@@ -152,16 +165,23 @@ export class BlobSpiller extends Transform {
 
   private spillChunkBlob(rec: ChunkBlobRecord, cb: TransformCallback): void {
     const { payload, ...rest } = rec;
+    const ts = rec.commitTs ?? 0n;
+    const seen = this.chunkBlobTs.get(rec.digest);
+    const newest = seen === undefined || ts >= seen;
+    if (newest) {
+      this.chunkBlobTs.set(rec.digest, ts);
+      this.badBlobs.delete(rec.digest);
+    }
     if (rec.tombstone || payload === null) return cb(null, { ...rest, span: null });
     // Checked even when no ref points here, as elastickv's decoder does.
     const actual = createHash('sha256').update(payload).digest('hex');
     if (actual !== rec.digest) {
-      return cb(
-        new DecodeError('ERR_S3_CHUNKBLOB_HASH_MISMATCH', `chunkblob payload hashes to ${actual}, key says ${rec.digest}`, {
-          ...rec.where,
-          key: rec.key,
-        }),
-      );
+      if (newest) {
+        const where = { ...rec.where, key: rec.key };
+        this.badBlobs.set(rec.digest, new DecodeError('ERR_S3_CHUNKBLOB_HASH_MISMATCH', `chunkblob payload hashes to ${actual}, key says ${rec.digest}`, where));
+      }
+      // Passed on as payload-free, so the collector's version order still sees it.
+      return cb(null, { ...rest, span: null });
     }
     const stored = this.storedBlobs.get(rec.digest);
     if (stored && stored.length === payload.length) return cb(null, { ...rest, span: stored });

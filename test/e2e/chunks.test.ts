@@ -326,6 +326,35 @@ test('§5.4 offloaded: an undecodable chunkref value fails the run with ERR_S3_I
   for (const d of await decodeBoth(t, snap, { args: ['--keep-going'] })) assertFailure(t, d, 'ERR_S3_INVALID_CHUNKREF');
 });
 
+test('§8 an undecodable chunkref value fails the run wherever it sits; a tombstoned or superseded one does not count', async (t) => {
+  const junkRef = Buffer.from([1, 2, 3]);
+  const ref = (object: string, o: { generation?: number; uploadId?: string; partNo?: number; partVersion?: number } = {}) =>
+    K.chunkrefKey({ bucket: 'bkt', generation: o.generation ?? 1, object, uploadId: o.uploadId ?? 'up-1', partNo: o.partNo ?? 1, chunkNo: 0, ...(o.partVersion ? { partVersion: o.partVersion } : {}) });
+  const places: Array<[string, Buffer]> = [
+    ['orphan (no manifest)', ref('orphan')],
+    ['stale generation', ref('ok.txt', { generation: 7 })],
+    ['another upload', ref('ok.txt', { uploadId: 'other' })],
+    ['undeclared part', ref('ok.txt', { partNo: 9 })],
+    ['undeclared part version', ref('ok.txt', { partVersion: 3 })],
+  ];
+  for (const [where, key] of places) {
+    const snap = one(bytesOf('b', 10), {}).record(key, junkRef);
+    for (const d of await decodeBoth(t, snap, { args: ['--keep-going'] })) {
+      assertFailure(t, d, 'ERR_S3_INVALID_CHUNKREF');
+      t.true(d.stderr.includes('ERR_S3_INVALID_CHUNKREF'), `${where} [${d.form}]`);
+    }
+  }
+  const key = ref('orphan');
+  const good = chunkrefValue(Buffer.from('x'));
+  for (const [what, snap] of [
+    ['tombstoned', one(bytesOf('b', 10), {}).record(key, junkRef, { commitTs: 1 }).tombstone(key, 2)],
+    ['superseded (bad version first)', one(bytesOf('b', 10), {}).record(key, junkRef, { commitTs: 1 }).record(key, good, { commitTs: 2 })],
+    ['superseded (bad version last)', one(bytesOf('b', 10), {}).record(key, good, { commitTs: 2 }).record(key, junkRef, { commitTs: 1 })],
+  ] as const) {
+    for (const d of await decodeBoth(t, snap)) t.is(d.code, 0, `${what} [${d.form}]: ${d.stderr}`);
+  }
+});
+
 test('§5.2 offloaded part whose chunk_sizes length differs from chunk_count fails with ERR_S3_INVALID_MANIFEST', async (t) => {
   const b = bytesOf('off', 10);
   const snap = one(b, {
@@ -375,6 +404,31 @@ for (const [name, body, opts, code] of DEFECTS) {
     }
   });
 }
+
+test('§5.6 restored cluster: one part whose etag is the object\'s H-N (N > 1) decodes with verification on, counted as etag unverifiable', async (t) => {
+  // What elastickv's encoder writes for a formerly multipart object: the
+  // original composite, on the object and on its one part.
+  const restored = `"${compositeEtag(mpParts).toUpperCase()}"`;
+  const snap = one(b10, { chunkSize: 4, etag: restored, manifestPatch: { parts: [partJson(b10, { etag: compositeEtag(mpParts) })] } });
+  for (const d of await decodeBoth(t, snap)) {
+    assertDump(t, d, { files: { ...okFiles, ...objectFiles('bkt', 'obj', b10, { etag: restored }) } });
+    const summary = d.log.find((l) => l.event === 'summary');
+    t.is(summary?.etagUnverifiable, 1, `[${d.form}] summary: ${JSON.stringify(summary)}`);
+  }
+  const text = await decodeBoth(t, snap, { textLog: true });
+  for (const d of text) t.regex(d.stderr, /, 1 etag_unverifiable;/);
+  // --no-verify checks nothing, so counts nothing.
+  for (const d of await decodeBoth(t, snap, { args: ['--no-verify'] })) t.is(d.log.find((l) => l.event === 'summary')?.etagUnverifiable, 0);
+  // Not exempt: N = 1, a part etag other than the object's, two parts for H-3.
+  const h = compositeEtag(mpParts).slice(0, 32);
+  for (const opts of [
+    { chunkSize: 4, etag: `${h}-1`, manifestPatch: { parts: [partJson(b10, { etag: `${h}-1` })] } },
+    { chunkSize: 4, etag: `${h}-3`, manifestPatch: { parts: [partJson(b10, { etag: `${h}-2` })] } },
+    { chunkSize: 4, etag: `${h}-3`, parts: 2 },
+  ] satisfies PutObjectOptions[]) {
+    for (const d of await decodeBoth(t, one(b10, opts))) assertFailure(t, d, 'ERR_S3_ETAG_MISMATCH');
+  }
+});
 
 // Chunks of ≥ 64 KiB make the body one spilled run, whose hashes are
 // computed while spilling: per part only (no whole-body MD5 stream). A plain

@@ -313,3 +313,73 @@ test('§2 an interrupted run (SIGINT, SIGTERM) leaves DIR absent and removes its
     t.deepEqual(fs.readdirSync(work), [], `${sig}: nothing left (stderr: ${stderr})`);
   }
 });
+
+// ---------------------------------------------------------------- hostile bytes on the terminal
+
+/** C0 and C1 control characters (ESC, BEL, CSI, …) that a terminal would act on. */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+
+test('binary garbage is ERR_SNAPSHOT_BAD_MAGIC ("neither a native snapshot nor JSON lines"), echoing no raw byte', async (t) => {
+  const garbage = Buffer.concat([Buffer.from('\x1b]0;pwned\x07\x00\x9b2J', 'latin1'), bytesOf('junk', 4096)]);
+  for (const textLog of [true, false]) {
+    const d = await decode(t, garbage, 'jsonl', { textLog });
+    assertFailure(t, d, 'ERR_SNAPSHOT_BAD_MAGIC');
+    t.regex(d.stderr, /neither a native snapshot nor JSON lines/);
+    t.false(CONTROL.test(d.stderr), d.stderr);
+  }
+});
+
+test('warnings name buckets and objects in printable form, as errors do: no raw control bytes reach the terminal', async (t) => {
+  const evil = '\x1b]0;pwned\x07';
+  const snap = new SnapshotBuilder()
+    .bucket('bkt')
+    .putObject('bkt', `orphan${evil}`, Buffer.from('o'), { omitManifest: true })
+    .putObject('bkt', `bad${evil}`, Buffer.from('b'), { manifestPatch: { size_bytes: 9 } });
+  for (const textLog of [true, false]) {
+    const d = await decode(t, snap, 'jsonl', { textLog, args: ['--keep-going'] });
+    t.is(d.code, 3, d.stderr);
+    t.false(CONTROL.test(d.stderr), d.stderr);
+    // printable(): ESC and BEL as \x1b and \x07 (in JSON, the backslash itself escaped).
+    const shown = textLog ? 'orphan\\x1b]0;pwned\\x07' : 'orphan\\\\x1b]0;pwned\\\\x07';
+    t.true(d.stderr.includes(shown), d.stderr);
+    t.true(d.stderr.includes(textLog ? 'bad\\x1b]0;pwned\\x07' : 'bad\\\\x1b]0;pwned\\\\x07'), d.stderr);
+  }
+});
+
+// ---------------------------------------------------------------- the footer speaks for the whole file
+
+test('a damaged native snapshot with a footer fails with ERR_SNAPSHOT_CRC_MISMATCH, whatever record error the damage causes first (file and stdin)', async (t) => {
+  const good = inputBytes(small(), 'fsm'); // EKVTHLC1 header and CRC-32C footer
+  // A reader-level error: the first entry's key length (after 32 bytes of preamble) made oversize.
+  const oversize = Buffer.from(good);
+  oversize[32 + 7] = 0x7f;
+  // A classifier-level error: the bucket segment terminator of the manifest key broken.
+  const badKey = Buffer.from(good);
+  const at = badKey.indexOf('!s3|obj|head|bkt\x00\x01', 0, 'latin1');
+  t.true(at > 0);
+  badKey[at + '!s3|obj|head|bkt\x00'.length] = 0x07;
+  for (const [bad, first, stdinToo] of [
+    [oversize, 'ERR_SNAPSHOT_CORRUPT', true],
+    [badKey, 'ERR_S3_MALFORMED_KEY', false],
+  ] as const) {
+    for (const stdin of stdinToo ? [false, true] : [false]) {
+      const d = await decode(t, bad, 'fsm', { stdin });
+      assertFailure(t, d, 'ERR_SNAPSHOT_CRC_MISMATCH');
+      t.true(d.stderr.includes(`first problem found: ${first}`), d.stderr);
+    }
+  }
+});
+
+test('/dev/zero as JSON lines input fails at once instead of growing until killed', async (t) => {
+  const work = tempDir(t);
+  const started = Date.now();
+  const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, '-', '--input-format', 'jsonl', '-o', path.join(work, 'out')], { stdio: [fs.openSync('/dev/zero', 'r'), 'ignore', 'pipe'] });
+    const err: Buffer[] = [];
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    child.on('close', (code) => resolve({ code, stderr: Buffer.concat(err).toString() }));
+  });
+  t.is(res.code, 1, res.stderr);
+  t.regex(res.stderr, /ERR_JSONL_LINE: line 1: not a JSON object/);
+  t.true(Date.now() - started < 20_000);
+});
