@@ -54,9 +54,9 @@ test('record filter and blob spiller: a malformed classified record rejects with
   await rejectsWithUsage(t, () => createBlobSpiller({ scratchDir: dir }), CLASSIFIED_BAD, dir);
 });
 
-test('manifest collector: a malformed spilled record rejects with ERR_USAGE', async (t) => {
+test('bucket collector: a malformed spilled record rejects with ERR_USAGE', async (t) => {
   const spilled = { kind: 'blob', key, tombstone: false, where: {}, addr: { bucket: key, object: key, uploadId: key, generation: 1n, partNo: 1n, chunkNo: 0n, partVersion: 0n } };
-  await rejectsWithUsage(t, createBucketCollector, [...CLASSIFIED_BAD, { ...spilled, location: { offset: 1 } }, spilled]);
+  await rejectsWithUsage(t, createBucketCollector, [...CLASSIFIED_BAD, { ...spilled, span: { offset: 1 } }, spilled]);
 });
 
 test('dump sink: a malformed BucketCollection rejects with ERR_USAGE', async (t) => {

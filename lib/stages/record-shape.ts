@@ -29,7 +29,7 @@ export function snapshotRecordProblem(rec: unknown): string | undefined {
 
 /**
  * What is wrong with a classified record (before the spiller: with payloads)
- * or a spilled one (after it: with locations), or undefined.
+ * or a spilled one (after it: with spans), or undefined.
  */
 export function classifiedRecordProblem(rec: unknown, spilled: boolean): string | undefined {
   if (!isObject(rec)) return `expected a record object, got ${describe(rec)}`;
@@ -49,11 +49,11 @@ export function classifiedRecordProblem(rec: unknown, spilled: boolean): string 
         if (typeof a[f] !== 'bigint') return `${rec.kind} record.addr.${f} must be a bigint`;
       }
       if (rec.kind === 'chunkref') return isBytesOrNull(rec.value) ? undefined : 'chunkref record.value must be a Buffer or null';
-      return spilled ? locationProblem(rec) : isBytesOrNull(rec.payload) ? undefined : 'blob record.payload must be a Buffer or null';
+      return spilled ? spanProblem(rec) : isBytesOrNull(rec.payload) ? undefined : 'blob record.payload must be a Buffer or null';
     }
     case 'chunkblob':
       if (typeof rec.digest !== 'string') return 'chunkblob record.digest must be a string';
-      return spilled ? locationProblem(rec) : isBytesOrNull(rec.payload) ? undefined : 'chunkblob record.payload must be a Buffer or null';
+      return spilled ? spanProblem(rec) : isBytesOrNull(rec.payload) ? undefined : 'chunkblob record.payload must be a Buffer or null';
     default:
       if (!Buffer.isBuffer(rec.bucket)) return `${rec.kind} record.bucket must be a Buffer`;
       if (rec.kind !== 'bucket-meta' && (typeof rec.generation !== 'bigint' || !Buffer.isBuffer(rec.object))) {
@@ -63,11 +63,11 @@ export function classifiedRecordProblem(rec: unknown, spilled: boolean): string 
   }
 }
 
-function locationProblem(rec: Record<string, unknown>): string | undefined {
-  const l = rec.location;
+function spanProblem(rec: Record<string, unknown>): string | undefined {
+  const l = rec.span;
   if (l === null) return undefined;
-  if (!isObject(l) || !isObject(l.segment) || typeof l.offset !== 'number' || typeof l.length !== 'number') {
-    return `${String(rec.kind)} record.location must be null or a SpillLocation`;
+  if (!isObject(l) || !isObject(l.file) || typeof l.offset !== 'number' || typeof l.length !== 'number') {
+    return `${String(rec.kind)} record.span must be null or a Span`;
   }
   return undefined;
 }
