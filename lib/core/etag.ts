@@ -31,6 +31,7 @@ export function compositeEtag(partMd5s: Buffer[]): string {
  * the object ETag is not a plain MD5.
  */
 export function checkEtags(objectEtag: string, parts: Array<{ partNo: bigint; etag: string; md5: Buffer }>, bodyMd5: Buffer | undefined): string | null {
+  if (isRestoredMultipart(objectEtag, parts)) return null;
   for (const p of parts) {
     const shape = parseEtag(p.etag);
     const actual = p.md5.toString('hex');
@@ -45,6 +46,17 @@ export function checkEtags(objectEtag: string, parts: Array<{ partNo: bigint; et
     if (`${shape.hex}-${shape.parts}` !== actual) return `ETag ${shape.hex}-${shape.parts} != composite MD5 ${actual}`;
   }
   return null;
+}
+
+/**
+ * The one exempt shape (SPEC §5.6): a single part carrying the object's own
+ * `H-N` ETag with N > 1 — what elastickv's encoder writes when it restores
+ * a multipart object (SPEC §12). The original part layout is gone, so
+ * neither ETag can be recomputed.
+ */
+export function isRestoredMultipart(objectEtag: string, parts: ReadonlyArray<{ etag: string }>): boolean {
+  const shape = parseEtag(objectEtag);
+  return shape.kind === 'composite' && shape.parts > 1 && parts.length === 1 && parts[0]!.etag === objectEtag;
 }
 
 /** Whether checking this object needs the whole-body MD5. */

@@ -119,17 +119,22 @@ export class ExternalSorter {
         batch.push(head, r.key, r.payload);
         batchBytes += 8 + r.key.length + r.payload.length;
         if (batchBytes >= 1 << 20) {
-          await fh.writev(batch.splice(0));
+          await writeAll(fh, batch.splice(0));
           batchBytes = 0;
         }
       }
-      if (batch.length) await fh.writev(batch);
+      if (batch.length) await writeAll(fh, batch);
     } catch (e) {
       throw ioError(e, file, 'cannot write sort run');
     } finally {
       await fh.close();
     }
   }
+}
+
+async function writeAll(fh: fsp.FileHandle, pieces: Buffer[]): Promise<void> {
+  const buf = Buffer.concat(pieces);
+  for (let at = 0; at < buf.length; ) at += (await fh.write(buf, at, buf.length - at)).bytesWritten;
 }
 
 /** Reads one run file's records back in order. */

@@ -1,0 +1,131 @@
+/**
+ * The ekv-s3-encode command line (SPEC §12): a dump back into an elastickv
+ * snapshot. Errors and the summary go to stderr; exit 0 ok, 1 the dump
+ * could not be encoded (or the self-test failed), 2 usage.
+ * bin/ekv-s3-encode.js is the only place that calls process.exit.
+ */
+import { parseArgs } from 'node:util';
+import { parseU64Decimal } from '../core/u64.js';
+import { encodeDump } from '../encode/encode.js';
+import { DecodeError } from '../errors.js';
+import { VERSION } from '../version.js';
+
+const NAME = 'ekv-s3-encode';
+
+export const ENCODE_USAGE = `Usage: ${NAME} DUMP -o OUT.fsm [options]
+
+Turn a dump made by ekv-s3-decode back into an elastickv snapshot (the bare
+EKVPBBL1 stream) that elastickv-snapshot-prepare-restore accepts. DUMP is a
+dump directory, a tar or tar.gz file of one, or "-" (a tar or tar.gz on
+stdin). The dump is verified while it is read (CHECKSUMS, sidecar sizes and
+ETags); any problem fails the run and nothing is written. The result is
+decoded again and compared with the dump (the self-test) before it is
+published at OUT.fsm; OUT.fsm.encode_info.json describes it.
+
+Options:
+  -o, --output OUT.fsm      the snapshot to write (must not exist)
+      --last-commit-ts T    lastCommitTS and every entry's version (default:
+                            the dump's last_commit_ts; may only be raised)
+      --header v1|v2        start with an EKVTHLC1 / EKVTHLC2 HLC header
+                            (ceiling = (T >> 16) + 1), as node files do
+      --footer              end with the CRC-32C footer, as node files do
+      --no-self-test        do not decode the result to compare it
+      --allow-skipped       encode a dump with _skipped.jsonl (objects missing)
+      --scratch-dir DIR     where a tar dump is unpacked and sort runs go
+                            (default: OS temp dir)
+  -q, --quiet               no summary line
+  -h, --help                this help
+  -V, --version             print the version
+
+Exit codes: 0 ok, 1 the dump could not be encoded or the self-test failed, 2 usage error.
+`;
+
+export interface EncodeIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  stdinIsTTY: boolean;
+}
+
+const defaultIo: EncodeIo = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  stdinIsTTY: process.stdin.isTTY === true,
+};
+
+export async function main(argv: string[], io: EncodeIo = defaultIo): Promise<number> {
+  let values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      allowNegative: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        'last-commit-ts': { type: 'string' },
+        header: { type: 'string' },
+        footer: { type: 'boolean' },
+        'self-test': { type: 'boolean', default: true },
+        'allow-skipped': { type: 'boolean' },
+        'scratch-dir': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    }));
+  } catch (e) {
+    return usage(io, (e as Error).message);
+  }
+  if (values.help) {
+    io.stdout(ENCODE_USAGE);
+    return 0;
+  }
+  if (values.version) {
+    io.stdout(`${NAME} ${VERSION}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) return usage(io, `give exactly one DUMP, got ${positionals.length}`);
+  if (values.output === undefined || values.output === '') return usage(io, '-o OUT.fsm is required');
+  const header = values.header;
+  if (header !== undefined && header !== 'v1' && header !== 'v2') return usage(io, `--header must be v1 or v2, not ${header}`);
+  let lastCommitTs: bigint | undefined;
+  if (values['last-commit-ts'] !== undefined) {
+    lastCommitTs = parseU64Decimal(values['last-commit-ts']);
+    if (lastCommitTs === undefined) return usage(io, '--last-commit-ts must be a decimal integer in the uint64 range');
+  }
+  const dump = positionals[0]!;
+  if (dump === '-' && io.stdinIsTTY) return usage(io, 'standard input is a terminal: pipe a tar or tar.gz into it');
+  const started = Date.now();
+  try {
+    const r = await encodeDump(dump, {
+      output: values.output,
+      ...(lastCommitTs !== undefined ? { lastCommitTs } : {}),
+      ...(header ? { header } : {}),
+      footer: values.footer ?? false,
+      selfTest: values['self-test'] ?? true,
+      allowSkipped: values['allow-skipped'] ?? false,
+      ...(values['scratch-dir'] ? { scratchDir: values['scratch-dir'] } : {}),
+    });
+    if (!values.quiet) {
+      const secs = (Date.now() - started) / 1000;
+      const st = r.selfTest ? 'self-test matched' : 'self-test skipped';
+      io.stderr(
+        `${NAME}: ${r.objects} objects in ${r.buckets} buckets, ${r.bodyBytes} body bytes -> ${r.output} (${r.bytes} bytes, sha256 ${r.sha256}, last_commit_ts ${r.lastCommitTs}); ${st}; ${secs.toFixed(2)} s\n`,
+      );
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof DecodeError) {
+      io.stderr(`${NAME}: error ${e.code}: ${e.message}\n`);
+      return e.code === 'ERR_USAGE' ? 2 : 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    io.stderr(`${NAME}: error ERR_IO: ${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+function usage(io: EncodeIo, message: string): number {
+  io.stderr(`${NAME}: error ERR_USAGE: ${message}\nTry '${NAME} --help'.\n`);
+  return 2;
+}
