@@ -311,3 +311,18 @@ test('a self-test mismatch fails after writing the info file, and publishes noth
   const info = JSON.parse(fs.readFileSync(`${out}.encode_info.json`, 'utf8')) as Record<string, unknown>;
   t.deepEqual(info.self_test, { ran: true, matched: false });
 });
+
+test('a tar holding a symlink is refused, nothing unpacked is left behind', async (t) => {
+  const work = tempDir(t);
+  const dump = sampleDump(path.join(work, 'dump'));
+  fs.symlinkSync('/etc/passwd', bkt(dump, 'evil'));
+  t.is(spawnSync('tar', ['-cf', path.join(work, 'd.tar'), '-C', dump, '.']).status, 0);
+  const tmp = path.join(work, 'tmp');
+  fs.mkdirSync(tmp);
+  const out = path.join(work, 'out.fsm');
+  const r = await runCli([path.join(work, 'd.tar'), '-o', out], { bin: ENCODE_BIN, env: { TMPDIR: tmp } });
+  t.is(r.code, 1);
+  t.regex(r.stderr, /ERR_DUMP_INVALID: path s3\/bkt\/evil: tar entry is a symlink, not a regular file or directory: refused/);
+  t.false(fs.existsSync(out));
+  t.deepEqual(fs.readdirSync(tmp), [], 'scratch removed');
+});
