@@ -170,3 +170,14 @@ test('needsBodyMd5: only for a plain (possibly quoted, upper-case) MD5 ETag', (t
   t.false(needsBodyMd5(''));
   t.false(needsBodyMd5('whatever'));
 });
+
+test('the restored-multipart shape is exempt (SPEC §5.6): one part carrying the object H-N etag, N > 1', (t) => {
+  const md5 = Buffer.alloc(16, 1);
+  const etag = '0123456789abcdef0123456789abcdef-3';
+  t.is(checkEtags(etag, [{ partNo: 1n, etag, md5 }], undefined), null);
+  t.is(checkEtags(`"${etag}"`, [{ partNo: 1n, etag: `"${etag}"`, md5 }], undefined), null);
+  // N = 1, a different part etag, or two parts: checked as before.
+  t.not(checkEtags('0123456789abcdef0123456789abcdef-1', [{ partNo: 1n, etag: '0123456789abcdef0123456789abcdef-1', md5 }], undefined), null);
+  t.not(checkEtags(etag, [{ partNo: 1n, etag: '0123456789abcdef0123456789abcdef-2', md5 }], undefined), null);
+  t.not(checkEtags(etag, [{ partNo: 1n, etag, md5 }, { partNo: 2n, etag, md5 }], undefined), null);
+});
