@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import { DecodeError, ioError } from '../errors.js';
 import { LineFramer } from '../core/line-framer.js';
 
@@ -19,68 +18,81 @@ export interface FileHashes {
   md5?: string;
 }
 
-async function openRegular(abs: Buffer, show: string): Promise<fsp.FileHandle> {
-  let fh: fsp.FileHandle;
+/**
+ * Opens a regular file for reading (never through a symlink, never blocking
+ * on a FIFO). Synchronous on purpose: a dump is mostly small files, read
+ * one after another, where a trip through the thread pool per call costs
+ * more than the call.
+ */
+function openRegular(abs: Buffer, show: string): { fd: number; size: number } {
+  let fd: number;
   try {
-    fh = await fsp.open(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (e) {
     throw ioError(e, show, 'cannot open');
   }
-  const st = await fh.stat();
+  const st = fs.fstatSync(fd);
   if (!st.isFile()) {
-    await fh.close();
+    fs.closeSync(fd);
     throw new DecodeError('ERR_DUMP_INVALID', 'not a regular file', { path: show });
   }
-  return fh;
+  return { fd, size: st.size };
 }
 
-/** Reads a whole small file and its SHA-256. */
-export async function readSmallFile(abs: Buffer, show: string): Promise<{ bytes: Buffer; sha256: string }> {
-  const fh = await openRegular(abs, show);
+/** Reads up to n bytes at the current position; fewer only at end of file. */
+function readUpTo(fd: number, n: number, show: string): Buffer {
+  const buf = Buffer.allocUnsafe(n);
+  let got = 0;
   try {
-    const st = await fh.stat();
-    if (st.size > SMALL_FILE_MAX) throw new DecodeError('ERR_DUMP_INVALID', `file of ${st.size} bytes is too large for its role`, { path: show });
-    const bytes = await fh.readFile();
-    return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+    while (got < n) {
+      const r = fs.readSync(fd, buf, got, n - got, null);
+      if (r === 0) break;
+      got += r;
+    }
   } catch (e) {
     throw ioError(e, show, 'cannot read');
+  }
+  return got === n ? buf : buf.subarray(0, got);
+}
+
+const grew = (show: string) => new DecodeError('ERR_DUMP_INVALID', 'the file changed while it was read', { path: show });
+
+/** Reads a whole small file and its SHA-256. */
+export function readSmallFile(abs: Buffer, show: string): { bytes: Buffer; sha256: string } {
+  const { fd, size } = openRegular(abs, show);
+  try {
+    if (size > SMALL_FILE_MAX) throw new DecodeError('ERR_DUMP_INVALID', `file of ${size} bytes is too large for its role`, { path: show });
+    const bytes = readUpTo(fd, size + 1, show);
+    if (bytes.length !== size) throw grew(show);
+    return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }
 
 /**
- * Streams a file through onChunk (each chunk a fresh Buffer of up to
- * chunkBytes; the last may be shorter), computing SHA-256 and optionally MD5.
+ * Streams a file through onChunk (each chunk a fresh Buffer of chunkBytes,
+ * default 1 MiB; the last may be shorter), computing SHA-256 and optionally
+ * MD5. The size is taken when the file is opened: a file that grows or
+ * shrinks meanwhile is an error, not a silently different body.
  */
 export async function streamFile(abs: Buffer, show: string, opts: { md5: boolean; chunkBytes?: number; onChunk?: (b: Buffer) => Promise<void> | void }): Promise<FileHashes> {
-  const fh = await openRegular(abs, show);
+  const { fd, size } = openRegular(abs, show);
   const sha = createHash('sha256');
   const md5 = opts.md5 ? createHash('md5') : undefined;
   const want = opts.chunkBytes ?? READ_BYTES;
-  let size = 0;
   try {
-    for (;;) {
-      // Fill a whole chunk before handing it on: chunk boundaries are part of the output.
-      const buf = Buffer.allocUnsafe(want);
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await fh.read(buf, got, want - got, null);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      if (got === 0) break;
-      const chunk = got === want ? buf : buf.subarray(0, got);
+    for (let done = 0; done < size; ) {
+      const chunk = readUpTo(fd, Math.min(want, size - done), show);
+      if (chunk.length === 0) throw grew(show);
       sha.update(chunk);
       md5?.update(chunk);
-      size += got;
+      done += chunk.length;
       if (opts.onChunk) await opts.onChunk(chunk);
-      if (got < want) break;
     }
-  } catch (e) {
-    throw ioError(e, show, 'cannot read');
+    if (readUpTo(fd, 1, show).length !== 0) throw grew(show);
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
   return { size, sha256: sha.digest('hex'), ...(md5 ? { md5: md5.digest('hex') } : {}) };
 }

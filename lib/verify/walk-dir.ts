@@ -6,7 +6,7 @@
  * million files is never listed whole). Bodies are hashed here only when
  * asked (the verifier); the encoder hashes them as it encodes.
  */
-import type { Dir, Dirent } from 'node:fs';
+import fs, { type Dir, type Dirent } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { printable } from '../core/printable.js';
 import { DecodeError, ioError } from '../errors.js';
@@ -17,8 +17,6 @@ import { readLines, readSmallFile, streamFile } from './read-file.js';
 export interface WalkOptions {
   /** Hash bodies (SHA-256 and MD5) during the walk. */
   hashBodies: boolean;
-  /** Files hashed at once (I/O overlap); default 4. */
-  concurrency?: number;
 }
 
 const SLASH = Buffer.from('/');
@@ -33,31 +31,23 @@ export async function walkDumpDir(root: string, c: FactCollector, opts: WalkOpti
   });
   if (!st.isDirectory()) throw new DecodeError('ERR_USAGE', 'the dump is not a directory', { path: root });
 
-  if (await isRegular(abs(B('MANIFEST.json')))) {
-    const m = await readSmallFile(abs(B('MANIFEST.json')), 'MANIFEST.json');
+  if (isRegular(abs(B('MANIFEST.json')))) {
+    const m = readSmallFile(abs(B('MANIFEST.json')), 'MANIFEST.json');
     await c.manifestFile(B('MANIFEST.json'), m.bytes, m.sha256);
   }
-  if (await isRegular(abs(B('CHECKSUMS')))) {
+  if (isRegular(abs(B('CHECKSUMS')))) {
     await readLines(abs(B('CHECKSUMS')), 'CHECKSUMS', (line, n) => c.checksumsLine(B('CHECKSUMS'), line, n));
   }
-
-  const inflight = new Set<Promise<void>>();
-  const limit = opts.concurrency ?? 4;
-  const background = async (job: Promise<void>) => {
-    const p: Promise<void> = job.finally(() => inflight.delete(p));
-    inflight.add(p);
-    if (inflight.size >= limit) await Promise.race(inflight);
-  };
 
   const bucketHead = async (dirRel: Buffer, dir: string) => {
     c.bucketDir(dir);
     const bj = join(dirRel, B('_bucket.json'));
-    if (await isRegular(abs(bj))) {
-      const f = await readSmallFile(abs(bj), printable(bj));
+    if (isRegular(abs(bj))) {
+      const f = readSmallFile(abs(bj), printable(bj));
       await c.bucketJson(bj, dir, f.bytes, f.sha256);
     }
     const km = join(dirRel, B('KEYMAP.jsonl'));
-    if (!(await isRegular(abs(km)))) return;
+    if (!(isRegular(abs(km)))) return;
     const bucketRoot = Buffer.concat([dirRel, SLASH]);
     const h = await readLines(abs(km), printable(km), (line, n) => c.keymapLine(km, bucketRoot, line, n));
     await c.hashed(km, h);
@@ -72,8 +62,8 @@ export async function walkDumpDir(root: string, c: FactCollector, opts: WalkOpti
       case 'keymap':
         return; // read above
       case 'sidecar': {
-        const f = await readSmallFile(abs(rel), printable(rel));
-        await c.sidecar(rel, role, f.bytes, f.sha256, await isRegular(abs(role.body)));
+        const f = readSmallFile(abs(rel), printable(rel));
+        await c.sidecar(rel, role, f.bytes, f.sha256, isRegular(abs(role.body)));
         return;
       }
       case 'body':
@@ -82,7 +72,7 @@ export async function walkDumpDir(root: string, c: FactCollector, opts: WalkOpti
       default:
         c.controlFile(rel, role);
     }
-    await background(streamFile(abs(rel), printable(rel), { md5: role.role === 'body' }).then((h) => c.hashed(rel, h)));
+    await c.hashed(rel, await streamFile(abs(rel), printable(rel), { md5: role.role === 'body' }));
   };
 
   const walk = async (rel: Buffer): Promise<void> => {
@@ -105,7 +95,8 @@ export async function walkDumpDir(root: string, c: FactCollector, opts: WalkOpti
         await c.add(child, { t: 'other', what: `not a regular file or directory (${kindOf(ent)})` });
         continue;
       }
-      const lst = await fsp.lstat(abs(child));
+      const lst = lstatOrUndefined(abs(child));
+      if (!lst) continue; // gone since it was listed: CHECKSUMS will miss it
       if (lst.nlink > 1) {
         await c.add(child, { t: 'other', what: `regular file with ${lst.nlink} hard links` });
         continue;
@@ -115,12 +106,19 @@ export async function walkDumpDir(root: string, c: FactCollector, opts: WalkOpti
     }
   };
   await walk(Buffer.alloc(0));
-  await Promise.all(inflight);
   await c.finish();
 }
 
-async function isRegular(p: Buffer): Promise<boolean> {
-  const st = await fsp.lstat(p).catch(() => undefined);
+function lstatOrUndefined(p: Buffer): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRegular(p: Buffer): boolean {
+  const st = lstatOrUndefined(p);
   return st !== undefined && st.isFile() && st.nlink === 1;
 }
 
