@@ -455,7 +455,9 @@ async function main(): Promise<void> {
     '',
     ...machine(o.tmp).map((l) => `- ${l}`),
     `- Workloads: ${workloads.map((w) => `(${w.id}) ${w.title}`).join('; ')}`,
-    `- Rows: ${workloads.map((w) => `(${w.id}) ${o.formats.map((f) => `${f} [verify ${modesFor(o, f, w).map((m) => (m === 'verify' ? 'on' : 'off')).join(', ')}]`).join(', ')}`).join('; ')}`,
+    o.commands.includes('decode')
+      ? `- Rows: ${workloads.map((w) => `(${w.id}) ${o.formats.map((f) => `${f} [verify ${modesFor(o, f, w).map((m) => (m === 'verify' ? 'on' : 'off')).join(', ')}]`).join(', ')}`).join('; ')}`
+      : `- Rows: ${o.commands.join(', ')} on a dump decoded from the native input of each workload`,
     `- Runs per row: up to ${o.reps}${o.budget !== undefined && Number.isFinite(o.budget) ? `, within a ${o.budget} s budget (pass 1: each row once unless predicted not to fit; pass 2: more runs, cheapest rows first, while they fit)` : ''}; floor: ${o.reps} rep${o.reps === 1 ? '' : 's'}`,
     `- Free space in temp: ${human(free)} (need ~${human(need)})`,
   ];

@@ -7,8 +7,7 @@
 import { parseArgs } from 'node:util';
 import { parseU64Decimal } from '../core/u64.js';
 import { encodeDump } from '../encode/encode.js';
-import { DecodeError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { failure, helpOrVersion, processIo, usageError, type CommandIo } from './command.js';
 
 const NAME = 'ekv-s3-encode';
 
@@ -40,19 +39,7 @@ Options:
 Exit codes: 0 ok, 1 the dump could not be encoded or the self-test failed, 2 usage error.
 `;
 
-export interface EncodeIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  stdinIsTTY: boolean;
-}
-
-const defaultIo: EncodeIo = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  stdinIsTTY: process.stdin.isTTY === true,
-};
-
-export async function main(argv: string[], io: EncodeIo = defaultIo): Promise<number> {
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
   let values;
   let positionals: string[];
   try {
@@ -76,14 +63,8 @@ export async function main(argv: string[], io: EncodeIo = defaultIo): Promise<nu
   } catch (e) {
     return usage(io, (e as Error).message);
   }
-  if (values.help) {
-    io.stdout(ENCODE_USAGE);
-    return 0;
-  }
-  if (values.version) {
-    io.stdout(`${NAME} ${VERSION}\n`);
-    return 0;
-  }
+  const early = helpOrVersion(NAME, ENCODE_USAGE, io, values);
+  if (early !== undefined) return early;
   if (positionals.length !== 1) return usage(io, `give exactly one DUMP, got ${positionals.length}`);
   if (values.output === undefined || values.output === '') return usage(io, '-o OUT.fsm is required');
   const header = values.header;
@@ -115,17 +96,8 @@ export async function main(argv: string[], io: EncodeIo = defaultIo): Promise<nu
     }
     return 0;
   } catch (e) {
-    if (e instanceof DecodeError) {
-      io.stderr(`${NAME}: error ${e.code}: ${e.message}\n`);
-      return e.code === 'ERR_USAGE' ? 2 : 1;
-    }
-    const err = e as NodeJS.ErrnoException;
-    io.stderr(`${NAME}: error ERR_IO: ${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}\n`);
-    return 1;
+    return failure(NAME, io, e);
   }
 }
 
-function usage(io: EncodeIo, message: string): number {
-  io.stderr(`${NAME}: error ERR_USAGE: ${message}\nTry '${NAME} --help'.\n`);
-  return 2;
-}
+const usage = (io: CommandIo, message: string): number => usageError(NAME, io, message);

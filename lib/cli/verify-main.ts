@@ -5,8 +5,7 @@
  * process.exit.
  */
 import { parseArgs } from 'node:util';
-import { DecodeError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { failure, helpOrVersion, processIo, usageError, type CommandIo } from './command.js';
 import { verifyDump } from '../verify/verify.js';
 
 const NAME = 'ekv-s3-verify';
@@ -30,19 +29,7 @@ Each problem is printed as "<path>: <what is wrong>".
 Exit codes: 0 clean, 1 problems found (or the dump could not be read), 2 usage error.
 `;
 
-export interface VerifyIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  stdinIsTTY: boolean;
-}
-
-const defaultIo: VerifyIo = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  stdinIsTTY: process.stdin.isTTY === true,
-};
-
-export async function main(argv: string[], io: VerifyIo = defaultIo): Promise<number> {
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
   let values;
   let positionals: string[];
   try {
@@ -59,14 +46,8 @@ export async function main(argv: string[], io: VerifyIo = defaultIo): Promise<nu
   } catch (e) {
     return usage(io, (e as Error).message);
   }
-  if (values.help) {
-    io.stdout(VERIFY_USAGE);
-    return 0;
-  }
-  if (values.version) {
-    io.stdout(`${NAME} ${VERSION}\n`);
-    return 0;
-  }
+  const early = helpOrVersion(NAME, VERIFY_USAGE, io, values);
+  if (early !== undefined) return early;
   if (positionals.length !== 1) return usage(io, `give exactly one DUMP, got ${positionals.length}`);
   const dump = positionals[0]!;
   if (dump.startsWith('s3://')) return usage(io, 's3:// dumps are not supported yet: download the dump (aws s3 sync) and verify the directory');
@@ -81,17 +62,8 @@ export async function main(argv: string[], io: VerifyIo = defaultIo): Promise<nu
     }
     return r.problems.length === 0 ? 0 : 1;
   } catch (e) {
-    if (e instanceof DecodeError) {
-      io.stderr(`${NAME}: error ${e.code}: ${e.message}\n`);
-      return e.code === 'ERR_USAGE' ? 2 : 1;
-    }
-    const err = e as NodeJS.ErrnoException;
-    io.stderr(`${NAME}: error ERR_IO: ${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}\n`);
-    return 1;
+    return failure(NAME, io, e);
   }
 }
 
-function usage(io: VerifyIo, message: string): number {
-  io.stderr(`${NAME}: error ERR_USAGE: ${message}\nTry '${NAME} --help'.\n`);
-  return 2;
-}
+const usage = (io: CommandIo, message: string): number => usageError(NAME, io, message);

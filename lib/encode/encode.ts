@@ -121,7 +121,7 @@ async function encodeRoot(root: string, inputName: string, scratch: string, opts
     }
     const T = lastCommitTs(manifest, opts.lastCommitTs);
 
-    file = await FsmFile.create(opts.output);
+    file = await FsmFile.create(opts.output, { footer: opts.footer === true, durable: true });
     const counts = await writeEntries(file, root, scratch, T, objects, buckets, facts, opts);
     const problems: string[] = [];
     await checkFacts(facts, (p) => problems.push(`${p.path}: ${p.message}`));
@@ -208,7 +208,7 @@ async function writeEntries(
   await file.write([fsmPreamble({ lastCommitTs: T, ...(opts.header ? { header: opts.header, ceiling } : {}) })]);
 
   const manifestsPath = path.join(scratch, 'manifest-entries');
-  const manifests = await FsmFile.create(manifestsPath);
+  const manifests = await FsmFile.create(manifestsPath, { footer: false, durable: false });
   let count = 0;
   let bodyBytes = 0;
   try {

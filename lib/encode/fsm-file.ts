@@ -12,10 +12,13 @@ import { DecodeError, ioError } from '../errors.js';
 import { CREATE_NEW } from '../io/fs-callbacks.js';
 
 const BATCH_BYTES = 1 << 20;
+/** Pieces at least this large skip the batch. */
+const DIRECT_BYTES = 64 * 1024;
 
 export class FsmFile {
   private readonly sha = createHash('sha256');
-  private readonly crc = new Crc32c();
+  /** Only when a footer will be written. */
+  private readonly crc: Crc32c | undefined;
   private batch: Buffer[] = [];
   private batched = 0;
   /** Bytes written so far. */
@@ -26,23 +29,36 @@ export class FsmFile {
     /** The temporary path being written. */
     readonly tmpPath: string,
     readonly outPath: string,
-  ) {}
+    footer: boolean,
+    private readonly durable: boolean,
+  ) {
+    this.crc = footer ? new Crc32c() : undefined;
+  }
 
-  static async create(outPath: string): Promise<FsmFile> {
+  /**
+   * A new file beside outPath. footer: keep the CRC-32C for footer();
+   * durable: fsync at close() (the output, not a scratch file).
+   */
+  static async create(outPath: string, opts: { footer: boolean; durable: boolean }): Promise<FsmFile> {
     const tmp = `${outPath}.partial-${randomBytes(6).toString('hex')}`;
     try {
-      return new FsmFile(await fsp.open(tmp, CREATE_NEW, 0o644), tmp, outPath);
+      return new FsmFile(await fsp.open(tmp, CREATE_NEW, 0o644), tmp, outPath, opts.footer, opts.durable);
     } catch (e) {
       throw ioError(e, tmp, 'cannot create the output file');
     }
   }
 
-  /** Appends pieces, in order. */
+  /** Appends pieces, in order. Small ones are gathered; a large one (a body chunk) is written as it is, not copied. */
   async write(pieces: readonly Buffer[]): Promise<void> {
     for (const p of pieces) {
       this.sha.update(p);
-      this.crc.update(p);
+      this.crc?.update(p);
       this.bytes += p.length;
+      if (p.length >= DIRECT_BYTES) {
+        await this.flush();
+        await this.writeOut(p);
+        continue;
+      }
       this.batch.push(p);
       this.batched += p.length;
     }
@@ -51,6 +67,7 @@ export class FsmFile {
 
   /** Appends the CRC-32C footer of every byte so far. */
   async footer(): Promise<void> {
+    if (!this.crc) throw new Error('FsmFile: footer() on a file created without footer');
     await this.write([fsmFooter(this.crc.digest())]);
   }
 
@@ -58,7 +75,7 @@ export class FsmFile {
   async close(): Promise<string> {
     await this.flush();
     try {
-      await this.fh.sync();
+      if (this.durable) await this.fh.sync();
       await this.fh.close();
     } catch (e) {
       throw ioError(e, this.tmpPath, 'cannot write the output file');
@@ -88,7 +105,10 @@ export class FsmFile {
     const pieces = this.batch;
     this.batch = [];
     this.batched = 0;
-    const buf = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    await this.writeOut(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+  }
+
+  private async writeOut(buf: Buffer): Promise<void> {
     try {
       for (let at = 0; at < buf.length; ) at += (await this.fh.write(buf, at, buf.length - at)).bytesWritten;
     } catch (e) {
