@@ -6,7 +6,7 @@
  * it). Each parser throws DumpJsonError with a message naming the field.
  */
 import { decodeBase64Strict } from '../core/base64.js';
-import type { KeymapKind } from '../core/names.js';
+import { LEAF_DATA_SUFFIX, META_SUFFIX, type KeymapKind } from '../core/names.js';
 import { parseU64Decimal } from '../core/u64.js';
 import type { DumpBucket, DumpSidecar } from './records.js';
 
@@ -174,5 +174,8 @@ export function parseKeymapLine(line: Buffer, what: string): KeymapRecord {
   if (typeof original !== 'string') throw new DumpJsonError(`${what}: "original" must be a string`);
   const raw = decodeBase64Strict(original.replace(/-/g, '+').replace(/_/g, '/'));
   if (typeof raw === 'string' || raw.length === 0) throw new DumpJsonError(`${what}: "original" is not base64url of a non-empty key`);
+  // The invariants of each rename kind (elastickv's encoder checks them too).
+  if (kind === 's3-leaf-data' && !encoded.endsWith(LEAF_DATA_SUFFIX)) throw new DumpJsonError(`${what}: an s3-leaf-data path must end in ${LEAF_DATA_SUFFIX}`);
+  if (kind === 'meta-suffix-rename' && !raw.toString('latin1').endsWith(META_SUFFIX)) throw new DumpJsonError(`${what}: a meta-suffix-rename key must end in ${META_SUFFIX}`);
   return { encoded, original: raw, kind: kind as KeymapKind };
 }

@@ -9,7 +9,7 @@ import { printable } from '../core/printable.js';
 import { DumpJsonError, parseBucketJson, parseDumpManifest, parseKeymapLine, parseSidecar, type DumpManifest } from '../encode/dump-json.js';
 import type { DumpBucket, DumpSidecar } from '../encode/records.js';
 import { parseChecksumsLine } from './check.js';
-import type { Fact, FactLog, PathRole } from './facts.js';
+import { pathRole, type Fact, type FactLog, type PathRole } from './facts.js';
 import type { FileHashes } from './read-file.js';
 
 export interface DumpObject {
@@ -99,6 +99,10 @@ export class FactCollector {
     const r = await this.parse(rel, () => parseKeymapLine(line, `line ${n}`));
     if (!r) return;
     const target = Buffer.concat([bucketRoot, Buffer.from(r.encoded)]);
+    if (pathRole(target).role !== 'body') {
+      await this.problem(rel, `line ${n}: "${r.encoded}" is not where an object body can be`);
+      return;
+    }
     await this.add(target, { t: 'keymap', encodedUtf8Lossy: r.encoded.includes('\ufffd') });
     this.cb.onKeymap?.(target, r.original);
   }

@@ -326,3 +326,13 @@ test('a tar holding a symlink is refused, nothing unpacked is left behind', asyn
   t.false(fs.existsSync(out));
   t.deepEqual(fs.readdirSync(tmp), [], 'scratch removed');
 });
+
+test('a KEYMAP record naming a dump file that is not a body (_bucket.json) is refused', (t) =>
+  refused(
+    t,
+    (d) => {
+      fs.appendFileSync(bkt(d, 'KEYMAP.jsonl'), '{"encoded":"_bucket.json","original":"eA","kind":"sha-fallback"}\n');
+      rewriteChecksums(d);
+    },
+    /s3\/bkt\/KEYMAP\.jsonl: line 2: "_bucket\.json" is not where an object body can be/,
+  ));

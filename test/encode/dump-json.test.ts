@@ -78,4 +78,7 @@ test('KEYMAP line: base64url original, known kinds only', (t) => {
   t.throws(() => parseKeymapLine(b('{"encoded":"a","original":"YQ","kind":"rename"}'), 'x'), { message: /unknown kind/ });
   t.throws(() => parseKeymapLine(b('{"encoded":"a","original":"Y!","kind":"sha-fallback"}'), 'x'), { message: /not base64url/ });
   t.throws(() => parseKeymapLine(b('{"encoded":"","original":"YQ","kind":"sha-fallback"}'), 'x'), { message: /non-empty/ });
+  t.throws(() => parseKeymapLine(b('{"encoded":"a/b","original":"YS9i","kind":"s3-leaf-data"}'), 'x'), { message: /must end in \.elastickv-leaf-data/ });
+  t.throws(() => parseKeymapLine(b('{"encoded":"x.user-data","original":"eA","kind":"meta-suffix-rename"}'), 'x'), { message: /must end in \.elastickv-meta\.json/ });
+  t.is(parseKeymapLine(b('{"encoded":"x.elastickv-meta.json.user-data","original":"eC5lbGFzdGlja3YtbWV0YS5qc29u","kind":"meta-suffix-rename"}'), 'x').original.toString(), 'x.elastickv-meta.json');
 });
