@@ -47,7 +47,7 @@ export interface EncodeOptions {
   allowSkipped?: boolean;
   /** Parent of the private scratch directory (default: the OS temp dir). */
   scratchDir?: string;
-  /** Bytes of sort records held in memory per sort before spilling (default 32 MiB). */
+  /** Bytes of sort records held in memory per sort before spilling (default 16 MiB). */
   memoryBudget?: number;
   /** For encode_info.json input_root when the input is a stream (default "-"). */
   inputName?: string;

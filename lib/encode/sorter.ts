@@ -1,13 +1,14 @@
 /**
  * An external sort of (key, payload) records by key bytes (Buffer.compare,
- * never JavaScript string order): records are held in memory up to a byte
- * budget, then sorted and written to a run file in a scratch directory; the
+ * never JavaScript string order): records are held in memory (packed in an
+ * arena) up to a byte budget, then sorted and written to a run file in a scratch directory; the
  * result is a k-way merge of the runs. Equal keys keep no particular order.
  * Memory: about the budget plus one read buffer per run.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { ByteArena } from '../core/arena.js';
 import { ioError } from '../errors.js';
 import { CREATE_NEW } from '../io/fs-callbacks.js';
 
@@ -19,28 +20,62 @@ export interface SortRecord {
 export interface SorterOptions {
   /** Where run files go (must exist; the files are removed by close()). */
   dir: string;
-  /** Bytes of records held before a run is spilled; default 32 MiB. */
+  /** Bytes of records held before a run is spilled; default 16 MiB. */
   budgetBytes?: number;
   /** Name prefix of run files. */
   name?: string;
 }
 
-/** Rough per-record cost beyond the bytes themselves (two Buffers, an object, an array slot). */
-const RECORD_OVERHEAD = 160;
+/** Per-record cost beyond its bytes: four numbers in the columns and the sort index. */
+const RECORD_OVERHEAD = 40;
 const READ_BYTES = 256 * 1024;
+
+/**
+ * The records held in memory, packed into a ByteArena (a small Buffer kept
+ * per record would pin a slab of Node's shared pool, and cost an object of
+ * its own), addressed by position.
+ */
+class HeldRecords {
+  readonly arena = new ByteArena();
+  readonly keyAt: number[] = [];
+  readonly keyLen: number[] = [];
+  readonly payAt: number[] = [];
+  readonly payLen: number[] = [];
+
+  get length(): number {
+    return this.keyAt.length;
+  }
+
+  push(key: Buffer, payload: Buffer): void {
+    this.keyAt.push(this.arena.put(key));
+    this.keyLen.push(key.length);
+    this.payAt.push(this.arena.put(payload));
+    this.payLen.push(payload.length);
+  }
+
+  /** Record numbers in key order. */
+  order(): Uint32Array {
+    const { arena, keyAt, keyLen } = this;
+    return new Uint32Array(this.length).map((_, i) => i).sort((a, b) => arena.compare(keyAt[a]!, keyLen[a]!, keyAt[b]!, keyLen[b]!));
+  }
+
+  record(i: number): SortRecord {
+    return { key: this.arena.view(this.keyAt[i]!, this.keyLen[i]!), payload: this.arena.view(this.payAt[i]!, this.payLen[i]!) };
+  }
+}
 
 export class ExternalSorter {
   private readonly dir: string;
   private readonly budget: number;
   private readonly name: string;
-  private held: SortRecord[] = [];
+  private held = new HeldRecords();
   private heldBytes = 0;
   private readonly runs: string[] = [];
   private sorting = false;
 
   constructor(opts: SorterOptions) {
     this.dir = opts.dir;
-    this.budget = opts.budgetBytes ?? 32 * 1024 * 1024;
+    this.budget = opts.budgetBytes ?? 16 * 1024 * 1024;
     this.name = opts.name ?? 'sort';
   }
 
@@ -49,35 +84,62 @@ export class ExternalSorter {
     return this.runs.length;
   }
 
-  /** Adds a record; the Buffers are kept as given (copy them if they are reused). */
+  /** Adds a record (its bytes are copied). */
   async add(key: Buffer, payload: Buffer): Promise<void> {
     if (this.sorting) throw new Error('ExternalSorter: add() after sorted()');
-    this.held.push({ key, payload });
+    this.held.push(key, payload);
     this.heldBytes += key.length + payload.length + RECORD_OVERHEAD;
     if (this.heldBytes >= this.budget) await this.spill();
   }
 
-  /** The records in key order; call once, after the last add(). */
+  /**
+   * The records in key order; call once, after the last add(). The Buffers
+   * are views that stay valid until the iteration ends.
+   */
   async *sorted(): AsyncGenerator<SortRecord> {
     this.sorting = true;
     if (this.runs.length === 0) {
-      const recs = this.takeSorted();
-      yield* recs;
+      const held = this.takeHeld();
+      for (const i of held.order()) yield held.record(i);
       return;
     }
     if (this.held.length > 0) await this.spill();
     const readers = await Promise.all(this.runs.map((r) => RunReader.open(r)));
     try {
-      const heads: Array<SortRecord | undefined> = await Promise.all(readers.map((r) => r.next()));
-      for (;;) {
-        let min = -1;
-        for (let i = 0; i < heads.length; i++) {
-          const h = heads[i];
-          if (h !== undefined && (min < 0 || Buffer.compare(h.key, heads[min]!.key) < 0)) min = i;
+      // A binary min-heap of the runs' current records: log(runs) comparisons per record.
+      const heap: Array<{ rec: SortRecord; run: number }> = [];
+      const less = (a: number, b: number) => Buffer.compare(heap[a]!.rec.key, heap[b]!.rec.key) < 0;
+      const swap = (a: number, b: number) => ([heap[a], heap[b]] = [heap[b]!, heap[a]!]);
+      const up = (i: number) => {
+        for (let p = (i - 1) >> 1; i > 0 && less(i, p); i = p, p = (i - 1) >> 1) swap(i, p);
+      };
+      const down = (i: number) => {
+        for (;;) {
+          const l = 2 * i + 1;
+          const m = l + 1 < heap.length && less(l + 1, l) ? l + 1 : l;
+          if (l >= heap.length || !less(m, i)) return;
+          swap(i, m);
+          i = m;
         }
-        if (min < 0) return;
-        yield heads[min]!;
-        heads[min] = await readers[min]!.next();
+      };
+      for (const [run, r] of readers.entries()) {
+        const rec = await r.next();
+        if (rec) {
+          heap.push({ rec, run });
+          up(heap.length - 1);
+        }
+      }
+      while (heap.length > 0) {
+        const top = heap[0]!;
+        yield top.rec;
+        const next = await readers[top.run]!.next();
+        if (next) top.rec = next;
+        else {
+          const last = heap.pop()!;
+          if (heap.length === 0) break;
+          heap[0] = last;
+        }
+        down(0);
       }
     } finally {
       await Promise.all(readers.map((r) => r.close()));
@@ -86,21 +148,20 @@ export class ExternalSorter {
 
   /** Removes the run files. */
   async close(): Promise<void> {
-    this.held = [];
+    this.takeHeld();
     await Promise.all(this.runs.map((r) => fsp.rm(r, { force: true })));
   }
 
-  private takeSorted(): SortRecord[] {
-    const recs = this.held;
-    this.held = [];
+  private takeHeld(): HeldRecords {
+    const held = this.held;
+    this.held = new HeldRecords();
     this.heldBytes = 0;
-    recs.sort((a, b) => Buffer.compare(a.key, b.key));
-    return recs;
+    return held;
   }
 
   /** Writes the held records, sorted, as one run: [u32 keyLen ‖ u32 payloadLen ‖ key ‖ payload]… */
   private async spill(): Promise<void> {
-    const recs = this.takeSorted();
+    const held = this.takeHeld();
     const file = path.join(this.dir, `${this.name}-run-${this.runs.length}`);
     this.runs.push(file);
     let fh: fsp.FileHandle;
@@ -112,7 +173,8 @@ export class ExternalSorter {
     try {
       const batch: Buffer[] = [];
       let batchBytes = 0;
-      for (const r of recs) {
+      for (const i of held.order()) {
+        const r = held.record(i);
         const head = Buffer.allocUnsafe(8);
         head.writeUInt32LE(r.key.length, 0);
         head.writeUInt32LE(r.payload.length, 4);

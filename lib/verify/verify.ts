@@ -20,7 +20,7 @@ import { walkDumpTar } from './walk-tar.js';
 export interface VerifyOptions {
   /** Where sort runs may be written (default: the OS temp dir). */
   scratchDir?: string;
-  /** Bytes of facts held in memory before they are spilled (default 32 MiB). */
+  /** Bytes of facts held in memory before they are spilled (default 16 MiB). */
   memoryBudget?: number;
 }
 
