@@ -77,8 +77,14 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
   const dump = positionals[0]!;
   if (dump === '-' && io.stdinIsTTY) return usage(io, 'standard input is a terminal: pipe a tar or tar.gz into it');
   const started = Date.now();
+  // SIGINT/SIGTERM abort the run; encodeDump then removes its temporary file and scratch.
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const r = await encodeDump(dump, {
+      signal: abort.signal,
       output: values.output,
       ...(lastCommitTs !== undefined ? { lastCommitTs } : {}),
       ...(header ? { header } : {}),
@@ -96,7 +102,15 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     }
     return 0;
   } catch (e) {
+    if (abort.signal.aborted) {
+      const sig = abort.signal.reason as NodeJS.Signals;
+      io.stderr(`${NAME}: interrupted by ${sig}: nothing was published, scratch removed\n`);
+      return sig === 'SIGINT' ? 130 : 143;
+    }
     return failure(NAME, io, e);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

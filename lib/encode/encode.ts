@@ -51,6 +51,8 @@ export interface EncodeOptions {
   memoryBudget?: number;
   /** For encode_info.json input_root when the input is a stream (default "-"). */
   inputName?: string;
+  /** Aborts the run (SIGINT): nothing is published, scratch is removed. */
+  signal?: AbortSignal;
 }
 
 export interface EncodeResult {
@@ -82,7 +84,7 @@ export async function encodeDump(input: string | Readable, opts: EncodeOptions):
     else {
       root = path.join(scratch, 'dump');
       await fsp.mkdir(root, { mode: 0o700 });
-      await extractDumpTar(await openStream(input), root);
+      await extractDumpTar(await openStream(input), root, opts.signal);
     }
     return await encodeRoot(root, typeof input === 'string' ? input : (opts.inputName ?? '-'), scratch, opts);
   } finally {
@@ -102,6 +104,7 @@ async function encodeRoot(root: string, inputName: string, scratch: string, opts
     onKeymap: (target, original) => renames.set(target.toString('latin1'), original),
     onControlFile: (rel, role) => controlFile(rel, role, opts.allowSkipped === true, refuse),
     onObject: async (o) => {
+      opts.signal?.throwIfAborted();
       const bucket = buckets.get(o.bucketDir);
       if (!bucket) return; // its _bucket.json is missing or bad: a problem fact says so
       const name = Buffer.from(bucket.name);
@@ -135,6 +138,7 @@ async function encodeRoot(root: string, inputName: string, scratch: string, opts
         dumpRoot: root,
         scratch,
         renameCollisions: manifest.renameCollisions,
+        ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.allowSkipped ? { ignore: (p: Buffer) => p.toString('latin1').endsWith('/_skipped.jsonl') } : {}),
       });
     }
@@ -214,6 +218,7 @@ async function writeEntries(
   try {
     let prev: Buffer | undefined;
     for await (const rec of objects.sorted()) {
+      opts.signal?.throwIfAborted();
       const o = unpackObject(rec.payload);
       if (prev?.equals(rec.key)) throw new DecodeError('ERR_DUMP_INVALID', 'two files of the dump stand for the same object key', { bucket: o.bucket, object: o.key });
       prev = rec.key;

@@ -29,11 +29,13 @@ export async function selfTest(opts: {
   renameCollisions: boolean;
   /** Paths left out of the comparison (besides MANIFEST.json): the input's _skipped.jsonl files. */
   ignore?: (p: Buffer) => boolean;
+  signal?: AbortSignal;
 }): Promise<SelfTestResult> {
   const out = path.join(opts.scratch, 'self-test');
   try {
-    await decodeSnapshot(opts.fsmPath, { output: out, renameCollisions: opts.renameCollisions, onWarning: () => {} });
+    await decodeSnapshot(opts.fsmPath, { output: out, renameCollisions: opts.renameCollisions, onWarning: () => {}, ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (e) {
+    opts.signal?.throwIfAborted();
     return { matched: false, differences: [`the written snapshot does not decode: ${(e as Error).message}`] };
   }
   const sorter = new ExternalSorter({ dir: opts.scratch, name: 'self-test' });

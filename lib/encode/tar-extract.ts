@@ -16,7 +16,7 @@ import { CREATE_NEW } from '../io/fs-callbacks.js';
 import { forEachTarEntry } from '../verify/tar-entries.js';
 
 /** Unpacks the archive into dir (which must exist and be empty). */
-export async function extractDumpTar(input: Readable, dir: string): Promise<void> {
+export async function extractDumpTar(input: Readable, dir: string, signal?: AbortSignal): Promise<void> {
   const made = new Set<string>(['']);
   const mkdirs = async (rel: string) => {
     if (made.has(rel)) return;
@@ -31,6 +31,7 @@ export async function extractDumpTar(input: Readable, dir: string): Promise<void
     made.add(rel);
   };
   await forEachTarEntry(input, async (e) => {
+    signal?.throwIfAborted();
     const rel = e.path.toString('utf8');
     if (e.type === 'directory') return mkdirs(rel);
     if (e.type !== 'file') throw new DecodeError('ERR_DUMP_INVALID', `tar entry is a ${e.type}, not a regular file or directory: refused`, { path: rel });

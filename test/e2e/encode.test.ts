@@ -8,11 +8,11 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { buildFsm, type FsmTestEntry } from '../helpers/fsm.js';
 import { writeDump, rewriteChecksums } from '../helpers/dump.js';
 import * as K from '../helpers/keys.js';
-import { ENCODE_BIN, bytesOf, runCli, tempDir } from './harness.js';
+import { ENCODE_BIN, REPO, bytesOf, runCli, tempDir } from './harness.js';
 
 const T = 4242n;
 const MiB = 1 << 20;
@@ -336,3 +336,33 @@ test('a KEYMAP record naming a dump file that is not a body (_bucket.json) is re
     },
     /s3\/bkt\/KEYMAP\.jsonl: line 2: "_bucket\.json" is not where an object body can be/,
   ));
+
+test('SIGINT while encoding: exit 130, nothing published, the temporary file and scratch removed', async (t) => {
+  const work = tempDir(t);
+  const files: Record<string, string> = { 's3/b/_bucket.json': '{\n  "format_version": 1,\n  "name": "b"\n}' };
+  for (let i = 0; i < 3000; i++) {
+    const body = `body ${i}`;
+    files[`s3/b/${String(i).padStart(5, '0')}`] = body;
+    files[`s3/b/${String(i).padStart(5, '0')}.elastickv-meta.json`] = `{\n  "format_version": 1,\n  "etag": "${md5(body)}",\n  "size_bytes": ${body.length}\n}`;
+  }
+  const dump = writeDump(path.join(work, 'dump'), files, { lastCommitTs: T });
+  const tmp = path.join(work, 'tmp');
+  fs.mkdirSync(tmp);
+  const out = path.join(work, 'out.fsm');
+  const child = spawn(process.execPath, [ENCODE_BIN, dump, '-o', out], { cwd: REPO, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  // Interrupt once the output's temporary file exists: the walk is done and entries are being written.
+  let partial = false;
+  for (let i = 0; i < 600 && !partial; i++) {
+    partial = fs.readdirSync(work).some((f) => f.startsWith('out.fsm.partial-'));
+    if (!partial) await new Promise((r) => setTimeout(r, 25));
+  }
+  t.true(partial, 'the temporary output file appeared');
+  child.kill('SIGINT');
+  t.is(await exited, 130, stderr);
+  t.regex(stderr, /interrupted by SIGINT: nothing was published/);
+  t.deepEqual(fs.readdirSync(work).sort(), ['dump', 'tmp']);
+  t.deepEqual(fs.readdirSync(tmp), []);
+});
