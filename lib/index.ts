@@ -25,6 +25,11 @@ export type { Target } from './sinks/target.js';
 export { createJsonlWriter, createFsmToJsonl, JsonlWriter, FsmToJsonl, jsonlLine, type JsonlWriterOptions, type JsonlWriterStats, type FsmToJsonlStats, type JsonlLineInput } from './convert/to-jsonl.js';
 export { createJsonlToFsm, createFsmWriter, FsmWriter, type FsmWriterOptions, type FsmWriterStats } from './convert/to-fsm.js';
 
+// Restore (ekv-s3-encode) and checking (ekv-s3-verify)
+export { encodeDump, type EncodeOptions as EncodeDumpOptions, type EncodeResult as EncodeDumpResult } from './encode/encode.js';
+export { verifyDump, type VerifyOptions, type VerifyResult } from './verify/verify.js';
+export type { Problem } from './verify/facts.js';
+
 // Pure core
 export { FsmDecoder, looksLikeFsm, type FsmDecoderOptions } from './core/fsm-decoder.js';
 export { FsmEncoder, encodeFsmEntry, fsmPreamble, compareRecordsByEncodedKey } from './core/fsm-encoder.js';
