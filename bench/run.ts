@@ -41,6 +41,10 @@
  *   --json FILE        also write all measurements as JSON
  *   --no-fsync         do not fsync generated inputs (default: fsync, so
  *                      their writeback does not overlap the timed runs)
+ *   --commands LIST    decode,encode,verify (default decode): encode and
+ *                      verify rows run ekv-s3-encode / ekv-s3-verify on a
+ *                      dump decoded (untimed) from the native input
+ *                      (bench/restore.ts); e.g. --commands encode,verify
  *   --warm-up          first write and delete as much page cache as the
  *                      bench needs (helps on VMs where the first touch of
  *                      guest memory is slow, unless freed pages go back to
@@ -53,6 +57,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildStats } from './cli-child.js';
 import { formatSelfTimes, selfTimes, type SelfTimes } from './cpuprofile.js';
+import { human, table } from './format.js';
+import { benchRestore, type RestoreCommand } from './restore.js';
 import { filesFloor, measureFloor, median, warmPageCache, type FilesFloor, type FloorResult } from './floor.js';
 import {
   bodyBytes,
@@ -85,6 +91,7 @@ const RM_S_PER_FILE = 70e-6;
 const FILES_FLOOR_MAX = 10_000;
 
 type Mode = 'verify' | 'no-verify';
+type Command = 'decode' | RestoreCommand;
 
 interface Options {
   quick: boolean;
@@ -100,13 +107,14 @@ interface Options {
   json: string | undefined;
   fsync: boolean;
   warmUp: boolean;
+  commands: Command[];
   objects: Map<WorkloadId, number>;
 }
 
 const USAGE =
   'usage: node dist/bench/run.js [--quick] [--only a,b,c,d] [--formats fsm,jsonl] [--reps N] [--budget S]\n' +
   '       [--verify | --no-verify | --all-modes] [--profile] [--objects ID=N,...]\n' +
-  '       [--tmp DIR] [--keep] [--json FILE] [--no-fsync] [--warm-up]';
+  '       [--tmp DIR] [--keep] [--json FILE] [--no-fsync] [--warm-up] [--commands decode,encode,verify]';
 
 function usage(msg?: string): never {
   if (msg) console.error(`bench: ${msg}`);
@@ -129,6 +137,7 @@ function parseOptions(argv: string[]): Options {
     json: undefined,
     fsync: true,
     warmUp: false,
+    commands: ['decode'],
     objects: new Map(),
   };
   const modes = new Set<Mode>();
@@ -202,6 +211,12 @@ function parseOptions(argv: string[]): Options {
       case '--warm-up':
         o.warmUp = true;
         break;
+      case '--commands': {
+        const list = value().split(',').filter(Boolean);
+        for (const c of list) if (c !== 'decode' && c !== 'encode' && c !== 'verify') usage(`unknown command ${c}`);
+        o.commands = list as Command[];
+        break;
+      }
       case '-h':
       case '--help':
         usage();
@@ -230,20 +245,6 @@ function modesFor(o: Options, f: InputFormat, w: WorkloadSpec): Mode[] {
 }
 
 // ------------------------------------------------------------------ formatting
-
-function human(n: number): string {
-  if (n >= GiB) return `${(n / GiB).toFixed(2)} GiB`;
-  if (n >= MiB) return `${(n / MiB).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} B`;
-}
-
-function table(headers: string[], rows: string[][], right: boolean[]): string {
-  const w = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (right[i] ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join(' | ')} |`;
-  const sep = `|${w.map((n, i) => (right[i] ? `${'-'.repeat(n + 1)}:` : `${'-'.repeat(n + 2)}`)).join('|')}|`;
-  return [line(headers), sep, ...rows.map(line)].join('\n');
-}
 
 function log(msg: string): void {
   process.stderr.write(`${msg}\n`);
@@ -454,7 +455,9 @@ async function main(): Promise<void> {
     '',
     ...machine(o.tmp).map((l) => `- ${l}`),
     `- Workloads: ${workloads.map((w) => `(${w.id}) ${w.title}`).join('; ')}`,
-    `- Rows: ${workloads.map((w) => `(${w.id}) ${o.formats.map((f) => `${f} [verify ${modesFor(o, f, w).map((m) => (m === 'verify' ? 'on' : 'off')).join(', ')}]`).join(', ')}`).join('; ')}`,
+    o.commands.includes('decode')
+      ? `- Rows: ${workloads.map((w) => `(${w.id}) ${o.formats.map((f) => `${f} [verify ${modesFor(o, f, w).map((m) => (m === 'verify' ? 'on' : 'off')).join(', ')}]`).join(', ')}`).join('; ')}`
+      : `- Rows: ${o.commands.join(', ')} on a dump decoded from the native input of each workload`,
     `- Runs per row: up to ${o.reps}${o.budget !== undefined && Number.isFinite(o.budget) ? `, within a ${o.budget} s budget (pass 1: each row once unless predicted not to fit; pass 2: more runs, cheapest rows first, while they fit)` : ''}; floor: ${o.reps} rep${o.reps === 1 ? '' : 's'}`,
     `- Free space in temp: ${human(free)} (need ~${human(need)})`,
   ];
@@ -464,6 +467,18 @@ async function main(): Promise<void> {
     const warmS = warmPageCache(root, need);
     header.push(`- Warm-up: wrote and deleted ${human(need)} of page cache first (${warmS.toFixed(1)} s)`);
     log(header[header.length - 1]!);
+  }
+
+  const restoreCommands = o.commands.filter((c): c is RestoreCommand => c !== 'decode');
+  const restoreReport = async (): Promise<string[]> =>
+    restoreCommands.length === 0 ? [] : benchRestore({ workloads, commands: restoreCommands, root, reps: o.reps, fsync: o.fsync, log });
+  if (!o.commands.includes('decode')) {
+    try {
+      console.log([...header, '', ...(await restoreReport()), `Total bench time: ${elapsed().toFixed(0)} s`].join('\n'));
+    } finally {
+      cleanup();
+    }
+    return;
   }
 
   const groups: Group[] = [];
@@ -477,6 +492,7 @@ async function main(): Promise<void> {
   const results: WorkloadResult[] = workloads.map((w) => ({ w }));
   const profiles: Array<{ label: string; top: SelfTimes }> = [];
   const statsPath = path.join(root, 'stats.json');
+  let restoreLines: string[] = [];
 
   const ensureInput = (g: Group): GeneratedInput => {
     if (g.input && existsSync(g.path)) return g.input;
@@ -604,6 +620,7 @@ async function main(): Promise<void> {
         dropInput(g);
       }
     }
+    restoreLines = await restoreReport();
   } finally {
     const t0 = Date.now();
     cleanup();
@@ -712,6 +729,7 @@ async function main(): Promise<void> {
     genTable,
     '',
   ];
+  out.push(...restoreLines);
   for (const p of profiles) out.push(`## Profile: ${p.label} — top 10 self time`, '', formatSelfTimes(p.top), '');
   const failed = groups.flatMap((g) => g.rows.filter((r) => r.error).map((r) => `FAILED (${g.w.id} ${g.f} ${r.mode}): ${r.error}`));
   out.push(...failed);

@@ -43,6 +43,10 @@ export const ERROR_CODES = [
   'ERR_S3_PATH_CONFLICT',
   'ERR_S3_SIZE_MISMATCH',
   'ERR_S3_ETAG_MISMATCH',
+  // ekv-s3-encode / ekv-s3-verify (SPEC §12, §13): a dump that is not whole
+  // or not restorable, and a written snapshot that does not decode back.
+  'ERR_DUMP_INVALID',
+  'ERR_SELF_TEST_MISMATCH',
 ] as const;
 
 /** One of ERROR_CODES. */

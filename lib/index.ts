@@ -30,5 +30,11 @@ export type { DumpManifestInfo } from './core/dump-files.js';
 export { createJsonlWriter, createFsmToJsonl, type JsonlWriter, type FsmToJsonl, type JsonlWriterOptions, type JsonlWriterStats, type FsmToJsonlStats } from './convert/to-jsonl.js';
 export { createJsonlToFsm, createFsmWriter, type FsmWriter, type FsmWriterOptions, type FsmWriterStats } from './convert/to-fsm.js';
 
+// Restore (ekv-s3-encode) and checking (ekv-s3-verify).
+export { encodeDump, type EncodeOptions as EncodeDumpOptions, type EncodeResult as EncodeDumpResult } from './encode/encode.js';
+export { verifyDump, type VerifyOptions, type VerifyResult } from './verify/verify.js';
+export type { Problem } from './verify/facts.js';
+export type { SelfTestResult } from './encode/self-test.js';
+
 // The records between the stages.
 export type * from './types.js';

@@ -72,6 +72,17 @@ export function checkEtags(
   return undefined;
 }
 
+/**
+ * The one exempt shape (SPEC §5.6): a single part carrying the object's own
+ * `H-N` ETag with N > 1 — what elastickv's encoder writes when it restores
+ * a multipart object (SPEC §12). The original part layout is gone, so
+ * neither ETag can be recomputed.
+ */
+export function isRestoredMultipart(objectEtag: string, parts: ReadonlyArray<{ etag: string }>): boolean {
+  const shape = parseEtag(objectEtag);
+  return shape.kind === 'composite' && shape.parts > 1 && parts.length === 1 && parts[0]!.etag === objectEtag;
+}
+
 /** Whether checking this object needs the whole-body MD5. */
 export function needsBodyMd5(objectEtag: string): boolean {
   return parseEtag(objectEtag).kind === 'md5';

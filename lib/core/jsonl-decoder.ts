@@ -11,7 +11,6 @@ import { printable } from './printable.js';
 import { decodeBase64Bytes, decodeBase64Strict } from './base64.js';
 import { parseU64Decimal } from './u64.js';
 
-/** JSON-lines snapshot decoding (SPEC §3.1) with no stream machinery: feed byte chunks, get SnapshotRecords. */
 /**
  * The longest line a record can take: a value of 256 MiB + 43 bytes and a key
  * of 1 MiB + 8 (SPEC §3.2's limits) in base64, plus room for the envelope.
@@ -22,6 +21,7 @@ function base64Length(n: number): number {
   return 4 * Math.ceil(n / 3);
 }
 
+/** JSON-lines snapshot decoding (SPEC §3.1) with no stream machinery: feed byte chunks, get SnapshotRecords. */
 export class JsonlDecoder {
   private readonly framer = new LineFramer();
   private line = 0;

@@ -26,6 +26,8 @@ import { DEFAULT_LAST_MODIFIED_HLC, md5hex, SnapshotBuilder, type SnapshotEntry 
 /** The repository root (this file runs from dist/test/e2e/). */
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.join(REPO, 'bin', 'ekv-s3-decode.js');
+export const ENCODE_BIN = path.join(REPO, 'bin', 'ekv-s3-encode.js');
+export const VERIFY_BIN = path.join(REPO, 'bin', 'ekv-s3-verify.js');
 
 export type Form = 'jsonl' | 'fsm';
 export const FORMS: readonly Form[] = ['jsonl', 'fsm'];
@@ -59,14 +61,16 @@ export interface RunOptions {
   /** Bytes piped to stdin (otherwise stdin is empty). */
   stdin?: Buffer;
   env?: Record<string, string>;
+  /** The command to run (default BIN, ekv-s3-decode). */
+  bin?: string;
 }
 
-/** Runs `node bin/ekv-s3-decode.js ...args`. */
+/** Runs `node bin/ekv-s3-decode.js ...args` (or opts.bin). */
 export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return slot(
     () =>
       new Promise<RunResult>((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, ...args], {
+        const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
           cwd: opts.cwd ?? REPO,
           env: { ...process.env, ...opts.env },
           stdio: ['pipe', 'pipe', 'pipe'],

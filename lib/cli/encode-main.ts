@@ -1,0 +1,117 @@
+/**
+ * The ekv-s3-encode command line (SPEC §12): a dump back into an elastickv
+ * snapshot. Errors and the summary go to stderr; exit 0 ok, 1 the dump
+ * could not be encoded (or the self-test failed), 2 usage.
+ * bin/ekv-s3-encode.js is the only place that calls process.exit.
+ */
+import { parseArgs } from 'node:util';
+import { parseU64Decimal } from '../core/u64.js';
+import { encodeDump } from '../encode/encode.js';
+import { failure, helpOrVersion, processIo, usageError, type CommandIo } from './command.js';
+
+const NAME = 'ekv-s3-encode';
+
+export const ENCODE_USAGE = `Usage: ${NAME} DUMP -o OUT.fsm [options]
+
+Turn a dump made by ekv-s3-decode back into an elastickv snapshot (the bare
+EKVPBBL1 stream) that elastickv-snapshot-prepare-restore accepts. DUMP is a
+dump directory, a tar or tar.gz file of one, or "-" (a tar or tar.gz on
+stdin). The dump is verified while it is read (CHECKSUMS, sidecar sizes and
+ETags); any problem fails the run and nothing is written. The result is
+decoded again and compared with the dump (the self-test) before it is
+published at OUT.fsm; OUT.fsm.encode_info.json describes it.
+
+Options:
+  -o, --output OUT.fsm      the snapshot to write (must not exist)
+      --last-commit-ts T    lastCommitTS and every entry's version (default:
+                            the dump's last_commit_ts; may only be raised)
+      --header v1|v2        start with an EKVTHLC1 / EKVTHLC2 HLC header
+                            (ceiling = (T >> 16) + 1), as node files do
+      --footer              end with the CRC-32C footer, as node files do
+      --no-self-test        do not decode the result to compare it
+      --allow-skipped       encode a dump with _skipped.jsonl (objects missing)
+      --scratch-dir DIR     where a tar dump is unpacked and sort runs go
+                            (default: OS temp dir)
+  -q, --quiet               no summary line
+  -h, --help                this help
+  -V, --version             print the version
+
+Exit codes: 0 ok, 1 the dump could not be encoded or the self-test failed, 2 usage error.
+`;
+
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+  let values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      allowNegative: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        'last-commit-ts': { type: 'string' },
+        header: { type: 'string' },
+        footer: { type: 'boolean' },
+        'self-test': { type: 'boolean', default: true },
+        'allow-skipped': { type: 'boolean' },
+        'scratch-dir': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    }));
+  } catch (e) {
+    return usage(io, (e as Error).message);
+  }
+  const early = helpOrVersion(NAME, ENCODE_USAGE, io, values);
+  if (early !== undefined) return early;
+  if (positionals.length !== 1) return usage(io, `give exactly one DUMP, got ${positionals.length}`);
+  if (values.output === undefined || values.output === '') return usage(io, '-o OUT.fsm is required');
+  const header = values.header;
+  if (header !== undefined && header !== 'v1' && header !== 'v2') return usage(io, `--header must be v1 or v2, not ${header}`);
+  let lastCommitTs: bigint | undefined;
+  if (values['last-commit-ts'] !== undefined) {
+    lastCommitTs = parseU64Decimal(values['last-commit-ts']);
+    if (lastCommitTs === undefined) return usage(io, '--last-commit-ts must be a decimal integer in the uint64 range');
+  }
+  const dump = positionals[0]!;
+  if (dump === '-' && io.stdinIsTTY) return usage(io, 'standard input is a terminal: pipe a tar or tar.gz into it');
+  const started = Date.now();
+  // SIGINT/SIGTERM abort the run; encodeDump then removes its temporary file and scratch.
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const r = await encodeDump(dump, {
+      signal: abort.signal,
+      output: values.output,
+      ...(lastCommitTs !== undefined ? { lastCommitTs } : {}),
+      ...(header ? { header } : {}),
+      footer: values.footer ?? false,
+      selfTest: values['self-test'] ?? true,
+      allowSkipped: values['allow-skipped'] ?? false,
+      ...(values['scratch-dir'] ? { scratchDir: values['scratch-dir'] } : {}),
+    });
+    if (!values.quiet) {
+      const secs = (Date.now() - started) / 1000;
+      const st = r.selfTest ? 'self-test matched' : 'self-test skipped';
+      io.stderr(
+        `${NAME}: ${r.objects} objects in ${r.buckets} buckets, ${r.bodyBytes} body bytes -> ${r.output} (${r.bytes} bytes, sha256 ${r.sha256}, last_commit_ts ${r.lastCommitTs}); ${st}; ${secs.toFixed(2)} s\n`,
+      );
+    }
+    return 0;
+  } catch (e) {
+    if (abort.signal.aborted) {
+      const sig = abort.signal.reason as NodeJS.Signals;
+      io.stderr(`${NAME}: interrupted by ${sig}: nothing was published, scratch removed\n`);
+      return sig === 'SIGINT' ? 130 : 143;
+    }
+    return failure(NAME, io, e);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+const usage = (io: CommandIo, message: string): number => usageError(NAME, io, message);

@@ -1,0 +1,78 @@
+/**
+ * The self-test of SPEC §12: the written snapshot is decoded again by this
+ * project's own pipeline and the resulting tree compared with the input
+ * dump — every file but MANIFEST.json and CHECKSUMS. Both trees' CHECKSUMS
+ * hold the SHA-256 of every file (the input's was verified against its
+ * files while encoding; the decoder computes its own while writing), so the
+ * comparison is of the two lists, joined by path through an external sort.
+ */
+import path from 'node:path';
+import { decodeSnapshot } from '../decode.js';
+import { printable } from '../core/printable.js';
+import { parseChecksumsLine } from '../verify/check.js';
+import { readLines } from '../verify/read-file.js';
+import { ExternalSorter } from './sorter.js';
+
+/** The self-test's verdict: the written snapshot decoded again and compared with the dump. */
+export interface SelfTestResult {
+  matched: boolean;
+  /** Up to 20 differences, "<path>: <what>". */
+  differences: string[];
+}
+
+const INPUT = 0x61;
+const DECODED = 0x62;
+
+export async function selfTest(opts: {
+  fsmPath: string;
+  dumpRoot: string;
+  scratch: string;
+  renameCollisions: boolean;
+  /** Paths left out of the comparison (besides MANIFEST.json): the input's _skipped.jsonl files. */
+  ignore?: (p: Buffer) => boolean;
+  signal?: AbortSignal;
+}): Promise<SelfTestResult> {
+  const out = path.join(opts.scratch, 'self-test');
+  try {
+    await decodeSnapshot(opts.fsmPath, { output: out, renameCollisions: opts.renameCollisions, onWarning: () => {}, ...(opts.signal ? { signal: opts.signal } : {}) });
+  } catch (e) {
+    opts.signal?.throwIfAborted();
+    return { matched: false, differences: [`the written snapshot does not decode: ${(e as Error).message}`] };
+  }
+  const sorter = new ExternalSorter({ dir: opts.scratch, name: 'self-test' });
+  try {
+    const differences: string[] = [];
+    const load = (root: string, side: number) =>
+      readLines(Buffer.from(path.join(root, 'CHECKSUMS')), 'CHECKSUMS', async (line) => {
+        const r = parseChecksumsLine(line);
+        if (typeof r === 'string') throw new Error(`CHECKSUMS of ${root}: ${r}`);
+        if (r.path.toString('latin1') === 'MANIFEST.json' || opts.ignore?.(r.path)) return;
+        await sorter.add(r.path, Buffer.from(String.fromCharCode(side) + r.sha256, 'latin1'));
+      });
+    await load(opts.dumpRoot, INPUT);
+    await load(out, DECODED);
+    let cur: Buffer | undefined;
+    let sides: string[] = [];
+    const judge = () => {
+      if (!cur || differences.length >= 20) return;
+      const a = sides.filter((s) => s.charCodeAt(0) === INPUT);
+      const b = sides.filter((s) => s.charCodeAt(0) === DECODED);
+      const where = printable(cur);
+      if (b.length === 0) differences.push(`${where}: missing after the round trip`);
+      else if (a.length === 0) differences.push(`${where}: appears only after the round trip`);
+      else if (a[0]!.slice(1) !== b[0]!.slice(1)) differences.push(`${where}: content differs after the round trip`);
+    };
+    for await (const r of sorter.sorted()) {
+      if (!cur || !cur.equals(r.key)) {
+        judge();
+        cur = r.key;
+        sides = [];
+      }
+      sides.push(r.payload.toString('latin1'));
+    }
+    judge();
+    return { matched: differences.length === 0, differences };
+  } finally {
+    await sorter.close();
+  }
+}

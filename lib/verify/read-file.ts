@@ -1,0 +1,133 @@
+/**
+ * Reading dump files safely and once: opened with O_NOFOLLOW and checked to
+ * be a regular file through the open descriptor (a symlink or FIFO swapped
+ * in after the directory walk is refused, never followed), hashed as read.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { DecodeError, ioError } from '../errors.js';
+import { LineFramer } from '../core/line-framer.js';
+
+/** Small files (sidecars, _bucket.json, MANIFEST.json) are read whole up to this size. */
+export const SMALL_FILE_MAX = 16 * 1024 * 1024;
+const READ_BYTES = 1 << 20;
+
+export interface FileHashes {
+  size: number;
+  sha256: string;
+  md5?: string;
+}
+
+/**
+ * Opens a regular file for reading (never through a symlink, never blocking
+ * on a FIFO). Synchronous on purpose: a dump is mostly small files, read
+ * one after another, where a trip through the thread pool per call costs
+ * more than the call.
+ */
+function openRegular(abs: Buffer, show: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    throw ioError(e, show, 'cannot open');
+  }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    throw new DecodeError('ERR_DUMP_INVALID', 'not a regular file', { path: show });
+  }
+  return { fd, size: st.size };
+}
+
+/** Reads up to n bytes at the current position; fewer only at end of file. */
+function readUpTo(fd: number, n: number, show: string): Buffer {
+  const buf = Buffer.allocUnsafe(n);
+  let got = 0;
+  try {
+    while (got < n) {
+      const r = fs.readSync(fd, buf, got, n - got, null);
+      if (r === 0) break;
+      got += r;
+    }
+  } catch (e) {
+    throw ioError(e, show, 'cannot read');
+  }
+  return got === n ? buf : buf.subarray(0, got);
+}
+
+const grew = (show: string) => new DecodeError('ERR_DUMP_INVALID', 'the file changed while it was read', { path: show });
+
+/** Reads a whole small file and its SHA-256. */
+export function readSmallFile(abs: Buffer, show: string): { bytes: Buffer; sha256: string } {
+  const { fd, size } = openRegular(abs, show);
+  try {
+    if (size > SMALL_FILE_MAX) throw new DecodeError('ERR_DUMP_INVALID', `file of ${size} bytes is too large for its role`, { path: show });
+    const bytes = readUpTo(fd, size + 1, show);
+    if (bytes.length !== size) throw grew(show);
+    return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Streams a file through onChunk (each chunk a fresh Buffer of chunkBytes,
+ * default 1 MiB; the last may be shorter), computing SHA-256 and optionally
+ * MD5. The size is taken when the file is opened: a file that grows or
+ * shrinks meanwhile is an error, not a silently different body.
+ */
+export async function streamFile(abs: Buffer, show: string, opts: { md5: boolean; chunkBytes?: number; onChunk?: (b: Buffer) => Promise<void> | void }): Promise<FileHashes> {
+  const { fd, size } = openRegular(abs, show);
+  const sha = createHash('sha256');
+  const md5 = opts.md5 ? createHash('md5') : undefined;
+  const want = opts.chunkBytes ?? READ_BYTES;
+  try {
+    for (let done = 0; done < size; ) {
+      const chunk = readUpTo(fd, Math.min(want, size - done), show);
+      if (chunk.length === 0) throw grew(show);
+      sha.update(chunk);
+      md5?.update(chunk);
+      done += chunk.length;
+      if (opts.onChunk) await opts.onChunk(chunk);
+    }
+    if (readUpTo(fd, 1, show).length !== 0) throw grew(show);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { size, sha256: sha.digest('hex'), ...(md5 ? { md5: md5.digest('hex') } : {}) };
+}
+
+/** Feeds chunks, calls onLine (awaited, in order) with each line without its '\n', numbered from 1. */
+export class LineFeeder {
+  private readonly framer = new LineFramer();
+  private readonly pending: Buffer[] = [];
+  private n = 0;
+  private readonly collect = (l: Buffer) => {
+    this.pending.push(Buffer.from(l));
+  };
+
+  constructor(private readonly onLine: (line: Buffer, n: number) => Promise<void> | void) {}
+
+  async feed(chunk: Buffer): Promise<void> {
+    this.framer.write(chunk, this.collect);
+    await this.drain();
+  }
+
+  /** The last line when it has no '\n'. */
+  async end(): Promise<void> {
+    this.framer.end(this.collect);
+    await this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    for (const l of this.pending.splice(0)) await this.onLine(l, ++this.n);
+  }
+}
+
+/** Streams a file line by line (without '\n'), returning its SHA-256. */
+export async function readLines(abs: Buffer, show: string, onLine: (line: Buffer, n: number) => Promise<void> | void): Promise<FileHashes> {
+  const feeder = new LineFeeder(onLine);
+  const h = await streamFile(abs, show, { md5: false, onChunk: (chunk) => feeder.feed(chunk) });
+  await feeder.end();
+  return h;
+}

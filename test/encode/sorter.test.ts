@@ -1,0 +1,63 @@
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { ExternalSorter } from '../../lib/encode/sorter.js';
+
+function scratch(t: import('ava').ExecutionContext): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-sorter-'));
+  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+async function sortAll(dir: string, keys: Buffer[], budgetBytes: number): Promise<{ out: Buffer[]; payloads: string[]; runs: number }> {
+  const s = new ExternalSorter({ dir, budgetBytes });
+  for (const [i, k] of keys.entries()) await s.add(k, Buffer.from(String(i)));
+  const out: Buffer[] = [];
+  const payloads: string[] = [];
+  for await (const r of s.sorted()) {
+    out.push(r.key);
+    payloads.push(r.payload.toString());
+  }
+  const runs = s.runCount;
+  await s.close();
+  return { out, payloads, runs };
+}
+
+test('orders by key bytes, not JavaScript string (UTF-16) order', async (t) => {
+  // U+1F600 is F0 9F 98 80 in UTF-8 but D83D DE00 in UTF-16; U+FF5E is EF BD 9E / FF5E.
+  const emoji = Buffer.from('\u{1F600}');
+  const tilde = Buffer.from('\uFF5E');
+  t.true('\u{1F600}' < '\uFF5E', 'string order puts the emoji first');
+  const { out } = await sortAll(scratch(t), [emoji, tilde, Buffer.from('a'), Buffer.from([0xff]), Buffer.alloc(0)], 1 << 20);
+  t.deepEqual(
+    out.map((b) => b.toString('hex')),
+    ['', '61', 'efbd9e', 'f09f9880', 'ff'],
+  );
+});
+
+test('spills runs past the budget and merges them; files are removed by close()', async (t) => {
+  const dir = scratch(t);
+  const keys = Array.from({ length: 500 }, (_, i) => Buffer.from(`k${(i * 7919) % 500}`.padEnd(20, '.')));
+  const { out, payloads, runs } = await sortAll(dir, keys, 4096);
+  t.true(runs > 5, `runs: ${runs}`);
+  t.deepEqual(out, [...keys].sort(Buffer.compare));
+  t.is(new Set(payloads).size, 500, 'every payload once');
+  t.deepEqual(fs.readdirSync(dir), []);
+});
+
+test('property: sorted output is the input sorted bytewise, in memory or spilled', async (t) => {
+  const dir = scratch(t);
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 12 }), { maxLength: 200 }), fc.constantFrom(256, 1 << 20), async (arrs, budget) => {
+      const keys = arrs.map((a) => Buffer.from(a));
+      const { out } = await sortAll(dir, keys, budget);
+      return Buffer.concat(out.map((k) => Buffer.concat([Buffer.from([k.length]), k]))).equals(
+        Buffer.concat([...keys].sort(Buffer.compare).map((k) => Buffer.concat([Buffer.from([k.length]), k]))),
+      );
+    }),
+    { numRuns: 40 },
+  );
+  t.pass();
+});

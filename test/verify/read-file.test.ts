@@ -1,0 +1,55 @@
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LineFeeder, readSmallFile, streamFile } from '../../lib/verify/read-file.js';
+
+function dir(t: import('ava').ExecutionContext): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-readfile-'));
+  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+test('streamFile: whole chunks of chunkBytes (the last shorter), SHA-256 and MD5 of the bytes', async (t) => {
+  const d = dir(t);
+  const data = Buffer.from(Array.from({ length: 2500 }, (_, i) => i % 251));
+  fs.writeFileSync(path.join(d, 'f'), data);
+  const chunks: number[] = [];
+  const h = await streamFile(Buffer.from(path.join(d, 'f')), 'f', { md5: true, chunkBytes: 1000, onChunk: (c) => void chunks.push(c.length) });
+  t.deepEqual(chunks, [1000, 1000, 500]);
+  t.deepEqual(h, { size: 2500, sha256: createHash('sha256').update(data).digest('hex'), md5: createHash('md5').update(data).digest('hex') });
+  fs.writeFileSync(path.join(d, 'e'), '');
+  const e = await streamFile(Buffer.from(path.join(d, 'e')), 'e', { md5: false, onChunk: () => t.fail('no chunk for an empty file') });
+  t.deepEqual(e, { size: 0, sha256: createHash('sha256').digest('hex') });
+});
+
+test('a symlink is not followed and a FIFO is not read', async (t) => {
+  const d = dir(t);
+  fs.writeFileSync(path.join(d, 'real'), 'x');
+  fs.symlinkSync('real', path.join(d, 'link'));
+  await t.throwsAsync(streamFile(Buffer.from(path.join(d, 'link')), 'link', { md5: false }), { message: /ELOOP/ });
+  t.throws(() => readSmallFile(Buffer.from(path.join(d, 'link')), 'link'), { message: /ELOOP/ });
+  t.is(spawnSync('mkfifo', [path.join(d, 'fifo')]).status, 0);
+  t.throws(() => readSmallFile(Buffer.from(path.join(d, 'fifo')), 'fifo'), { message: /not a regular file/ });
+});
+
+test('a file that grows while it is streamed is an error', async (t) => {
+  const d = dir(t);
+  const f = path.join(d, 'f');
+  fs.writeFileSync(f, 'abcdef');
+  await t.throwsAsync(
+    streamFile(Buffer.from(f), 'f', { md5: false, chunkBytes: 3, onChunk: () => fs.appendFileSync(f, 'more') }),
+    { message: /changed while it was read/ },
+  );
+});
+
+test('LineFeeder: lines across chunks, numbered, a last line without newline', async (t) => {
+  const got: string[] = [];
+  const f = new LineFeeder((l, n) => void got.push(`${n}:${l.toString()}`));
+  await f.feed(Buffer.from('ab\ncd'));
+  await f.feed(Buffer.from('e\n\nf'));
+  await f.end();
+  t.deepEqual(got, ['1:ab', '2:cde', '3:', '4:f']);
+});
