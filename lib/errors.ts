@@ -28,6 +28,10 @@ export const ERROR_CODES = [
   'ERR_S3_PATH_CONFLICT',
   'ERR_S3_SIZE_MISMATCH',
   'ERR_S3_ETAG_MISMATCH',
+  // Whole-cluster inputs (SPEC §10, §11)
+  'ERR_CATALOG_INVALID',
+  'ERR_OFFLOAD_MANIFEST',
+  'ERR_OFFLOAD_INTEGRITY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -18,6 +18,31 @@ export interface ManifestInfo {
   includeOrphans: boolean;
   renameCollisions: boolean;
   decoder: string;
+  /** Whole-cluster runs with two or more inputs (SPEC §10 rule 4): one entry per input, in order. */
+  groups?: GroupEntry[];
+}
+
+/** One input of a whole-cluster dump, as MANIFEST.json `groups` lists it. */
+export interface GroupEntry {
+  groupId?: bigint;
+  path: string;
+  snapshotIndex?: bigint;
+  lastCommitTs?: bigint;
+  /** Entries read. */
+  records: number;
+  /** The input's verified CRC32C footer. */
+  crc32c?: number;
+}
+
+function groupJson(g: GroupEntry): GoStruct {
+  const v: GoStruct = {};
+  if (g.groupId !== undefined) v.group_id = g.groupId;
+  v.path = g.path;
+  if (g.snapshotIndex !== undefined) v.snapshot_index = g.snapshotIndex;
+  if (g.lastCommitTs) v.last_commit_ts = g.lastCommitTs;
+  v.records = g.records;
+  if (g.crc32c !== undefined) v.crc32c = (g.crc32c >>> 0).toString(16).padStart(8, '0');
+  return v;
 }
 
 export function renderManifest(m: ManifestInfo): Buffer {
@@ -47,6 +72,7 @@ export function renderManifest(m: ManifestInfo): Buffer {
     dynamodb_layout: 'per-item',
     decoder: m.decoder,
   });
+  if (m.groups) v.groups = m.groups.map(groupJson);
   return Buffer.from(marshalIndent(v, { escapeHtml: false }) + '\n');
 }
 

@@ -35,6 +35,10 @@ export class SnapshotReader extends Transform {
   /** Records decoded so far. */
   records = 0;
   header: SnapshotHeader | undefined;
+  /** After the end of a native input: the value of its CRC32C footer (it matched), or undefined without one. */
+  footerCrc: number | undefined;
+  /** The last 4 input bytes (the footer, if the input has one). */
+  private readonly tail = Buffer.alloc(4);
   private decoder: RecordDecoder | undefined;
   private readonly forced: InputFormat | undefined;
   private head: Buffer[] = [];
@@ -51,6 +55,7 @@ export class SnapshotReader extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytesRead += chunk.length;
+    keepTail(this.tail, chunk);
     try {
       if (!this.decoder) {
         this.head.push(chunk);
@@ -85,7 +90,11 @@ export class SnapshotReader extends Transform {
     const format = this.forced ?? (looksLikeFsm(head) ? 'fsm' : 'jsonl');
     if (format === 'fsm') {
       const fsm = new FsmDecoder({ onHeader: (h) => this.announce(h) });
-      this.decoder = { write: (c, emit) => fsm.write(c, emit), end: () => fsm.end() };
+      const end = (): void => {
+        fsm.end();
+        if (fsm.hasFooter) this.footerCrc = this.tail.readUInt32BE(0);
+      };
+      this.decoder = { write: (c, emit) => fsm.write(c, emit), end };
     } else {
       this.decoder = new JsonlDecoder();
       this.announce({ format: 'jsonl' });
@@ -96,6 +105,13 @@ export class SnapshotReader extends Transform {
     this.header = h;
     this.emit('header', h);
   }
+}
+
+/** Shifts `chunk` into `tail`, which then holds the last tail.length bytes seen. */
+function keepTail(tail: Buffer, chunk: Buffer): void {
+  const n = Math.min(chunk.length, tail.length);
+  tail.copyWithin(0, n);
+  chunk.copy(tail, tail.length - n, chunk.length - n);
 }
 
 /** A reader that detects the format, unless opts.format forces one. */
