@@ -1,5 +1,5 @@
 import test from 'ava';
-import { decodeRoute, RouteCatalogBuilder } from '../lib/cluster/catalog.js';
+import { decodeRoute, encodeRoute, routeRecordKey, RouteCatalogBuilder } from '../lib/cluster/catalog.js';
 import { routeOf } from '../lib/cluster/route-key.js';
 import { DecodeError } from '../lib/errors.js';
 import type { SnapshotRecord } from '../lib/types.js';
@@ -98,4 +98,11 @@ test('catalog: an identical or older late copy would not change it, a newer one 
   t.true(b.wouldChange(rec(1, 10n, catalogRouteValue({ routeId: 1, groupId: 2, start: '' }))));
   t.true(b.wouldChange(rec(1, 11n, v)));
   t.true(b.wouldChange(rec(2, 1n, v)));
+});
+
+test('encodeRoute writes what the SPEC codec describes (version 2 with splitAtHlc, else 1)', (t) => {
+  const r1 = { routeId: 3n, groupId: 2n, state: 'write-fenced' as const, parentRouteId: 1n, start: Buffer.from('a'), end: Buffer.from('m') };
+  t.deepEqual(encodeRoute(r1), catalogRouteValue({ routeId: 3, groupId: 2, state: 1, parentRouteId: 1, start: 'a', end: 'm', version: 1 }));
+  t.deepEqual(encodeRoute({ ...r1, end: undefined, splitAtHlc: 5n }), catalogRouteValue({ routeId: 3, groupId: 2, state: 1, parentRouteId: 1, start: 'a', version: 2, splitAtHlc: 5n }));
+  t.deepEqual(routeRecordKey(258n), catalogRouteKey(258));
 });

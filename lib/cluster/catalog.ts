@@ -76,6 +76,28 @@ export function decodeRoute(key: Buffer, value: Buffer): Route {
   return { routeId, groupId, state, parentRouteId, start, end, ...(splitAtHlc !== undefined ? { splitAtHlc } : {}) };
 }
 
+/** Encodes a route descriptor (codec version 2 when splitAtHlc is set, else 1): the inverse of decodeRoute. */
+export function encodeRoute(r: Route): Buffer {
+  const u64 = (n: bigint): Buffer => {
+    const b = Buffer.allocUnsafe(8);
+    b.writeBigUInt64BE(n);
+    return b;
+  };
+  const version = r.splitAtHlc !== undefined ? 2 : 1;
+  const parts = [Buffer.from([version]), u64(r.routeId), u64(r.groupId), Buffer.from([ROUTE_STATES.indexOf(r.state)]), u64(r.parentRouteId), u64(BigInt(r.start.length)), r.start];
+  parts.push(r.end === undefined ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), u64(BigInt(r.end.length)), r.end]));
+  if (r.splitAtHlc !== undefined) parts.push(u64(r.splitAtHlc));
+  return Buffer.concat(parts);
+}
+
+/** The catalog record key of a route: `!dist|route|` ‖ u64(routeID). */
+export function routeRecordKey(routeId: bigint): Buffer {
+  const k = Buffer.alloc(B_PREFIX.length + 8);
+  B_PREFIX.copy(k);
+  k.writeBigUInt64BE(routeId, B_PREFIX.length);
+  return k;
+}
+
 /**
  * Collects catalog records (any order, any input) and resolves them: per
  * route key the highest commit_ts wins, a later record on a tie, and a
