@@ -350,15 +350,15 @@ async function openInput(input: string | Readable): Promise<Readable> {
   return openInputFile(input);
 }
 
-/** A snapshot file as a stream of 1 MiB reads (ERR_IO naming it when it cannot be opened). */
-export async function openInputFile(file: string): Promise<Readable> {
+/** A snapshot file as a stream of 1 MiB reads, or `readSize` (ERR_IO naming it when it cannot be opened). */
+export async function openInputFile(file: string, readSize = 1 << 20): Promise<Readable> {
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(file, 'r');
   } catch (e) {
     throw ioError(e, file, 'cannot open input');
   }
-  return fh.createReadStream({ highWaterMark: 1 << 20 });
+  return fh.createReadStream({ highWaterMark: readSize });
 }
 
 /** Moves the finished staging directory to DIR (an empty DIR is replaced: rename(2) allows it). */

@@ -31,6 +31,13 @@ export interface ClusterInput {
   verify?(end: InputEnd): void;
 }
 
+/**
+ * Read size per input of a merge: every input holds about one read buffer
+ * ahead while it waits its turn, so memory grows by this per input (a lone
+ * input reads 1 MiB at a time).
+ */
+export const CLUSTER_READ_SIZE = 256 * 1024;
+
 /** The group id a path names in a `group-<N>` component, as a node's data directory does. */
 export function groupIdFromPath(p: string): bigint | undefined {
   let id: bigint | undefined;
@@ -45,7 +52,7 @@ export function groupIdFromPath(p: string): bigint | undefined {
 export function fileInput(path: string, extra: Partial<Omit<ClusterInput, 'path' | 'open'>> = {}): ClusterInput {
   const groupId = extra.groupId ?? groupIdFromPath(path);
   const snapshotIndex = extra.snapshotIndex ?? snapshotIndexFromPath(path);
-  const open = path === '-' ? () => Promise.resolve(process.stdin) : () => openInputFile(path);
+  const open = path === '-' ? () => Promise.resolve(process.stdin) : () => openInputFile(path, CLUSTER_READ_SIZE);
   return { path, ...extra, ...(groupId !== undefined ? { groupId } : {}), ...(snapshotIndex !== undefined ? { snapshotIndex } : {}), open };
 }
 

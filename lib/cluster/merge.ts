@@ -66,7 +66,8 @@ export class ClusterMerge extends Readable {
     this.done = inputs.map(() => false);
     this.pending = inputs.map((_, i) => i).reverse();
     this.readers = inputs.map((input, i) => {
-      const reader = createSnapshotReader(opts.inputFormat ? { format: opts.inputFormat } : {});
+      // One record decoded ahead per input (besides its head): a record can carry a 1 MiB chunk.
+      const reader = createSnapshotReader({ readableHighWaterMark: 1, ...(opts.inputFormat ? { format: opts.inputFormat } : {}) });
       reader.on('end', () => this.inputEnded(i));
       pipeline(sources[i]!, reader).catch((err: unknown) => this.destroy(inputError(err, input.path)));
       return reader;
