@@ -12,7 +12,7 @@ import {
   createBlobSpiller,
   createDirectorySink,
   createKeyClassifier,
-  createManifestCollector,
+  createBucketCollector,
   createSnapshotReader,
   createVersionResolver,
   type ClassifiedRecord,
@@ -43,7 +43,7 @@ export async function restoreRenamed(snapshot: string, outDir: string): Promise<
     createKeyClassifier(),
     edit,
     createBlobSpiller({ scratchDir: scratch }),
-    createManifestCollector(),
+    createBucketCollector(),
     // outDir: an existing empty directory, written in place (decodeSnapshot
     // adds the staging directory and atomic publish around this).
     createDirectorySink({ root: outDir, tmpDir: scratch, manifestInfo: () => ({ source: snapshot }) }),

@@ -16,11 +16,11 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
-import { snapshotIndexFromPath, type ManifestInfo } from './core/manifest.js';
+import { snapshotIndexFromPath, type DumpManifestInfo } from './core/dump-files.js';
 import type { ClusterInput } from './cluster/input.js';
 import { openClusterSource } from './cluster/source.js';
 import { createKeyClassifier } from './stages/classify.js';
-import { createManifestCollector } from './stages/collect.js';
+import { createBucketCollector } from './stages/collect.js';
 import { createRecordFilter } from './stages/filter.js';
 import { createSnapshotReader, type InputFormat } from './stages/read-snapshot.js';
 import { createVersionResolver } from './stages/resolve-versions.js';
@@ -30,6 +30,7 @@ import type { DumpSink, DumpSinkOptions, SinkStats } from './sinks/dump-sink.js'
 import { createTarSink } from './sinks/tar.js';
 import type { WarningHandler } from './types.js';
 
+/** Options of decodeSnapshot(): where the dump goes, what to include, how strict to be. */
 export interface DecodeOptions {
   /** Output directory: must not exist, or be empty. Without it the dump is a tar stream to `tar`. */
   output?: string;
@@ -186,7 +187,7 @@ interface Source {
   format(): 'jsonl' | 'fsm' | undefined;
   totalBytes: number | undefined;
   /** MANIFEST.json fields that depend on the input. */
-  manifest(): Pick<ManifestInfo, 'snapshotIndex' | 'lastCommitTs' | 'source' | 'groups'>;
+  manifest(): Pick<DumpManifestInfo, 'snapshotIndex' | 'lastCommitTs' | 'source' | 'groups'>;
   /** A pipeline failure that is the input's own read error (EISDIR, EIO…), as ERR_IO naming it. */
   readError(err: unknown): DecodeError | undefined;
 }
@@ -251,7 +252,7 @@ async function run(
   const verify = options.verify ?? true;
   const filter = createRecordFilter({ ...(options.buckets ? { buckets: options.buckets } : {}), ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) });
   const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify });
-  const collector = createManifestCollector();
+  const collector = createBucketCollector();
   const flags = {
     includeOrphans: options.includeOrphans ?? false,
     includeIncompleteUploads: options.includeIncompleteUploads ?? false,

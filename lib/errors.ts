@@ -5,6 +5,7 @@
  */
 import { printable } from './core/printable.js';
 
+/** Every error code the tool can report (SPEC §8). */
 export const ERROR_CODES = [
   'ERR_USAGE',
   'ERR_IO',
@@ -34,6 +35,7 @@ export const ERROR_CODES = [
   'ERR_OFFLOAD_INTEGRITY',
 ] as const;
 
+/** One of ERROR_CODES. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Where an error happened; every field is optional and printed when set. */
@@ -56,6 +58,7 @@ export interface ErrorContext {
  */
 export type ErrorLevel = 'run' | 'object';
 
+/** The one error type of the tool: a stable code (SPEC §8), a level (run or object) and the context that names the record, object, line or byte offset. */
 export class DecodeError extends Error {
   readonly code: ErrorCode;
   readonly context: ErrorContext;
@@ -93,6 +96,7 @@ export function ioError(err: unknown, path: string, what = 'I/O error'): DecodeE
   return new DecodeError('ERR_IO', `${what}: ${sys}${msg}`, { path }, 'run', { cause: err });
 }
 
+/** Whether err is a DecodeError (also across module copies). */
 export function isDecodeError(err: unknown): err is DecodeError {
   return err instanceof DecodeError;
 }

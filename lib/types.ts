@@ -49,7 +49,8 @@ export interface ChunkAddress {
   partVersion: bigint;
 }
 
-interface Classified {
+/** What every classified record carries: tombstone flag, origin, raw key and commit_ts. */
+export interface ClassifiedBase {
   /** The record is the newest version so far and deletes what it replaces. */
   tombstone: boolean;
   where: Where;
@@ -63,14 +64,16 @@ interface Classified {
   commitTs?: bigint;
 }
 
-export interface BucketMetaRecord extends Classified {
+/** A !s3|bucket|meta| record: a bucket's metadata (JSON). */
+export interface BucketMetaRecord extends ClassifiedBase {
   kind: 'bucket-meta';
   bucket: Buffer;
   /** Raw JSON value (null for a tombstone). */
   value: Buffer | null;
 }
 
-export interface ManifestRecord extends Classified {
+/** A !s3|obj|head| record: an object's manifest (JSON). */
+export interface ManifestRecord extends ClassifiedBase {
   kind: 'manifest';
   bucket: Buffer;
   generation: bigint;
@@ -78,28 +81,32 @@ export interface ManifestRecord extends Classified {
   value: Buffer | null;
 }
 
-export interface BlobRecord extends Classified {
+/** A !s3|blob| record: one body chunk with its payload. */
+export interface BlobRecord extends ClassifiedBase {
   kind: 'blob';
   addr: ChunkAddress;
   /** Chunk payload (null for a tombstone). */
   payload: Buffer | null;
 }
 
-export interface ChunkRefRecord extends Classified {
+/** A !s3|chunkref| record: a reference to an offloaded chunk. */
+export interface ChunkRefRecord extends ClassifiedBase {
   kind: 'chunkref';
   addr: ChunkAddress;
   /** Raw chunkref value (SPEC §5.4), decoded at finalization. */
   value: Buffer | null;
 }
 
-export interface ChunkBlobRecord extends Classified {
+/** A !s3|chunkblob| record: an offloaded chunk's payload, keyed by its SHA-256. */
+export interface ChunkBlobRecord extends ClassifiedBase {
   kind: 'chunkblob';
   /** Lowercase hex SHA-256 from the key. */
   digest: string;
   payload: Buffer | null;
 }
 
-export interface UploadRecord extends Classified {
+/** A !s3|upload|meta| or !s3|upload|part| record: an in-flight multipart upload. */
+export interface UploadRecord extends ClassifiedBase {
   kind: 'upload';
   /** The key family prefix, e.g. "!s3|upload|meta|". */
   prefix: string;
@@ -121,63 +128,63 @@ export type ClassifiedRecord =
   | ChunkBlobRecord
   | UploadRecord;
 
-/** Spilled payload: a byte range of a scratch file. */
-export interface SpillLocation {
-  segment: SpillSegment;
-  offset: number;
-  length: number;
-}
-
 /**
- * A scratch file holding chunk payloads. A 'run' holds consecutive chunks of
- * one (bucket, generation, object, upload) in arrival order; when a manifest
- * selects exactly that run it becomes the body by rename. The 'pool' collects
- * every chunk that continues no run, and offloaded chunkblob payloads.
+ * A spill file: a scratch file the spiller writes chunk payloads to. A run
+ * holds consecutive chunks of one (bucket, generation, object, upload) in
+ * body order; the pool holds every chunk that continues no run, and the
+ * offloaded chunkblob payloads. Immutable: what the spiller learns later
+ * about a run (its size and hashes) travels as a SealedRunRecord.
  */
-export interface SpillSegment {
-  id: number;
-  path: string;
-  kind: 'run' | 'pool';
-  /** Bytes written so far. */
-  size: number;
-  /** For runs: the chunks in file order. */
-  run?: RunInfo;
-  /** For runs, once sealed: hashes of the whole file. */
-  hashes?: SegmentHashes;
-  /** The file was renamed away (published); it may no longer be read. */
-  consumed?: boolean;
+export interface SpillFile {
+  readonly id: number;
+  readonly path: string;
+  readonly kind: 'run' | 'pool';
 }
 
-/** The identity of a run and the chunks it holds, in file order. */
-export interface RunInfo {
-  bucket: Buffer;
-  generation: bigint;
-  object: Buffer;
-  uploadId: Buffer;
-  chunks: Array<{ partNo: bigint; chunkNo: bigint; partVersion: bigint; offset: number; length: number }>;
+/** A byte range of a spill file: where one chunk's payload is. */
+export interface Span {
+  readonly file: SpillFile;
+  readonly offset: number;
+  readonly length: number;
 }
 
 /** Hashes of a sealed run, computed as it was written. */
-export interface SegmentHashes {
-  sha256: Buffer;
+export interface RunHashes {
+  readonly sha256: Buffer;
   /**
    * Each maximal stretch of one (partNo, partVersion), in file order, with
    * its MD5 when MD5 was asked for. There is no whole-run MD5 (see
    * lib/core/run-digest.ts): a one-stretch run's is its stretch's.
    */
-  parts: Array<{ partNo: bigint; partVersion: bigint; length: number; md5?: Buffer }>;
+  readonly parts: ReadonlyArray<{ readonly partNo: bigint; readonly partVersion: bigint; readonly length: number; readonly md5?: Buffer }>;
 }
 
-export interface SpilledBlobRecord extends Classified {
+/** A run the spiller has closed: every byte of it written and hashed. */
+export interface SealedRun {
+  readonly file: SpillFile;
+  readonly size: number;
+  readonly hashes: RunHashes;
+}
+
+/** Emitted by the spiller once a run is sealed (before its end of stream). */
+export interface SealedRunRecord {
+  kind: 'run';
+  run: SealedRun;
+}
+
+/** A blob record after the spiller: its payload replaced by the span that holds it. */
+export interface SpilledBlobRecord extends ClassifiedBase {
   kind: 'blob';
   addr: ChunkAddress;
-  location: SpillLocation | null;
+  /** Where the payload was spilled (null for a tombstone). */
+  span: Span | null;
 }
 
-export interface SpilledChunkBlobRecord extends Classified {
+/** A chunkblob record after the spiller: its payload replaced by the span that holds it. */
+export interface SpilledChunkBlobRecord extends ClassifiedBase {
   kind: 'chunkblob';
   digest: string;
-  location: SpillLocation | null;
+  span: Span | null;
 }
 
 /** What the blob spiller emits: payload-free records. */
@@ -187,7 +194,8 @@ export type SpilledRecord =
   | SpilledBlobRecord
   | ChunkRefRecord
   | SpilledChunkBlobRecord
-  | UploadRecord;
+  | UploadRecord
+  | SealedRunRecord;
 
 /**
  * A chunk's identity within its object: the components of its !s3|blob| or
@@ -209,7 +217,7 @@ export interface CollectedChunk extends ChunkIdentity {
   commitTs: bigint;
   where: Where;
   /** Blob chunk: its bytes in scratch. */
-  location?: SpillLocation;
+  span?: Span;
   /** Chunkref: the raw ref value. */
   ref?: Buffer;
 }
@@ -252,15 +260,19 @@ export interface BucketObjects {
 }
 
 /** Offloaded payloads by digest, shared by all buckets. */
-export type ChunkBlobStore = Map<string, SpillLocation>;
+export type ChunkBlobStore = ReadonlyMap<string, Span>;
 
-/** What the manifest collector emits: one per bucket, in output order. */
+/** Sealed runs by spill file id, shared by all buckets. */
+export type SealedRuns = ReadonlyMap<number, SealedRun>;
+
+/** What the bucket collector emits: one per bucket, in output order. */
 export interface BucketCollection {
   name: Buffer;
   meta?: { value: Buffer; where: Where };
   objects: BucketObjects;
   uploads: UploadRecord[];
   chunkBlobs: ChunkBlobStore;
+  runs: SealedRuns;
 }
 
 /** A structured warning (SPEC §7). */
@@ -269,4 +281,5 @@ export interface Warning {
   [field: string]: string | number | bigint | boolean;
 }
 
+/** Receives each structured warning (SPEC §7). */
 export type WarningHandler = (warning: Warning) => void;

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createManifestCollector } from '../lib/stages/collect.js';
-import type { BucketCollection, ChunkAddress, ObjectCollection, SpilledRecord, SpillSegment } from '../lib/types.js';
+import { createBucketCollector } from '../lib/stages/collect.js';
+import type { BucketCollection, ChunkAddress, ObjectCollection, SpilledRecord, SpillFile } from '../lib/types.js';
 
-const seg: SpillSegment = { id: 0, path: '/p', kind: 'pool', size: 100 };
+const seg: SpillFile = { id: 0, path: '/p', kind: 'pool' };
 const addr = (bucket: string, object: string, chunkNo = 0): ChunkAddress => ({
   bucket: Buffer.from(bucket),
   generation: 1n,
@@ -20,7 +20,7 @@ const objectsOf = (b: BucketCollection): ObjectCollection[] => b.objects.sorted(
 
 async function collect(records: SpilledRecord[]): Promise<BucketCollection[]> {
   const out: BucketCollection[] = [];
-  await pipeline(Readable.from(records), createManifestCollector(), new Writable({ objectMode: true, write: (b, _e, cb) => (out.push(b), cb()) }));
+  await pipeline(Readable.from(records), createBucketCollector(), new Writable({ objectMode: true, write: (b, _e, cb) => (out.push(b), cb()) }));
   return out;
 }
 
@@ -33,11 +33,11 @@ test('buckets come out in output-path order: enc(bucket) + "/" bytewise', async 
 
 test('a later record of the same identity replaces the earlier one; a tombstone deletes it', async (t) => {
   const manifest = (v: string | null, tombstone = false): SpilledRecord => ({ kind: 'manifest', bucket: Buffer.from('b'), generation: 1n, object: Buffer.from('o'), value: v === null ? null : Buffer.from(v), ...base, tombstone });
-  const chunk = (offset: number, tombstone = false): SpilledRecord => ({ kind: 'blob', addr: addr('b', 'o'), location: tombstone ? null : { segment: seg, offset, length: 1 }, ...base, tombstone });
+  const chunk = (offset: number, tombstone = false): SpilledRecord => ({ kind: 'blob', addr: addr('b', 'o'), span: tombstone ? null : { file: seg, offset, length: 1 }, ...base, tombstone });
   const [b] = await collect([manifest('{"v":1}'), chunk(0), manifest('{"v":2}'), chunk(5)]);
   const o = objectsOf(b!)[0]!;
   t.is(o.manifest!.value.toString(), '{"v":2}');
-  t.is([...o.blobs!.values()][0]!.location!.offset, 5);
+  t.is([...o.blobs!.values()][0]!.span!.offset, 5);
   const [b2] = await collect([manifest('{"v":1}'), chunk(0), manifest(null, true), chunk(0, true)]);
   const o2 = objectsOf(b2!)[0]!;
   t.is(o2.manifest, undefined);
@@ -49,7 +49,7 @@ test('collected key components are copies, not views of the input buffers', asyn
   big.write('xxxxbktobject');
   const a: ChunkAddress = { ...addr('', ''), bucket: big.subarray(4, 7), object: big.subarray(7, 13) };
   const manifest: SpilledRecord = { kind: 'manifest', bucket: a.bucket, generation: 1n, object: a.object, value: big.subarray(0, 4), ...base };
-  const [b] = await collect([{ kind: 'blob', addr: a, location: { segment: seg, offset: 0, length: 1 }, ...base }, manifest]);
+  const [b] = await collect([{ kind: 'blob', addr: a, span: { file: seg, offset: 0, length: 1 }, ...base }, manifest]);
   const o = objectsOf(b!)[0]!;
   t.not(b!.name.buffer, big.buffer);
   t.not(o.object.buffer, big.buffer);
@@ -82,9 +82,9 @@ test('upload records keep only the winning version per key', async (t) => {
 test('every identity keeps its newest version whatever the order; a tombstone refuses older versions', async (t) => {
   const at = (commitTs: bigint) => ({ ...base, commitTs });
   const manifest = (v: string | null, ts: bigint): SpilledRecord => ({ kind: 'manifest', bucket: Buffer.from('b'), generation: 1n, object: Buffer.from('o'), value: v === null ? null : Buffer.from(v), ...at(ts), tombstone: v === null });
-  const chunk = (offset: number | null, ts: bigint): SpilledRecord => ({ kind: 'blob', addr: addr('b', 'o'), location: offset === null ? null : { segment: seg, offset, length: 1 }, ...at(ts), tombstone: offset === null });
+  const chunk = (offset: number | null, ts: bigint): SpilledRecord => ({ kind: 'blob', addr: addr('b', 'o'), span: offset === null ? null : { file: seg, offset, length: 1 }, ...at(ts), tombstone: offset === null });
   const meta = (v: string | null, ts: bigint): SpilledRecord => ({ kind: 'bucket-meta', bucket: Buffer.from('b'), value: v === null ? null : Buffer.from(v), ...at(ts), tombstone: v === null });
-  const blob = (digest: string, offset: number | null, ts: bigint): SpilledRecord => ({ kind: 'chunkblob', digest, location: offset === null ? null : { segment: seg, offset, length: 1 }, ...at(ts), tombstone: offset === null });
+  const blob = (digest: string, offset: number | null, ts: bigint): SpilledRecord => ({ kind: 'chunkblob', digest, span: offset === null ? null : { file: seg, offset, length: 1 }, ...at(ts), tombstone: offset === null });
   const up = (value: string | null, ts: bigint): SpilledRecord => ({
     kind: 'upload',
     prefix: '!s3|upload|meta|',
@@ -116,7 +116,7 @@ test('every identity keeps its newest version whatever the order; a tombstone re
   ]);
   const o = objectsOf(b!)[0]!;
   t.is(o.manifest!.value.toString(), '{"v":9}');
-  t.deepEqual([...o.blobs!.values()].map((c) => c.location!.offset), [1]);
+  t.deepEqual([...o.blobs!.values()].map((c) => c.span!.offset), [1]);
   t.is(b!.meta, undefined);
   t.false(b!.chunkBlobs.has('d1'));
   t.is(b!.chunkBlobs.get('d2')!.offset, 4);

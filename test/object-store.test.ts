@@ -1,14 +1,14 @@
 import test from 'ava';
 import { BLOB, ObjectList, ObjectStore, packWhere, REF, unpackWhere } from '../lib/core/object-store.js';
-import type { ChunkAddress, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment } from '../lib/types.js';
+import type { ChunkAddress, CollectedChunk, ObjectCollection, Span, SpillFile } from '../lib/types.js';
 
 // The collector's per-bucket store (lib/core/object-store.ts): objects by
 // (generation, key); per identity the newest version wins (equal commit_ts:
 // the later one), a tombstone leaves a mark that refuses older versions;
 // chunks iterate in arrival order of their identity, like a Map's entries.
 
-const pool: SpillSegment = { id: 0, path: '/p', kind: 'pool', size: 1 << 20 };
-const loc = (offset: number, length = 1, segment = pool): SpillLocation => ({ segment, offset, length });
+const pool: SpillFile = { id: 0, path: '/p', kind: 'pool' };
+const loc = (offset: number, length = 1, file = pool): Span => ({ file, offset, length });
 
 function addr(chunkNo: number | bigint, opts: { uploadId?: string | Buffer; partNo?: bigint; partVersion?: bigint } = {}): ChunkAddress {
   const up = opts.uploadId ?? 'up';
@@ -29,7 +29,7 @@ const only = (s: ObjectStore): ObjectCollection => {
   return all[0]!;
 };
 const blobs = (o: ObjectCollection): CollectedChunk[] => [...(o.blobs?.values() ?? [])];
-const offsets = (o: ObjectCollection): number[] => blobs(o).map((c) => c.location!.offset);
+const offsets = (o: ObjectCollection): number[] => blobs(o).map((c) => c.span!.offset);
 
 test('objects are found by (generation, key bytes); views come sorted by key bytes, then generation', (t) => {
   const s = new ObjectStore();
@@ -172,10 +172,10 @@ test('chunk identity is (kind, upload id bytes, part, chunk, part version)', (t)
   const refs = [...o.refs!.values()];
   t.is(refs.length, 1);
   t.is(refs[0]!.ref!.toString(), 'ref');
-  t.is(refs[0]!.location, undefined);
+  t.is(refs[0]!.span, undefined);
   t.deepEqual(refs[0]!.where, { line: 3 });
   t.is(blobs(o)[0]!.ref, undefined);
-  t.is(blobs(o)[0]!.location!.segment, pool);
+  t.is(blobs(o)[0]!.span!.file, pool);
 });
 
 test('an object with many chunks: all found again, replaced and deleted by identity', (t) => {
@@ -202,8 +202,8 @@ test('views iterate freshly: values() twice gives the same chunks', (t) => {
   s.setChunk(i, BLOB, addr(0), 1n, {}, loc(1));
   s.setChunk(i, BLOB, addr(1), 1n, {}, loc(2));
   const chunks = only(s).blobs!;
-  t.deepEqual([...chunks.values()].map((c) => c.location!.offset), [1, 2]);
-  t.deepEqual([...chunks.values()].map((c) => c.location!.offset), [1, 2]);
+  t.deepEqual([...chunks.values()].map((c) => c.span!.offset), [1, 2]);
+  t.deepEqual([...chunks.values()].map((c) => c.span!.offset), [1, 2]);
 });
 
 test('where packing round-trips lines, offsets and nothing', (t) => {

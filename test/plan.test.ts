@@ -1,20 +1,20 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { DecodeError } from '../lib/errors.js';
-import { planBucket, planObject, type ObjectFailure, type ObjectPlan, type PlanOptions } from '../lib/core/plan.js';
+import type { DecodeError } from '../lib/errors.js';
+import { isFailure, planBucket, planObjects, type ObjectFailure, type ObjectPlan, type PlanOptions } from '../lib/core/plan.js';
 import { ObjectList } from '../lib/core/object-store.js';
-import type { BucketCollection, ChunkBlobStore, Chunks, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment } from '../lib/types.js';
+import type { BucketCollection, ChunkBlobStore, Chunks, CollectedChunk, ObjectCollection, Span, SpillFile } from '../lib/types.js';
 
 const OPTS: PlanOptions = { includeOrphans: false, includeIncompleteUploads: false, renameCollisions: false, verify: true };
 
-/** A pool-like segment: pieces anywhere in it. */
-function pool(): SpillSegment {
-  return { id: 0, path: '/nonexistent/pool', kind: 'pool', size: 1 << 30 };
+/** A pool-like spill file: spans anywhere in it. */
+function pool(): SpillFile {
+  return { id: 0, path: '/nonexistent/pool', kind: 'pool' };
 }
 
 let nextOffset = 0;
-function loc(length: number, segment = pool()): SpillLocation {
-  const l = { segment, offset: nextOffset, length };
+function loc(length: number, file = pool()): Span {
+  const l = { file, offset: nextOffset, length };
   nextOffset += length;
   return l;
 }
@@ -25,7 +25,7 @@ interface Chunk {
   version?: number;
   upload?: string;
   length?: number;
-  location?: SpillLocation;
+  location?: Span;
 }
 
 const chunkList = (list: CollectedChunk[]): Chunks => ({ size: list.length, values: () => list.values() });
@@ -42,7 +42,7 @@ function obj(object: string, manifest: object | null, chunks: Chunk[] = [], gene
     commitTs: 0n,
     where: {},
   });
-  chunks.forEach((c) => blobs.push({ ...mk(c), location: c.location ?? loc(c.length ?? 1) }));
+  chunks.forEach((c) => blobs.push({ ...mk(c), span: c.location ?? loc(c.length ?? 1) }));
   refs.forEach((c) => refList.push({ ...mk(c), ref: c.ref }));
   return {
     generation,
@@ -55,7 +55,7 @@ function obj(object: string, manifest: object | null, chunks: Chunk[] = [], gene
 }
 
 function bucket(objects: ObjectCollection[], meta: object | null = { generation: 1 }, chunkBlobs: ChunkBlobStore = new Map()): BucketCollection {
-  const b: BucketCollection = { name: Buffer.from('bkt'), objects: new ObjectList(objects), uploads: [], chunkBlobs };
+  const b: BucketCollection = { name: Buffer.from('bkt'), objects: new ObjectList(objects), uploads: [], chunkBlobs, runs: new Map() };
   if (meta) b.meta = { value: Buffer.from(JSON.stringify(meta)), where: {} };
   return b;
 }
@@ -65,13 +65,9 @@ function planAll(b: BucketCollection, opts: PlanOptions) {
   const plan = planBucket(b, opts);
   const objects: ObjectPlan[] = [];
   const failures: ObjectFailure[] = [...plan.failures];
-  for (const o of plan.live) {
-    try {
-      objects.push(planObject(plan, o, b, opts));
-    } catch (e) {
-      if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
-      failures.push({ object: o.object, error: e });
-    }
+  for (const x of planObjects(plan, b, opts)) {
+    if (isFailure(x)) failures.push(x);
+    else objects.push(x);
   }
   return { ...plan, objects, failures };
 }
@@ -120,7 +116,7 @@ test('the body is ordered by part number then chunk number, whatever the arrival
     ]),
     OPTS,
   );
-  t.deepEqual(plan.objects[0]!.parts.flatMap((p) => p.pieces), l);
+  t.deepEqual(plan.objects[0]!.parts.flatMap((p) => p.spans), l);
 });
 
 test('set-based completeness: the first missing index, or an unexpected one, fails the object', (t) => {
@@ -214,16 +210,6 @@ test('chunks without a manifest are orphans: warned, and listed only with includ
     kept.orphans.map((x) => x.relPath.toString()),
     ['_orphans/lost/gen-1/up_0000000000000001_0000000000000000_0000000000000000.bin', '_orphans/lost/gen-1/up_0000000000000001_0000000000000001_0000000000000000.bin'],
   );
-});
-
-test('a body that is exactly one whole run is marked for publication by rename', (t) => {
-  const run: SpillSegment = { id: 1, path: '/x/run-1', kind: 'run', size: 5, hashes: { sha256: Buffer.alloc(32, 1), parts: [] } };
-  const m = { upload_id: 'up', size_bytes: 5, parts: [part({ chunk_count: 2 })] };
-  const whole = planAll(bucket([obj('o', m, [{ chunk: 0, location: { segment: run, offset: 0, length: 2 } }, { chunk: 1, location: { segment: run, offset: 2, length: 3 } }])]), OPTS);
-  t.is(whole.objects[0]!.run, run);
-  const longer: SpillSegment = { ...run, size: 9 };
-  const partial = planAll(bucket([obj('o', m, [{ chunk: 0, location: { segment: longer, offset: 0, length: 2 } }, { chunk: 1, location: { segment: longer, offset: 2, length: 3 } }])]), OPTS);
-  t.is(partial.objects[0]!.run, undefined);
 });
 
 test('sidecar and _bucket.json bytes follow SPEC §6 (field order, omissions, time format)', (t) => {

@@ -7,7 +7,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DecodeError } from '../lib/errors.js';
 import { continuesRun, createBlobSpiller, RUN_MIN_BYTES } from '../lib/stages/spill.js';
-import type { ChunkAddress, ClassifiedRecord, SpilledRecord, SpilledBlobRecord, SpilledChunkBlobRecord } from '../lib/types.js';
+import type { ChunkAddress, ClassifiedRecord, SealedRun, SealedRunRecord, SpilledRecord, SpilledBlobRecord, SpilledChunkBlobRecord, SpillFile } from '../lib/types.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest();
@@ -48,22 +48,31 @@ async function spill(records: ClassifiedRecord[], md5On = true): Promise<{ out: 
 const fill = (ch: string, length = RUN_MIN_BYTES) => Buffer.alloc(length, ch);
 
 const blobs = (out: SpilledRecord[]) => out.filter((r): r is SpilledBlobRecord => r.kind === 'blob');
+/** The sealed run of a spill file, from the SealedRunRecords the spiller emitted. */
+const sealed = (out: SpilledRecord[], file: SpillFile): SealedRun => {
+  const runs = out.filter((r): r is SealedRunRecord => r.kind === 'run').map((r) => r.run);
+  const run = runs.find((r) => r.file.id === file.id);
+  if (!run) throw new Error(`run ${file.id} was not sealed`);
+  return run;
+};
 
 test('chunks in body order form one run file whose bytes are the body', async (t) => {
   const [a, b, c] = [fill('a'), fill('b', 2), fill('c', 1)];
   const { out, dir } = await spill([blob(addr('o', 1, 0), a), blob(addr('o', 1, 1), b), blob(addr('o', 2, 0), c)]);
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
-  const locs = blobs(out).map((r) => r.location!);
-  t.is(new Set(locs.map((l) => l.segment)).size, 1);
-  const seg = locs[0]!.segment;
+  const locs = blobs(out).map((r) => r.span!);
+  t.is(new Set(locs.map((l) => l.file)).size, 1);
+  const seg = locs[0]!.file;
   t.is(seg.kind, 'run');
   const n = RUN_MIN_BYTES;
   t.deepEqual(locs.map((l) => [l.offset, l.length]), [[0, n], [n, 2], [n + 2, 1]]);
   const body = Buffer.concat([a, b, c]);
   t.deepEqual(fs.readFileSync(seg.path), body);
-  t.deepEqual(seg.hashes!.sha256, sha256(body));
+  const run = sealed(out, seg);
+  t.is(run.size, body.length);
+  t.deepEqual(run.hashes.sha256, sha256(body));
   t.deepEqual(
-    seg.hashes!.parts.map((p) => [p.partNo, p.length, p.md5]),
+    run.hashes.parts.map((p) => [p.partNo, p.length, p.md5]),
     [[1n, n + 2, md5(Buffer.concat([a, b]))], [2n, 1, md5(c)]],
   );
 });
@@ -71,19 +80,19 @@ test('chunks in body order form one run file whose bytes are the body', async (t
 test('run MD5s are skipped when verification is off; SHA-256 stays', async (t) => {
   const { out, dir } = await spill([blob(addr('o', 1, 0), fill('x'))], false);
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
-  const seg = blobs(out)[0]!.location!.segment;
-  t.deepEqual(seg.hashes!.parts.map((p) => p.md5), [undefined]);
-  t.deepEqual(seg.hashes!.sha256, sha256(fill('x')));
+  const run = sealed(out, blobs(out)[0]!.span!.file);
+  t.deepEqual(run.hashes.parts.map((p) => p.md5), [undefined]);
+  t.deepEqual(run.hashes.sha256, sha256(fill('x')));
 });
 
 test('a small first chunk (a small object) goes to the pool, not a run file of its own', async (t) => {
   const { out, dir } = await spill([blob(addr('s', 1, 0), fill('s', RUN_MIN_BYTES - 1)), blob(addr('t', 1, 0), 'tiny')]);
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
-  const [s1, t1] = blobs(out).map((r) => r.location!);
-  t.is(s1!.segment.kind, 'pool');
-  t.is(t1!.segment, s1!.segment);
+  const [s1, t1] = blobs(out).map((r) => r.span!);
+  t.is(s1!.file.kind, 'pool');
+  t.is(t1!.file, s1!.file);
   t.deepEqual([t1!.offset, t1!.length], [RUN_MIN_BYTES - 1, 4]);
-  t.deepEqual(fs.readFileSync(s1!.segment.path), Buffer.concat([fill('s', RUN_MIN_BYTES - 1), Buffer.from('tiny')]));
+  t.deepEqual(fs.readFileSync(s1!.file.path), Buffer.concat([fill('s', RUN_MIN_BYTES - 1), Buffer.from('tiny')]));
 });
 
 test('a chunk that continues no run goes to the pool; a chunk 0 starts a new run', async (t) => {
@@ -94,13 +103,13 @@ test('a chunk that continues no run goes to the pool; a chunk 0 starts a new run
     blob(addr('a', 1, 1), 'A1'), // run a is closed: pool
   ]);
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
-  const [a0, b1, b0, a1] = blobs(out).map((r) => r.location!);
-  t.is(a0!.segment.kind, 'run');
-  t.is(b1!.segment.kind, 'pool');
-  t.is(b0!.segment.kind, 'run');
-  t.not(b0!.segment, a0!.segment);
-  t.is(a1!.segment, b1!.segment);
-  t.deepEqual(fs.readFileSync(b1!.segment.path), Buffer.from('B1A1'));
+  const [a0, b1, b0, a1] = blobs(out).map((r) => r.span!);
+  t.is(a0!.file.kind, 'run');
+  t.is(b1!.file.kind, 'pool');
+  t.is(b0!.file.kind, 'run');
+  t.not(b0!.file, a0!.file);
+  t.is(a1!.file, b1!.file);
+  t.deepEqual(fs.readFileSync(b1!.file.path), Buffer.from('B1A1'));
   t.deepEqual([a1!.offset, a1!.length], [2, 2]);
 });
 
@@ -113,18 +122,18 @@ test('a newer part version interleaved by key order starts its own run (stale ve
     blob(addr('o', 1, 1, { partVersion: 2 }), 'new1'),
   ]);
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
-  const [, n0, o1, n1] = blobs(out).map((r) => r.location!);
-  t.is(n0!.segment, n1!.segment);
-  t.is(o1!.segment.kind, 'pool');
-  t.deepEqual(fs.readFileSync(n0!.segment.path), Buffer.concat([fill('n'), Buffer.from('new1')]));
+  const [, n0, o1, n1] = blobs(out).map((r) => r.span!);
+  t.is(n0!.file, n1!.file);
+  t.is(o1!.file.kind, 'pool');
+  t.deepEqual(fs.readFileSync(n0!.file.path), Buffer.concat([fill('n'), Buffer.from('new1')]));
 });
 
 test('pool writes are batched but every location reads back its own bytes', async (t) => {
   const payloads = Array.from({ length: 3000 }, (_, i) => Buffer.from(`payload-${i}-`.repeat((i % 50) + 1)));
   const { out, dir } = await spill(payloads.map((p, i) => blob(addr(`o${i}`, 1, 1), p)));
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
-  const locs = blobs(out).map((r) => r.location!);
-  const pool = fs.readFileSync(locs[0]!.segment.path);
+  const locs = blobs(out).map((r) => r.span!);
+  const pool = fs.readFileSync(locs[0]!.file.path);
   t.is(pool.length, payloads.reduce((n, p) => n + p.length, 0));
   locs.forEach((l, i) => t.deepEqual(pool.subarray(l.offset, l.offset + l.length), payloads[i]));
 });
@@ -148,9 +157,9 @@ test('chunkblob payloads are checked against their digest and stored once per di
   const rec = (): ClassifiedRecord => ({ kind: 'chunkblob', digest, payload, tombstone: false, where: { offset: 8 }, key: Buffer.from('k') });
   const { out, dir } = await spill([rec(), rec()]);
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
-  const locs = out.filter((r): r is SpilledChunkBlobRecord => r.kind === 'chunkblob').map((r) => r.location!);
+  const locs = out.filter((r): r is SpilledChunkBlobRecord => r.kind === 'chunkblob').map((r) => r.span!);
   t.is(locs[0], locs[1]);
-  t.is(locs[0]!.segment.size, payload.length);
+  t.is(fs.statSync(locs[0]!.file.path).size, payload.length);
 });
 
 test('a chunkblob whose payload does not hash to its key fails the run with ERR_S3_CHUNKBLOB_HASH_MISMATCH', async (t) => {
@@ -166,7 +175,7 @@ test('tombstones and metadata records pass through without touching scratch', as
   const meta: ClassifiedRecord = { kind: 'bucket-meta', bucket: Buffer.from('b'), value: Buffer.from('{}'), tombstone: false, where: {}, key: Buffer.from('k') };
   const { out, dir } = await spill([tomb, meta]);
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
-  t.is((out[0] as SpilledBlobRecord).location, null);
+  t.is((out[0] as SpilledBlobRecord).span, null);
   t.is(out[1], meta);
   t.deepEqual(fs.readdirSync(dir), []);
 });

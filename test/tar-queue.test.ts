@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ScratchFile } from '../lib/io/scratch-file.js';
 import { TarQueue, type QueuedEntry } from '../lib/sinks/tar-queue.js';
-import type { SpillLocation, SpillSegment } from '../lib/types.js';
+import type { Span, SpillFile } from '../lib/types.js';
 import { tempDir } from './e2e/harness.js';
 
 interface Out {
@@ -39,17 +39,19 @@ function drain(q: TarQueue, sorted = true): Out[] {
 function contentOf(e: QueuedEntry): Buffer {
   if ('data' in e) return Buffer.from(e.data);
   if ('pieces' in e) return Buffer.concat([...e.pieces]);
-  return Buffer.concat([...e.spans].map((s) => fs.readFileSync(s.file).subarray(s.offset, s.offset + s.length)));
+  return Buffer.concat([...e.spans].map((s) => fs.readFileSync(s.file.path).subarray(s.offset, s.offset + s.length)));
 }
 
-/** A spill file holding these bytes, as a segment. */
-function segment(dir: string, name: string, bytes: string): SpillSegment {
+let nextId = 0;
+
+/** A spill file holding these bytes. */
+function segment(dir: string, name: string, bytes: string): SpillFile {
   const file = path.join(dir, name);
   fs.writeFileSync(file, bytes);
-  return { id: 0, path: file, kind: 'pool', size: bytes.length };
+  return { id: nextId++, path: file, kind: 'pool' };
 }
 
-const at = (segment: SpillSegment, offset: number, length: number): SpillLocation => ({ segment, offset, length });
+const at = (file: SpillFile, offset: number, length: number): Span => ({ file, offset, length });
 const latin1 = (p: string | Buffer) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p).toString('latin1');
 
 test('sorted: bytewise by path — a prefix first, "!" < "." < "/", bytes ≥ 0x80 after ASCII, UTF-8 bytes not UTF-16 units', (t) => {
@@ -117,8 +119,8 @@ test('spans name the spill file, offset and length of each location', (t) => {
     t.deepEqual(
       [...e.spans],
       [
-        { file: a.path, offset: 7, length: 10 },
-        { file: r.path, offset: 0, length: 20 },
+        { file: a, offset: 7, length: 10 },
+        { file: r, offset: 0, length: 20 },
       ],
     );
   }

@@ -7,11 +7,13 @@
 import { DecodeError } from '../errors.js';
 import type { SnapshotRecord } from '../types.js';
 
+/** The key prefix of route catalog records. */
 export const CATALOG_ROUTE_PREFIX = '!dist|route|';
 const B_PREFIX = Buffer.from(CATALOG_ROUTE_PREFIX, 'latin1');
 
 /** Route states; every one but Active is a split or move in progress. */
 export const ROUTE_STATES = ['active', 'write-fenced', 'migrating-source', 'migrating-target'] as const;
+/** A route's state byte, by name. */
 export type RouteState = (typeof ROUTE_STATES)[number];
 
 /** One decoded route descriptor. */
@@ -27,6 +29,7 @@ export interface Route {
   splitAtHlc?: bigint;
 }
 
+/** Whether a key is a route catalog record's. */
 export function isCatalogRouteKey(key: Buffer): boolean {
   return key.length >= B_PREFIX.length && key.compare(B_PREFIX, 0, B_PREFIX.length, 0, B_PREFIX.length) === 0;
 }

@@ -17,6 +17,7 @@ import { PAYLOAD_RECORDS } from '../stages/queue.js';
 import type { SnapshotRecord, Warning, WarningHandler } from '../types.js';
 import { routeOf } from './route-key.js';
 
+/** Options of createConflictDetector(). */
 export interface ConflictOptions {
   /** Input paths by index, for the warning. */
   paths: readonly string[];
@@ -35,6 +36,7 @@ const B_S3 = Buffer.from('!s3|', 'latin1');
 const isS3 = (key: Buffer): boolean => key.length >= B_S3.length && key.compare(B_S3, 0, B_S3.length, 0, B_S3.length) === 0;
 const digestOf = (rec: SnapshotRecord): string => (rec.tombstone || rec.value === null ? 'tombstone' : createHash('md5').update(rec.value).digest('base64'));
 
+/** Passes records through and reports cross-input conflicts (SPEC §10 step 1). */
 export class ConflictDetector extends Transform {
   /** Conflicts reported. */
   conflicts = 0;
@@ -87,6 +89,7 @@ export class ConflictDetector extends Transform {
   }
 }
 
+/** The conflict report stage for a merged stream whose records carry their input index. */
 export function createConflictDetector(opts: ConflictOptions): ConflictDetector {
   return new ConflictDetector(opts);
 }

@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import { DecodeError } from '../errors.js';
 import { openInputFile } from '../decode.js';
-import { snapshotIndexFromPath } from '../core/manifest.js';
+import { snapshotIndexFromPath } from '../core/dump-files.js';
 
 /** What a reader learnt by the end of an input, for the input's own checks. */
 export interface InputEnd {
@@ -16,6 +16,7 @@ export interface InputEnd {
   footerCrc: number | undefined;
 }
 
+/** One input of a whole-cluster run: how to read it and what is known about it beforehand. */
 export interface ClusterInput {
   /** Shown in messages, and MANIFEST.json `groups[].path`. */
   path: string;

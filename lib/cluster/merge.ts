@@ -27,6 +27,7 @@ import { PAYLOAD_RECORDS } from '../stages/queue.js';
 import type { SnapshotRecord } from '../types.js';
 import type { ClusterInput } from './input.js';
 
+/** Options of openClusterMerge(). */
 export interface MergeOptions {
   /** Force the format of every input instead of detecting it. */
   inputFormat?: InputFormat;
@@ -45,6 +46,7 @@ export interface InputReport {
   crc32c?: number;
 }
 
+/** The merge stage: the records of every input as one object-mode stream (see the file header). */
 export class ClusterMerge extends Readable {
   readonly inputs: readonly ClusterInput[];
   readonly readers: readonly SnapshotReader[];

@@ -21,6 +21,7 @@ import type { SnapshotRecord, WarningHandler } from '../types.js';
 import { isCatalogRouteKey, RouteCatalogBuilder, type RouteCatalog } from './catalog.js';
 import { routeOf } from './route-key.js';
 
+/** Options of createOwnershipFilter(). */
 export interface OwnershipOptions {
   /** Group id per input index (undefined: unknown). */
   groupIds: ReadonlyArray<bigint | undefined>;
@@ -29,6 +30,7 @@ export interface OwnershipOptions {
   onWarning?: WarningHandler;
 }
 
+/** What the ownership filter did. */
 export interface OwnershipStats {
   /** Records dropped as copies in a non-owning group. */
   staleCopies: number;
@@ -40,6 +42,7 @@ const B_S3 = Buffer.from('!s3', 'latin1');
 const B_CHUNKBLOB = Buffer.from(CHUNKBLOB_PREFIX, 'latin1');
 const startsWith = (key: Buffer, p: Buffer): boolean => key.length >= p.length && key.compare(p, 0, p.length, 0, p.length) === 0;
 
+/** Drops S3 records held by a group that does not own their route key (SPEC §10 step 2). */
 export class OwnershipFilter extends Transform {
   readonly stats: OwnershipStats = { staleCopies: 0, routes: 0 };
   /** Undefined until the first S3 record; then the catalog, or null when ownership cannot be decided. */
@@ -120,6 +123,7 @@ export class OwnershipFilter extends Transform {
   }
 }
 
+/** The ownership stage for a merged stream whose records carry their input index. */
 export function createOwnershipFilter(opts: OwnershipOptions): OwnershipFilter {
   return new OwnershipFilter(opts);
 }

@@ -6,7 +6,7 @@
  * the MANIFEST are those of a plain one-input run.
  */
 import type { Readable } from 'node:stream';
-import type { GroupEntry } from '../core/manifest.js';
+import type { GroupEntry } from '../core/dump-files.js';
 import type { InputFormat } from '../stages/read-snapshot.js';
 import type { WarningHandler } from '../types.js';
 import { createConflictDetector } from './conflicts.js';
@@ -14,6 +14,7 @@ import type { ClusterInput } from './input.js';
 import { openClusterMerge, type ClusterMerge, type InputReport } from './merge.js';
 import { createOwnershipFilter } from './ownership.js';
 
+/** Options of openClusterSource(). */
 export interface ClusterSourceOptions {
   inputFormat?: InputFormat;
   onWarning?: WarningHandler;
@@ -32,6 +33,7 @@ export interface ClusterSource {
   lastCommitTs(): bigint | undefined;
 }
 
+/** Opens every input and chains merge, ownership filter and conflict report (the last two only with several inputs). */
 export async function openClusterSource(inputs: readonly ClusterInput[], opts: ClusterSourceOptions = {}): Promise<ClusterSource> {
   const merge = await openClusterMerge(inputs, opts.inputFormat ? { inputFormat: opts.inputFormat } : {});
   const paths = inputs.map((i) => i.path);

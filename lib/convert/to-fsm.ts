@@ -67,6 +67,7 @@ const RA_MAX = 4 << 20;
 /** Values at least this long are read straight into the output chunk. */
 const DIRECT_READ_MIN = 256 * 1024;
 
+/** Options of the native snapshot writer. */
 export interface FsmWriterOptions {
   /** What is written to the stream: JSONL bytes (default) or SnapshotRecord objects. */
   input?: 'jsonl' | 'records';
@@ -84,6 +85,7 @@ export interface FsmWriterOptions {
   footer?: boolean;
 }
 
+/** What the native snapshot writer wrote. */
 export interface FsmWriterStats {
   /** Records read (JSONL lines that are not blank). */
   records: number;

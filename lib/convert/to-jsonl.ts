@@ -55,11 +55,13 @@ function badTs(ts: bigint): never {
   throw new RangeError(`commit_ts ${ts} is outside the uint64 range`);
 }
 
+/** Options of the JSON-lines writer. */
 export interface JsonlWriterOptions {
   /** JSONL bytes gathered before a push (default 256 KiB). */
   batchBytes?: number;
 }
 
+/** What the JSON-lines writer wrote. */
 export interface JsonlWriterStats {
   records: number;
   tombstones: number;
@@ -147,6 +149,7 @@ export function createJsonlWriter(opts: JsonlWriterOptions = {}): JsonlWriter {
   return new JsonlWriter(opts);
 }
 
+/** What the native-to-JSONL converter read and wrote. */
 export interface FsmToJsonlStats extends JsonlWriterStats {
   /** Native bytes read. */
   bytesIn: number;

@@ -5,8 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 
+/** What parseEtag() found. */
 export type EtagShape = { kind: 'md5'; hex: string } | { kind: 'composite'; hex: string; parts: number } | { kind: 'unchecked' };
 
+/** The shape of an ETag: a plain MD5, a composite H-N, or something not checked. */
 export function parseEtag(etag: string): EtagShape {
   let s = etag;
   if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) s = s.slice(1, -1);

@@ -46,6 +46,7 @@ export function looksLikeFsm(prefix: Uint8Array): boolean {
   return s === FSM_MAGIC || s === FSM_SST_MAGIC || s.startsWith(FSM_HLC_PREFIX);
 }
 
+/** Options of FsmDecoder. */
 export interface FsmDecoderOptions {
   /**
    * Value bodies at least this long that lie inside one input chunk are
@@ -69,6 +70,7 @@ export interface FsmPreambleInfo {
   dataOffset: number;
 }
 
+/** Receives each decoded record. */
 export type RecordSink = (record: SnapshotRecord) => void;
 
 const enum Phase {
@@ -113,6 +115,7 @@ function fail(code: ErrorCode, detail: string, offset: number, key?: Buffer): De
   return new DecodeError(code, detail, key === undefined ? { offset } : { offset, key });
 }
 
+/** Native snapshot decoding (SPEC §3.2) with no stream machinery: feed byte chunks, get SnapshotRecords. */
 export class FsmDecoder {
   /** Set once the preamble is decoded. */
   header: SnapshotHeader | undefined;

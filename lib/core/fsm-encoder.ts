@@ -14,6 +14,7 @@ import { FSM_MAGIC, FSM_HLC_V1, FSM_HLC_V2, FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, 
 
 const MASK64 = (1n << 64n) - 1n;
 
+/** One entry to encode: user key, commit_ts, tombstone flag and value. */
 export interface FsmEntryInput {
   /** User key (without the timestamp suffix). */
   key: Buffer;
@@ -25,6 +26,7 @@ export interface FsmEntryInput {
   expireAt?: bigint;
 }
 
+/** What goes before the entries: optional HLC header and the EKVPBBL1 magic with lastCommitTS. */
 export interface FsmPreambleOptions {
   lastCommitTs: bigint;
   /** HLC header to write before EKVPBBL1; default none (the bare stream). */
@@ -142,6 +144,7 @@ export function compareRecordsByEncodedKey(a: { key: Buffer; commitTs: bigint },
   return Buffer.compare(encodedKey(ka, a.commitTs), encodedKey(kb, b.commitTs));
 }
 
+/** Options of FsmEncoder: the preamble and footer to write. */
 export interface FsmEncoderOptions extends FsmPreambleOptions {
   /** Append the CRC-32C footer (default true, as nodes write it). */
   footer?: boolean;

@@ -56,6 +56,7 @@ export class GoMap {
   }
 }
 
+/** How Go-compatible JSON is written (HTML escaping on, as Go's default, unless turned off). */
 export interface EncodeOptions {
   /** Escape `<`, `>`, `&` as `\u003c`, `\u003e`, `\u0026` (Go's default: true). */
   escapeHtml?: boolean;

@@ -9,6 +9,7 @@ import { LineFramer } from './line-framer.js';
 import { decodeBase64Bytes, decodeBase64Strict } from './base64.js';
 import { parseU64Decimal } from './u64.js';
 
+/** JSON-lines snapshot decoding (SPEC §3.1) with no stream machinery: feed byte chunks, get SnapshotRecords. */
 export class JsonlDecoder {
   private readonly framer = new LineFramer();
   private line = 0;

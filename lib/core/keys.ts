@@ -13,22 +13,35 @@
 import { DecodeError } from '../errors.js';
 import type { ChunkAddress } from '../types.js';
 
+/** Key family prefixes (SPEC §4). */
 export const BUCKET_META_PREFIX = '!s3|bucket|meta|';
+/** Bucket generation records (ignored). */
 export const BUCKET_GEN_PREFIX = '!s3|bucket|gen|';
+/** Object manifests. */
 export const MANIFEST_PREFIX = '!s3|obj|head|';
+/** Body chunks. */
 export const BLOB_PREFIX = '!s3|blob|';
+/** Offloaded chunk references. */
 export const CHUNKREF_PREFIX = '!s3|chunkref|';
+/** Offloaded chunk payloads, by SHA-256. */
 export const CHUNKBLOB_PREFIX = '!s3|chunkblob|';
+/** In-flight multipart uploads. */
 export const UPLOAD_META_PREFIX = '!s3|upload|meta|';
+/** Parts of in-flight multipart uploads. */
 export const UPLOAD_PART_PREFIX = '!s3|upload|part|';
+/** Upload garbage collection (ignored). */
 export const GC_UPLOAD_PREFIX = '!s3|gc|upload|';
+/** Object routing keys (ignored). */
 export const ROUTE_PREFIX = '!s3route|';
 /** Every S3 family except !s3route| lives under this prefix. */
 export const S3_PREFIX = '!s3|';
 
+/** The prefix of an upload record. */
 export type UploadPrefix = typeof UPLOAD_META_PREFIX | typeof UPLOAD_PART_PREFIX;
+/** The prefixes of families that are skipped without parsing. */
 export type IgnoredPrefix = typeof GC_UPLOAD_PREFIX | typeof ROUTE_PREFIX;
 
+/** A snapshot key, parsed: its family and components. */
 export type ParsedKey =
   | { family: 'bucket-meta'; bucket: Buffer }
   /** Ignored, and (as in elastickv's decoder) not parsed further. */
@@ -54,6 +67,7 @@ export type ParsedKey =
   /** Not an S3 key at all. */
   | { family: 'foreign' };
 
+/** The family names of ParsedKey. */
 export type KeyFamily = ParsedKey['family'];
 
 const B_S3 = Buffer.from(S3_PREFIX, 'latin1');
@@ -294,7 +308,8 @@ export function classifyKey(key: Buffer): ParsedKey {
 
 // ---------------------------------------------------------------- encoders
 
-type Bytes = Buffer | string;
+/** Key components given as bytes or as a (UTF-8) string. */
+export type Bytes = Buffer | string;
 const toBuf = (x: Bytes): Buffer => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x);
 
 /** seg(x): 0x00 → 0x00 0xFF, then the terminator 0x00 0x01. */

@@ -134,6 +134,7 @@ export function orphanChunkPath(addr: ChunkAddress): Buffer {
 
 // ---------------------------------------------------------- object paths
 
+/** Why an object's path differs from its key (KEYMAP.jsonl kind). */
 export type KeymapKind = 'meta-suffix-rename' | 's3-leaf-data' | 'sha-fallback';
 
 /** One KEYMAP.jsonl record: `encoded` is the body path (relative to the bucket dir). */
@@ -142,6 +143,7 @@ export interface KeymapEntry {
   encoded: Buffer;
 }
 
+/** An object's body path, or why it cannot have one. */
 export type ObjectPathResult =
   | {
       ok: true;
@@ -152,6 +154,7 @@ export type ObjectPathResult =
     }
   | { ok: false; error: DecodeError };
 
+/** Options of object path assignment. */
 export interface AssignOptions {
   /** --rename-collisions. */
   renameCollisions: boolean;

@@ -1,5 +1,5 @@
 /**
- * ObjectStore: the objects of one bucket as the manifest collector keeps
+ * ObjectStore: the objects of one bucket as the bucket collector keeps
  * them until the sink writes them — every (generation, object) with its
  * manifest and its blob and chunkref chunks.
  *
@@ -25,7 +25,7 @@
 import { ByteArena } from './arena.js';
 import { HashIndex, hashBytes, hashNumber } from './hash-index.js';
 import { decodeManifest, encodeManifest } from './manifest-codec.js';
-import type { BucketObjects, ChunkAddress, Chunks, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment, Where } from '../types.js';
+import type { BucketObjects, ChunkAddress, Chunks, CollectedChunk, ObjectCollection, Span, SpillFile, Where } from '../types.js';
 
 export const BLOB = 0;
 export const REF = 1;
@@ -78,12 +78,12 @@ export class ObjectStore implements BucketObjects {
   private partVersion = new BigUint64Array(INITIAL);
   private commitTs = new BigUint64Array(INITIAL);
   private where = new Float64Array(INITIAL);
-  /** Blob: segment number, offset, length. Chunkref: −, arena position, length of the value. */
-  private segment = new Int32Array(INITIAL);
+  /** Blob: spill file number, offset, length. Chunkref: −, arena position, length of the value. */
+  private file = new Int32Array(INITIAL);
   private offset = new Float64Array(INITIAL);
   private length = new Float64Array(INITIAL);
-  private readonly segments: SpillSegment[] = [];
-  private readonly segmentNumbers = new Map<SpillSegment, number>();
+  private readonly files: SpillFile[] = [];
+  private readonly fileNumbers = new Map<SpillFile, number>();
   private readonly chunks = new HashIndex(
     (c) =>
       this.chunkObject[c] === this.probeObject &&
@@ -141,11 +141,11 @@ export class ObjectStore implements BucketObjects {
   }
 
   /**
-   * A chunk version of object i: a blob at `location` or a chunkref with
+   * A chunk version of object i: a blob at `span` or a chunkref with
    * value `ref`; neither (null) for a tombstone. Returns whether it is the
    * newest so far.
    */
-  setChunk(i: number, kind: ChunkKind, a: ChunkAddress, commitTs: bigint, where: Where, payload: SpillLocation | Uint8Array | null): boolean {
+  setChunk(i: number, kind: ChunkKind, a: ChunkAddress, commitTs: bigint, where: Where, payload: Span | Uint8Array | null): boolean {
     let h = hashBytes(a.uploadId, hashNumber(hashNumber(0x811c9dc5, i), kind));
     h = hashNumber(hashNumber(hashNumber(h, Number(a.partNo)), Number(a.chunkNo)), Number(a.partVersion));
     this.probeObject = i;
@@ -238,14 +238,14 @@ export class ObjectStore implements BucketObjects {
       commitTs: this.commitTs[c]!,
       where: unpackWhere(this.where[c]!),
     };
-    if (this.kind[c] === BLOB) chunk.location = { segment: this.segments[this.segment[c]!]!, offset: this.offset[c]!, length: this.length[c]! };
+    if (this.kind[c] === BLOB) chunk.span = { file: this.files[this.file[c]!]!, offset: this.offset[c]!, length: this.length[c]! };
     else chunk.ref = this.arena.view(this.offset[c]!, this.length[c]!);
     return chunk;
   }
 
   // ---------------------------------------------------------- internals
 
-  private appendChunk(i: number, kind: ChunkKind, a: ChunkAddress, commitTs: bigint, where: Where, payload: SpillLocation | Uint8Array | null): number {
+  private appendChunk(i: number, kind: ChunkKind, a: ChunkAddress, commitTs: bigint, where: Where, payload: Span | Uint8Array | null): number {
     const c = this.m++;
     if (c === this.chunkObject.length) this.growChunks();
     const list = 2 * i + kind;
@@ -270,7 +270,7 @@ export class ObjectStore implements BucketObjects {
     return c;
   }
 
-  private fillChunk(c: number, commitTs: bigint, where: Where, payload: SpillLocation | Uint8Array | null): void {
+  private fillChunk(c: number, commitTs: bigint, where: Where, payload: Span | Uint8Array | null): void {
     this.commitTs[c] = commitTs;
     this.where[c] = packWhere(where);
     if (payload === null) {
@@ -281,12 +281,12 @@ export class ObjectStore implements BucketObjects {
       this.length[c] = payload.length;
     } else {
       this.state[c] = LIVE;
-      let s = this.segmentNumbers.get(payload.segment);
+      let s = this.fileNumbers.get(payload.file);
       if (s === undefined) {
-        s = this.segments.push(payload.segment) - 1;
-        this.segmentNumbers.set(payload.segment, s);
+        s = this.files.push(payload.file) - 1;
+        this.fileNumbers.set(payload.file, s);
       }
-      this.segment[c] = s;
+      this.file[c] = s;
       this.offset[c] = payload.offset;
       this.length[c] = payload.length;
     }
@@ -320,7 +320,7 @@ export class ObjectStore implements BucketObjects {
     this.partVersion = grow(this.partVersion, n);
     this.commitTs = grow(this.commitTs, n);
     this.where = grow(this.where, n);
-    this.segment = grow(this.segment, n);
+    this.file = grow(this.file, n);
     this.offset = grow(this.offset, n);
     this.length = grow(this.length, n);
   }

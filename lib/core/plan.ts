@@ -1,17 +1,22 @@
 /**
  * Bucket planning: everything the sink decides before it touches a file.
- * For one BucketCollection this picks the active generation (§5.1), selects
- * and checks each object's chunks (§5.3–§5.5), names its files (§5.8) and
- * lists orphans (§5.7, §5.10) and incomplete uploads (§5.9). Pure: it reads
- * only the collection, and throws for run-level errors.
+ * planBucket() picks a bucket's active generation (§5.1), lists its live
+ * objects, orphans (§5.7, §5.10) and incomplete uploads (§5.9) and names
+ * every live object's file (§5.8); planObjects() then plans each live
+ * object in turn — its body's chunks (./selection.ts) and sidecar — or
+ * reports why it cannot be emitted. Pure: reads only the collection, and
+ * throws for run-level errors.
  */
 import { DecodeError } from '../errors.js';
-import type { BucketCollection, ChunkAddress, ChunkIdentity, CollectedChunk, ObjectCollection, SpillLocation, SpillSegment, Warning, Where } from '../types.js';
-import { decodeChunkRef } from './chunkref.js';
-import { encodeLine, GoJsonError, GoMap, marshalIndent, parseBucketMeta, parseManifest, type GoStruct, type ObjectManifest } from './gojson.js';
-import { hlcToTime } from './hlc.js';
-import { assignPathsOfSortedKeys, bucketDirName, orphanChunkPath, type ObjectPathResult } from './names.js';
+import type { BucketCollection, ChunkAddress, ChunkIdentity, ObjectCollection, Span, Warning, Where } from '../types.js';
+import { renderBucketJson, renderSidecar, renderUploads } from './dump-files.js';
+import { GoJsonError, parseBucketMeta, parseManifest, type ObjectManifest } from './gojson.js';
+import { assignPathsOfSortedKeys, bucketDirName, orphanChunkPath, type KeymapEntry, type ObjectPathResult } from './names.js';
+import { compareChunks, completeBody, selectParts, type PlannedPart } from './selection.js';
 
+export type { PlannedPart } from './selection.js';
+
+/** The flags that change what a plan includes and checks. */
 export interface PlanOptions {
   includeOrphans: boolean;
   includeIncompleteUploads: boolean;
@@ -20,37 +25,27 @@ export interface PlanOptions {
   verify: boolean;
 }
 
-/** One declared part of a manifest with the chunks selected for it. */
-export interface PlannedPart {
-  partNo: bigint;
-  version: bigint;
-  offloaded: boolean;
-  etag: string;
-  /** Selected chunk payloads in chunkNo order. */
-  pieces: SpillLocation[];
-  length: number;
-}
-
+/** An object ready to be written: where, what bytes, what metadata. */
 export interface ObjectPlan {
   key: Buffer;
   /** Body path relative to the bucket directory. */
   relPath: Buffer;
-  keymap?: { kind: string; encoded: Buffer };
+  keymap?: KeymapEntry;
   manifest: ObjectManifest;
   /** Declared parts in body order. */
   parts: PlannedPart[];
   size: number;
   /** Sidecar file bytes. */
   sidecar: Buffer;
-  /** Set when the body is exactly this whole run file (publish by rename). */
-  run?: SpillSegment;
 }
 
+/** An object that cannot be emitted, and why (an object-level DecodeError). */
 export interface ObjectFailure {
   object: Buffer;
   error: DecodeError;
 }
 
+/** What the sink writes for one bucket, decided before any file is touched. */
 export interface BucketPlan {
   name: Buffer;
   /** enc(bucket): the bucket's directory under s3/. */
@@ -58,7 +53,7 @@ export interface BucketPlan {
   bucketJson?: Buffer;
   /**
    * The active generation's objects with a manifest, sorted by key bytes;
-   * planObject() plans each one when the sink gets to it, so per-object
+   * planObjects() plans each one when the sink gets to it, so per-object
    * plans (parsed manifests, sidecars) never pile up for a whole bucket.
    */
   live: ObjectCollection[];
@@ -70,12 +65,13 @@ export interface BucketPlan {
   names: Map<string, ObjectPathResult>;
   /** Object errors found while planning the bucket (unsafe orphan keys). */
   failures: ObjectFailure[];
-  orphans: Array<{ relPath: Buffer; location: SpillLocation }>;
+  orphans: Array<{ relPath: Buffer; span: Span }>;
   /** records.jsonl bytes, when incomplete uploads are included and present. */
   uploads?: Buffer;
   warnings: Warning[];
 }
 
+/** Plans a bucket: active generation, live objects and their names, orphans, uploads and warnings. */
 export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   const dir = bucketDirName(b.name);
   const bucketName = b.name.toString('utf8');
@@ -90,18 +86,7 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
       throw jsonError('ERR_S3_INVALID_BUCKET_META', 'invalid bucket meta', e, { ...b.meta.where, bucket: b.name });
     }
     if (meta.generation !== 0n) activeGeneration = meta.generation;
-    plan.bucketJson = Buffer.from(
-      marshalIndent(
-        omitEmpty({
-          format_version: 1,
-          name: b.name,
-          creation_time_iso: hlcToTime(meta.createdAtHlc) ?? '',
-          owner: meta.owner,
-          region: meta.region,
-          acl: meta.acl,
-        }),
-      ),
-    );
+    plan.bucketJson = renderBucketJson(b.name, meta);
   }
   if (activeGeneration === undefined && b.objects.size > 0) {
     activeGeneration = 0n;
@@ -113,7 +98,7 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   let stale = 0;
   for (const o of b.objects.sorted()) {
     if (o.generation !== activeGeneration) {
-      // Manifests are parsed in every generation (live ones in planObject):
+      // Manifests are parsed in every generation (live ones in planObjects):
       // an undecodable one is snapshot corruption.
       const m = o.manifest;
       if (m) parseObjectManifest(o, m, b.name);
@@ -137,36 +122,48 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
     false,
   );
 
-  if (opts.includeIncompleteUploads && b.uploads.length > 0) {
-    const lines = [...b.uploads]
-      .sort((x, y) => Buffer.compare(x.key, y.key))
-      .map((u) => encodeLine({ prefix: u.prefix, key: u.key.toString('base64'), value: (u.value ?? Buffer.alloc(0)).toString('base64') }, { escapeHtml: false }));
-    plan.uploads = Buffer.from(lines.join(''));
-  }
+  if (opts.includeIncompleteUploads && b.uploads.length > 0) plan.uploads = renderUploads(b.uploads);
   return plan;
 }
 
 /**
- * Plans one live object of a bucket plan: its chunks (§5.3–§5.5), name
- * (§5.8), sizes (§5.6) and sidecar. Throws an object-level DecodeError when
- * the object cannot be emitted (problems reported in SPEC §5.5's order:
- * chunkref resolution, naming, completeness, sizes), and a run-level one for
- * snapshot corruption.
+ * Plans the bucket's live objects one at a time, in key order, yielding
+ * each object's plan or, for an object that cannot be emitted, its failure
+ * (problems reported in SPEC §5.5's order: chunkref resolution, naming,
+ * completeness, sizes). Run-level errors are thrown. An object's collected
+ * metadata is released when the caller asks for the next one (or stops).
  */
-export function planObject(plan: BucketPlan, o: ObjectCollection, b: BucketCollection, opts: PlanOptions): ObjectPlan {
+export function* planObjects(plan: BucketPlan, b: BucketCollection, opts: PlanOptions): Generator<ObjectPlan | ObjectFailure> {
+  const live: Array<ObjectCollection | undefined> = plan.live;
+  for (let i = 0; i < live.length; i++) {
+    const o = live[i]!;
+    live[i] = undefined;
+    try {
+      yield planObject(plan, o, b, opts);
+    } catch (e) {
+      if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
+      yield { object: o.object, error: e };
+    } finally {
+      o.release?.();
+    }
+  }
+}
+
+/** Whether planObjects() yielded a failure. */
+export function isFailure(x: ObjectPlan | ObjectFailure): x is ObjectFailure {
+  return 'error' in x;
+}
+
+function planObject(plan: BucketPlan, o: ObjectCollection, b: BucketCollection, opts: PlanOptions): ObjectPlan {
   const ctx = { bucket: b.name, object: o.object };
   const manifest = parseObjectManifest(o, o.manifest!, b.name);
-  const parts = selectParts(o, manifest, b, ctx);
+  // §5.5's order: chunkref resolution, naming, completeness, sizes.
+  const selected = selectParts(o, manifest, b.chunkBlobs, ctx);
   const name = plan.names.get(o.key) ?? { ok: true, path: ctx.object };
   if (!name.ok) throw name.error;
-  checkCompleteness(parts, ctx);
-  const planned = toPlannedParts(parts);
-  const size = planned.reduce((n, p) => n + p.length, 0);
-  if (opts.verify) checkSizes(parts, manifest, size, ctx);
-  const obj: ObjectPlan = { key: o.object, relPath: name.path, manifest, parts: planned, size, sidecar: sidecarBytes(manifest) };
+  const parts = completeBody(selected, manifest, opts.verify, ctx);
+  const obj: ObjectPlan = { key: o.object, relPath: name.path, manifest, parts, size: parts.reduce((n, p) => n + p.length, 0), sidecar: renderSidecar(manifest) };
   if (name.keymap) obj.keymap = name.keymap;
-  const run = wholeRun(planned);
-  if (run) obj.run = run;
   return obj;
 }
 
@@ -182,7 +179,7 @@ function chunkAddress(bucket: Buffer, o: ObjectCollection, c: ChunkIdentity): Ch
 function addOrphans(plan: BucketPlan, o: ObjectCollection): void {
   const chunks = [...(o.blobs?.values() ?? [])].sort(compareChunks);
   try {
-    for (const c of chunks) plan.orphans.push({ relPath: orphanChunkPath(chunkAddress(plan.name, o, c)), location: c.location! });
+    for (const c of chunks) plan.orphans.push({ relPath: orphanChunkPath(chunkAddress(plan.name, o, c)), span: c.span! });
   } catch (e) {
     // An unsafe orphan key (".", ".." or empty) is an object error.
     if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
@@ -210,176 +207,4 @@ function parseObjectManifest(o: ObjectCollection, manifest: { value: Buffer; whe
 function jsonError(code: 'ERR_S3_INVALID_BUCKET_META' | 'ERR_S3_INVALID_MANIFEST', what: string, e: unknown, ctx: object): DecodeError {
   if (e instanceof GoJsonError) return new DecodeError(code, `${what}: ${e.message}`, ctx);
   throw e;
-}
-
-interface SelectedPart {
-  partNo: bigint;
-  version: bigint;
-  offloaded: boolean;
-  chunkCount: bigint;
-  sizeBytes: bigint;
-  chunkSizes: bigint[];
-  etag: string;
-  /** Selected chunks by chunkNo, each with its payload location. */
-  chunks: Map<bigint, SpillLocation | null>;
-  /** A chunk index supplied twice (by two uploads under an empty upload_id). */
-  duplicate?: bigint;
-}
-
-/** §5.3 selection plus §5.4 chunkref resolution. */
-function selectParts(o: ObjectCollection, m: ObjectManifest, b: BucketCollection, ctx: { bucket: Buffer; object: Buffer }): SelectedPart[] {
-  const declared = new Map<string, SelectedPart>();
-  for (const p of m.parts) {
-    const version = p.offloaded ? p.chunkRefVersion : p.partVersion;
-    // Duplicate entries: the later one wins.
-    declared.set(partId(p.partNo, version, p.offloaded), {
-      partNo: p.partNo,
-      version,
-      offloaded: p.offloaded,
-      chunkCount: p.chunkCount,
-      sizeBytes: p.sizeBytes,
-      chunkSizes: p.chunkSizes,
-      etag: p.etag,
-      chunks: new Map(),
-    });
-  }
-  // Chunk upload ids are 'latin1' strings of their bytes.
-  const uploadId = m.uploadId === '' ? null : Buffer.from(m.uploadId, 'utf8').toString('latin1');
-  const take = (c: CollectedChunk, offloaded: boolean): SelectedPart | undefined => {
-    if (uploadId !== null && c.uploadId !== uploadId) return undefined;
-    const part = declared.get(partId(c.partNo, c.partVersion, offloaded));
-    // Stray chunks of a chunk_count 0 part are ignored.
-    if (!part || part.chunkCount === 0n) return undefined;
-    if (part.chunks.has(c.chunkNo)) part.duplicate ??= c.chunkNo;
-    return part;
-  };
-  for (const c of o.blobs?.values() ?? []) take(c, false)?.chunks.set(c.chunkNo, c.location!);
-  for (const c of [...(o.refs?.values() ?? [])].sort(compareChunks)) {
-    const part = take(c, true);
-    if (!part) continue;
-    const ref = decodeChunkRef(c.ref!);
-    if (typeof ref === 'string') throw new DecodeError('ERR_S3_INVALID_CHUNKREF', ref, { ...c.where, ...ctx });
-    const blob = b.chunkBlobs.get(ref.digest);
-    if (!blob) {
-      part.chunks.set(c.chunkNo, null); // a missing chunk, found by the completeness check
-      continue;
-    }
-    const declaredSize = part.chunkSizes[Number(c.chunkNo)];
-    if (BigInt(blob.length) !== ref.size || (declaredSize !== undefined && BigInt(blob.length) !== declaredSize)) {
-      throw new DecodeError(
-        'ERR_S3_INVALID_CHUNKREF',
-        `part ${part.partNo} chunk ${c.chunkNo}: chunkblob ${ref.digest} has ${blob.length} bytes, ref says ${ref.size}, manifest says ${declaredSize ?? 'nothing'}`,
-        ctx,
-        'object',
-      );
-    }
-    part.chunks.set(c.chunkNo, blob);
-  }
-  return [...declared.values()].sort(compareParts);
-}
-
-/** §5.5: each declared part's chunk set is exactly {0 … N−1}. */
-function checkCompleteness(parts: SelectedPart[], ctx: { bucket: Buffer; object: Buffer }): void {
-  for (const p of parts) {
-    if (p.chunkCount === 0n) continue;
-    const fail = (what: string) =>
-      new DecodeError('ERR_S3_INCOMPLETE_BLOB_CHUNKS', `part ${p.partNo} version ${p.version} declares ${p.chunkCount} chunks; ${what}`, ctx, 'object');
-    if (p.duplicate !== undefined) throw fail(`chunk ${p.duplicate} supplied by more than one upload`);
-    for (const n of p.chunks.keys()) if (n >= p.chunkCount) throw fail(`unexpected chunk ${n}`);
-    for (let n = 0n; n < p.chunkCount; n++) {
-      if (!p.chunks.get(n)) throw fail(`first missing chunk ${n}`);
-    }
-  }
-}
-
-function toPlannedParts(parts: SelectedPart[]): PlannedPart[] {
-  return parts.map((p) => {
-    const pieces: SpillLocation[] = [];
-    for (let n = 0n; n < p.chunkCount; n++) pieces.push(p.chunks.get(n)!);
-    return { partNo: p.partNo, version: p.version, offloaded: p.offloaded, etag: p.etag, pieces, length: pieces.reduce((s, x) => s + x.length, 0) };
-  });
-}
-
-/** §5.6 sizes: chunk_sizes, part size_bytes, manifest size_bytes. */
-function checkSizes(parts: SelectedPart[], m: ObjectManifest, size: number, ctx: { bucket: Buffer; object: Buffer }): void {
-  const fail = (what: string) => new DecodeError('ERR_S3_SIZE_MISMATCH', what, ctx, 'object');
-  for (const p of parts) {
-    if (p.chunkSizes.length > 0) {
-      if (BigInt(p.chunkSizes.length) !== p.chunkCount) throw fail(`part ${p.partNo} declares ${p.chunkCount} chunks but ${p.chunkSizes.length} chunk_sizes`);
-      for (let n = 0; n < p.chunkSizes.length; n++) {
-        const len = p.chunks.get(BigInt(n))?.length ?? 0;
-        if (BigInt(len) !== p.chunkSizes[n]) throw fail(`part ${p.partNo} chunk ${n} has ${len} bytes, chunk_sizes says ${p.chunkSizes[n]}`);
-      }
-    }
-    if (p.sizeBytes > 0n) {
-      let sum = 0;
-      for (const loc of p.chunks.values()) sum += loc?.length ?? 0;
-      if (BigInt(sum) !== p.sizeBytes) throw fail(`part ${p.partNo} has ${sum} bytes, size_bytes says ${p.sizeBytes}`);
-    }
-  }
-  if (BigInt(size) !== m.sizeBytes) throw fail(`body has ${size} bytes, size_bytes says ${m.sizeBytes}`);
-}
-
-/** The run file whose every byte, in order, is exactly this body. */
-function wholeRun(parts: PlannedPart[]): SpillSegment | undefined {
-  const first = parts.find((p) => p.pieces.length > 0)?.pieces[0];
-  const seg = first?.segment;
-  if (!seg || seg.kind !== 'run' || !seg.hashes?.sha256.length) return undefined;
-  let offset = 0;
-  for (const p of parts) {
-    for (const loc of p.pieces) {
-      if (loc.segment !== seg || loc.offset !== offset) return undefined;
-      offset += loc.length;
-    }
-  }
-  return offset === seg.size ? seg : undefined;
-}
-
-function sidecarBytes(m: ObjectManifest): Buffer {
-  const meta: GoStruct = {
-    format_version: 1,
-    etag: m.etag,
-    size_bytes: m.sizeBytes,
-    last_modified: hlcToTime(m.lastModifiedHlc) ?? '',
-    content_type: m.contentType,
-    content_encoding: m.contentEncoding,
-    cache_control: m.cacheControl,
-    content_disposition: m.contentDisposition,
-  };
-  // size_bytes is always present, even when 0.
-  const out = omitEmpty(meta, 'size_bytes');
-  if (m.userMetadata.size > 0) out.user_metadata = new GoMap(m.userMetadata);
-  return Buffer.from(marshalIndent(out));
-}
-
-/** Drops empty strings and zero numbers, as the Go structs' omitempty tags do. */
-function omitEmpty(s: GoStruct, keep?: string): GoStruct {
-  const out: GoStruct = {};
-  for (const [k, v] of Object.entries(s)) {
-    if (k !== keep && (v === '' || v === 0n || (Buffer.isBuffer(v) && v.length === 0))) continue;
-    out[k] = v;
-  }
-  return out;
-}
-
-function partId(partNo: bigint, version: bigint, offloaded: boolean): string {
-  return `${partNo}/${version}/${offloaded ? 1 : 0}`;
-}
-
-/** Body order: (partNo, version, non-offloaded before offloaded). */
-function compareParts(x: SelectedPart, y: SelectedPart): number {
-  return cmp(x.partNo, y.partNo) || cmp(x.version, y.version) || Number(x.offloaded) - Number(y.offloaded);
-}
-
-function compareChunks(x: CollectedChunk, y: CollectedChunk): number {
-  return (
-    (x.uploadId < y.uploadId ? -1 : x.uploadId > y.uploadId ? 1 : 0) ||
-    cmp(x.partNo, y.partNo) ||
-    cmp(x.chunkNo, y.chunkNo) ||
-    cmp(x.partVersion, y.partVersion)
-  );
-}
-
-function cmp(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,159 +1,123 @@
 /**
- * Body assembly for the sinks: checks an object's ETags and produces its
- * bytes' SHA-256, either from the hashes of the run file that is exactly the
- * body (no byte is read again) or by copying the selected chunk ranges from
- * scratch into a new file while hashing them.
+ * An object's body as the sink handles it: where its bytes come from
+ * (chooseBody: the run file that is exactly the body, or its chunks' spans),
+ * reading spans from scratch while hashing them (streamBody), and the ETag
+ * check of §5.6 (verifyBody), fed either by the hashes a run got as it was
+ * spilled (runMd5s: no byte read again) or by streamBody's.
  */
 import { createHash, type Hash } from 'node:crypto';
-import fsp, { type FileHandle } from 'node:fs/promises';
-import { CREATE_NEW } from '../io/fs-callbacks.js';
-import type { PositionedReader } from '../io/positioned-reader.js';
-import { DecodeError, ioError } from '../errors.js';
+import { DecodeError } from '../errors.js';
 import { checkEtags, needsBodyMd5 } from '../core/etag.js';
 import type { ObjectPlan } from '../core/plan.js';
+import type { PositionedReader } from '../io/positioned-reader.js';
+import type { SealedRun, SealedRuns, Span } from '../types.js';
 
 const EMPTY_MD5 = createHash('md5').digest();
 const COPY_BUFFER = 1 << 20;
 
-/** Bodies up to this size are assembled in memory (bounded) and written in one go. */
-export const SMALL_BODY_BYTES = 1 << 20;
+/** Where a body's bytes are: always its spans; and the run file when that is exactly the body. */
+export interface BodySource {
+  spans: Span[];
+  run?: SealedRun;
+}
+
+/** The MD5s the ETag check needs: one per planned part (body order), and the whole body's when its ETag is a plain MD5. */
+export interface BodyMd5s {
+  parts: Buffer[];
+  body?: Buffer;
+}
+
+/** What streamBody computed. */
+export interface BodyDigest {
+  sha256: Buffer;
+  /** Present when MD5s were asked for. */
+  md5s?: BodyMd5s;
+}
 
 /**
- * The ETag check of §5.6 for a body published from its run's hashes. A
+ * The one decision on a body's source: the sealed run whose every byte, in
+ * order, is exactly this body (published whole, e.g. by rename) unless that
+ * run was used already, else the spans.
+ */
+export function chooseBody(obj: ObjectPlan, runs: SealedRuns, used: ReadonlySet<number>): BodySource {
+  const spans = obj.parts.flatMap((p) => p.spans);
+  const run = wholeRun(spans, runs);
+  return run && !used.has(run.file.id) ? { spans, run } : { spans };
+}
+
+function wholeRun(spans: readonly Span[], runs: SealedRuns): SealedRun | undefined {
+  const file = spans[0]?.file;
+  if (!file || file.kind !== 'run') return undefined;
+  const run = runs.get(file.id);
+  // An empty SHA-256: hashing failed, and the run cannot be trusted whole.
+  if (!run || run.hashes.sha256.length === 0) return undefined;
+  let offset = 0;
+  for (const s of spans) {
+    if (s.file.id !== file.id || s.offset !== offset) return undefined;
+    offset += s.length;
+  }
+  return offset === run.size ? run : undefined;
+}
+
+/** The §5.6 ETag check of a body whose MD5s are known: null when it passes. */
+export function verifyBody(obj: ObjectPlan, md5s: BodyMd5s, ctx: { bucket: Buffer; object: Buffer }): DecodeError | null {
+  const parts = obj.parts.map((p, i) => ({ partNo: p.partNo, etag: p.etag, md5: md5s.parts[i]! }));
+  const problem = checkEtags(obj.manifest.etag, parts, md5s.body);
+  return problem ? new DecodeError('ERR_S3_ETAG_MISMATCH', problem, ctx, 'object') : null;
+}
+
+/**
+ * The MD5s of a body that is one whole run, from the hashes the run got as
+ * it was spilled: each non-empty part is one stretch of the run. A
  * plain-MD5 ETag needs the whole body's MD5: a one-stretch run's is that
  * stretch's; a multipart run's ETag is normally composite (part MD5s only),
  * so its whole-body MD5 is not computed while spilling and, in the rare case
  * it is needed, is read back from the run file (lib/core/run-digest.ts).
  */
-export async function verifyRun(obj: ObjectPlan, reader: PositionedReader, ctx: { bucket: Buffer; object: Buffer }): Promise<DecodeError | null> {
-  const run = obj.run!;
-  const stretches = run.hashes!.parts;
+export async function runMd5s(obj: ObjectPlan, run: SealedRun, reader: PositionedReader): Promise<BodyMd5s> {
+  const stretches = run.hashes.parts;
   let stretch = 0;
-  const parts = obj.parts.map((p) => {
-    if (p.pieces.length === 0) return { partNo: p.partNo, etag: p.etag, md5: EMPTY_MD5 };
-    return { partNo: p.partNo, etag: p.etag, md5: stretches[stretch++]!.md5! };
-  });
-  let bodyMd5: Buffer | undefined;
-  if (needsBodyMd5(obj.manifest.etag)) {
-    bodyMd5 = stretches.length <= 1 ? (stretches[0]?.md5 ?? EMPTY_MD5) : await md5OfFile(run.path, obj.size, reader);
-  }
-  return etagError(obj, parts, bodyMd5, ctx);
-}
-
-/** MD5 of a scratch file's first `size` bytes, letting the event loop run between reads (signals). */
-async function md5OfFile(file: string, size: number, reader: PositionedReader): Promise<Buffer> {
-  const md5 = createHash('md5');
-  const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(size, 1)));
-  for (let off = 0; off < size; off += buf.length) {
-    const n = Math.min(buf.length, size - off);
-    reader.read(file, buf, n, off);
-    md5.update(buf.subarray(0, n));
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  return md5.digest();
-}
-
-function etagError(obj: ObjectPlan, parts: Array<{ partNo: bigint; etag: string; md5: Buffer }>, bodyMd5: Buffer | undefined, ctx: { bucket: Buffer; object: Buffer }): DecodeError | null {
-  const problem = checkEtags(obj.manifest.etag, parts, bodyMd5);
-  return problem ? new DecodeError('ERR_S3_ETAG_MISMATCH', problem, ctx, 'object') : null;
+  const parts = obj.parts.map((p) => (p.spans.length === 0 ? EMPTY_MD5 : stretches[stretch++]!.md5!));
+  if (!needsBodyMd5(obj.manifest.etag)) return { parts };
+  const body = stretches.length <= 1 ? (stretches[0]?.md5 ?? EMPTY_MD5) : (await streamBody([{ spans: [{ file: run.file, offset: 0, length: run.size }] }], reader, { md5: true })).md5s!.parts[0]!;
+  return { parts, body };
 }
 
 /**
- * Reads an object's body from scratch, piece by piece, hashing it (SHA-256
- * always; with verify also the MD5s of §5.6) and handing each piece to
- * `consume` (which may be absent for a hash-only pass). Returns the SHA-256,
- * or the ETag error when verification fails.
+ * Reads a body's spans from scratch, part by part, hashing the bytes
+ * (SHA-256 always; with md5 each part's MD5 and, when etag is a plain MD5,
+ * the whole body's) and handing each piece to `write` (absent: a hash-only
+ * pass). Lets the event loop run between reads (signals).
  */
 export async function streamBody(
-  obj: ObjectPlan,
+  parts: ReadonlyArray<{ spans: readonly Span[] }>,
   reader: PositionedReader,
-  verify: boolean,
-  ctx: { bucket: Buffer; object: Buffer },
-  consume?: (bytes: Buffer) => Promise<void>,
-): Promise<Buffer | DecodeError> {
+  opts: { md5: boolean; etag?: string },
+  write?: (bytes: Buffer) => Promise<void>,
+): Promise<BodyDigest> {
   const sha = createHash('sha256');
-  const whole: Hash | undefined = verify && needsBodyMd5(obj.manifest.etag) ? createHash('md5') : undefined;
-  const partMd5s: Array<{ partNo: bigint; etag: string; md5: Buffer }> = [];
-  const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(obj.size, 1)));
-  for (const part of obj.parts) {
-    const md5 = verify ? createHash('md5') : undefined;
-    for (const loc of part.pieces) {
-      for (let off = 0; off < loc.length; off += buf.length) {
-        const n = Math.min(buf.length, loc.length - off);
-        reader.read(loc.segment.path, buf, n, loc.offset + off);
+  const whole: Hash | undefined = opts.md5 && opts.etag !== undefined && needsBodyMd5(opts.etag) ? createHash('md5') : undefined;
+  const partMd5s: Buffer[] = [];
+  let size = 0;
+  for (const part of parts) for (const s of part.spans) size += s.length;
+  const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(size, 1)));
+  for (const part of parts) {
+    const md5 = opts.md5 ? createHash('md5') : undefined;
+    for (const span of part.spans) {
+      for (let off = 0; off < span.length; off += buf.length) {
+        const n = Math.min(buf.length, span.length - off);
+        reader.read(span.file.path, buf, n, span.offset + off);
         const view = buf.subarray(0, n);
         sha.update(view);
         md5?.update(view);
         whole?.update(view);
-        if (consume) await consume(view);
+        if (write) await write(view);
+        else if (n === buf.length) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    if (md5) partMd5s.push({ partNo: part.partNo, etag: part.etag, md5: md5.digest() });
+    if (md5) partMd5s.push(md5.digest());
   }
-  const err = verify ? etagError(obj, partMd5s, whole?.digest(), ctx) : null;
-  return err ?? sha.digest();
-}
-
-/**
- * Reads a small body (≤ SMALL_BODY_BYTES) from scratch into memory, hashing
- * and verifying it, so it can be written with one write and no tmp file: a
- * body that fails verification never reaches the output.
- */
-export async function readSmallBody(
-  obj: ObjectPlan,
-  reader: PositionedReader,
-  verify: boolean,
-  ctx: { bucket: Buffer; object: Buffer },
-): Promise<{ data: Buffer; sha256: Buffer } | DecodeError> {
-  const data = Buffer.allocUnsafe(obj.size);
-  let at = 0;
-  const result = await streamBody(obj, reader, verify, ctx, async (bytes) => {
-    bytes.copy(data, at);
-    at += bytes.length;
-  });
-  return result instanceof DecodeError ? result : { data, sha256: result };
-}
-
-/**
- * Writes the body to a new file at dest by copying its chunks from scratch
- * while hashing them; on a verification error the file is removed and the
- * error returned.
- */
-export async function copyBody(
-  obj: ObjectPlan,
-  dest: string,
-  reader: PositionedReader,
-  verify: boolean,
-  ctx: { bucket: Buffer; object: Buffer },
-): Promise<Buffer | DecodeError> {
-  let out: FileHandle;
-  try {
-    out = await fsp.open(dest, CREATE_NEW, 0o600);
-  } catch (e) {
-    throw ioError(e, dest, 'cannot create');
-  }
-  let position = 0;
-  let result: Buffer | DecodeError;
-  try {
-    result = await streamBody(obj, reader, verify, ctx, async (bytes) => {
-      await writeFully(out, bytes, position, dest);
-      position += bytes.length;
-    });
-  } finally {
-    await out.close();
-  }
-  if (result instanceof DecodeError) await fsp.rm(dest, { force: true });
-  return result;
-}
-
-async function writeFully(h: FileHandle, buf: Buffer, position: number, path: string): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    try {
-      const { bytesWritten } = await h.write(buf, done, buf.length - done, position + done);
-      done += bytesWritten;
-    } catch (e) {
-      throw ioError(e, path, 'cannot write');
-    }
-  }
+  const digest: BodyDigest = { sha256: sha.digest() };
+  if (opts.md5) digest.md5s = whole ? { parts: partMd5s, body: whole.digest() } : { parts: partMd5s };
+  return digest;
 }

@@ -1,23 +1,23 @@
 /**
  * Directory target: the dump as a file tree under `root` (the staging
- * directory). A body that is exactly one spilled run is renamed into place
- * (its hashes were computed as it was spilled: one disk write per byte);
- * any other body is assembled in a private tmp directory while hashing and
+ * directory). A body that is one whole spilled run is renamed into place
+ * (one disk write per byte); a small body is gathered in memory and written
+ * in one go once verified; a large one is written to a private tmp file and
  * renamed into place once verified. Files are created exclusively and never
  * through a symlink (O_EXCL | O_NOFOLLOW).
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
+import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { DecodeError, ioError } from '../errors.js';
+import { ioError } from '../errors.js';
 import { printable } from '../core/printable.js';
-import type { ObjectPlan } from '../core/plan.js';
-import { copyBody, readSmallBody, SMALL_BODY_BYTES, verifyRun } from './body.js';
-import { PositionedReader } from '../io/positioned-reader.js';
-import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
+import { CREATE_NEW } from '../io/fs-callbacks.js';
 import { SmallFileWriter } from '../io/small-file-writer.js';
-import type { Target } from './target.js';
+import type { SealedRun, Span } from '../types.js';
+import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
+import type { BodyWriter, Target } from './target.js';
 
+/** Where a directory target writes. */
 export interface DirectoryTargetOptions {
   /** The dump root (normally the staging directory). */
   root: string;
@@ -26,6 +26,9 @@ export interface DirectoryTargetOptions {
 }
 
 const DATA_MODE = 0o600;
+
+/** Bodies up to this size are gathered in memory (bounded) and written in one go. */
+export const SMALL_BODY_BYTES = 1 << 20;
 
 /** The umask (read-only form; in doubt assume it masks everything, so modes are always set). */
 function currentUmask(): number {
@@ -43,45 +46,66 @@ export class DirectoryTarget implements Target {
   private readonly umask = currentUmask();
   private readonly writer = new SmallFileWriter();
 
-  constructor(
-    private readonly opts: DirectoryTargetOptions,
-    private readonly reader: PositionedReader,
-  ) {
+  constructor(private readonly opts: DirectoryTargetOptions) {
     this.rootPrefix = Buffer.from(opts.root.endsWith('/') ? opts.root : `${opts.root}/`);
   }
 
-  async body(rel: Buffer, obj: ObjectPlan, verify: boolean, ctx: { bucket: Buffer; object: Buffer }): Promise<Buffer | DecodeError> {
+  async putRun(rel: Buffer, run: SealedRun): Promise<boolean> {
+    this.ensureParent(rel);
+    // A run on another file system (--scratch-dir elsewhere) cannot be renamed: the sink copies it.
+    return rename(run.file.path, this.abs(rel), true);
+  }
+
+  async putSpans(rel: Buffer, size: number, _spans: readonly Span[]): Promise<BodyWriter> {
+    this.ensureParent(rel);
     const dest = this.abs(rel);
-    this.ensureParent(rel);
-    const run = obj.run;
-    if (run && !run.consumed) {
-      const err = verify ? await verifyRun(obj, this.reader, ctx) : null;
-      if (err) return err;
-      if (await publish(run.path, dest, true)) {
-        run.consumed = true;
-        return run.hashes!.sha256;
-      }
-    }
-    if (obj.size <= SMALL_BODY_BYTES) {
-      // Verified in memory first, so a failing body never creates a file.
-      const small = await readSmallBody(obj, this.reader, verify, ctx);
-      if (small instanceof DecodeError) return small;
-      await this.writeNew(dest, [small.data], DATA_MODE);
-      return small.sha256;
-    }
+    if (size <= SMALL_BODY_BYTES) return this.memoryBody(dest, size);
     const tmp = path.join(this.opts.tmpDir, `body-${this.tmpCounter++}`);
-    const result = await copyBody(obj, tmp, this.reader, verify, ctx);
-    if (result instanceof DecodeError) return result;
-    await publish(tmp, dest, false);
-    return result;
+    let out: FileHandle;
+    try {
+      out = await fsp.open(tmp, CREATE_NEW, DATA_MODE);
+    } catch (e) {
+      throw ioError(e, tmp, 'cannot create');
+    }
+    let position = 0;
+    let open = true;
+    const close = async () => {
+      if (open) await out.close();
+      open = false;
+    };
+    return {
+      wantsBytes: true,
+      write: async (bytes) => {
+        await writeFully(out, bytes, position, tmp);
+        position += bytes.length;
+      },
+      commit: async () => {
+        await close();
+        await rename(tmp, dest, false);
+      },
+      abort: async () => {
+        await close();
+        await fsp.rm(tmp, { force: true });
+      },
+    };
   }
 
-  async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
-    this.ensureParent(rel);
-    await this.writeNew(this.abs(rel), [data], mode);
+  /** A small body: gathered, then written with one call (a failing body never creates a file). */
+  private memoryBody(dest: Buffer, size: number): BodyWriter {
+    const data = Buffer.allocUnsafe(size);
+    let at = 0;
+    return {
+      wantsBytes: true,
+      write: async (bytes) => {
+        bytes.copy(data, at);
+        at += bytes.length;
+      },
+      commit: () => this.writeNew(dest, [data], DATA_MODE),
+      abort: async () => {},
+    };
   }
 
-  async fileInPieces(rel: Buffer, _size: number, pieces: Iterable<Buffer>, mode: number): Promise<void> {
+  async putFile(rel: Buffer, _size: number, pieces: Iterable<Buffer>, mode: number): Promise<void> {
     this.ensureParent(rel);
     await this.writeNew(this.abs(rel), pieces, mode);
   }
@@ -139,25 +163,37 @@ export class DirectoryTarget implements Target {
   }
 }
 
+/** Options of createDirectorySink(): the sink's and the directory target's. */
 export interface DirectorySinkOptions extends DumpSinkOptions, DirectoryTargetOptions {}
 
 /** The finalizing sink writing a directory tree. */
 export function createDirectorySink(opts: DirectorySinkOptions): DumpSink {
-  const reader = new PositionedReader();
-  return new DumpSink(new DirectoryTarget(opts, reader), opts, reader);
+  return new DumpSink(new DirectoryTarget(opts), opts);
 }
 
 /**
- * Moves a finished body into place (planning guarantees the name is new).
- * With crossDeviceOk, a rename across filesystems (a --scratch-dir elsewhere)
- * returns false so the caller copies instead.
+ * Moves a finished file into place (planning guarantees the name is new).
+ * With crossDeviceOk, a rename across filesystems returns false so the
+ * caller copies instead.
  */
-async function publish(from: string, to: Buffer, crossDeviceOk: boolean): Promise<boolean> {
+async function rename(from: string, to: Buffer, crossDeviceOk: boolean): Promise<boolean> {
   try {
     await fsp.rename(from, to);
     return true;
   } catch (e) {
     if (crossDeviceOk && (e as NodeJS.ErrnoException).code === 'EXDEV') return false;
     throw ioError(e, printable(to), 'cannot publish');
+  }
+}
+
+async function writeFully(h: FileHandle, buf: Buffer, position: number, file: string): Promise<void> {
+  let done = 0;
+  while (done < buf.length) {
+    try {
+      const { bytesWritten } = await h.write(buf, done, buf.length - done, position + done);
+      done += bytesWritten;
+    } catch (e) {
+      throw ioError(e, file, 'cannot write');
+    }
   }
 }

@@ -1,26 +1,28 @@
 /**
- * The finalizing sink: a Writable taking one BucketCollection at a time. For
- * each bucket it plans (lib/core/plan.ts), verifies and publishes every
- * object through a Target (directory or tar), writes the bucket's metadata
- * files, and at the end MANIFEST.json and CHECKSUMS. Every file's SHA-256 is
- * known as it is produced, so CHECKSUMS never re-reads the tree.
+ * The finalizing sink: a Writable taking one BucketCollection at a time.
+ * For each bucket it plans (lib/core/plan.ts), chooses each body's source,
+ * verifies it and has a Target write it, then writes the bucket's own files;
+ * at the end MANIFEST.json and CHECKSUMS. What is left here is sequencing,
+ * the keep-going policy and checksums: every file's SHA-256 is known as it
+ * is produced, so CHECKSUMS never re-reads the tree.
  */
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { DecodeError } from '../errors.js';
 import { ChecksumList } from '../core/checksums.js';
-import { encodeLine } from '../core/gojson.js';
-import { renderManifest, type ManifestInfo } from '../core/manifest.js';
-import { keymapOriginal, sidecarPath } from '../core/names.js';
-import { planBucket, planObject, type BucketPlan, type ObjectFailure, type ObjectPlan, type PlanOptions } from '../core/plan.js';
-import type { BucketCollection, ObjectCollection, WarningHandler } from '../types.js';
-import type { Target } from './target.js';
-import { VERSION } from '../version.js';
+import { renderDumpManifest, renderKeymap, renderSkipped, type DumpManifestInfo, type KeymapLine, type SkippedObject } from '../core/dump-files.js';
+import { sidecarPath } from '../core/names.js';
+import { isFailure, planBucket, planObjects, type ObjectPlan, type PlanOptions } from '../core/plan.js';
 import { PositionedReader } from '../io/positioned-reader.js';
+import type { BucketCollection, SealedRuns, Span, Warning, WarningHandler } from '../types.js';
+import { VERSION } from '../version.js';
+import { chooseBody, runMd5s, streamBody, verifyBody } from './body.js';
+import type { Target } from './target.js';
 
 const DATA_MODE = 0o600;
 const TOP_MODE = 0o644;
 
+/** Options of the finalizing sink. */
 export interface DumpSinkOptions extends Partial<PlanOptions> {
   /** Skip failing objects (listed in _skipped.jsonl) instead of failing (default false). */
   keepGoing?: boolean;
@@ -30,13 +32,13 @@ export interface DumpSinkOptions extends Partial<PlanOptions> {
    * are known only then). Defaults: now, source "-", this decoder, and the
    * flags above.
    */
-  manifestInfo?: () => Partial<Omit<ManifestInfo, 'buckets'>>;
+  manifestInfo?: () => Partial<Omit<DumpManifestInfo, 'buckets'>>;
 }
 
 interface ResolvedOptions extends PlanOptions {
   keepGoing: boolean;
   onWarning: WarningHandler | undefined;
-  manifestInfo: () => Omit<ManifestInfo, 'buckets'>;
+  manifestInfo: () => Omit<DumpManifestInfo, 'buckets'>;
 }
 
 function resolveOptions(o: DumpSinkOptions): ResolvedOptions {
@@ -54,6 +56,7 @@ function resolveOptions(o: DumpSinkOptions): ResolvedOptions {
   };
 }
 
+/** What the sink wrote. */
 export interface SinkStats {
   buckets: number;
   objects: number;
@@ -64,18 +67,23 @@ export interface SinkStats {
   bytesWritten: number;
 }
 
+type Ctx = { bucket: Buffer; object: Buffer };
+
+/** The finalizing sink: a Writable of BucketCollections that plans, verifies and writes the dump through a Target. */
 export class DumpSink extends Writable {
   readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, bodyBytes: 0, files: 0, bytesWritten: 0 };
   private readonly checksums = new ChecksumList();
   private readonly bucketsWithFiles: Buffer[] = [];
   private readonly opts: ResolvedOptions;
+  /** Reads spilled bytes for hashing (and for targets that want them). */
+  private readonly reader = new PositionedReader();
+  /** Runs already put whole (a run file can be published once). */
+  private readonly usedRuns = new Set<number>();
   private lastBreath = 0;
 
   constructor(
     private readonly target: Target,
-    opts: DumpSinkOptions,
-    /** Reads orphan chunks from scratch. */
-    private readonly reader: PositionedReader,
+    opts: DumpSinkOptions = {},
   ) {
     super({ objectMode: true, highWaterMark: 1 });
     this.opts = resolveOptions(opts);
@@ -91,15 +99,17 @@ export class DumpSink extends Writable {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.reader.close();
-    this.target.close().then(() => cb(err), () => cb(err));
+    this.target.close().then(
+      () => cb(err),
+      () => cb(err),
+    );
   }
 
   private async finish(): Promise<void> {
-    const manifest = renderManifest({ ...this.opts.manifestInfo(), buckets: this.bucketsWithFiles });
-    await this.file(Buffer.from('MANIFEST.json'), manifest, TOP_MODE);
+    await this.file(Buffer.from('MANIFEST.json'), renderDumpManifest({ ...this.opts.manifestInfo(), buckets: this.bucketsWithFiles }), TOP_MODE);
     // Written last, so an archive cut short has no CHECKSUMS.
     const { size, pieces } = this.checksums.pieces();
-    await this.target.fileInPieces(Buffer.from('CHECKSUMS'), size, pieces, TOP_MODE);
+    await this.target.putFile(Buffer.from('CHECKSUMS'), size, pieces, TOP_MODE);
     await this.target.finish();
     this.reader.close();
     await this.target.close();
@@ -107,74 +117,96 @@ export class DumpSink extends Writable {
 
   private async writeBucket(b: BucketCollection): Promise<void> {
     const plan = planBucket(b, this.opts);
-    for (const w of plan.warnings) this.opts.onWarning?.(w);
-    const skipped: ObjectFailure[] = [...plan.failures];
-    if (skipped.length > 0 && !this.opts.keepGoing) throw skipped[0]!.error;
+    for (const w of plan.warnings) this.warn(w);
+    const skipped: SkippedObject[] = [];
+    for (const f of plan.failures) this.skip(f.object, f.error, skipped);
 
     const prefix = Buffer.from(`s3/${plan.dir}/`, 'latin1');
     const at = (rel: Buffer | string) => Buffer.concat([prefix, typeof rel === 'string' ? Buffer.from(rel) : rel]);
     const filesBefore = this.checksums.length;
-    const keymap: Array<{ encoded: Buffer; original: string; kind: string }> = [];
-    // Each object's view is let go once the object is out.
-    const live: Array<ObjectCollection | undefined> = plan.live;
-    for (let i = 0; i < live.length; i++) {
-      const o = live[i]!;
-      live[i] = undefined;
+    const keymap: KeymapLine[] = [];
+    for (const obj of planObjects(plan, b, this.opts)) {
       await this.breathe();
-      try {
-        await this.writeObject(plan, o, b, at, skipped, keymap);
-      } finally {
-        // Done with the object: its collected metadata may go.
-        o.release?.();
+      if (isFailure(obj)) {
+        this.skip(obj.object, obj.error, skipped);
+        continue;
       }
+      const ctx = { bucket: plan.name, object: obj.key };
+      try {
+        await this.writeObject(at(obj.relPath), obj, b.runs, ctx);
+      } catch (e) {
+        if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
+        // A target's refusal names no object: name it.
+        this.skip(obj.key, e.context.object ? e : new DecodeError(e.code, e.detail, ctx, 'object'), skipped);
+        continue;
+      }
+      if (obj.keymap) keymap.push({ encoded: obj.keymap.encoded, key: obj.key, kind: obj.keymap.kind });
     }
     for (const o of plan.orphans) {
-      // Orphan files are single chunks: small enough to hold while writing.
-      const data = Buffer.allocUnsafe(o.location.length);
-      this.reader.read(o.location.segment.path, data, data.length, o.location.offset);
-      await this.file(at(o.relPath), data, DATA_MODE);
+      const rel = at(o.relPath);
+      const sha256 = await this.putSpans(rel, o.span.length, [{ spans: [o.span] }], null, { bucket: plan.name, object: o.relPath });
+      this.record(rel, sha256, o.span.length);
     }
     if (plan.uploads) await this.file(at('_incomplete_uploads/records.jsonl'), plan.uploads, DATA_MODE);
-    if (keymap.length > 0) {
-      keymap.sort((x, y) => Buffer.compare(x.encoded, y.encoded));
-      await this.file(at('KEYMAP.jsonl'), jsonLines(keymap.map((k) => ({ encoded: k.encoded, original: k.original, kind: k.kind }))), DATA_MODE);
-    }
-    if (skipped.length > 0) await this.file(at('_skipped.jsonl'), this.skippedLines(plan, skipped), DATA_MODE);
+    if (keymap.length > 0) await this.file(at('KEYMAP.jsonl'), renderKeymap(keymap), DATA_MODE);
+    if (skipped.length > 0) await this.file(at('_skipped.jsonl'), this.skippedFile(plan.name, skipped), DATA_MODE);
     if (plan.bucketJson) await this.file(at('_bucket.json'), plan.bucketJson, DATA_MODE);
     await this.target.endBucket();
     this.stats.buckets++;
     if (this.checksums.length > filesBefore) this.bucketsWithFiles.push(plan.name);
   }
 
-  /** Plans, verifies and writes one live object (or adds it to skipped). */
-  private async writeObject(
-    plan: BucketPlan,
-    o: ObjectCollection,
-    b: BucketCollection,
-    at: (rel: Buffer) => Buffer,
-    skipped: ObjectFailure[],
-    keymap: Array<{ encoded: Buffer; original: string; kind: string }>,
-  ): Promise<void> {
-    let obj: ObjectPlan;
-    try {
-      obj = planObject(plan, o, b, this.opts);
-    } catch (e) {
-      if (!(e instanceof DecodeError) || e.level !== 'object' || !this.opts.keepGoing) throw e;
-      skipped.push({ object: o.object, error: e });
-      return;
+  /** Verifies and writes one object's body, then its sidecar. Throws an object-level DecodeError when the body fails. */
+  private async writeObject(rel: Buffer, obj: ObjectPlan, runs: SealedRuns, ctx: Ctx): Promise<void> {
+    const verify = this.opts.verify;
+    const source = chooseBody(obj, runs, this.usedRuns);
+    let sha256: Buffer | undefined;
+    if (source.run) {
+      const err = verify ? verifyBody(obj, await runMd5s(obj, source.run, this.reader), ctx) : null;
+      if (err) throw err;
+      if (await this.target.putRun(rel, source.run)) {
+        this.usedRuns.add(source.run.file.id);
+        sha256 = source.run.hashes.sha256;
+      }
     }
-    const rel = at(obj.relPath);
-    const result = await this.target.body(rel, obj, this.opts.verify, { bucket: plan.name, object: obj.key });
-    if (result instanceof DecodeError) {
-      if (!this.opts.keepGoing) throw result;
-      skipped.push({ object: obj.key, error: result });
-      return;
-    }
-    this.record(rel, result, obj.size);
+    // Verified from the run's hashes already when the target could not take the run whole.
+    sha256 ??= await this.putSpans(rel, obj.size, obj.parts, verify && !source.run ? obj : null, ctx);
+    this.record(rel, sha256, obj.size);
     this.stats.objects++;
     this.stats.bodyBytes += obj.size;
     await this.file(sidecarPath(rel), obj.sidecar, DATA_MODE);
-    if (obj.keymap) keymap.push({ encoded: obj.keymap.encoded, original: keymapOriginal(obj.key), kind: obj.keymap.kind });
+  }
+
+  /**
+   * Puts a body made of spans: reads and hashes its bytes once, handing them
+   * to the target if it wants them; with `verify` (the object's plan) checks
+   * its ETags and aborts the body when they fail. Returns its SHA-256.
+   */
+  private async putSpans(rel: Buffer, size: number, parts: ReadonlyArray<{ spans: readonly Span[] }>, verify: ObjectPlan | null, ctx: Ctx): Promise<Buffer> {
+    const writer = await this.target.putSpans(rel, size, parts.flatMap((p) => p.spans));
+    let err: DecodeError | null = null;
+    let sha256: Buffer;
+    try {
+      const digest = await streamBody(parts, this.reader, verify ? { md5: true, etag: verify.manifest.etag } : { md5: false }, writer.wantsBytes ? (b) => writer.write(b) : undefined);
+      if (verify) err = verifyBody(verify, digest.md5s!, ctx);
+      sha256 = digest.sha256;
+    } catch (e) {
+      await writer.abort();
+      throw e;
+    }
+    if (err) {
+      await writer.abort();
+      throw err;
+    }
+    await writer.commit();
+    return sha256;
+  }
+
+  /** An object that cannot be emitted: fails the run, or (--keep-going) is remembered for _skipped.jsonl. */
+  private skip(object: Buffer, error: DecodeError, skipped: SkippedObject[]): void {
+    if (!this.opts.keepGoing) throw error;
+    // Code and detail only: a kept error object (with its stack) costs kilobytes per skip.
+    skipped.push({ object, code: error.code, detail: error.message });
   }
 
   /**
@@ -189,20 +221,20 @@ export class DumpSink extends Writable {
     if (this.destroyed) throw new Error('sink destroyed');
   }
 
-  /** _skipped.jsonl lines (sorted by object bytes), each also reported as a warning. */
-  private skippedLines(plan: BucketPlan, skipped: ObjectFailure[]): Buffer {
-    skipped.sort((x, y) => Buffer.compare(x.object, y.object));
+  /** _skipped.jsonl, each entry also reported as a warning. */
+  private skippedFile(bucket: Buffer, skipped: SkippedObject[]): Buffer {
+    const file = renderSkipped(skipped);
     this.stats.skipped += skipped.length;
-    return jsonLines(
-      skipped.map((s) => {
-        this.opts.onWarning?.({ event: 's3_skipped_object', bucket: plan.name.toString('utf8'), object: s.object.toString('utf8'), reason: s.error.code, detail: s.error.message });
-        return { object: keymapOriginal(s.object), reason: s.error.code, detail: s.error.message };
-      }),
-    );
+    for (const s of skipped) this.warn({ event: 's3_skipped_object', bucket: bucket.toString('utf8'), object: s.object.toString('utf8'), reason: s.code, detail: s.detail });
+    return file;
+  }
+
+  private warn(w: Warning): void {
+    this.opts.onWarning?.(w);
   }
 
   private async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
-    await this.target.file(rel, data, mode);
+    await this.target.putFile(rel, data.length, [data], mode);
     this.record(rel, createHash('sha256').update(data).digest(), data.length);
   }
 
@@ -213,6 +245,7 @@ export class DumpSink extends Writable {
   }
 }
 
-function jsonLines(values: Array<Record<string, string | Buffer>>): Buffer {
-  return Buffer.from(values.map((v) => encodeLine(v, { escapeHtml: false })).join(''));
+/** The finalizing sink writing through `target`. */
+export function createDumpSink(target: Target, opts: DumpSinkOptions = {}): DumpSink {
+  return new DumpSink(target, opts);
 }

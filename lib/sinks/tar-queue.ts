@@ -11,7 +11,7 @@
  */
 import { BLOCK, ByteArena } from '../core/arena.js';
 import { BlockColumn } from '../core/block-column.js';
-import type { SpillLocation } from '../types.js';
+import type { Span, SpillFile } from '../types.js';
 import type { ScratchFile } from '../io/scratch-file.js';
 
 /** Entry kinds: where an entry's content is. */
@@ -30,13 +30,6 @@ const SMALL_FILE = BLOCK / 4;
 
 /** A queued entry as it is handed out for writing. */
 export type QueuedEntry = { path: Buffer; mode: number; size: number } & ({ data: Buffer } | { pieces: Iterable<Buffer> } | { spans: Iterable<Span> });
-
-/** length bytes at offset of a scratch file. */
-export interface Span {
-  file: string;
-  offset: number;
-  length: number;
-}
 
 export class TarQueue {
   private readonly paths = new ByteArena();
@@ -62,9 +55,9 @@ export class TarQueue {
   private readonly spanFile = new BlockColumn(Uint32Array);
   private readonly spanOffset = new BlockColumn(Float64Array);
   private readonly spanLength = new BlockColumn(Float64Array);
-  /** Files named by spans: few (the spill pool, the small files, one run per large body). */
-  private readonly files: string[] = [];
-  private readonly fileNumbers = new Map<string, number>();
+  /** Files named by spans: few (the spill pool, one run per large body). */
+  private readonly files: SpillFile[] = [];
+  private readonly fileNumbers = new Map<number, number>();
 
   /** Small files' bytes are appended to smallFiles (the queue's owner rewinds it once they are written). */
   constructor(private readonly smallFiles: ScratchFile) {}
@@ -93,17 +86,17 @@ export class TarQueue {
     this.ref.set(k, this.pieced.push(pieces) - 1);
   }
 
-  /** A body of size bytes: the concatenation of locations in scratch. */
-  addBody(path: Buffer, mode: number, size: number, locations: Iterable<SpillLocation>): void {
+  /** A body of size bytes: the concatenation of spans of spill files. */
+  addBody(path: Buffer, mode: number, size: number, spans: Iterable<Span>): void {
     const k = this.add(path, mode, size);
     this.kind.set(k, SPANS);
     this.ref.set(k, this.m);
     let count = 0;
-    for (const loc of locations) {
+    for (const span of spans) {
       const s = this.m++;
-      this.spanFile.set(s, this.fileNumber(loc.segment.path));
-      this.spanOffset.set(s, loc.offset);
-      this.spanLength.set(s, loc.length);
+      this.spanFile.set(s, this.fileNumber(span.file));
+      this.spanOffset.set(s, span.offset);
+      this.spanLength.set(s, span.length);
       count++;
     }
     this.spanCount.set(k, count);
@@ -158,11 +151,11 @@ export class TarQueue {
     return this.lastAt;
   }
 
-  private fileNumber(file: string): number {
-    let i = this.fileNumbers.get(file);
+  private fileNumber(file: SpillFile): number {
+    let i = this.fileNumbers.get(file.id);
     if (i === undefined) {
       i = this.files.push(file) - 1;
-      this.fileNumbers.set(file, i);
+      this.fileNumbers.set(file.id, i);
     }
     return i;
   }

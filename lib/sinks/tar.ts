@@ -1,27 +1,29 @@
 /**
  * Tar target (SPEC §2): the dump as a POSIX tar stream (ustar, with pax
  * headers for long or non-ASCII names) written by tar-stream. tar needs each
- * entry's size up front and cannot take an entry back, so a body is verified
- * before it is written: from its run's hashes when it is one whole run, else
- * by a hash-only read of its chunks. A bucket's entries are queued (TarQueue:
- * compact, off the JavaScript heap) and written in CHECKSUMS order (bytewise
- * by path) at the end of the bucket; buckets arrive in that order already.
- * MANIFEST.json and CHECKSUMS come last.
+ * entry's size up front and cannot take an entry back, and entries go out
+ * in CHECKSUMS order (bytewise by path), so a bucket's entries are queued
+ * (TarQueue: compact, off the JavaScript heap) — a body as its spans, which
+ * this target reads again when the bucket ends (the sink has verified it
+ * by then, by a hash-only read) — and written at the end of the bucket;
+ * buckets arrive in that order already. MANIFEST.json and CHECKSUMS come
+ * last.
  */
 import { once } from 'node:events';
 import os from 'node:os';
 import tar from 'tar-stream';
 import { DecodeError } from '../errors.js';
-import type { ObjectPlan } from '../core/plan.js';
-import { streamBody, verifyRun } from './body.js';
 import { PositionedReader } from '../io/positioned-reader.js';
-import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
 import { ScratchFile } from '../io/scratch-file.js';
+import type { SealedRun, Span } from '../types.js';
+import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
 import { TarQueue } from './tar-queue.js';
-import type { Target } from './target.js';
+import type { BodyWriter, Target } from './target.js';
 
 const DIR_MODE = 0o755;
 const COPY_BUFFER = 1 << 20;
+/** Files given in more pieces than this many bytes (CHECKSUMS of a big dump) are consumed only when written. */
+const SMALL_FILE_BYTES = 1 << 20;
 
 export class TarTarget implements Target {
   /** Queued small files' bytes, until they are written. */
@@ -30,9 +32,11 @@ export class TarTarget implements Target {
   /** The directories holding the last entry written, outermost first, each with a trailing '/'. */
   private readonly openDirs: string[] = [];
 
+  /** Reads queued bodies' spans when their entries are written. */
+  private readonly reader = new PositionedReader();
+
   constructor(
     private readonly pack: tar.Pack,
-    private readonly reader: PositionedReader,
     private readonly mtime: Date,
     /** Where the small files' scratch file is made (removed by close()). */
     scratchDir: string = os.tmpdir(),
@@ -41,30 +45,25 @@ export class TarTarget implements Target {
     this.queue = new TarQueue(this.smallFiles);
   }
 
-  async body(rel: Buffer, obj: ObjectPlan, verify: boolean, ctx: { bucket: Buffer; object: Buffer }): Promise<Buffer | DecodeError> {
-    if (!Buffer.from(rel.toString('utf8'), 'utf8').equals(rel)) {
-      return new DecodeError('ERR_S3_MALFORMED_KEY', 'object key is not UTF-8: a tar archive cannot name it (write a directory with -o)', ctx, 'object');
-    }
-    let sha256: Buffer | DecodeError;
-    if (obj.run?.hashes) {
-      const err = verify ? await verifyRun(obj, this.reader, ctx) : null;
-      sha256 = err ?? obj.run.hashes.sha256;
-    } else {
-      // Verified by a hash-only read now; the bytes are read again (from the
-      // page cache) when the entry is written, so a bucket's bodies are never
-      // held in memory while its entries wait for their turn.
-      sha256 = await streamBody(obj, this.reader, verify, ctx);
-    }
-    if (!(sha256 instanceof DecodeError)) this.queue.addBody(rel, 0o600, obj.size, obj.parts.flatMap((p) => p.pieces));
-    return sha256;
+  async putRun(rel: Buffer, run: SealedRun): Promise<boolean> {
+    this.queue.addBody(checkName(rel), 0o600, run.size, [{ file: run.file, offset: 0, length: run.size }]);
+    return true;
   }
 
-  async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
-    this.queue.addFile(rel, mode, data);
+  async putSpans(rel: Buffer, size: number, spans: readonly Span[]): Promise<BodyWriter> {
+    checkName(rel);
+    return {
+      wantsBytes: false,
+      write: async () => {},
+      commit: async () => this.queue.addBody(rel, 0o600, size, spans),
+      abort: async () => {},
+    };
   }
 
-  async fileInPieces(rel: Buffer, size: number, pieces: Iterable<Buffer>, mode: number): Promise<void> {
-    this.queue.addPieces(rel, mode, size, pieces);
+  async putFile(rel: Buffer, size: number, pieces: Iterable<Buffer>, mode: number): Promise<void> {
+    if (size > SMALL_FILE_BYTES) return this.queue.addPieces(rel, mode, size, pieces);
+    const list = [...pieces];
+    this.queue.addFile(rel, mode, list.length === 1 ? list[0]! : Buffer.concat(list));
   }
 
   async endBucket(): Promise<void> {
@@ -100,7 +99,7 @@ export class TarTarget implements Target {
             for (let off = 0; off < span.length; off += COPY_BUFFER) {
               // A new buffer each time: the entry keeps what it is given until it is written.
               const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, span.length - off));
-              this.reader.read(span.file, buf, buf.length, span.offset + off);
+              this.reader.read(span.file.path, buf, buf.length, span.offset + off);
               await w(buf);
             }
           }
@@ -152,6 +151,7 @@ export class TarTarget implements Target {
   }
 }
 
+/** Options of createTarSink(). */
 export interface TarSinkOptions extends DumpSinkOptions {
   /** The tar-stream pack the entries go to; pipe it to stdout (or gzip). */
   pack: tar.Pack;
@@ -162,6 +162,13 @@ export interface TarSinkOptions extends DumpSinkOptions {
 
 /** The finalizing sink writing a tar stream. */
 export function createTarSink(opts: TarSinkOptions): DumpSink {
-  const reader = new PositionedReader();
-  return new DumpSink(new TarTarget(opts.pack, reader, opts.mtime ?? new Date(), opts.scratchDir), opts, reader);
+  return new DumpSink(new TarTarget(opts.pack, opts.mtime ?? new Date(), opts.scratchDir), opts);
+}
+
+/** tar-stream names entries with strings: a path that is not UTF-8 cannot be named (an object-level failure). */
+function checkName(rel: Buffer): Buffer {
+  if (!Buffer.from(rel.toString('utf8'), 'utf8').equals(rel)) {
+    throw new DecodeError('ERR_S3_MALFORMED_KEY', 'object key is not UTF-8: a tar archive cannot name it (write a directory with -o)', {}, 'object');
+  }
+  return rel;
 }

@@ -1,28 +1,49 @@
 /**
- * Where a dump goes. The finalizing sink decides what to write (plans,
- * verification outcomes, checksums); a Target decides how: files in a
- * directory tree, or entries of a tar stream.
+ * Where a dump goes. The finalizing sink (./dump-sink.ts) decides what to
+ * write and checks it: plans, body choice, verification, checksums. A
+ * Target only writes, the way its medium wants: files in a directory tree,
+ * entries of a tar stream. Paths are relative to the dump root, raw bytes
+ * ('/'-separated; object keys need not be UTF-8).
  */
-import type { DecodeError } from '../errors.js';
-import type { ObjectPlan } from '../core/plan.js';
+import type { SealedRun, Span } from '../types.js';
 
+/** A dump's destination: writes what the sink has decided and checked. */
 export interface Target {
   /**
-   * Verifies an object's body (§5.6, when verify is on) and puts it at rel;
-   * returns its SHA-256, or the verification error (then nothing is written).
+   * Puts the whole run file as the body at rel (a directory renames it into
+   * place). Resolves false when this target cannot take the file itself
+   * (e.g. it is on another file system); the sink then sends the bytes
+   * through putSpans instead. The sink never offers one run twice.
    */
-  body(rel: Buffer, obj: ObjectPlan, verify: boolean, ctx: { bucket: Buffer; object: Buffer }): Promise<Buffer | DecodeError>;
-  /** A file with these bytes (sidecars, _bucket.json, KEYMAP.jsonl, …). */
-  file(rel: Buffer, data: Buffer, mode: number): Promise<void>;
+  putRun(rel: Buffer, run: SealedRun): Promise<boolean>;
+  /**
+   * Starts a body of size bytes, the concatenation of spans. The sink reads
+   * and checks the bytes; if the writer wants them it hands them over in
+   * order, then commits (or aborts when the body fails verification: then
+   * nothing of it may remain).
+   */
+  putSpans(rel: Buffer, size: number, spans: readonly Span[]): Promise<BodyWriter>;
   /**
    * A file of size bytes given as pieces, each consumed once and only while
-   * the file is written (CHECKSUMS: too large to hold whole for big dumps).
+   * the file is written (sidecars and metadata: one piece; CHECKSUMS: many).
    */
-  fileInPieces(rel: Buffer, size: number, pieces: Iterable<Buffer>, mode: number): Promise<void>;
-  /** The bucket's files are all announced: a target that orders its output may now write them. */
+  putFile(rel: Buffer, size: number, pieces: Iterable<Buffer>, mode: number): Promise<void>;
+  /** The bucket's files are all put: a target that orders its output may write them now. */
   endBucket(): Promise<void>;
   /** The dump is complete (after MANIFEST.json and CHECKSUMS, in that order). */
   finish(): Promise<void>;
-  /** Releases open files after a failure or at the end. */
+  /** Releases what is open, after a failure or at the end. */
   close(): Promise<void>;
+}
+
+/** A body being put (Target.putSpans). */
+export interface BodyWriter {
+  /** Whether write() wants the bytes (a tar target queues the spans and reads them itself later). */
+  readonly wantsBytes: boolean;
+  /** The next bytes of the body; the buffer may be reused once the promise settles. */
+  write(bytes: Buffer): Promise<void>;
+  /** Every byte was written and verified: the body may appear. */
+  commit(): Promise<void>;
+  /** The body failed: remove whatever was written of it. */
+  abort(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { DecodeError } from '../errors.js';
 import { classifyKey } from '../core/keys.js';
 import type { ClassifiedRecord, SnapshotRecord, WarningHandler } from '../types.js';
 
+/** Records seen by the key classifier, by kind. */
 export interface ClassifierStats {
   /** S3 records passed on, by kind. */
   s3: Record<ClassifiedRecord['kind'], number>;
@@ -20,10 +21,12 @@ export interface ClassifierStats {
   unknownS3: number;
 }
 
+/** Options of the key classifier. */
 export interface ClassifierOptions {
   onWarning?: WarningHandler;
 }
 
+/** Key classifier stage: parses each S3 key into a typed record; counts and skips the rest. */
 export class KeyClassifier extends Transform {
   readonly stats: ClassifierStats = {
     s3: { 'bucket-meta': 0, manifest: 0, blob: 0, chunkref: 0, chunkblob: 0, upload: 0 },
@@ -60,6 +63,7 @@ export class KeyClassifier extends Transform {
   }
 }
 
+/** The key classifier stage (SPEC §4): SnapshotRecords in, ClassifiedRecords out. */
 export function createKeyClassifier(opts: ClassifierOptions = {}): KeyClassifier {
   return new KeyClassifier(opts);
 }

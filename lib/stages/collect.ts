@@ -1,7 +1,9 @@
 /**
- * Manifest collector: gathers the payload-free records per bucket and
- * object (metadata only) and, at the end of input, emits one
- * BucketCollection per bucket in output order.
+ * Bucket collector: gathers the payload-free records per bucket and object
+ * (metadata only: bucket meta, object manifests, chunk spans and refs,
+ * upload records) plus the sealed runs and chunkblob spans shared by all
+ * buckets and, at the end of input, emits one BucketCollection per bucket in
+ * output order.
  *
  * Versions (SPEC §3.3) are settled here, per identity (bucket meta, object
  * manifest, chunk, chunkblob digest, upload key): the version with the
@@ -24,7 +26,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { ByteArena } from '../core/arena.js';
 import { BLOB, ObjectStore, REF } from '../core/object-store.js';
 import { bucketDirName } from '../core/names.js';
-import type { BucketCollection, ChunkBlobStore, SpilledRecord, UploadRecord } from '../types.js';
+import type { BucketCollection, SealedRun, Span, SpilledRecord, UploadRecord } from '../types.js';
 
 /** The collector's own state per bucket, beside what it emits. */
 interface BucketState {
@@ -35,11 +37,13 @@ interface BucketState {
   uploads: Map<string, UploadRecord | bigint>;
 }
 
-export class ManifestCollector extends Transform {
+/** Bucket collector stage: gathers each bucket's metadata, chunks and uploads and emits them at end of input, in output order. */
+export class BucketCollector extends Transform {
   private readonly buckets = new Map<string, BucketState>();
   /** Long-lived copies of bucket names, bucket metadata and upload records. */
   private readonly arena = new ByteArena();
-  private readonly chunkBlobs: ChunkBlobStore = new Map();
+  private readonly chunkBlobs = new Map<string, Span>();
+  private readonly runs = new Map<number, SealedRun>();
   /** commit_ts of each chunkblob digest's newest version (live or tombstone). */
   private readonly chunkBlobTs = new Map<string, bigint>();
   private lastBucket: BucketState | undefined;
@@ -49,6 +53,10 @@ export class ManifestCollector extends Transform {
   }
 
   override _transform(rec: SpilledRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (rec.kind === 'run') {
+      this.runs.set(rec.run.file.id, rec.run);
+      return cb();
+    }
     const ts = rec.commitTs ?? 0n;
     switch (rec.kind) {
       case 'bucket-meta': {
@@ -68,7 +76,7 @@ export class ManifestCollector extends Transform {
       case 'chunkref': {
         const a = rec.addr;
         const { objects } = this.bucket(a.bucket).out;
-        const payload = rec.tombstone ? null : rec.kind === 'blob' ? rec.location : rec.value;
+        const payload = rec.tombstone ? null : rec.kind === 'blob' ? rec.span : rec.value;
         objects.setChunk(objects.object(a.generation, a.object), rec.kind === 'blob' ? BLOB : REF, a, ts, rec.where, payload);
         break;
       }
@@ -76,8 +84,8 @@ export class ManifestCollector extends Transform {
         const seen = this.chunkBlobTs.get(rec.digest);
         if (seen !== undefined && ts < seen) break;
         this.chunkBlobTs.set(rec.digest, ts);
-        if (rec.tombstone || rec.location === null) this.chunkBlobs.delete(rec.digest);
-        else this.chunkBlobs.set(rec.digest, rec.location);
+        if (rec.tombstone || rec.span === null) this.chunkBlobs.delete(rec.digest);
+        else this.chunkBlobs.set(rec.digest, rec.span);
         break;
       }
       case 'upload': {
@@ -120,7 +128,7 @@ export class ManifestCollector extends Transform {
     const id = name.toString('latin1');
     let b = this.buckets.get(id);
     if (!b) {
-      b = { out: { name: this.arena.copy(name), objects: new ObjectStore(), uploads: [], chunkBlobs: this.chunkBlobs }, uploads: new Map() };
+      b = { out: { name: this.arena.copy(name), objects: new ObjectStore(), uploads: [], chunkBlobs: this.chunkBlobs, runs: this.runs }, uploads: new Map() };
       this.buckets.set(id, b);
     }
     this.lastBucket = b;
@@ -128,6 +136,7 @@ export class ManifestCollector extends Transform {
   }
 }
 
-export function createManifestCollector(): ManifestCollector {
-  return new ManifestCollector();
+/** The bucket collector stage: SpilledRecords in, one BucketCollection per bucket out at end of input. */
+export function createBucketCollector(): BucketCollector {
+  return new BucketCollector();
 }

@@ -10,6 +10,7 @@ import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ClassifiedRecord } from '../types.js';
 
+/** Which buckets and object key prefix to keep. */
 export interface FilterOptions {
   /** Bucket names to keep (all when empty or absent). */
   buckets?: Array<string | Buffer>;
@@ -17,10 +18,12 @@ export interface FilterOptions {
   prefix?: string | Buffer;
 }
 
+/** What the record filter dropped. */
 export interface FilterStats {
   dropped: number;
 }
 
+/** Record filter stage: keeps the classified records of the chosen buckets and key prefix. */
 export class RecordFilter extends Transform {
   readonly stats: FilterStats = { dropped: 0 };
   private readonly keep: (rec: ClassifiedRecord) => boolean;
@@ -37,6 +40,7 @@ export class RecordFilter extends Transform {
   }
 }
 
+/** The --bucket / --prefix filter stage, placed before the spiller. */
 export function createRecordFilter(opts: FilterOptions): RecordFilter {
   return new RecordFilter(opts);
 }

@@ -7,7 +7,7 @@
  * pace is part of the pipeline's backpressure, and memory stays bounded.
  */
 import { Worker } from 'node:worker_threads';
-import type { SegmentHashes } from '../types.js';
+import type { RunHashes } from '../types.js';
 import type { RunDigestResult } from '../core/run-digest.js';
 import type { HashReply, HashRequest, HashWorkerData } from './hash-worker.js';
 
@@ -54,7 +54,7 @@ export class HashPool {
   }
 
   /** The run's hashes, once every worker has hashed all of it. */
-  async seal(id: number): Promise<SegmentHashes> {
+  async seal(id: number): Promise<RunHashes> {
     const results = await Promise.all(
       this.workers.map(
         (w) =>

@@ -11,8 +11,10 @@ import { FsmDecoder, looksLikeFsm } from '../core/fsm-decoder.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
 import type { SnapshotHeader, SnapshotRecord } from '../types.js';
 
+/** A snapshot's input form: JSON lines or native. */
 export type InputFormat = 'jsonl' | 'fsm';
 
+/** Options of the record parser. */
 export interface SnapshotReaderOptions {
   /** Force a format instead of detecting it. */
   format?: InputFormat;
@@ -29,6 +31,7 @@ const DETECT_BYTES = 8;
 /** Input bytes the reader buffers before it pushes back on its source. */
 const INPUT_BUFFER_BYTES = 16 * 1024;
 
+/** Record parser stage: snapshot bytes in, SnapshotRecords out (format detected from the first bytes unless forced). */
 export class SnapshotReader extends Transform {
   /** Input bytes seen so far. */
   bytesRead = 0;
@@ -119,10 +122,12 @@ export function createSnapshotReader(opts: SnapshotReaderOptions = {}): Snapshot
   return new SnapshotReader(opts);
 }
 
+/** The record parser for JSON-lines input (SPEC §3.1). */
 export function createJsonlReader(opts: Omit<SnapshotReaderOptions, 'format'> = {}): SnapshotReader {
   return new SnapshotReader({ ...opts, format: 'jsonl' });
 }
 
+/** The record parser for native snapshot input (SPEC §3.2). */
 export function createFsmReader(opts: Omit<SnapshotReaderOptions, 'format'> = {}): SnapshotReader {
   return new SnapshotReader({ ...opts, format: 'fsm' });
 }

@@ -47,6 +47,7 @@ import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { SnapshotRecord } from '../types.js';
 
+/** What the version resolver dropped. */
 export interface ResolverStats {
   /** Records that lost to a newer (or later equal) version of their key. */
   superseded: number;
@@ -54,6 +55,7 @@ export interface ResolverStats {
   tombstones: number;
 }
 
+/** Options of the version resolver. */
 export interface ResolverOptions {
   /** Keys remembered after sorted input has moved past them (default 256; see above). */
   recentKeys?: number;
@@ -67,6 +69,7 @@ interface OpenKey {
   ts: bigint;
 }
 
+/** Version resolver stage: passes on the newest version of each user key, drops superseded versions and tombstoned keys. */
 export class VersionResolver extends Transform {
   readonly stats: ResolverStats = { superseded: 0, tombstones: 0 };
   /** Records passed on that may be older versions of a forgotten key (the collector settles them). */
@@ -170,6 +173,7 @@ export class VersionResolver extends Transform {
   }
 }
 
+/** The version resolver stage (SPEC §3.3): keeps the newest version of each key. */
 export function createVersionResolver(opts: ResolverOptions = {}): VersionResolver {
   return new VersionResolver(opts);
 }

@@ -1,7 +1,8 @@
 /**
  * Blob spiller: the only stage that writes chunk payloads. Each blob chunk is
- * written to scratch as it arrives and replaced downstream by a payload-free
- * descriptor (SpillLocation).
+ * written to a spill file as it arrives and goes downstream without its
+ * payload, with the Span that holds it; when a run is sealed (its hashes
+ * done) a SealedRunRecord follows. Records are never changed once emitted.
  *
  * Chunks that continue the current run (same bucket, generation, object and
  * upload; next chunk of the same part version, or chunk 0 of a later part)
@@ -9,9 +10,11 @@
  * continues nothing starts a new run; anything else goes to a shared pool
  * file. So does a first chunk smaller than RUN_MIN_BYTES: such an object is
  * small (chunks are ~1 MiB), and creating, hashing and renaming a file of its
- * own costs far more than copying its few bytes from the pool. In a sorted native snapshot every object's chunks form one run, so a
- * manifest that selects exactly that run publishes it by rename: one disk
- * write per body byte (SPEC §9). Offloaded chunkblob payloads are verified
+ * own costs far more than copying its few bytes from the pool. In a sorted
+ * native snapshot every object's chunks form one run, so a manifest that
+ * selects exactly that run publishes it by rename: one disk write per body
+ * byte (SPEC §9). Pool spans may be read once the spiller has ended (its
+ * last batch is written then). Offloaded chunkblob payloads are verified
  * against their digest and stored once per digest in the pool.
  */
 import { METADATA_RECORDS, PAYLOAD_RECORDS } from './queue.js';
@@ -21,11 +24,12 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { DecodeError, ioError } from '../errors.js';
 import { closeFd, openExclusive, writeAll, type Done } from '../io/fs-callbacks.js';
 import { HashPool } from './hash-pool.js';
-import type { BlobRecord, ChunkAddress, ChunkBlobRecord, ClassifiedRecord, RunInfo, SpillLocation, SpillSegment, SpilledRecord } from '../types.js';
+import type { BlobRecord, ChunkAddress, ChunkBlobRecord, ClassifiedRecord, SealedRunRecord, Span, SpillFile, SpilledRecord } from '../types.js';
 
 /** A first chunk smaller than this does not start a run (see above). */
 export const RUN_MIN_BYTES = 64 * 1024;
 
+/** Options of the blob spiller. */
 export interface SpillerOptions {
   /** Directory for scratch files; must exist. */
   scratchDir: string;
@@ -33,15 +37,28 @@ export interface SpillerOptions {
   md5?: boolean;
 }
 
+/** What the blob spiller wrote. */
 export interface SpillerStats {
   runs: number;
   runBytes: number;
   poolBytes: number;
 }
 
+/** The identity of a run and the chunks it holds so far, in file order. */
+export interface RunInfo {
+  bucket: Buffer;
+  generation: bigint;
+  object: Buffer;
+  uploadId: Buffer;
+  chunks: Array<{ partNo: bigint; chunkNo: bigint; partVersion: bigint }>;
+}
+
+/** A spill file being written. */
 interface OpenFile {
-  segment: SpillSegment;
+  file: SpillFile;
   fd: number;
+  /** Bytes appended so far. */
+  size: number;
 }
 
 interface Pool extends OpenFile {
@@ -61,6 +78,7 @@ interface OpenRun extends OpenFile {
 /** Run writes in flight at once (the stage goes on parsing meanwhile). */
 const MAX_INFLIGHT_BYTES = 8 << 20;
 
+/** Blob spiller stage: ClassifiedRecords in, SpilledRecords out (payloads replaced by spans, sealed runs announced). */
 export class BlobSpiller extends Transform {
   readonly stats: SpillerStats = { runs: 0, runBytes: 0, poolBytes: 0 };
   private readonly scratchDir: string;
@@ -68,9 +86,9 @@ export class BlobSpiller extends Transform {
   private nextId = 0;
   private run: OpenRun | null = null;
   private pool: Pool | null = null;
-  private readonly storedBlobs = new Map<string, SpillLocation>();
+  private readonly storedBlobs = new Map<string, Span>();
   private readonly hashes: HashPool;
-  /** Hashes of sealed runs still being computed. */
+  /** Runs sealed whose hashes are still being computed (each pushes its SealedRunRecord when done). */
   private readonly sealing: Array<Promise<void>> = [];
   private inflight = 0;
   private writeError: DecodeError | null = null;
@@ -96,7 +114,7 @@ export class BlobSpiller extends Transform {
         if (e) return cb(e);
         const pool = this.pool;
         this.pool = null;
-        const closed = new Promise<void>((resolve, reject) => (pool ? closeFd(pool.fd, pool.segment.path, (e2) => (e2 ? reject(e2) : resolve())) : resolve()));
+        const closed = new Promise<void>((resolve, reject) => (pool ? closeFd(pool.fd, pool.file.path, (e2) => (e2 ? reject(e2) : resolve())) : resolve()));
         Promise.all([closed, ...this.sealing])
           .finally(() => this.hashes.close())
           .then(
@@ -109,7 +127,7 @@ export class BlobSpiller extends Transform {
 
   override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
     // Close what is open; the scratch directory itself is removed by its owner.
-    for (const f of [this.run, this.pool]) if (f) closeFd(f.fd, f.segment.path, () => {});
+    for (const f of [this.run, this.pool]) if (f) closeFd(f.fd, f.file.path, () => {});
     this.run = null;
     this.pool = null;
     this.hashes.close().then(
@@ -120,9 +138,8 @@ export class BlobSpiller extends Transform {
 
   private spillBlob(rec: BlobRecord, cb: TransformCallback): void {
     const { payload, ...rest } = rec;
-    if (rec.tombstone || payload === null) return cb(null, { ...rest, location: null });
-    const emit = (err: DecodeError | null | undefined, location?: SpillLocation) =>
-      err ? cb(err) : cb(null, { ...rest, location: location ?? null });
+    if (rec.tombstone || payload === null) return cb(null, { ...rest, span: null });
+    const emit = (err: DecodeError | null | undefined, span?: Span) => (err ? cb(err) : cb(null, { ...rest, span: span ?? null }));
     if (this.run && continuesRun(this.run.info, rec.addr)) return this.appendToRun(this.run, rec.addr, payload, emit);
     if (rec.addr.chunkNo === 0n && payload.length >= RUN_MIN_BYTES) {
       return this.sealRun((err) => {
@@ -135,7 +152,7 @@ export class BlobSpiller extends Transform {
 
   private spillChunkBlob(rec: ChunkBlobRecord, cb: TransformCallback): void {
     const { payload, ...rest } = rec;
-    if (rec.tombstone || payload === null) return cb(null, { ...rest, location: null });
+    if (rec.tombstone || payload === null) return cb(null, { ...rest, span: null });
     // Checked even when no ref points here, as elastickv's decoder does.
     const actual = createHash('sha256').update(payload).digest('hex');
     if (actual !== rec.digest) {
@@ -147,18 +164,18 @@ export class BlobSpiller extends Transform {
       );
     }
     const stored = this.storedBlobs.get(rec.digest);
-    if (stored && stored.length === payload.length) return cb(null, { ...rest, location: stored });
-    this.appendToPool(payload, (err, location) => {
-      if (err || !location) return cb(err);
-      this.storedBlobs.set(rec.digest, location);
-      cb(null, { ...rest, location });
+    if (stored && stored.length === payload.length) return cb(null, { ...rest, span: stored });
+    this.appendToPool(payload, (err, span) => {
+      if (err || !span) return cb(err);
+      this.storedBlobs.set(rec.digest, span);
+      cb(null, { ...rest, span });
     });
   }
 
   private openRun(addr: ChunkAddress, done: (err: DecodeError | null, run?: OpenRun) => void): void {
     const id = this.nextId++;
-    const segment: SpillSegment = { id, path: path.join(this.scratchDir, `run-${id}`), kind: 'run', size: 0 };
-    openExclusive(segment.path, (err, fd) => {
+    const file: SpillFile = { id, path: path.join(this.scratchDir, `run-${id}`), kind: 'run' };
+    openExclusive(file.path, (err, fd) => {
       if (err || fd === undefined) return done(err);
       const info: RunInfo = {
         bucket: Buffer.from(addr.bucket),
@@ -167,8 +184,7 @@ export class BlobSpiller extends Transform {
         uploadId: Buffer.from(addr.uploadId),
         chunks: [],
       };
-      segment.run = info;
-      this.run = { segment, fd, info };
+      this.run = { file, fd, size: 0, info };
       this.hashes.begin(id);
       this.stats.runs++;
       done(null, this.run);
@@ -180,21 +196,21 @@ export class BlobSpiller extends Transform {
    * the hash workers, and the stage moves on while both proceed; it waits
    * only when MAX_INFLIGHT_BYTES of writes are pending.
    */
-  private appendToRun(run: OpenRun, addr: ChunkAddress, payload: Buffer, done: (err: DecodeError | null, loc?: SpillLocation) => void): void {
-    const seg = run.segment;
-    const offset = seg.size;
-    seg.size += payload.length;
-    run.info.chunks.push({ partNo: addr.partNo, chunkNo: addr.chunkNo, partVersion: addr.partVersion, offset, length: payload.length });
+  private appendToRun(run: OpenRun, addr: ChunkAddress, payload: Buffer, done: (err: DecodeError | null, span?: Span) => void): void {
+    const { file } = run;
+    const offset = run.size;
+    run.size += payload.length;
+    run.info.chunks.push({ partNo: addr.partNo, chunkNo: addr.chunkNo, partVersion: addr.partVersion });
     this.stats.runBytes += payload.length;
     this.inflight += payload.length;
-    writeAll(run.fd, payload, offset, seg.path, (err) => {
+    writeAll(run.fd, payload, offset, file.path, (err) => {
       this.inflight -= payload.length;
       if (err) this.writeError ??= err;
       for (const wake of this.writeWaiters.splice(0)) wake();
     });
-    this.hashes.update(seg.id, addr.partNo, addr.partVersion, payload).then(
-      () => this.whenWritten(MAX_INFLIGHT_BYTES, (e) => (e ? done(e) : done(null, { segment: seg, offset, length: payload.length }))),
-      (e: unknown) => done(ioError(e, seg.path, 'cannot hash')),
+    this.hashes.update(file.id, addr.partNo, addr.partVersion, payload).then(
+      () => this.whenWritten(MAX_INFLIGHT_BYTES, (e) => (e ? done(e) : done(null, { file, offset, length: payload.length }))),
+      (e: unknown) => done(ioError(e, file.path, 'cannot hash')),
     );
   }
 
@@ -205,13 +221,18 @@ export class BlobSpiller extends Transform {
     this.writeWaiters.push(() => this.whenWritten(limit, done));
   }
 
+  /**
+   * Closes the current run. Its hashes are finished by the workers in the
+   * background; once they are, the run goes downstream as a SealedRunRecord
+   * (a new immutable record: nothing emitted earlier is changed).
+   */
   private sealRun(done: Done): void {
     const run = this.run;
     if (!run) return done();
     this.run = null;
-    const seg = run.segment;
-    this.sealing.push(this.hashes.seal(seg.id).then((h) => void (seg.hashes = h)));
-    this.whenWritten(0, (err) => (err ? done(err) : closeFd(run.fd, seg.path, done)));
+    const { file, size } = run;
+    this.sealing.push(this.hashes.seal(file.id).then((hashes) => void this.push({ kind: 'run', run: { file, size, hashes } } satisfies SealedRunRecord)));
+    this.whenWritten(0, (err) => (err ? done(err) : closeFd(run.fd, file.path, done)));
   }
 
   /**
@@ -220,32 +241,32 @@ export class BlobSpiller extends Transform {
    * cost a thread-pool round trip each. Nothing reads the pool before the
    * spiller has flushed.
    */
-  private appendToPool(payload: Buffer, done: (err: DecodeError | null, loc?: SpillLocation) => void): void {
+  private appendToPool(payload: Buffer, done: (err: DecodeError | null, span?: Span) => void): void {
     this.openPool((err, pool) => {
       if (err || !pool) return done(err);
-      const location = { segment: pool.segment, offset: pool.segment.size, length: payload.length };
-      pool.segment.size += payload.length;
+      const span: Span = { file: pool.file, offset: pool.size, length: payload.length };
+      pool.size += payload.length;
       this.stats.poolBytes += payload.length;
       if (payload.length >= POOL_BATCH_BYTES) {
         return this.flushPool((e) => {
           if (e) return done(e);
-          writeAll(pool.fd, payload, location.offset, pool.segment.path, (e2) => (e2 ? done(e2) : done(null, location)));
+          writeAll(pool.fd, payload, span.offset, pool.file.path, (e2) => (e2 ? done(e2) : done(null, span)));
         });
       }
       if (pool.batchLength + payload.length > POOL_BATCH_BYTES) {
         return this.flushPool((e) => {
           if (e) return done(e);
           this.batch(pool, payload);
-          done(null, location);
+          done(null, span);
         });
       }
       this.batch(pool, payload);
-      done(null, location);
+      done(null, span);
     });
   }
 
   private batch(pool: Pool, payload: Buffer): void {
-    if (pool.batchLength === 0) pool.batchOffset = pool.segment.size - payload.length;
+    if (pool.batchLength === 0) pool.batchOffset = pool.size - payload.length;
     payload.copy(pool.batch, pool.batchLength);
     pool.batchLength += payload.length;
   }
@@ -255,20 +276,21 @@ export class BlobSpiller extends Transform {
     if (!pool || pool.batchLength === 0) return done();
     const bytes = pool.batch.subarray(0, pool.batchLength);
     pool.batchLength = 0;
-    writeAll(pool.fd, bytes, pool.batchOffset, pool.segment.path, done);
+    writeAll(pool.fd, bytes, pool.batchOffset, pool.file.path, done);
   }
 
   private openPool(done: (err: DecodeError | null, pool?: Pool) => void): void {
     if (this.pool) return done(null, this.pool);
-    const segment: SpillSegment = { id: this.nextId++, path: path.join(this.scratchDir, 'pool'), kind: 'pool', size: 0 };
-    openExclusive(segment.path, (err, fd) => {
+    const file: SpillFile = { id: this.nextId++, path: path.join(this.scratchDir, 'pool'), kind: 'pool' };
+    openExclusive(file.path, (err, fd) => {
       if (err || fd === undefined) return done(err);
-      this.pool = { segment, fd, batch: Buffer.allocUnsafe(POOL_BATCH_BYTES), batchLength: 0, batchOffset: 0 };
+      this.pool = { file, fd, size: 0, batch: Buffer.allocUnsafe(POOL_BATCH_BYTES), batchLength: 0, batchOffset: 0 };
       done(null, this.pool);
     });
   }
 }
 
+/** The blob spiller stage: writes chunk payloads to spill files and passes on payload-free records. */
 export function createBlobSpiller(opts: SpillerOptions): BlobSpiller {
   return new BlobSpiller(opts);
 }

@@ -12,6 +12,7 @@ import type { SnapshotStore, StoreObject } from './store.js';
 
 const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
+/** A SnapshotStore over a local directory (`new LocalStore(dir)`). */
 export class LocalStore implements SnapshotStore {
   readonly root: string;
 

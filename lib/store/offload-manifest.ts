@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { DecodeError } from '../errors.js';
 import { decodeStruct, GoJsonError, marshalIndent, Schema, type GoStruct } from '../core/gojson.js';
 
+/** The manifest's `conf_state`: the group's Raft membership. */
 export type OffloadConfState = {
   voters: bigint[];
   learners: bigint[];
@@ -19,6 +20,7 @@ export type OffloadConfState = {
   autoLeave: boolean;
 };
 
+/** The manifest's `payload`: where the snapshot bytes are and what they hash to. */
 export type OffloadPayload = {
   key: string;
   /** int64 */
@@ -28,6 +30,7 @@ export type OffloadPayload = {
   sourceCrc32c: bigint;
 };
 
+/** An offload manifest as Go's json.Unmarshal decodes it (field names as Go declares them). */
 export type OffloadManifest = {
   schemaVersion: bigint;
   /** RFC 3339 text, as stored. */

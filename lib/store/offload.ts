@@ -28,6 +28,7 @@ export interface ManifestRef {
   term: bigint;
 }
 
+/** Options of offloadInputs(). */
 export interface OffloadOptions {
   /** Only these groups (--group); each must have a manifest. */
   groups?: readonly bigint[];

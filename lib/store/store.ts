@@ -12,6 +12,7 @@ export interface StoreObject {
   size: number;
 }
 
+/** A store of objects named by '/'-separated keys: a local directory, an S3 bucket. */
 export interface SnapshotStore {
   /** Where a key lives, for messages and MANIFEST.json (a path, or an s3:// URL). */
   describe(key: string): string;

@@ -13,7 +13,7 @@ import vm from 'node:vm';
 import {
   createBlobSpiller,
   createKeyClassifier,
-  createManifestCollector,
+  createBucketCollector,
   createRecordFilter,
   createSnapshotReader,
   createVersionResolver,
@@ -97,7 +97,7 @@ test('a filtered run spills no payload of other buckets', async (t) => {
     createKeyClassifier(),
     createRecordFilter({ buckets: ['a'] }),
     spiller,
-    createManifestCollector(),
+    createBucketCollector(),
     collect,
   );
   const aBytes = OBJECTS.filter(([b]) => b === 'a').reduce((n, [, , body]) => n + body.length, 0);

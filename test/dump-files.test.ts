@@ -1,5 +1,5 @@
 import test from 'ava';
-import { renderManifest, snapshotIndexFromPath, type ManifestInfo } from '../lib/core/manifest.js';
+import { renderDumpManifest, snapshotIndexFromPath, type DumpManifestInfo } from '../lib/core/dump-files.js';
 
 // SPEC §6 MANIFEST.json: elastickv's WriteManifest (two-space indent, HTML
 // escaping off, trailing "\n"), Phase 0 fields in order: format_version,
@@ -13,7 +13,7 @@ import { renderManifest, snapshotIndexFromPath, type ManifestInfo } from '../lib
 
 const WALL = new Date(Date.UTC(2026, 3, 29, 12, 34, 56, 789)); // 2026-04-29T12:34:56.789Z
 
-function info(over: Partial<ManifestInfo> = {}): ManifestInfo {
+function info(over: Partial<DumpManifestInfo> = {}): DumpManifestInfo {
   return {
     wallTime: WALL,
     source: '-',
@@ -38,7 +38,7 @@ const TAIL = `  "checksum_algorithm": "sha256",
 `;
 
 test('golden: every optional field present, in the order of §6', (t) => {
-  const out = renderManifest(
+  const out = renderDumpManifest(
     info({
       clusterId: 'prod-eu',
       snapshotIndex: 255n,
@@ -82,7 +82,7 @@ ${TAIL}`,
 });
 
 test('golden: minimal (JSONL from stdin, no buckets): no cluster_id, snapshot_index, last_commit_ts or rename_s3_collisions; adapters.s3 is {}', (t) => {
-  const out = renderManifest(info());
+  const out = renderDumpManifest(info());
   t.is(
     out.toString('utf8'),
     `{
@@ -106,45 +106,45 @@ ${TAIL}`,
 });
 
 test('cluster_id only if non-empty', (t) => {
-  t.false(renderManifest(info({ clusterId: '' })).toString().includes('cluster_id'));
-  t.true(renderManifest(info({ clusterId: 'c' })).toString().includes('\n  "cluster_id": "c",\n'));
+  t.false(renderDumpManifest(info({ clusterId: '' })).toString().includes('cluster_id'));
+  t.true(renderDumpManifest(info({ clusterId: 'c' })).toString().includes('\n  "cluster_id": "c",\n'));
 });
 
 test('last_commit_ts omitted when 0 or absent', (t) => {
-  t.false(renderManifest(info({ lastCommitTs: 0n })).toString().includes('last_commit_ts'));
-  t.false(renderManifest(info({})).toString().includes('last_commit_ts'));
-  t.true(renderManifest(info({ lastCommitTs: 1n })).toString().includes('\n  "last_commit_ts": 1,\n'));
+  t.false(renderDumpManifest(info({ lastCommitTs: 0n })).toString().includes('last_commit_ts'));
+  t.false(renderDumpManifest(info({})).toString().includes('last_commit_ts'));
+  t.true(renderDumpManifest(info({ lastCommitTs: 1n })).toString().includes('\n  "last_commit_ts": 1,\n'));
 });
 
 test('snapshot_index written when given, even 0; uint64 values exactly', (t) => {
-  t.true(renderManifest(info({ snapshotIndex: 0n })).toString().includes('\n  "snapshot_index": 0,\n'));
-  const big = renderManifest(info({ snapshotIndex: 18446744073709551615n, lastCommitTs: 18446744073709551615n })).toString();
+  t.true(renderDumpManifest(info({ snapshotIndex: 0n })).toString().includes('\n  "snapshot_index": 0,\n'));
+  const big = renderDumpManifest(info({ snapshotIndex: 18446744073709551615n, lastCommitTs: 18446744073709551615n })).toString();
   t.true(big.includes('\n  "snapshot_index": 18446744073709551615,\n  "last_commit_ts": 18446744073709551615,\n'), big);
 });
 
 test('rename_s3_collisions only when true', (t) => {
-  t.false(renderManifest(info({ renameCollisions: false })).toString().includes('rename_s3_collisions'));
+  t.false(renderDumpManifest(info({ renameCollisions: false })).toString().includes('rename_s3_collisions'));
   t.true(
-    renderManifest(info({ renameCollisions: true }))
+    renderDumpManifest(info({ renameCollisions: true }))
       .toString()
       .includes('"include_sqs_side_records": false,\n    "rename_s3_collisions": true\n  },'),
   );
 });
 
 test('trailing newline, exactly one', (t) => {
-  const s = renderManifest(info()).toString();
+  const s = renderDumpManifest(info()).toString();
   t.true(s.endsWith('}\n'));
   t.false(s.endsWith('\n\n'));
 });
 
 test('HTML escaping off: < > & raw; U+2028/U+2029 still escaped (Go json.Encoder)', (t) => {
-  const s = renderManifest(info({ clusterId: '<a&b>', source: 'x&y<z>\u2028\u2029"\\' })).toString();
+  const s = renderDumpManifest(info({ clusterId: '<a&b>', source: 'x&y<z>\u2028\u2029"\\' })).toString();
   t.true(s.includes('\n  "cluster_id": "<a&b>",\n'), s);
   t.true(s.includes('\n    "fsm_path": "x&y<z>\\u2028\\u2029\\"\\\\"\n'), s);
 });
 
 test('buckets sorted bytewise (uppercase < _ < lowercase), invalid UTF-8 written as \\ufffd', (t) => {
-  const s = renderManifest(info({ buckets: [Buffer.from('b'), Buffer.from('_x'), Buffer.from([0xff]), Buffer.from('B'), Buffer.from('a')] })).toString();
+  const s = renderDumpManifest(info({ buckets: [Buffer.from('b'), Buffer.from('_x'), Buffer.from([0xff]), Buffer.from('B'), Buffer.from('a')] })).toString();
   t.true(
     s.includes(`  "adapters": {
     "s3": {
@@ -164,7 +164,7 @@ test('buckets sorted bytewise (uppercase < _ < lowercase), invalid UTF-8 written
 
 test('the buckets array given is not reordered in place', (t) => {
   const buckets = [Buffer.from('b'), Buffer.from('a')];
-  renderManifest(info({ buckets }));
+  renderDumpManifest(info({ buckets }));
   t.deepEqual(
     buckets.map((b) => b.toString()),
     ['b', 'a'],
@@ -173,7 +173,7 @@ test('the buckets array given is not reordered in place', (t) => {
 
 test('wall_time_iso: RFC 3339 UTC, fractional seconds trimmed of trailing zeros', (t) => {
   const wall = (ms: number): string => {
-    const m = /"wall_time_iso": "([^"]*)"/.exec(renderManifest(info({ wallTime: new Date(ms) })).toString());
+    const m = /"wall_time_iso": "([^"]*)"/.exec(renderDumpManifest(info({ wallTime: new Date(ms) })).toString());
     return m?.[1] ?? '';
   };
   const base = Date.UTC(2026, 3, 29, 12, 34, 0);

@@ -1,0 +1,69 @@
+import test from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { decodeSnapshot, type Progress } from '../lib/decode.js';
+import { DecodeError } from '../lib/errors.js';
+import { SnapshotBuilder } from './helpers/snapshot.js';
+
+function tmp(t: { teardown(fn: () => void): void }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-decode-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const snap = () => new SnapshotBuilder().bucket('b').putObject('b', 'k', Buffer.from('hello'));
+
+test('decodeSnapshot: a byte stream to a directory — the tree appears whole, the summary counts it, progress is reported', async (t) => {
+  const out = path.join(tmp(t), 'dump');
+  const samples: Progress[] = [];
+  const summary = await decodeSnapshot(Readable.from([snap().toFsm({ sort: true, lastCommitTs: 7n })]), { output: out, onProgress: (p) => samples.push(p), sourceName: 'stream' });
+  t.is(fs.readFileSync(path.join(out, 's3/b/k'), 'utf8'), 'hello');
+  t.is(summary.output, out);
+  t.is(summary.format, 'fsm');
+  t.is(summary.objects, 1);
+  t.is(summary.bodyBytes, 5);
+  t.is(summary.records.s3.manifest, 1);
+  const manifest = JSON.parse(fs.readFileSync(path.join(out, 'MANIFEST.json'), 'utf8'));
+  t.is(manifest.source.fsm_path, 'stream');
+  t.is(manifest.last_commit_ts, 7);
+  t.true(samples.length >= 1, 'a last progress sample at the end');
+  t.is(samples.at(-1)!.objects, 1);
+  t.deepEqual(fs.readdirSync(path.dirname(out)), ['dump'], 'no staging left beside DIR');
+});
+
+test('decodeSnapshot: to a tar stream — the same files as entries, CHECKSUMS last', async (t) => {
+  const sink = new PassThrough();
+  const names: string[] = [];
+  const extract = tar.extract();
+  extract.on('entry', (h, s, next) => {
+    names.push(h.name);
+    s.resume();
+    s.on('end', next);
+  });
+  const extracted = new Promise<void>((resolve) => extract.on('finish', () => resolve()));
+  sink.pipe(extract);
+  await decodeSnapshot(Readable.from([snap().toJsonl()]), { tar: sink, scratchDir: tmp(t) });
+  await extracted;
+  t.deepEqual(names, ['s3', 's3/b', 's3/b/_bucket.json', 's3/b/k', 's3/b/k.elastickv-meta.json', 'MANIFEST.json', 'CHECKSUMS']);
+});
+
+test('decodeSnapshot: without an output it is ERR_USAGE; a non-empty DIR is ERR_USAGE and stays untouched', async (t) => {
+  const err = await t.throwsAsync(decodeSnapshot(Readable.from([snap().toJsonl()]), {}));
+  t.true(err instanceof DecodeError && err.code === 'ERR_USAGE');
+  const dir = tmp(t);
+  fs.writeFileSync(path.join(dir, 'keep'), 'x');
+  const busy = await t.throwsAsync(decodeSnapshot(Readable.from([snap().toJsonl()]), { output: dir }));
+  t.true(busy instanceof DecodeError && busy.code === 'ERR_USAGE');
+  t.deepEqual(fs.readdirSync(dir), ['keep']);
+});
+
+test('decodeSnapshot: a data error rejects with its DecodeError and publishes nothing', async (t) => {
+  const out = path.join(tmp(t), 'dump');
+  const bad = new SnapshotBuilder().bucket('b').putObject('b', 'k', Buffer.from('hello'), { etag: '0'.repeat(32) });
+  const err = await t.throwsAsync(decodeSnapshot(Readable.from([bad.toJsonl()]), { output: out }));
+  t.true(err instanceof DecodeError && err.code === 'ERR_S3_ETAG_MISMATCH', String(err));
+  t.deepEqual(fs.readdirSync(path.dirname(out)), []);
+});
