@@ -4,6 +4,7 @@
  * into the inputs decodeSnapshot merges, or undefined for a plain
  * one-input run (which then behaves exactly as without this file).
  */
+import path from 'node:path';
 import { dataDirInputs } from '../cluster/data-dir.js';
 import { fileInput, withGroupIds, type ClusterInput } from '../cluster/input.js';
 import { parseU64Decimal } from '../core/u64.js';
@@ -46,6 +47,9 @@ export async function clusterInputs(a: ClusterArgs, snapshotIndexGiven: boolean,
   if (a.groups && a.fromOffload === undefined) throw usage('--group goes with --from-offload');
   if (a.groupIds !== undefined && a.inputs.length === 0) throw usage('--group-ids names the groups of INPUT files');
   if (a.inputs.filter((i) => i === '-').length > 1) throw usage('standard input ("-") can be given once');
+  const named = a.inputs.filter((i) => i !== '-').map((i) => path.resolve(i));
+  const twice = named.find((p, i) => named.indexOf(p) !== i);
+  if (twice !== undefined) throw usage(`${twice} is named twice: give each group's snapshot once`);
   let inputs: ClusterInput[];
   if (a.dataDir !== undefined) {
     inputs = await dataDirInputs(a.dataDir);

@@ -327,6 +327,7 @@ test('§10 usage: sources are exclusive, --group-ids must match the inputs, "-" 
     (dir: string) => [path.join(dir, 'a.fsm'), path.join(dir, 'b.fsm'), '--group-ids', '1'],
     (dir: string) => [path.join(dir, 'a.fsm'), path.join(dir, 'b.fsm'), '--group-ids', '1,x'],
     () => ['-', '-'],
+    (dir: string) => [path.join(dir, 'a.fsm'), path.join(dir, '.', 'a.fsm')],
     () => ['--from-offload', 's3://bucket/prefix'],
     (dir: string) => [path.join(dir, 'a.fsm'), '--group', '1'],
     (dir: string) => [path.join(dir, 'a.fsm'), path.join(dir, 'b.fsm'), '--snapshot-index', '5'],
