@@ -35,6 +35,11 @@ Options:
       --cluster-id ID             copied into MANIFEST.json
       --snapshot-index N          copied into MANIFEST.json
       --keep-scratch              keep the staging directory after a failure
+      --log-format text|json      format of warnings and summary on stderr
+      --progress, --no-progress   progress line on stderr (default: on a terminal)
+  -q, --quiet                     no summary
+  -h, --help                      this help
+  -V, --version                   print the version
 
 Whole cluster (several Raft groups merged into one dump):
   INPUT...                        one snapshot per group
@@ -42,12 +47,6 @@ Whole cluster (several Raft groups merged into one dump):
       --data-dir RAFTDIR          decode the newest RAFTDIR/<raftID>/group-<N>/fsm-snap/*.fsm per group
       --from-offload DIR          decode the newest offloaded snapshot per group (v1/groups/...)
       --group N                   with --from-offload: only group N (repeatable)
-
-      --log-format text|json      format of warnings and summary on stderr
-      --progress, --no-progress   progress line on stderr (default: on a terminal)
-  -q, --quiet                     no summary
-  -h, --help                      this help
-  -V, --version                   print the version
 
 Exit codes: 0 ok, 1 the dump failed, 2 usage error, 3 ok with skipped objects.
 
