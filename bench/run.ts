@@ -23,7 +23,9 @@
  *
  * Options:
  *   --quick            small sizes, 1 run per row: a smoke run (< 1 min)
- *   --only a,c         workloads to run (default all: a,b,c,d)
+ *   --only a,c         workloads to run (default all: a,b,c,d); (a) with native
+ *                      input also runs split over 4 Raft groups, as 4 inputs
+ *                      of the same bytes (SPEC §10), row "fsm-4groups"
  *   --formats fsm,jsonl  input formats (default both)
  *   --reps N           runs per row at most (default 3; --quick: 1)
  *   --budget S|none    total seconds to aim for (default 300; --quick 60;
@@ -68,6 +70,7 @@ import {
   resize,
   seedOf,
   writeWorkload,
+  writeWorkloadGroups,
   type GeneratedInput,
   type InputFormat,
   type WorkloadId,
@@ -81,6 +84,8 @@ const CHILD = path.join(here, 'cli-child.js');
 const TIME = '/usr/bin/time';
 /** Workloads with at least this many objects: many small files (their outputs are deleted last). */
 const MANY_FILES = 1000;
+/** Workload (a) also runs split over this many Raft groups, as that many inputs (SPEC §10 performance contract). */
+const SPLIT_GROUPS = 4;
 /**
  * Deleting a small file, seconds, for the budget: 1.6 million files of (c)
  * outputs took 112 s here (the root filesystem is mounted with `discard`, so
@@ -311,9 +316,10 @@ interface RunResult {
   costS: number;
 }
 
-function runCli(input: string, outDir: string, mode: Mode, statsPath: string, nodeArgs: string[] = []): Promise<Omit<RunResult, 'costS'>> {
+function runCli(inputs: string[], outDir: string, mode: Mode, statsPath: string, nodeArgs: string[] = []): Promise<Omit<RunResult, 'costS'>> {
   const timePath = `${statsPath}.time`;
-  const cliArgs = [...nodeArgs, CHILD, input, '-o', outDir, '--log-format', 'json', ...(mode === 'no-verify' ? ['--no-verify'] : [])];
+  const input = inputs[0]!;
+  const cliArgs = [...nodeArgs, CHILD, ...inputs, '-o', outDir, '--log-format', 'json', ...(mode === 'no-verify' ? ['--no-verify'] : [])];
   const useTime = existsSync(TIME);
   const [cmd, args] = useTime ? [TIME, ['-f', '%M', '-o', timePath, process.execPath, ...cliArgs]] : [process.execPath, cliArgs];
   return new Promise((resolve, reject) => {
@@ -383,6 +389,12 @@ interface Group {
   path: string;
   rows: Row[];
   input?: GeneratedInput;
+  /** The input column: the format, or "fsm-4groups" for a workload split over Raft groups. */
+  label: string;
+  /** Split over this many groups (SPEC §10): one input per group, from writeWorkloadGroups. */
+  split?: number;
+  /** The split inputs, once generated. */
+  inputs?: string[];
   /** Seconds to generate the input (with fsync). */
   genS: number;
 }
@@ -486,7 +498,12 @@ async function main(): Promise<void> {
   const order = [...workloads].sort((x, y) => Number(x.objects >= MANY_FILES) - Number(y.objects >= MANY_FILES));
   for (const w of order) {
     for (const f of o.formats) {
-      groups.push({ w, f, path: path.join(root, `${w.id}.${f}`), rows: modesFor(o, f, w).map((mode) => ({ mode, runs: [], extra: 0 })), genS: 0 });
+      groups.push({ w, f, label: f, path: path.join(root, `${w.id}.${f}`), rows: modesFor(o, f, w).map((mode) => ({ mode, runs: [], extra: 0 })), genS: 0 });
+    }
+    // (a) again, split over Raft groups: N inputs of the same bytes must decode as fast, in as little memory.
+    if (w.id === 'a' && o.formats.includes('fsm')) {
+      const label = `fsm-${SPLIT_GROUPS}groups`;
+      groups.push({ w, f: 'fsm', label, split: SPLIT_GROUPS, path: path.join(root, `${w.id}-${label}`), rows: modesFor(o, 'fsm', w).map((mode) => ({ mode, runs: [], extra: 0 })), genS: 0 });
     }
   }
   const results: WorkloadResult[] = workloads.map((w) => ({ w }));
@@ -496,13 +513,20 @@ async function main(): Promise<void> {
 
   const ensureInput = (g: Group): GeneratedInput => {
     if (g.input && existsSync(g.path)) return g.input;
-    log(`[${g.w.id} ${g.f}] generating ${g.w.title} …`);
+    log(`[${g.w.id} ${g.label}] generating ${g.w.title} …`);
     const t0 = Date.now();
-    const gen = writeWorkload(g.w, g.f, g.path, o.fsync);
+    let gen: GeneratedInput;
+    if (g.split) {
+      const split = writeWorkloadGroups(g.w, g.path, g.split, o.fsync);
+      g.inputs = split.inputs;
+      gen = split;
+    } else {
+      gen = writeWorkload(g.w, g.f, g.path, o.fsync);
+    }
     g.genS = (Date.now() - t0) / 1000;
     if (!g.input) {
       log(
-        `[${g.w.id} ${g.f}] ${human(gen.inputBytes)} input, ${gen.records} records, ${human(gen.bodyBytes)} body: ` +
+        `[${g.w.id} ${g.label}] ${human(gen.inputBytes)} input, ${gen.records} records, ${human(gen.bodyBytes)} body: ` +
           `${gen.seconds.toFixed(1)} s${o.fsync ? ` (${g.genS.toFixed(1)} s with fsync)` : ''}`,
       );
     }
@@ -510,30 +534,30 @@ async function main(): Promise<void> {
     return gen;
   };
   const dropInput = (g: Group): void => {
-    if (!o.keep) rmSync(g.path, { force: true });
+    if (!o.keep) rmSync(g.path, { force: true, recursive: true });
   };
 
   const runRow = async (g: Group, row: Row, rep: number): Promise<void> => {
     if (row.error) return;
     const gen = g.input!;
-    const out = path.join(root, `out-${g.w.id}-${g.f}-${row.mode}-${rep}`);
+    const out = path.join(root, `out-${g.w.id}-${g.label}-${row.mode}-${rep}`);
     const t0 = Date.now();
     try {
-      const r = await runCli(g.path, out, row.mode, statsPath);
+      const r = await runCli(g.inputs ?? [g.path], out, row.mode, statsPath);
       if (r.bodyBytes !== gen.bodyBytes || r.objects !== g.w.objects) {
         throw new Error(`CLI wrote ${r.objects} objects / ${r.bodyBytes} body bytes, expected ${g.w.objects} / ${gen.bodyBytes}`);
       }
       if (!o.keep || rep > 1) removeOutput(g.w, out);
       row.runs.push({ ...r, costS: (Date.now() - t0) / 1000 });
       log(
-        `[${g.w.id} ${g.f} verify ${row.mode === 'verify' ? 'on' : 'off'} #${rep}] ${r.wallS.toFixed(2)} s, ${(gen.bodyBytes / 1e6 / r.wallS).toFixed(0)} MB/s, ` +
+        `[${g.w.id} ${g.label} verify ${row.mode === 'verify' ? 'on' : 'off'} #${rep}] ${r.wallS.toFixed(2)} s, ${(gen.bodyBytes / 1e6 / r.wallS).toFixed(0)} MB/s, ` +
           `${(g.w.objects / r.wallS).toFixed(0)} obj/s, RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB, cpu ${r.cpuS.toFixed(2)} s, ` +
           `write_bytes ${human(r.io['write_bytes'] ?? 0)}, wchar ${human(r.io['wchar'] ?? 0)}, other load ${r.otherCores?.toFixed(2) ?? '?'} cores`,
       );
     } catch (e) {
       removeOutput(g.w, out);
       row.error = (e as Error).message;
-      log(`[${g.w.id} ${g.f} ${row.mode}] FAILED: ${row.error}`);
+      log(`[${g.w.id} ${g.label} ${row.mode}] FAILED: ${row.error}`);
     }
   };
 
@@ -552,7 +576,7 @@ async function main(): Promise<void> {
     };
     const skip = (g: Group, row: Row, predicted: number): void => {
       row.skipped = true;
-      log(`[${g.w.id} ${g.f} verify ${row.mode === 'verify' ? 'on' : 'off'}] skipped: ~${predicted.toFixed(0)} s would exceed the ${o.budget} s budget`);
+      log(`[${g.w.id} ${g.label} verify ${row.mode === 'verify' ? 'on' : 'off'}] skipped: ~${predicted.toFixed(0)} s would exceed the ${o.budget} s budget`);
     };
     for (const g of groups) {
       if (!g.rows.some((_, i) => predict(g, i).fits)) {
@@ -580,13 +604,13 @@ async function main(): Promise<void> {
       }
       if (o.profile) {
         const profDir = path.join(root, 'profiles');
-        const name = `${g.w.id}-${g.f}.cpuprofile`;
-        const out = path.join(root, `out-${g.w.id}-${g.f}-profile`);
+        const name = `${g.w.id}-${g.label}.cpuprofile`;
+        const out = path.join(root, `out-${g.w.id}-${g.label}-profile`);
         try {
-          await runCli(g.path, out, 'verify', statsPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', name]);
-          profiles.push({ label: `(${g.w.id}) ${g.w.title}, ${g.f}, verify on`, top: selfTimes(path.join(profDir, name), 10) });
+          await runCli(g.inputs ?? [g.path], out, 'verify', statsPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', name]);
+          profiles.push({ label: `(${g.w.id}) ${g.w.title}, ${g.label}, verify on`, top: selfTimes(path.join(profDir, name), 10) });
         } catch (e) {
-          log(`[${g.w.id} ${g.f}] profile FAILED: ${(e as Error).message}`);
+          log(`[${g.w.id} ${g.label}] profile FAILED: ${(e as Error).message}`);
         }
         removeOutput(g.w, out);
       }
@@ -637,7 +661,7 @@ async function main(): Promise<void> {
     const files = results.find((r) => r.w === g.w)?.files;
     for (const row of g.rows) {
       const inputBytes = g.input ? human(g.input.inputBytes) : `~${human(estimateInputBytes(g.w, g.f))}`;
-      const label = [`(${g.w.id}) ${g.w.title}`, g.f, row.mode === 'verify' ? 'on' : 'off', inputBytes, human(body)];
+      const label = [`(${g.w.id}) ${g.w.title}`, g.label, row.mode === 'verify' ? 'on' : 'off', inputBytes, human(body)];
       if (row.runs.length === 0) {
         tableRows.push([...label, row.skipped ? 'skipped (budget)' : 'FAILED', '', '', '', '', '', '', '', '', '']);
         continue;
@@ -731,7 +755,7 @@ async function main(): Promise<void> {
   ];
   out.push(...restoreLines);
   for (const p of profiles) out.push(`## Profile: ${p.label} — top 10 self time`, '', formatSelfTimes(p.top), '');
-  const failed = groups.flatMap((g) => g.rows.filter((r) => r.error).map((r) => `FAILED (${g.w.id} ${g.f} ${r.mode}): ${r.error}`));
+  const failed = groups.flatMap((g) => g.rows.filter((r) => r.error).map((r) => `FAILED (${g.w.id} ${g.label} ${r.mode}): ${r.error}`));
   out.push(...failed);
   out.push(`Total bench time: ${total.toFixed(0)} s`);
   console.log(out.join('\n'));

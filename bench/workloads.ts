@@ -25,6 +25,10 @@
  */
 import { createCipheriv, createHash, type Cipher, type Hash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeRoute, routeRecordKey } from '../lib/cluster/catalog.js';
+import { routeOf } from '../lib/cluster/route-key.js';
 import { FsmEncoder } from '../lib/core/fsm-encoder.js';
 import { blobKey, bucketMetaKey, manifestKey } from '../lib/core/keys.js';
 
@@ -301,6 +305,57 @@ export function writeWorkload(w: WorkloadSpec, format: InputFormat, path: string
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   out.close(fsync);
   return { path, format, inputBytes: out.bytes, bodyBytes: body, records, seconds };
+}
+
+/**
+ * Writes workload w as a cluster of `groups` Raft groups (SPEC §10): node
+ * snapshots at DIR/group-<k>/<16 hex>.fsm, the objects split into equal
+ * index ranges, one route per range (route keys `!s3route|…`), the route
+ * catalog in group 1. The bucket meta, a raw `!s3|…` key above every route
+ * key, lands in the last group — as in a real cluster, away from most of
+ * its objects. The same records as writeWorkload, so the same body bytes.
+ */
+export function writeWorkloadGroups(w: WorkloadSpec, dir: string, groups: number, fsync = false): GeneratedInput & { inputs: string[] } {
+  const t0 = process.hrtime.bigint();
+  // Route k starts at the route key of its first object.
+  const bounds = Array.from({ length: groups - 1 }, (_, k) => routeOf(manifestKey(BUCKET, GENERATION, objectKey(Math.ceil(((k + 1) * w.objects) / groups)))).routeKey);
+  const lastCommitTs = BASE_TS + BigInt(w.objects);
+  const inputs: string[] = [];
+  const files = Array.from({ length: groups }, (_, k) => {
+    mkdirSync(join(dir, `group-${k + 1}`), { recursive: true });
+    const p = join(dir, `group-${k + 1}`, `${String(k + 1).padStart(16, '0')}.fsm`);
+    inputs.push(p);
+    const out = new SyncWriter(p);
+    const enc = new FsmEncoder({ lastCommitTs, header: 'v1', ceiling: lastCommitTs, footer: true });
+    out.write(enc.preamble());
+    return { out, enc };
+  });
+  const put = (k: number, key: Buffer, value: Buffer, commitTs: bigint): void => {
+    const f = files[k]!;
+    for (const piece of f.enc.entry({ key, value, commitTs, tombstone: false })) f.out.write(piece);
+  };
+  for (let k = 0; k < groups; k++) {
+    const route = { routeId: BigInt(k + 1), groupId: BigInt(k + 1), state: 'active' as const, parentRouteId: 0n, start: k === 0 ? Buffer.alloc(0) : bounds[k - 1]!, end: bounds[k] };
+    put(0, routeRecordKey(route.routeId), encodeRoute(route), BASE_TS);
+  }
+  let records = groups;
+  let body = 0;
+  for (const r of generateRecords(w)) {
+    const rk = routeOf(r.key).routeKey;
+    let k = 0;
+    while (k < bounds.length && Buffer.compare(rk, bounds[k]!) >= 0) k++;
+    put(k, r.key, r.value, r.commitTs);
+    records++;
+    body += r.body;
+  }
+  let inputBytes = 0;
+  for (const f of files) {
+    f.out.write(f.enc.finish());
+    inputBytes += f.out.bytes;
+    f.out.close(fsync);
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { path: dir, format: 'fsm', inputBytes, bodyBytes: body, records, seconds, inputs };
 }
 
 /** Expected input size without generating (for the free-space check). */

@@ -29,7 +29,7 @@ const TYPES: Record<string, 'string' | 'boolean' | 'bigint' | 'number' | 'functi
 };
 
 export function checkDecodeArguments(input: unknown, options: unknown): void {
-  if (typeof input !== 'string' && !(input instanceof Readable)) throw fail('input must be a path, "-" or a byte stream (Readable)');
+  if (typeof input !== 'string' && !(input instanceof Readable) && !Array.isArray(input)) throw fail('input must be a path, "-", a byte stream (Readable) or an array of cluster inputs');
   if (typeof options !== 'object' || options === null) throw fail('options must be an object');
   const o = options as Record<string, unknown>;
   for (const [name, type] of Object.entries(TYPES)) {

@@ -18,7 +18,9 @@ import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
 import { footerVerdictOfFile } from './core/footer-first.js';
 import { bytesOnly, checkDecodeArguments } from './decode-options.js';
-import { snapshotIndexFromPath } from './core/dump-files.js';
+import { snapshotIndexFromPath, type DumpManifestInfo } from './core/dump-files.js';
+import type { ClusterInput } from './cluster/input.js';
+import { openClusterSource } from './cluster/source.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createBucketCollector } from './stages/collect.js';
 import { createRecordFilter } from './stages/filter.js';
@@ -28,7 +30,7 @@ import { createBlobSpiller } from './stages/spill.js';
 import { createDirectorySink } from './sinks/directory.js';
 import type { DumpSink, DumpSinkOptions, SinkStats } from './sinks/dump-sink.js';
 import { createTarSink } from './sinks/tar.js';
-import type { SnapshotHeader, WarningHandler } from './types.js';
+import type { WarningHandler } from './types.js';
 
 /** Options of decodeSnapshot(): where the dump goes, what to include, how strict to be. */
 export interface DecodeOptions {
@@ -96,23 +98,31 @@ export interface Summary extends SinkStats {
   elapsedMs: number;
 }
 
-/** Decodes a snapshot (a path, "-" for stdin, or a byte stream) into a dump directory or a tar stream. */
-export async function decodeSnapshot(input: string | Readable, options: DecodeOptions): Promise<Summary> {
+/** What decodeSnapshot reads: a snapshot path ("-" for stdin), a byte stream, or a whole cluster's snapshots (SPEC §10). */
+export type DecodeInput = string | Readable | readonly ClusterInput[];
+
+/**
+ * Decodes a snapshot (a path, "-" for stdin, or a byte stream) into a dump
+ * directory or a tar stream. Given an array of inputs — the snapshots of a
+ * cluster's Raft groups (lib/cluster) — their records are merged into one
+ * dump (SPEC §10).
+ */
+export async function decodeSnapshot(input: DecodeInput, options: DecodeOptions): Promise<Summary> {
   checkDecodeArguments(input, options);
   if (options.output !== undefined) return decodeToDirectory(input, options.output, options);
   if (options.tar) return decodeToTar(input, options.tar, options);
   throw new DecodeError('ERR_USAGE', 'give an output directory or a tar stream');
 }
 
-async function decodeToDirectory(input: string | Readable, dir: string, options: DecodeOptions): Promise<Summary> {
+async function decodeToDirectory(input: DecodeInput, dir: string, options: DecodeOptions): Promise<Summary> {
   const output = path.resolve(dir);
   await checkOutput(output);
-  const inputStream = await openInput(input);
+  const source = await openSource(input, options);
   let staging: string;
   try {
     staging = await fsp.mkdtemp(`${output}.partial-`);
   } catch (e) {
-    inputStream.destroy();
+    source.destroy();
     throw ioError(e, output, 'cannot create staging directory');
   }
   const work = path.join(staging, '.ekv-work');
@@ -121,12 +131,12 @@ async function decodeToDirectory(input: string | Readable, dir: string, options:
     await fsp.chmod(staging, 0o755);
     await fsp.mkdir(work, { mode: 0o700 });
     scratch = options.scratchDir ? await makeScratch(options.scratchDir) : work;
-    const summary = await run(input, inputStream, scratch, options, (sinkOpts) => createDirectorySink({ ...sinkOpts, root: staging, tmpDir: work }));
+    const summary = await run(source, scratch, options, (sinkOpts) => createDirectorySink({ ...sinkOpts, root: staging, tmpDir: work }));
     await fsp.rm(work, { recursive: true, force: true });
     await publishStaging(staging, output);
     return { ...summary, output };
   } catch (err) {
-    inputStream.destroy();
+    source.destroy();
     if (!options.keepScratch) await fsp.rm(staging, { recursive: true, force: true }).catch(() => {});
     throw err;
   } finally {
@@ -134,8 +144,8 @@ async function decodeToDirectory(input: string | Readable, dir: string, options:
   }
 }
 
-async function decodeToTar(input: string | Readable, out: Writable, options: DecodeOptions): Promise<Summary> {
-  const inputStream = await openInput(input);
+async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOptions): Promise<Summary> {
+  const source = await openSource(input, options);
   let scratch: string | undefined;
   try {
     scratch = await makeScratch(options.scratchDir ?? os.tmpdir());
@@ -149,7 +159,7 @@ async function decodeToTar(input: string | Readable, out: Writable, options: Dec
     const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
     let summary: Summary;
     try {
-      summary = await run(input, inputStream, scratch, { ...options, signal }, (sinkOpts) => createTarSink({ ...sinkOpts, pack, scratchDir: scratch }));
+      summary = await run(source, scratch, { ...options, signal }, (sinkOpts) => createTarSink({ ...sinkOpts, pack, scratchDir: scratch }));
     } catch (err) {
       // Decide before destroying the pack: destroying it rejects `packed` (and so aborts) too.
       const consumerFailed = abort.signal.aborted;
@@ -162,32 +172,93 @@ async function decodeToTar(input: string | Readable, out: Writable, options: Dec
     });
     return summary;
   } catch (err) {
-    inputStream.destroy();
+    source.destroy();
     throw err;
   } finally {
     if (scratch) await fsp.rm(scratch, { recursive: true, force: true }).catch(() => {});
   }
 }
 
+/** What run() decodes: one input and its reader, or several merged (lib/cluster/source.ts). */
+interface Source {
+  /** The streams before the version resolver, first to last. */
+  head: Readable[];
+  /** Closes the input(s) after a failure. */
+  destroy(): void;
+  bytesRead(): number;
+  records(): number;
+  format(): 'jsonl' | 'fsm' | undefined;
+  totalBytes: number | undefined;
+  /** MANIFEST.json fields that depend on the input. */
+  manifest(): Pick<DumpManifestInfo, 'snapshotIndex' | 'lastCommitTs' | 'source' | 'groups'>;
+  /** A pipeline failure that is the input's own read error (EISDIR, EIO…), as ERR_IO naming it. */
+  readError(err: unknown): DecodeError | undefined;
+  /** The one input file, when the input is a file (its footer can judge a later record error). */
+  file?: string;
+}
+
+async function openSource(input: DecodeInput, options: DecodeOptions): Promise<Source> {
+  return typeof input === 'string' || !Array.isArray(input) ? singleSource(input as string | Readable, options) : clusterSource(input as readonly ClusterInput[], options);
+}
+
+async function singleSource(input: string | Readable, options: DecodeOptions): Promise<Source> {
+  const inputStream = await openInput(input);
+  const reader = createSnapshotReader(options.inputFormat ? { format: options.inputFormat } : {});
+  const name = typeof input === 'string' ? input : (options.sourceName ?? '-');
+  const snapshotIndex = options.snapshotIndex ?? (typeof input === 'string' ? snapshotIndexFromPath(input) : undefined);
+  return {
+    head: [inputStream, ...(inputStream.readableObjectMode ? [bytesOnly()] : []), reader],
+    ...(typeof input === 'string' && input !== '-' ? { file: input } : {}),
+    destroy: () => inputStream.destroy(),
+    bytesRead: () => reader.bytesRead,
+    records: () => reader.records,
+    format: () => reader.header?.format,
+    totalBytes: typeof input === 'string' && input !== '-' ? await fileSize(input) : undefined,
+    manifest: () => ({
+      ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
+      ...(reader.header?.lastCommitTs !== undefined ? { lastCommitTs: reader.header.lastCommitTs } : {}),
+      source: name,
+    }),
+    readError: (err) => (err === inputStream.errored && !options.signal?.aborted ? ioError(err, name, 'cannot read input') : undefined),
+  };
+}
+
+/** Several inputs (SPEC §10); one input given this way decodes as it would alone, with the input's own checks. */
+async function clusterSource(inputs: readonly ClusterInput[], options: DecodeOptions): Promise<Source> {
+  const first = inputs[0];
+  if (first === undefined) throw new DecodeError('ERR_USAGE', 'no input to decode');
+  const c = await openClusterSource(inputs, { ...(options.inputFormat ? { inputFormat: options.inputFormat } : {}), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+  const snapshotIndex = inputs.length === 1 ? (options.snapshotIndex ?? first.snapshotIndex) : undefined;
+  return {
+    head: c.head,
+    destroy: () => c.merge.destroy(),
+    bytesRead: () => c.merge.bytesRead,
+    records: () => c.merge.records,
+    format: () => c.merge.readers[0]?.header?.format,
+    totalBytes: c.totalBytes,
+    manifest: () => {
+      const lastCommitTs = c.lastCommitTs();
+      const groups = c.groups();
+      return { ...(snapshotIndex !== undefined ? { snapshotIndex } : {}), ...(lastCommitTs !== undefined ? { lastCommitTs } : {}), source: first.path, ...(groups ? { groups } : {}) };
+    },
+    readError: () => undefined,
+  };
+}
+
 /** Runs the stage chain into the sink that makeSink builds. */
 async function run(
-  input: string | Readable,
-  inputStream: Readable,
+  source: Source,
   scratch: string,
   options: DecodeOptions,
   makeSink: (opts: DumpSinkOptions) => DumpSink,
 ): Promise<Summary> {
   const started = Date.now();
-  const reader = createSnapshotReader(options.inputFormat ? { format: options.inputFormat } : {});
-  let header: SnapshotHeader | undefined;
-  reader.on('header', (h: SnapshotHeader) => (header = h));
   const resolver = createVersionResolver();
   const classifier = createKeyClassifier(options.onWarning ? { onWarning: options.onWarning } : {});
   const verify = options.verify ?? true;
   const filter = createRecordFilter({ ...(options.buckets ? { buckets: options.buckets } : {}), ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) });
   const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify });
   const collector = createBucketCollector();
-  const snapshotIndex = options.snapshotIndex ?? (typeof input === 'string' ? snapshotIndexFromPath(input) : undefined);
   const flags = {
     includeOrphans: options.includeOrphans ?? false,
     includeIncompleteUploads: options.includeIncompleteUploads ?? false,
@@ -200,16 +271,13 @@ async function run(
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     manifestInfo: () => ({
       ...(options.clusterId ? { clusterId: options.clusterId } : {}),
-      ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
-      ...(header?.lastCommitTs !== undefined ? { lastCommitTs: header.lastCommitTs } : {}),
-      source: typeof input === 'string' ? input : (options.sourceName ?? '-'),
+      ...source.manifest(),
     }),
   });
-  const totalBytes = typeof input === 'string' && input !== '-' ? await fileSize(input) : undefined;
   const sample = (): Progress => ({
-    bytesRead: reader.bytesRead,
-    totalBytes,
-    records: reader.records,
+    bytesRead: source.bytesRead(),
+    totalBytes: source.totalBytes,
+    records: source.records(),
     objects: sink.stats.objects,
     bodyBytes: sink.stats.bodyBytes,
     elapsedMs: Date.now() - started,
@@ -219,17 +287,15 @@ async function run(
   timer?.unref();
   try {
     try {
-    const guard = inputStream.readableObjectMode ? [bytesOnly()] : [];
-    await pipeline([inputStream, ...guard, reader, resolver, classifier, filter, spiller, collector, sink], options.signal ? { signal: options.signal } : {});
+    await pipeline([...source.head, resolver, classifier, filter, spiller, collector, sink], options.signal ? { signal: options.signal } : {});
   } catch (err) {
     // A record error of a later stage in a native file with a footer: the footer speaks first.
     // (The reader's own ERR_SNAPSHOT_* errors were judged by it: lib/core/footer-first.ts.)
-    if (err instanceof DecodeError && err.code.startsWith('ERR_S3_') && header?.format === 'fsm' && typeof input === 'string' && input !== '-') {
-      throw await footerVerdictOfFile(input, err);
+    if (err instanceof DecodeError && err.code.startsWith('ERR_S3_') && source.format() === 'fsm' && source.file !== undefined) {
+      throw await footerVerdictOfFile(source.file, err);
     }
     // A read error of the input (EISDIR, EIO, ECONNRESET…) is ERR_IO naming the input.
-    if (err === inputStream.errored && !options.signal?.aborted) throw ioError(err, typeof input === 'string' ? input : (options.sourceName ?? '-'), 'cannot read input');
-    throw err;
+    throw source.readError(err) ?? err;
   }
   } finally {
     clearInterval(timer);
@@ -237,8 +303,8 @@ async function run(
   onProgress?.(sample());
   return {
     output: undefined,
-    format: header?.format,
-    bytesRead: reader.bytesRead,
+    format: source.format(),
+    bytesRead: source.bytesRead(),
     records: { s3: { ...classifier.stats.s3 }, nonS3: classifier.stats.nonS3, ignored: classifier.stats.ignored, unknownS3: classifier.stats.unknownS3, filtered: filter.stats.dropped, ...resolver.stats },
     ...sink.stats,
     elapsedMs: Date.now() - started,
@@ -296,15 +362,15 @@ async function openInput(input: string | Readable): Promise<Readable> {
   return openInputFile(input);
 }
 
-/** A snapshot file as a stream of 1 MiB reads (ERR_IO naming it when it cannot be opened). */
-export async function openInputFile(file: string): Promise<Readable> {
+/** A snapshot file as a stream of 1 MiB reads, or `readSize` (ERR_IO naming it when it cannot be opened). */
+export async function openInputFile(file: string, readSize = 1 << 20): Promise<Readable> {
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(file, 'r');
   } catch (e) {
     throw ioError(e, file, 'cannot open input');
   }
-  return fh.createReadStream({ highWaterMark: 1 << 20 });
+  return fh.createReadStream({ highWaterMark: readSize });
 }
 
 /** Moves the finished staging directory to DIR (an empty DIR is replaced: rename(2) allows it). */

@@ -47,6 +47,10 @@ export const ERROR_CODES = [
   // or not restorable, and a written snapshot that does not decode back.
   'ERR_DUMP_INVALID',
   'ERR_SELF_TEST_MISMATCH',
+  // Whole-cluster inputs (SPEC §10, §11)
+  'ERR_CATALOG_INVALID',
+  'ERR_OFFLOAD_MANIFEST',
+  'ERR_OFFLOAD_INTEGRITY',
 ] as const;
 
 /** One of ERROR_CODES. */

@@ -8,8 +8,18 @@
  *   bytes → createSnapshotReader → createVersionResolver → createKeyClassifier
  *     → [createRecordFilter] → createBlobSpiller → createBucketCollector
  *     → createDirectorySink | createTarSink | createDumpSink(target)
+ *
+ * A whole cluster (several Raft groups' snapshots, SPEC §10) replaces the
+ * first stage:
+ *
+ *   ClusterInput[] → openClusterMerge → createOwnershipFilter → createConflictDetector
+ *     → createVersionResolver → …
+ *
+ * with inputs from files (fileInput), a node's data directory
+ * (dataDirInputs) or an offload store (offloadInputs over a SnapshotStore
+ * such as LocalStore); decodeSnapshot() takes the inputs as an array.
  */
-export { decodeSnapshot, type DecodeOptions, type Progress, type Summary } from './decode.js';
+export { decodeSnapshot, type DecodeInput, type DecodeOptions, type Progress, type Summary } from './decode.js';
 export { DecodeError, ERROR_CODES, isDecodeError, type ErrorCode, type ErrorContext, type ErrorLevel } from './errors.js';
 export { VERSION } from './version.js';
 
@@ -24,7 +34,20 @@ export { createDumpSink, type DumpSink, type DumpSinkOptions, type SinkStats } f
 export { createDirectorySink, type DirectorySinkOptions, type DirectoryTargetOptions } from './sinks/directory.js';
 export { createTarSink, type TarSinkOptions } from './sinks/tar.js';
 export type { Target, BodyWriter } from './sinks/target.js';
-export type { DumpManifestInfo } from './core/dump-files.js';
+export type { DumpManifestInfo, GroupEntry } from './core/dump-files.js';
+
+// Whole-cluster dumps (SPEC §10): inputs, the merge stage and its companions.
+export { fileInput, withGroupIds, groupIdFromPath, CLUSTER_READ_SIZE, type ClusterInput, type InputEnd } from './cluster/input.js';
+export { dataDirInputs, findSnapshots, chooseSnapshots, type FoundSnapshot } from './cluster/data-dir.js';
+export { openClusterMerge, type ClusterMerge, type MergeOptions, type InputReport } from './cluster/merge.js';
+export { createOwnershipFilter, type OwnershipFilter, type OwnershipOptions, type OwnershipStats } from './cluster/ownership.js';
+export { createConflictDetector, type ConflictDetector, type ConflictOptions } from './cluster/conflicts.js';
+export { openClusterSource, groupEntries, type ClusterSource, type ClusterSourceOptions } from './cluster/source.js';
+
+// Snapshot stores (SPEC §11): the interface, a local directory, the offload layout.
+export { getSmall, type SnapshotStore, type StoreObject } from './store/store.js';
+export { LocalStore } from './store/local-store.js';
+export { offloadInputs, newestManifests, type PayloadCheck, type ManifestRef, type OffloadOptions } from './store/offload.js';
 
 // Conversion (ekv-snapshot-jsonl).
 export { createJsonlWriter, createFsmToJsonl, type JsonlWriter, type FsmToJsonl, type JsonlWriterOptions, type JsonlWriterStats, type FsmToJsonlStats } from './convert/to-jsonl.js';

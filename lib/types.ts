@@ -26,6 +26,8 @@ export interface SnapshotRecord {
   commitTs: bigint;
   tombstone: boolean;
   where: Where;
+  /** Which input it came from, when several are merged (SPEC §10): its index in input order. */
+  input?: number;
 }
 
 /** Facts about the input stream itself, announced by readers ('header' event). */

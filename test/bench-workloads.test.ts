@@ -6,7 +6,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { bodyBytes, objectKey, writeWorkload, type WorkloadSpec } from '../bench/workloads.js';
+import { bodyBytes, objectKey, writeWorkload, writeWorkloadGroups, type WorkloadSpec } from '../bench/workloads.js';
 import { readTree, runCli, tempDir, type ReadTree } from './e2e/harness.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
@@ -53,3 +53,31 @@ for (const w of SHAPES) {
     for (const [p, f] of fsm.files) if (p.startsWith('s3/')) t.deepEqual(jsonl.files.get(p)!.data, f.data, p);
   });
 }
+
+test('bench workload (a) split over 4 groups: 4 node snapshots whose merged dump is the one-input dump, no stale copies, catalog used', async (t) => {
+  const w = { ...SHAPES[0]!, objects: 9 };
+  const dir = tempDir(t);
+  const one = writeWorkload(w, 'fsm', path.join(dir, 'one.fsm'));
+  const split = writeWorkloadGroups(w, path.join(dir, 'groups'), 4);
+  t.is(split.inputs.length, 4);
+  t.is(split.bodyBytes, one.bodyBytes);
+  t.is(split.records, one.records + 4); // + the 4 route records
+  t.deepEqual(
+    split.inputs.map((p) => path.relative(dir, p)),
+    [1, 2, 3, 4].map((k) => `groups/group-${k}/${String(k).padStart(16, '0')}.fsm`),
+  );
+  const trees: ReadTree[] = [];
+  for (const [name, args] of [
+    ['one', [one.path]],
+    ['four', split.inputs],
+  ] as const) {
+    const r = await runCli([...args, '-o', path.join(dir, `out-${name}`), '--log-format', 'json']);
+    t.is(r.code, 0, r.stderr);
+    t.notRegex(r.stderr, /"level":"warn"/);
+    trees.push(readTree(path.join(dir, `out-${name}`)));
+  }
+  const [a, b] = trees as [ReadTree, ReadTree];
+  t.deepEqual([...b.files.keys()].sort(), [...a.files.keys()].sort());
+  for (const [p, f] of a.files) if (p.startsWith('s3/')) t.deepEqual(b.files.get(p)!.data, f.data, p);
+  for (let i = 0; i < w.objects; i++) t.is(a.files.get(`s3/bench/${objectKey(i)}`)?.data.length, w.objectSize);
+});

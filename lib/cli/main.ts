@@ -5,7 +5,8 @@
  */
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { decodeSnapshot, type Progress } from '../decode.js';
+import { decodeSnapshot, type DecodeInput, type Progress } from '../decode.js';
+import { clusterInputs, CLUSTER_OPTIONS, type ClusterArgs } from './cluster-args.js';
 import { parseU64Decimal } from '../core/u64.js';
 import { VERSION } from '../version.js';
 import { abortOnSignals, describeFailure, helpOrVersion, interruptedBy, signalExitCode, usageError } from './common.js';
@@ -14,7 +15,7 @@ import { ProgressLine } from './progress.js';
 
 const NAME = 'ekv-s3-decode';
 
-export const USAGE = `Usage: ekv-s3-decode [INPUT] [-o DIR] [options]
+export const USAGE = `Usage: ekv-s3-decode [INPUT...] [-o DIR] [options]
 
 Decode an elastickv snapshot (JSON lines or native .fsm) into a plain S3
 backup tree. INPUT is a snapshot file; absent or "-" reads standard input.
@@ -42,12 +43,20 @@ Options:
   -h, --help                      this help
   -V, --version                   print the version
 
+Whole cluster (several Raft groups merged into one dump):
+  INPUT...                        one snapshot per group
+      --group-ids N,M,...         the group id of each INPUT, in order
+      --data-dir RAFTDIR          decode the newest RAFTDIR/<raftID>/group-<N>/fsm-snap/*.fsm per group
+      --from-offload DIR          decode the newest offloaded snapshot per group (v1/groups/...)
+      --group N                   with --from-offload: only group N (repeatable)
+
 Exit codes: 0 ok, 1 the dump failed, 2 usage error, 3 ok with skipped objects.
 
 Examples:
   ekv-s3-decode /var/lib/elastickv/fsm-snap/000000000000002a.fsm -o backup/
   cat snap.jsonl | ekv-s3-decode -o backup/ --keep-going
   ekv-s3-decode snap.fsm -o one/ --log-format json
+  ekv-s3-decode --data-dir /var/lib/elastickv/raft -o cluster-backup/
   ekv-s3-decode snap.fsm -z > backup.tar.gz
   cat snap.jsonl | ekv-s3-decode | tar -x -C restore/
 `;
@@ -97,6 +106,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
+        ...CLUSTER_OPTIONS,
       },
     }));
   } catch (e) {
@@ -118,7 +128,13 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   );
   const inputFormat = values['input-format'];
   if (inputFormat !== undefined && inputFormat !== 'jsonl' && inputFormat !== 'fsm') return usage(io, `--input-format must be jsonl or fsm, not ${inputFormat}`);
-  if (positionals.length > 1) return usage(io, `one INPUT at most, got ${positionals.length}`);
+  const cluster: ClusterArgs = {
+    inputs: positionals,
+    ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+    ...(values['from-offload'] !== undefined ? { fromOffload: values['from-offload'] } : {}),
+    ...(values['group-ids'] !== undefined ? { groupIds: values['group-ids'] } : {}),
+    ...(values.group ? { groups: values.group } : {}),
+  };
   let snapshotIndex: bigint | undefined;
   if (values['snapshot-index'] !== undefined) {
     snapshotIndex = parseU64Decimal(values['snapshot-index']);
@@ -134,7 +150,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const stop = abortOnSignals();
   let skipped = 0;
   try {
-    const summary = await decodeSnapshot(positionals[0] ?? '-', {
+    const input: DecodeInput = (await clusterInputs(cluster, snapshotIndex !== undefined, (m) => log.note(m))) ?? positionals[0] ?? '-';
+    const summary = await decodeSnapshot(input, {
       ...(values.output !== undefined ? { output: values.output } : { tar: io.tarStream(), gzip: values.gzip ?? false }),
       ...(inputFormat ? { inputFormat } : {}),
       ...(values['scratch-dir'] ? { scratchDir: values['scratch-dir'] } : {}),

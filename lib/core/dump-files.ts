@@ -99,6 +99,35 @@ export interface DumpManifestInfo {
   includeOrphans: boolean;
   renameCollisions: boolean;
   decoder: string;
+  /** Whole-cluster runs with two or more inputs (SPEC §10 rule 4): one entry per input, in order. */
+  groups?: GroupEntry[];
+}
+
+/** One input of a whole-cluster dump, as MANIFEST.json `groups` lists it. */
+export interface GroupEntry {
+  /** The Raft group, when known. */
+  groupId?: bigint;
+  /** The input's path. */
+  path: string;
+  /** The input's snapshot index, when known. */
+  snapshotIndex?: bigint;
+  /** The input's lastCommitTS (0 or absent: omitted). */
+  lastCommitTs?: bigint;
+  /** Entries read. */
+  records: number;
+  /** The input's verified CRC32C footer. */
+  crc32c?: number;
+}
+
+function groupJson(g: GroupEntry): GoStruct {
+  const v: GoStruct = {};
+  if (g.groupId !== undefined) v.group_id = g.groupId;
+  v.path = g.path;
+  if (g.snapshotIndex !== undefined) v.snapshot_index = g.snapshotIndex;
+  if (g.lastCommitTs) v.last_commit_ts = g.lastCommitTs;
+  v.records = g.records;
+  if (g.crc32c !== undefined) v.crc32c = (g.crc32c >>> 0).toString(16).padStart(8, '0');
+  return v;
 }
 
 /**
@@ -133,6 +162,7 @@ export function renderDumpManifest(m: DumpManifestInfo): Buffer {
     dynamodb_layout: 'per-item',
     decoder: m.decoder,
   });
+  if (m.groups) v.groups = m.groups.map(groupJson);
   return Buffer.from(marshalIndent(v, { escapeHtml: false }) + '\n');
 }
 

@@ -24,7 +24,7 @@ export {
 } from './keys.js';
 export { enc, bucketDirName, assignObjectPaths, orphanChunkPath, sidecarPath, type ObjectPathResult, type ObjectPath, type AssignOptions, type KeymapEntry, type KeymapKind } from './names.js';
 export { planBucket, planObjects, isFailure, type BucketPlan, type ObjectPlan, type ObjectFailure, type PlanOptions, type PlannedPart } from './plan.js';
-export { renderBucketJson, renderSidecar, renderKeymap, renderSkipped, renderUploads, renderDumpManifest, type KeymapLine, type SkippedObject, type DumpManifestInfo } from './dump-files.js';
+export { renderBucketJson, renderSidecar, renderKeymap, renderSkipped, renderUploads, renderDumpManifest, type KeymapLine, type SkippedObject, type DumpManifestInfo, type GroupEntry } from './dump-files.js';
 export { parseBucketMeta, parseManifest, type BucketMeta, type ObjectManifest, type ManifestPart } from './s3-schemas.js';
 export { marshal, marshalIndent, encodeLine, GoMap, type GoJson, type GoStruct, type EncodeOptions } from './gojson-write.js';
 export { GoJsonError } from './gojson-error.js';
@@ -38,3 +38,7 @@ export { looksLikeFsm } from './fsm-format.js';
 export { encodedKey } from './encoded-key.js';
 export { FsmEncoder, encodeFsmEntry, fsmPreamble, fsmFooter, compareRecordsByEncodedKey, type FsmEncoderOptions, type FsmEntryInput, type FsmPreambleOptions } from './fsm-encoder.js';
 export { JsonlDecoder, parseJsonlLine } from './jsonl-decoder.js';
+// Whole-cluster pure helpers (SPEC §10, §11): the route catalog codec, route keys, offload manifests.
+export { decodeRoute, encodeRoute, routeRecordKey, isCatalogRouteKey, RouteCatalog, RouteCatalogBuilder, CATALOG_ROUTE_PREFIX, ROUTE_STATES, type Route, type RouteState } from '../cluster/catalog.js';
+export { routeOf, type RouteInfo } from '../cluster/route-key.js';
+export { parseOffloadManifest, canonicalManifest, goTimeCanonical, type OffloadManifest, type OffloadPayload, type OffloadConfState } from '../store/offload-manifest.js';

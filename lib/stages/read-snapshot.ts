@@ -43,6 +43,10 @@ export class SnapshotReader extends Transform {
   /** Records decoded so far. */
   records = 0;
   header: SnapshotHeader | undefined;
+  /** After the end of a native input: the value of its CRC32C footer (it matched), or undefined without one. */
+  footerCrc: number | undefined;
+  /** The last 4 input bytes (the footer, if the input has one). */
+  private readonly tail = Buffer.alloc(4);
   private decoder: RecordDecoder | undefined;
   private readonly forced: InputFormat | undefined;
   private head: Buffer[] = [];
@@ -59,6 +63,7 @@ export class SnapshotReader extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytesRead += chunk.length;
+    keepTail(this.tail, chunk);
     try {
       if (!this.decoder) {
         this.head.push(chunk);
@@ -99,8 +104,13 @@ export class SnapshotReader extends Transform {
       );
     }
     if (format === 'fsm') {
-      const fsm = footerFirst(new FsmDecoder({ onHeader: (h) => this.announce(h) }));
-      this.decoder = { write: (c, emit) => fsm.write(c, emit), end: () => fsm.end() };
+      const raw = new FsmDecoder({ onHeader: (h) => this.announce(h) });
+      const fsm = footerFirst(raw);
+      const end = (): void => {
+        fsm.end();
+        if (raw.hasFooter) this.footerCrc = this.tail.readUInt32BE(0);
+      };
+      this.decoder = { write: (c, emit) => fsm.write(c, emit), end };
     } else {
       this.decoder = new JsonlDecoder();
       this.announce({ format: 'jsonl' });
@@ -121,6 +131,13 @@ function looksLikeJson(head: Buffer): boolean {
     return c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e;
   }
   return true;
+}
+
+/** Shifts `chunk` into `tail`, which then holds the last tail.length bytes seen. */
+function keepTail(tail: Buffer, chunk: Buffer): void {
+  const n = Math.min(chunk.length, tail.length);
+  tail.copyWithin(0, n);
+  chunk.copy(tail, tail.length - n, chunk.length - n);
 }
 
 /** A reader that detects the format, unless opts.format forces one. */

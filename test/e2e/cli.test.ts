@@ -47,7 +47,7 @@ test('§2 usage errors exit 2 with ERR_USAGE and create nothing', async (t) => {
     [input, '-o', out, '--bogus'],
     [input, '-o', out, '--log-format', 'xml'],
     [input, '-o', out, '--input-format', 'tar'],
-    [input, input, '-o', out],
+    [input, input, '-o', out], // several inputs are a cluster's groups (SPEC §10), but not one snapshot twice
     [input, '-o', path.join(work, 'no', 'such', 'parent')],
     [input, '-o', input], // an existing file
     [input, '-o', out, '--snapshot-index', 'abc'],
