@@ -26,6 +26,9 @@ import { createBlobSpiller } from './stages/spill.js';
 import { createDirectorySink } from './sinks/directory.js';
 import type { DumpSink, DumpSinkOptions, SinkStats } from './sinks/dump-sink.js';
 import { createTarSink } from './sinks/tar.js';
+import type { S3Options } from './s3/client.js';
+import { decodeToS3, openS3Input } from './s3/decode-to-s3.js';
+import { isS3Url } from './s3/url.js';
 import type { SnapshotHeader, WarningHandler } from './types.js';
 
 /** Options of decodeSnapshot(): where the dump goes, what to include, how strict to be. */
@@ -60,6 +63,8 @@ export interface DecodeOptions {
   /** For MANIFEST.json source.fsm_path when input is a stream (default "-"). */
   sourceName?: string;
   signal?: AbortSignal;
+  /** How to reach S3 for `s3://` inputs and outputs (SPEC §11). */
+  s3?: S3Options;
 }
 
 /** A progress sample. */
@@ -96,6 +101,17 @@ export interface Summary extends SinkStats {
 
 /** Decodes a snapshot (a path, "-" for stdin, or a byte stream) into a dump directory or a tar stream. */
 export async function decodeSnapshot(input: string | Readable, options: DecodeOptions): Promise<Summary> {
+  if (options.output !== undefined && isS3Url(options.output)) {
+    return decodeToS3(options.output, options, async (scratch, makeSink) => {
+      const inputStream = await openInput(input, options);
+      try {
+        return await run(input, inputStream, scratch, options, makeSink);
+      } catch (err) {
+        inputStream.destroy();
+        throw err;
+      }
+    });
+  }
   if (options.output !== undefined) return decodeToDirectory(input, options.output, options);
   if (options.tar) return decodeToTar(input, options.tar, options);
   throw new DecodeError('ERR_USAGE', 'give an output directory or a tar stream');
@@ -104,7 +120,7 @@ export async function decodeSnapshot(input: string | Readable, options: DecodeOp
 async function decodeToDirectory(input: string | Readable, dir: string, options: DecodeOptions): Promise<Summary> {
   const output = path.resolve(dir);
   await checkOutput(output);
-  const inputStream = await openInput(input);
+  const inputStream = await openInput(input, options);
   let staging: string;
   try {
     staging = await fsp.mkdtemp(`${output}.partial-`);
@@ -132,7 +148,7 @@ async function decodeToDirectory(input: string | Readable, dir: string, options:
 }
 
 async function decodeToTar(input: string | Readable, out: Writable, options: DecodeOptions): Promise<Summary> {
-  const inputStream = await openInput(input);
+  const inputStream = await openInput(input, options);
   let scratch: string | undefined;
   try {
     scratch = await makeScratch(options.scratchDir ?? os.tmpdir());
@@ -270,8 +286,9 @@ async function checkOutput(output: string): Promise<void> {
   if ((await fsp.readdir(output)).length > 0) throw new DecodeError('ERR_USAGE', `output directory is not empty: ${output}`);
 }
 
-async function openInput(input: string | Readable): Promise<Readable> {
+async function openInput(input: string | Readable, options: DecodeOptions): Promise<Readable> {
   if (typeof input !== 'string') return input;
+  if (isS3Url(input)) return openS3Input(input, options);
   if (input === '-') {
     // Node hands out an empty stream for a stdin it cannot classify, such as
     // a directory (`< dir`): refuse it rather than decode nothing.

@@ -29,6 +29,10 @@ export const ERROR_CODES = [
   'ERR_S3_PATH_CONFLICT',
   'ERR_S3_SIZE_MISMATCH',
   'ERR_S3_ETAG_MISMATCH',
+  // §11 object storage: a request the server refused or failed (after retries),
+  // and an upload whose returned ETag or size is not what was sent.
+  'ERR_S3_REQUEST',
+  'ERR_S3_UPLOAD_MISMATCH',
 ] as const;
 
 /** One of ERROR_CODES. */
