@@ -19,7 +19,7 @@ export interface SeenRequest {
 export type Fault =
   | { kind: 'status'; status: number; code: string }
   | { kind: 'wrong-etag' }
-  /** Close the connection once this many body bytes arrived (the upstream never sees the request). */
+  /** Forward, but cut both connections once this many body bytes went through (the server sees a body cut short). */
   | { kind: 'drop-request'; afterBytes: number }
   /** Forward, then close the connection after this many response body bytes. */
   | { kind: 'drop-response'; afterBytes: number };
@@ -63,15 +63,6 @@ export async function startFaultProxy(upstreamPort: number, rules: FaultRule[] =
       });
       return;
     }
-    if (fault?.kind === 'drop-request') {
-      let n = 0;
-      req.on('data', (b: Buffer) => {
-        n += b.length;
-        if (n >= fault.afterBytes) req.socket.destroy();
-      });
-      req.on('end', () => req.socket.destroy());
-      return;
-    }
     const up = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
       const headers = { ...upRes.headers };
       if (fault?.kind === 'wrong-etag' && headers.etag) headers.etag = '"00000000000000000000000000000000"';
@@ -92,6 +83,19 @@ export async function startFaultProxy(upstreamPort: number, rules: FaultRule[] =
       upRes.pipe(res);
     });
     up.on('error', () => res.socket?.destroy());
+    if (fault?.kind === 'drop-request') {
+      let n = 0;
+      req.on('data', (b: Buffer) => {
+        const room = fault.afterBytes - n;
+        n += b.length;
+        if (room > 0) up.write(b.subarray(0, room));
+        if (n >= fault.afterBytes) {
+          up.destroy();
+          req.socket.destroy();
+        }
+      });
+      return;
+    }
     req.pipe(up);
   });
   server.keepAliveTimeout = 1000;

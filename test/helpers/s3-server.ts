@@ -25,6 +25,9 @@ export const S3_TEST_ENV: Record<string, string> = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
+// The SDK's warning about its future Node versions, in the test process itself.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 /** A running server. */
 export interface S3Server {
   /** http://127.0.0.1:PORT */
