@@ -13,6 +13,7 @@ export interface SeenRequest {
   method: string;
   /** Path and query. */
   url: string;
+  headers: http.IncomingHttpHeaders;
 }
 
 /** A fault. */
@@ -47,7 +48,7 @@ export async function startFaultProxy(upstreamPort: number, rules: FaultRule[] =
   const proxy: FaultProxy = { endpoint: '', seen, faulted, rules, close: async () => {} };
   const uses = new Map<FaultRule, number>();
   const server = http.createServer((req, res) => {
-    const r: SeenRequest = { method: req.method ?? 'GET', url: req.url ?? '/' };
+    const r: SeenRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
     seen.push(r);
     const rule = proxy.rules.find((x) => (x.times === undefined || (uses.get(x) ?? 0) < x.times) && x.match(r));
     if (rule) {
