@@ -27,7 +27,6 @@ import { createDirectorySink } from './sinks/directory.js';
 import type { DumpSink, DumpSinkOptions, SinkStats } from './sinks/dump-sink.js';
 import { createTarSink } from './sinks/tar.js';
 import type { S3Options } from './s3/client.js';
-import { decodeToS3, openS3Input } from './s3/decode-to-s3.js';
 import { isS3Url } from './s3/url.js';
 import type { SnapshotHeader, WarningHandler } from './types.js';
 
@@ -102,6 +101,8 @@ export interface Summary extends SinkStats {
 /** Decodes a snapshot (a path, "-" for stdin, or a byte stream) into a dump directory or a tar stream. */
 export async function decodeSnapshot(input: string | Readable, options: DecodeOptions): Promise<Summary> {
   if (options.output !== undefined && isS3Url(options.output)) {
+    // The AWS SDK is loaded only by runs that speak S3 (it takes a while to load).
+    const { decodeToS3 } = await import('./s3/decode-to-s3.js');
     return decodeToS3(options.output, options, async (scratch, makeSink) => {
       const inputStream = await openInput(input, options);
       try {
@@ -288,7 +289,7 @@ async function checkOutput(output: string): Promise<void> {
 
 async function openInput(input: string | Readable, options: DecodeOptions): Promise<Readable> {
   if (typeof input !== 'string') return input;
-  if (isS3Url(input)) return openS3Input(input, options);
+  if (isS3Url(input)) return (await import('./s3/decode-to-s3.js')).openS3Input(input, options);
   if (input === '-') {
     // Node hands out an empty stream for a stdin it cannot classify, such as
     // a directory (`< dir`): refuse it rather than decode nothing.

@@ -25,6 +25,7 @@ export { createDirectorySink, type DirectorySinkOptions, type DirectoryTargetOpt
 export { createTarSink, type TarSinkOptions } from './sinks/tar.js';
 export type { Target, BodyWriter } from './sinks/target.js';
 export type { DumpManifestInfo } from './core/dump-files.js';
+export type { S3Options } from './s3/client.js';
 
 // Conversion (ekv-snapshot-jsonl).
 export { createJsonlWriter, createFsmToJsonl, type JsonlWriter, type FsmToJsonl, type JsonlWriterOptions, type JsonlWriterStats, type FsmToJsonlStats } from './convert/to-jsonl.js';

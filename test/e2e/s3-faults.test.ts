@@ -8,23 +8,19 @@
  * when the server itself is gone.
  */
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { startFaultProxy, type FaultRule, type SeenRequest } from '../helpers/fault-proxy.js';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
-import { createBucket, listKeys, S3_TEST_ENV, startS3Server, testClient, type S3Server } from '../helpers/s3-server.js';
-import { bytesOf, runCli, tempDir } from './harness.js';
+import { createBucket, listKeys, S3_TEST_ENV, sharedS3Server, startS3Server, testClient } from '../helpers/s3-server.js';
+import { BIN, bytesOf, runCli, tempDir } from './harness.js';
 
-let server: S3Server;
-let client: S3Client;
+const s3 = sharedS3Server(test, 'f');
 let input: string;
 let inputDir: string;
-let bucketNo = 0;
 
 test.before(async () => {
-  server = await startS3Server();
-  client = testClient(server.endpoint);
   inputDir = fs.mkdtempSync(path.join((await import('node:os')).tmpdir(), 'ekv-s3-faults-'));
   input = path.join(inputDir, 'in.fsm');
   const snap = new SnapshotBuilder()
@@ -37,8 +33,6 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  client?.destroy();
-  await server?.stop();
   if (inputDir) fs.rmSync(inputDir, { recursive: true, force: true });
 });
 
@@ -46,12 +40,11 @@ const isPutObject = (r: SeenRequest, key: string) => r.method === 'PUT' && !r.ur
 const isPart = (r: SeenRequest, n: number) => r.method === 'PUT' && r.url.includes('uploadId=') && new RegExp(`[?&]partNumber=${n}(&|$)`).test(r.url);
 
 async function runThroughProxy(rules: FaultRule[]) {
-  const bucket = `f-${process.pid}-${bucketNo++}`;
-  await createBucket(client, bucket);
-  const proxy = await startFaultProxy(server.port, rules);
+  const bucket = await s3.freshBucket();
+  const proxy = await startFaultProxy(s3.server.port, rules);
   try {
     const res = await runCli([input, '-o', `s3://${bucket}/dump`, '--s3-endpoint', proxy.endpoint, '--s3-path-style'], { env: S3_TEST_ENV });
-    return { res, proxy, left: await listKeys(client, bucket), bucket };
+    return { res, proxy, left: await listKeys(s3.client, bucket), bucket };
   } finally {
     await proxy.close();
   }
@@ -132,4 +125,27 @@ test('the server stopped mid-run: ERR_S3_REQUEST, and what it holds has no MANIF
   const stored = fs.readdirSync(own.dir, { recursive: true, encoding: 'utf8' });
   t.false(stored.some((p) => p.includes('CHECKSUMS') || p.includes('MANIFEST.json')), stored.join('\n'));
   t.deepEqual(fs.readdirSync(dir), [], 'scratch removed');
+});
+
+test('SIGINT in the middle of an upload: exit 130, multipart upload aborted, nothing left', async (t) => {
+  const bucket = await s3.freshBucket();
+  let child: ReturnType<typeof spawn> | undefined;
+  const proxy = await startFaultProxy(s3.server.port, [
+    {
+      match: (r) => {
+        if (isPart(r, 1) && child?.pid) child.kill('SIGINT');
+        return false;
+      },
+      fault: { kind: 'wrong-etag' },
+    },
+  ]);
+  t.teardown(() => proxy.close());
+  child = spawn(process.execPath, [BIN, input, '-o', `s3://${bucket}/dump`, '--s3-endpoint', proxy.endpoint, '--s3-path-style'], { env: { ...process.env, ...S3_TEST_ENV }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const code = await new Promise<number | null>((resolve) => child!.on('close', resolve));
+  t.is(code, 130, stderr);
+  t.regex(stderr, /interrupted by SIGINT/);
+  t.deepEqual(await listKeys(s3.client, bucket), []);
+  t.true(proxy.seen.some((r) => r.method === 'DELETE' && r.url.includes('uploadId=')), 'AbortMultipartUpload sent');
 });

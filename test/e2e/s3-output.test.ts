@@ -9,32 +9,14 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
-import { createBucket, getBytes, listKeys, putBytes, S3_TEST_ENV, startS3Server, testClient, type S3Server } from '../helpers/s3-server.js';
+import { getBytes, listKeys, putBytes, S3_TEST_ENV, sharedS3Server } from '../helpers/s3-server.js';
 import { bytesOf, readTree, runCli, tempDir } from './harness.js';
 
-let server: S3Server;
-let client: S3Client;
-let bucketNo = 0;
+const s3 = sharedS3Server(test, 'out');
+const freshBucket = () => s3.freshBucket();
 
-test.before(async () => {
-  server = await startS3Server();
-  client = testClient(server.endpoint);
-});
-
-test.after.always(async () => {
-  client?.destroy();
-  await server?.stop();
-});
-
-async function freshBucket(): Promise<string> {
-  const b = `out-${process.pid}-${bucketNo++}`;
-  await createBucket(client, b);
-  return b;
-}
-
-const s3Args = () => ['--s3-endpoint', server.endpoint, '--s3-path-style'];
+const s3Args = () => ['--s3-endpoint', s3.server.endpoint, '--s3-path-style'];
 
 function sample(): SnapshotBuilder {
   return new SnapshotBuilder()
@@ -58,10 +40,10 @@ test('-o s3://BUCKET/PREFIX stores the -o tree as objects under PREFIX, byte for
   const local = await runCli([input, '-o', path.join(dir, 'out'), '-q']);
   t.is(local.code, 0, local.stderr);
   const tree = readTree(path.join(dir, 'out'));
-  const keys = await listKeys(client, bucket);
+  const keys = await listKeys(s3.client, bucket);
   t.deepEqual(keys, [...tree.files.keys()].map((p) => `backups/day1/${p}`).sort());
   const got = new Map<string, Buffer>();
-  for (const k of keys) got.set(k.slice('backups/day1/'.length), await getBytes(client, bucket, k));
+  for (const k of keys) got.set(k.slice('backups/day1/'.length), await getBytes(s3.client, bucket, k));
   for (const [p, f] of tree.files) {
     if (p === 'MANIFEST.json' || p === 'CHECKSUMS') continue; // wall time differs between the two runs
     t.true(got.get(p)!.equals(f.data), p);
@@ -83,17 +65,17 @@ test('an output prefix holding any object is ERR_USAGE (exit 2) and nothing is w
   const input = path.join(dir, 'in.jsonl');
   fs.writeFileSync(input, new SnapshotBuilder().bucket('b').putObject('b', 'k', Buffer.from('v')).toJsonl());
   const bucket = await freshBucket();
-  await putBytes(client, bucket, 'dump/old.txt', Buffer.from('keep me'));
-  await putBytes(client, bucket, 'dumpling', Buffer.from('not under dump/'));
+  await putBytes(s3.client, bucket, 'dump/old.txt', Buffer.from('keep me'));
+  await putBytes(s3.client, bucket, 'dumpling', Buffer.from('not under dump/'));
   const res = await runCli([input, '-o', `s3://${bucket}/dump/`, ...s3Args()], { env: S3_TEST_ENV });
   t.is(res.code, 2, res.stderr);
   t.regex(res.stderr, /^ekv-s3-decode: error ERR_USAGE: output prefix is not empty: s3:\/\/.*\/dump\/ holds objects/m);
-  t.deepEqual(await listKeys(client, bucket), ['dump/old.txt', 'dumpling']);
+  t.deepEqual(await listKeys(s3.client, bucket), ['dump/old.txt', 'dumpling']);
   const whole = await runCli([input, '-o', `s3://${bucket}`, ...s3Args()], { env: S3_TEST_ENV });
   t.is(whole.code, 2, 'the bucket root holds objects too');
   const ok = await runCli([input, '-o', `s3://${bucket}/dum`, ...s3Args(), '-q'], { env: S3_TEST_ENV });
   t.is(ok.code, 0, ok.stderr);
-  t.true((await listKeys(client, bucket, 'dum/')).includes('dum/CHECKSUMS'));
+  t.true((await listKeys(s3.client, bucket, 'dum/')).includes('dum/CHECKSUMS'));
 });
 
 test('a missing bucket is a one-line ERR_S3_REQUEST naming it (exit 1)', async (t) => {
@@ -112,7 +94,7 @@ test('an s3://BUCKET/KEY snapshot decodes to the same tree as the local file', a
   const bytes = sample().toFsm({ sort: true });
   fs.writeFileSync(path.join(dir, 'in.fsm'), bytes);
   const bucket = await freshBucket();
-  await putBytes(client, bucket, 'snaps/in.fsm', bytes);
+  await putBytes(s3.client, bucket, 'snaps/in.fsm', bytes);
   const remote = await runCli([`s3://${bucket}/snaps/in.fsm`, '-o', path.join(dir, 'remote'), ...s3Args(), '-q'], { env: S3_TEST_ENV });
   t.is(remote.code, 0, remote.stderr);
   const local = await runCli([path.join(dir, 'in.fsm'), '-o', path.join(dir, 'local'), '-q']);
@@ -142,7 +124,7 @@ test('credentials appear in no output, log, error or dumped object', async (t) =
     await runCli([`s3://${bucket}/nope`, '-o', path.join(dir, 'o'), ...s3Args()], { env }),
   ];
   t.is(runs[0]!.code, 0, runs[0]!.stderr);
-  const objects = await Promise.all((await listKeys(client, bucket)).map((k) => getBytes(client, bucket, k)));
+  const objects = await Promise.all((await listKeys(s3.client, bucket)).map((k) => getBytes(s3.client, bucket, k)));
   for (const text of [...runs.flatMap((r) => [r.stdout.toString('latin1'), r.stderr]), ...objects.map((o) => o.toString('latin1'))]) {
     t.false(text.includes('sEcReT-zq9-distinctive-Xy7'));
   }

@@ -4,43 +4,26 @@
  * user metadata (non-ASCII values RFC 2047-encoded), a rerun skips what
  * matches (--overwrite puts it again), a multipart (H-N) ETag is verified
  * by MD5 and said so, a damaged body fails alone, several buckets need
- * --bucket or --map. The AWS CLI (a real client) lists a dump written with
+ * --bucket or --map. The AWS CLI (a real s3.client) lists a dump written with
  * -o s3:// and shows restored metadata with head-object.
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
-import { createBucket, getBytes, listKeys, S3_TEST_ENV, startS3Server, testClient, type S3Server } from '../helpers/s3-server.js';
+import { getBytes, listKeys, S3_TEST_ENV, sharedS3Server } from '../helpers/s3-server.js';
 import { bytesOf, REPO, runCli, tempDir, type RunResult } from './harness.js';
 
 const RESTORE = path.join(REPO, 'bin', 'ekv-s3-restore-objects.js');
 
-let server: S3Server;
-let client: S3Client;
-let bucketNo = 0;
-
-test.before(async () => {
-  server = await startS3Server();
-  client = testClient(server.endpoint);
-});
-
-test.after.always(async () => {
-  client?.destroy();
-  await server?.stop();
-});
-
-async function freshBucket(): Promise<string> {
-  const b = `r-${process.pid}-${bucketNo++}`;
-  await createBucket(client, b);
-  return b;
-}
+const s3 = sharedS3Server(test, 'r');
+const freshBucket = () => s3.freshBucket();
 
 function restore(args: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RESTORE, ...args, '--s3-endpoint', server.endpoint, '--s3-path-style'], { env: { ...process.env, ...S3_TEST_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RESTORE, ...args, '--s3-endpoint', s3.server.endpoint, '--s3-path-style'], { env: { ...process.env, ...S3_TEST_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -83,12 +66,12 @@ test('every object back at its original key with its headers and metadata; a rer
   const first = await restore([dump, `s3://${bucket}/restored`]);
   t.is(first.code, 0, first.stderr);
   t.regex(first.stderr, /put 4, skipped 0, failed 0 \(35009 bytes uploaded; 1 with a multipart ETag \(H-N\), which a plain upload cannot reproduce, verified by the MD5 of the body instead\)/);
-  t.deepEqual(await listKeys(client, bucket), ['restored/a/b', 'restored/a/b/c', 'restored/cat.jpg', 'restored/multi.bin']);
-  t.is((await getBytes(client, bucket, 'restored/a/b')).toString(), 'leaf');
-  t.is((await getBytes(client, bucket, 'restored/a/b/c')).toString(), 'child');
-  t.true((await getBytes(client, bucket, 'restored/multi.bin')).equals(MULTI));
-  t.true((await getBytes(client, bucket, 'restored/cat.jpg')).equals(bytesOf('cat', 5000)));
-  const h = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'restored/cat.jpg' }));
+  t.deepEqual(await listKeys(s3.client, bucket), ['restored/a/b', 'restored/a/b/c', 'restored/cat.jpg', 'restored/multi.bin']);
+  t.is((await getBytes(s3.client, bucket, 'restored/a/b')).toString(), 'leaf');
+  t.is((await getBytes(s3.client, bucket, 'restored/a/b/c')).toString(), 'child');
+  t.true((await getBytes(s3.client, bucket, 'restored/multi.bin')).equals(MULTI));
+  t.true((await getBytes(s3.client, bucket, 'restored/cat.jpg')).equals(bytesOf('cat', 5000)));
+  const h = await s3.client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'restored/cat.jpg' }));
   t.is(h.ContentType, 'image/jpeg');
   t.is(h.ContentEncoding, 'identity');
   t.is(h.CacheControl, 'max-age=60');
@@ -111,7 +94,7 @@ test('a damaged body fails alone (exit 1, one line naming it); the others are pu
   t.is(res.code, 1);
   t.regex(res.stderr, /failed ERR_S3_SIZE_MISMATCH: bucket photos object cat\.jpg: .*body is 5001 bytes, its sidecar says 5000/);
   t.regex(res.stderr, /put 3, skipped 0, failed 1/);
-  t.deepEqual(await listKeys(client, bucket), ['a/b', 'a/b/c', 'multi.bin']);
+  t.deepEqual(await listKeys(s3.client, bucket), ['a/b', 'a/b/c', 'multi.bin']);
 });
 
 test('several buckets: one destination for two is ERR_USAGE; --bucket selects, --map sends one elsewhere; a missing bucket is named', async (t) => {
@@ -123,11 +106,11 @@ test('several buckets: one destination for two is ERR_USAGE; --bucket selects, -
   t.regex(both.stderr, /ERR_USAGE: buckets "logs" and "photos" would both be restored into s3:\/\//);
   const one = await restore([dump, `s3://${b1}`, '--bucket', 'logs']);
   t.is(one.code, 0, one.stderr);
-  t.deepEqual(await listKeys(client, b1), ['day1.log']);
+  t.deepEqual(await listKeys(s3.client, b1), ['day1.log']);
   const mapped = await restore([dump, `s3://${b1}`, '--map', `photos=${b2}`]);
   t.is(mapped.code, 0, mapped.stderr);
   t.regex(mapped.stderr, /put 4, skipped 1, failed 0/);
-  t.deepEqual(await listKeys(client, b2), ['a/b', 'a/b/c', 'cat.jpg', 'multi.bin']);
+  t.deepEqual(await listKeys(s3.client, b2), ['a/b', 'a/b/c', 'cat.jpg', 'multi.bin']);
   const missing = await restore([dump, 's3://no-such-bucket-r', '--bucket', 'logs']);
   t.is(missing.code, 1);
   t.regex(missing.stderr, /ERR_S3_REQUEST: path s3:\/\/no-such-bucket-r\/: the bucket does not exist: no-such-bucket-r/);
@@ -142,10 +125,10 @@ test('the AWS CLI lists a dump written with -o s3:// and head-object shows resto
   const dir = tempDir(t);
   fs.writeFileSync(path.join(dir, 'in.jsonl'), photos().toJsonl());
   const bucket = await freshBucket();
-  const res = await runCli([path.join(dir, 'in.jsonl'), '-o', `s3://${bucket}/dump`, '--s3-endpoint', server.endpoint, '--s3-path-style', '-q'], { env: S3_TEST_ENV });
+  const res = await runCli([path.join(dir, 'in.jsonl'), '-o', `s3://${bucket}/dump`, '--s3-endpoint', s3.server.endpoint, '--s3-path-style', '-q'], { env: S3_TEST_ENV });
   t.is(res.code, 0, res.stderr);
   const env = { ...process.env, ...S3_TEST_ENV };
-  const ls = spawnSync('aws', ['--endpoint-url', server.endpoint, 's3', 'ls', '--recursive', `s3://${bucket}/dump/`], { env, encoding: 'utf8' });
+  const ls = spawnSync('aws', ['--endpoint-url', s3.server.endpoint, 's3', 'ls', '--recursive', `s3://${bucket}/dump/`], { env, encoding: 'utf8' });
   t.is(ls.status, 0, ls.stderr);
   const listed = ls.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(3).join(' ')).sort();
   t.true(listed.includes('dump/CHECKSUMS') && listed.includes('dump/MANIFEST.json') && listed.includes('dump/s3/photos/cat.jpg'), listed.join('\n'));
@@ -157,7 +140,7 @@ test('the AWS CLI lists a dump written with -o s3:// and head-object shows resto
   t.is(local.code, 0);
   const put = await restore([path.join(dir, 'dump-local'), `s3://${bucket}/restored`]);
   t.is(put.code, 0, put.stderr);
-  const head = spawnSync('aws', ['--endpoint-url', server.endpoint, 's3api', 'head-object', '--bucket', bucket, '--key', 'restored/cat.jpg'], { env, encoding: 'utf8' });
+  const head = spawnSync('aws', ['--endpoint-url', s3.server.endpoint, 's3api', 'head-object', '--bucket', bucket, '--key', 'restored/cat.jpg'], { env, encoding: 'utf8' });
   t.is(head.status, 0, head.stderr);
   const j = JSON.parse(head.stdout) as { ContentType: string; CacheControl: string; ContentLength: number; Metadata: Record<string, string> };
   t.is(j.ContentType, 'image/jpeg');

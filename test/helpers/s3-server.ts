@@ -127,3 +127,32 @@ export async function putBytes(client: S3Client, bucket: string, key: string, bo
 export async function createBucket(client: S3Client, bucket: string): Promise<void> {
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
 }
+
+/** One server for a test file: started before its tests, stopped after them; a fresh bucket per test. */
+export interface SharedS3 {
+  server: S3Server;
+  client: S3Client;
+  /** A new, empty bucket named `<tag>-<pid>-<n>`. */
+  freshBucket(): Promise<string>;
+}
+
+/** Registers before/after hooks on test that run one s3rver for the file; its fields are set once the before hook ran. */
+export function sharedS3Server(test: { before: (fn: () => Promise<void>) => void; after: { always: (fn: () => Promise<void>) => void } }, tag: string): SharedS3 {
+  let n = 0;
+  const shared = {
+    freshBucket: async () => {
+      const b = `${tag}-${process.pid}-${n++}`;
+      await createBucket(shared.client, b);
+      return b;
+    },
+  } as SharedS3;
+  test.before(async () => {
+    shared.server = await startS3Server();
+    shared.client = testClient(shared.server.endpoint);
+  });
+  test.after.always(async () => {
+    shared.client?.destroy();
+    await shared.server?.stop();
+  });
+  return shared;
+}
