@@ -135,8 +135,12 @@ export class S3Target implements Target {
   }
 
   private async abort(upload: ObjectUpload): Promise<void> {
-    this.open.delete(upload);
-    await upload.abort();
+    // Kept in `open` until aborted, so a cleanup starting meanwhile waits for (and repeats) the abort.
+    try {
+      await upload.abort();
+    } finally {
+      this.open.delete(upload);
+    }
   }
 
   /** Commits upload; its completion is waited for by drain() (and a failure fails the next call). */

@@ -127,7 +127,7 @@ test('the server stopped mid-run: ERR_S3_REQUEST, and what it holds has no MANIF
   t.deepEqual(fs.readdirSync(dir), [], 'scratch removed');
 });
 
-test('SIGINT in the middle of an upload: exit 130, multipart upload aborted, nothing left', async (t) => {
+test('SIGINT in the middle of an upload: exit 130, the upload aborted or deleted, nothing left', async (t) => {
   const bucket = await s3.freshBucket();
   let child: ReturnType<typeof spawn> | undefined;
   const proxy = await startFaultProxy(s3.server.port, [
@@ -147,5 +147,6 @@ test('SIGINT in the middle of an upload: exit 130, multipart upload aborted, not
   t.is(code, 130, stderr);
   t.regex(stderr, /interrupted by SIGINT/);
   t.deepEqual(await listKeys(s3.client, bucket), []);
-  t.true(proxy.seen.some((r) => r.method === 'DELETE' && r.url.includes('uploadId=')), 'AbortMultipartUpload sent');
+  // Depending on where the signal lands the upload is aborted, or completed and then deleted.
+  t.true(proxy.seen.some((r) => r.method === 'DELETE' && r.url.includes('big.bin')), proxy.seen.map((r) => `${r.method} ${r.url}`).join('\n'));
 });
