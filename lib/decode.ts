@@ -30,6 +30,8 @@ import { createBlobSpiller } from './stages/spill.js';
 import { createDirectorySink } from './sinks/directory.js';
 import type { DumpSink, DumpSinkOptions, SinkStats } from './sinks/dump-sink.js';
 import { createTarSink } from './sinks/tar.js';
+import type { S3Options } from './s3/client.js';
+import { isS3Url } from './s3/url.js';
 import type { WarningHandler } from './types.js';
 
 /** Options of decodeSnapshot(): where the dump goes, what to include, how strict to be. */
@@ -64,6 +66,8 @@ export interface DecodeOptions {
   /** For MANIFEST.json source.fsm_path when input is a stream (default "-"). */
   sourceName?: string;
   signal?: AbortSignal;
+  /** How to reach S3 for `s3://` inputs and outputs (SPEC §11). */
+  s3?: S3Options;
 }
 
 /** A progress sample. */
@@ -109,6 +113,19 @@ export type DecodeInput = string | Readable | readonly ClusterInput[];
  */
 export async function decodeSnapshot(input: DecodeInput, options: DecodeOptions): Promise<Summary> {
   checkDecodeArguments(input, options);
+  if (options.output !== undefined && isS3Url(options.output)) {
+    // The AWS SDK is loaded only by runs that speak S3 (it takes a while to load).
+    const { decodeToS3 } = await import('./s3/decode-to-s3.js');
+    return decodeToS3(options.output, options, async (scratch, makeSink) => {
+      const source = await openSource(input, options);
+      try {
+        return await run(source, scratch, options, makeSink);
+      } catch (err) {
+        source.destroy();
+        throw err;
+      }
+    });
+  }
   if (options.output !== undefined) return decodeToDirectory(input, options.output, options);
   if (options.tar) return decodeToTar(input, options.tar, options);
   throw new DecodeError('ERR_USAGE', 'give an output directory or a tar stream');
@@ -202,7 +219,7 @@ async function openSource(input: DecodeInput, options: DecodeOptions): Promise<S
 }
 
 async function singleSource(input: string | Readable, options: DecodeOptions): Promise<Source> {
-  const inputStream = await openInput(input);
+  const inputStream = await openInput(input, options);
   const reader = createSnapshotReader(options.inputFormat ? { format: options.inputFormat } : {});
   const name = typeof input === 'string' ? input : (options.sourceName ?? '-');
   const snapshotIndex = options.snapshotIndex ?? (typeof input === 'string' ? snapshotIndexFromPath(input) : undefined);
@@ -345,8 +362,9 @@ async function checkOutput(output: string): Promise<void> {
   if ((await fsp.readdir(output)).length > 0) throw new DecodeError('ERR_USAGE', `output directory is not empty: ${output}`);
 }
 
-async function openInput(input: string | Readable): Promise<Readable> {
+async function openInput(input: string | Readable, options: DecodeOptions): Promise<Readable> {
   if (typeof input !== 'string') return input;
+  if (isS3Url(input)) return (await import('./s3/decode-to-s3.js')).openS3Input(input, options);
   if (input === '-') {
     // Node hands out an empty stream for a stdin it cannot classify, such as
     // a directory (`< dir`): refuse it rather than decode nothing.

@@ -51,6 +51,10 @@ export const ERROR_CODES = [
   'ERR_CATALOG_INVALID',
   'ERR_OFFLOAD_MANIFEST',
   'ERR_OFFLOAD_INTEGRITY',
+  // §11 object storage: a request the server refused or failed (after retries),
+  // and an upload whose returned ETag or size is not what was sent.
+  'ERR_S3_REQUEST',
+  'ERR_S3_UPLOAD_MISMATCH',
 ] as const;
 
 /** One of ERROR_CODES. */

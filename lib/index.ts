@@ -35,6 +35,7 @@ export { createDirectorySink, type DirectorySinkOptions, type DirectoryTargetOpt
 export { createTarSink, type TarSinkOptions } from './sinks/tar.js';
 export type { Target, BodyWriter } from './sinks/target.js';
 export type { DumpManifestInfo, GroupEntry } from './core/dump-files.js';
+export type { S3Options } from './s3/client.js';
 
 // Whole-cluster dumps (SPEC §10): inputs, the merge stage and its companions.
 export { fileInput, withGroupIds, groupIdFromPath, CLUSTER_READ_SIZE, type ClusterInput, type InputEnd } from './cluster/input.js';

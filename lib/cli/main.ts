@@ -12,18 +12,21 @@ import { VERSION } from '../version.js';
 import { abortOnSignals, describeFailure, helpOrVersion, interruptedBy, signalExitCode, usageError } from './common.js';
 import { Logger, type LogFormat } from './log.js';
 import { ProgressLine } from './progress.js';
+import { parseS3Flags, S3_FLAG_OPTIONS } from './s3-flags.js';
 
 const NAME = 'ekv-s3-decode';
 
 export const USAGE = `Usage: ekv-s3-decode [INPUT...] [-o DIR] [options]
 
 Decode an elastickv snapshot (JSON lines or native .fsm) into a plain S3
-backup tree. INPUT is a snapshot file; absent or "-" reads standard input.
+backup tree. INPUT is a snapshot file or s3://BUCKET/KEY; absent or "-"
+reads standard input.
 With -o the tree is written to DIR; without it, a tar archive of the same
 tree goes to standard output.
 
 Options:
-  -o, --output DIR                write the dump to DIR (absent or empty)
+  -o, --output DIR                write the dump to DIR (absent or empty), or
+                                  to objects under s3://BUCKET[/PREFIX] (empty)
   -z, --gzip                      gzip the tar stream (without -o)
       --input-format jsonl|fsm    force the input format (default: detect)
       --bucket NAME               keep only this bucket (repeatable)
@@ -38,6 +41,9 @@ Options:
       --snapshot-index N          copied into MANIFEST.json
       --keep-scratch              keep the staging directory after a failure
       --log-format text|json      format of warnings and summary on stderr
+      --s3-endpoint URL           S3 endpoint for s3:// input or output (default: AWS)
+      --s3-path-style             path-style S3 URLs (most non-AWS servers)
+      --s3-concurrency N          S3 requests in flight at once (default 4)
       --progress, --no-progress   progress line on stderr (default: on a terminal)
   -q, --quiet                     no summary
   -h, --help                      this help
@@ -102,6 +108,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         'snapshot-index': { type: 'string' },
         'keep-scratch': { type: 'boolean' },
         'log-format': { type: 'string', default: 'text' },
+        ...S3_FLAG_OPTIONS,
         progress: { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
@@ -144,6 +151,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     return usage(io, 'standard output is a terminal: give -o DIR, or redirect the tar stream (ekv-s3-decode ... > dump.tar)');
   }
   if (values.output !== undefined && values.gzip) return usage(io, '--gzip compresses the tar stream: it does not go with -o');
+  const s3 = parseS3Flags(values);
+  if (typeof s3 === 'string') return usage(io, s3);
 
   // SIGINT/SIGTERM abort the pipeline; decodeSnapshot then removes its
   // staging and scratch directories before we exit 130/143.
@@ -167,6 +176,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       keepScratch: values['keep-scratch'] ?? false,
       onWarning: (w) => log.warn(w),
       signal: stop.signal,
+      s3,
       ...(progress ? { onProgress: (p: Progress) => progress.update(p) } : {}),
     });
     skipped = summary.skipped;
