@@ -49,7 +49,7 @@ export async function startS3Server(buckets: string[] = []): Promise<S3Server> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`s3rver did not start: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`s3rver did not start: ${out}`)), 90_000);
     const onData = (b: Buffer) => {
       out += b.toString();
       const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
