@@ -1,9 +1,9 @@
 /**
- * What the restore-side commands (ekv-s3-encode, ekv-s3-verify) share: their
- * I/O, --help / --version, and how a usage error or a failure is printed
- * and mapped to an exit code (2 for ERR_USAGE, else 1).
+ * The restore-side commands' (ekv-s3-encode, ekv-s3-verify,
+ * ekv-s3-restore-objects) I/O object, over the rules every command shares
+ * (./common.ts): the usage-error line, --help/--version, failure → exit code.
  */
-import { DecodeError } from '../errors.js';
+import { describeFailure, helpOrVersion as commonHelpOrVersion, usageError as commonUsageError } from './common.js';
 import { VERSION } from '../version.js';
 
 export interface CommandIo {
@@ -18,31 +18,19 @@ export const processIo: CommandIo = {
   stdinIsTTY: process.stdin.isTTY === true,
 };
 
+/** Prints "NAME: error ERR_USAGE: message" and the --help hint; returns exit code 2. */
 export function usageError(name: string, io: CommandIo, message: string): number {
-  io.stderr(`${name}: error ERR_USAGE: ${message}\nTry '${name} --help'.\n`);
-  return 2;
+  return commonUsageError(io.stderr, name, message);
 }
 
 /** Prints --help or --version when asked; returns the exit code then, else undefined. */
 export function helpOrVersion(name: string, usage: string, io: CommandIo, values: { help?: boolean; version?: boolean }): number | undefined {
-  if (values.help) {
-    io.stdout(usage);
-    return 0;
-  }
-  if (values.version) {
-    io.stdout(`${name} ${VERSION}\n`);
-    return 0;
-  }
-  return undefined;
+  return commonHelpOrVersion(values, io.stdout, usage, `${name} ${VERSION}\n`);
 }
 
 /** Prints an error (a DecodeError with its code, anything else as ERR_IO); returns the exit code. */
 export function failure(name: string, io: CommandIo, e: unknown): number {
-  if (e instanceof DecodeError) {
-    io.stderr(`${name}: error ${e.code}: ${e.message}\n`);
-    return e.code === 'ERR_USAGE' ? 2 : 1;
-  }
-  const err = e as NodeJS.ErrnoException;
-  io.stderr(`${name}: error ERR_IO: ${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}\n`);
-  return 1;
+  const f = describeFailure(e);
+  io.stderr(`${name}: error ${f.code}: ${f.message}\n`);
+  return f.exit;
 }

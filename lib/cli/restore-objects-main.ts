@@ -12,6 +12,7 @@ import { createS3Client, DEFAULT_S3_CONCURRENCY } from '../s3/client.js';
 import { restoreObjects, type RestoreSummary } from '../s3/restore.js';
 import { isS3Url, parseS3Url } from '../s3/url.js';
 import { VERSION } from '../version.js';
+import { helpOrVersion, usageError } from './common.js';
 import { parseS3Flags, S3_FLAG_OPTIONS } from './s3-flags.js';
 
 const NAME = 'ekv-s3-restore-objects';
@@ -75,14 +76,8 @@ export async function restoreObjectsMain(argv: string[], io: RestoreIo = default
   } catch (e) {
     return usage(io, (e as Error).message);
   }
-  if (values.help) {
-    io.stdout(RESTORE_USAGE);
-    return 0;
-  }
-  if (values.version) {
-    io.stdout(`${NAME} ${VERSION}\n`);
-    return 0;
-  }
+  const early = helpOrVersion(values, io.stdout, RESTORE_USAGE, `${NAME} ${VERSION}\n`);
+  if (early !== undefined) return early;
   if (positionals.length !== 2) return usage(io, `give SOURCE and s3://BUCKET[/PREFIX], got ${positionals.length} arguments`);
   const [source, dest] = positionals as [string, string];
   if (!isS3Url(dest)) return usage(io, `the destination must be s3://BUCKET[/PREFIX], not ${dest}`);
@@ -148,6 +143,5 @@ export function summaryLine(s: RestoreSummary): string {
 }
 
 function usage(io: RestoreIo, message: string): number {
-  io.stderr(`${NAME}: error ERR_USAGE: ${message}\nTry '${NAME} --help'.\n`);
-  return 2;
+  return usageError(io.stderr, NAME, message);
 }
