@@ -47,3 +47,14 @@ test('abortOnSignals aborts with the signal name, and release() stops listening'
   t.is(process.listenerCount('SIGTERM'), before);
   t.is(process.listenerCount('SIGINT'), beforeInt);
 });
+
+test('SIGHUP and SIGQUIT (a dropped ssh session) stop a run like SIGINT and SIGTERM: exit 129 and 131', (t) => {
+  t.is(signalExitCode('SIGHUP'), 129);
+  t.is(signalExitCode('SIGQUIT'), 131);
+  for (const sig of ['SIGHUP', 'SIGQUIT'] as const) {
+    const stop = abortOnSignals();
+    process.emit(sig, sig);
+    t.is(interruptedBy(stop.signal), sig);
+    stop.release();
+  }
+});

@@ -1,5 +1,5 @@
 /**
- * What the two command lines (ekv-s3-decode, ekv-snapshot-jsonl) share:
+ * What the command lines share:
  * the usage-error line, --help/--version, stopping on a signal, and the
  * error-to-exit-code rule.
  */
@@ -25,12 +25,20 @@ export function helpOrVersion(values: { help?: boolean | undefined; version?: bo
   return undefined;
 }
 
-/** The signals that stop a run (its cleanup then runs before the exit). */
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+/**
+ * The signals that stop a run (its cleanup then runs before the exit):
+ * SIGINT, SIGTERM, and SIGHUP and SIGQUIT (an ssh session dropped during a
+ * long backup), which would otherwise kill the process and leave its
+ * staging and scratch behind.
+ */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+/** The exit codes of a run stopped by one of STOP_SIGNALS (bin/ exits at once on these: stdout's reader may be gone). */
+export const SIGNAL_EXIT_CODES: readonly number[] = STOP_SIGNALS.map(signalExitCode);
 
 /**
- * An AbortSignal that fires (reason: the signal's name) on SIGINT or
- * SIGTERM until release() is called.
+ * An AbortSignal that fires (reason: the signal's name) on any of
+ * STOP_SIGNALS until release() is called.
  */
 export function abortOnSignals(): { signal: AbortSignal; release: () => void } {
   const abort = new AbortController();
@@ -49,7 +57,7 @@ export function interruptedBy(signal: AbortSignal): NodeJS.Signals | undefined {
   return signal.aborted ? (signal.reason as NodeJS.Signals) : undefined;
 }
 
-/** The shell's exit code for death by a signal: 128 + its number (SIGINT 130, SIGTERM 143). */
+/** The shell's exit code for death by a signal: 128 + its number (SIGHUP 129, SIGINT 130, SIGQUIT 131, SIGTERM 143). */
 export function signalExitCode(sig: NodeJS.Signals): number {
   return 128 + os.constants.signals[sig];
 }

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { parseU64Decimal } from '../core/u64.js';
 import { encodeDump } from '../encode/encode.js';
 import { failure, helpOrVersion, processIo, usageError, type CommandIo } from './command.js';
+import { abortOnSignals, interruptedBy, signalExitCode } from './common.js';
 
 const NAME = 'ekv-s3-encode';
 
@@ -77,14 +78,11 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
   const dump = positionals[0]!;
   if (dump === '-' && io.stdinIsTTY) return usage(io, 'standard input is a terminal: pipe a tar or tar.gz into it');
   const started = Date.now();
-  // SIGINT/SIGTERM abort the run; encodeDump then removes its temporary file and scratch.
-  const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // A stop signal aborts the run; encodeDump then removes its temporary file and scratch.
+  const stop = abortOnSignals();
   try {
     const r = await encodeDump(dump, {
-      signal: abort.signal,
+      signal: stop.signal,
       output: values.output,
       ...(lastCommitTs !== undefined ? { lastCommitTs } : {}),
       ...(header ? { header } : {}),
@@ -102,15 +100,14 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     }
     return 0;
   } catch (e) {
-    if (abort.signal.aborted) {
-      const sig = abort.signal.reason as NodeJS.Signals;
+    const sig = interruptedBy(stop.signal);
+    if (sig !== undefined) {
       io.stderr(`${NAME}: interrupted by ${sig}: nothing was published, scratch removed\n`);
-      return sig === 'SIGINT' ? 130 : 143;
+      return signalExitCode(sig);
     }
     return failure(NAME, io, e);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.release();
   }
 }
 

@@ -154,8 +154,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const s3 = parseS3Flags(values);
   if (typeof s3 === 'string') return usage(io, s3);
 
-  // SIGINT/SIGTERM abort the pipeline; decodeSnapshot then removes its
-  // staging and scratch directories before we exit 130/143.
+  // A stop signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) aborts the pipeline;
+  // decodeSnapshot then removes its staging and scratch before we exit 128 + signo.
   const stop = abortOnSignals();
   let skipped = 0;
   try {
