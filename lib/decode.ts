@@ -7,7 +7,6 @@
  * Tar output streams to a Writable (stdout) and spills to a private
  * directory under --scratch-dir or the OS temp dir, removed at the end.
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,14 +16,14 @@ import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
 import { footerVerdictOfFile } from './core/footer-first.js';
-import { bytesOnly, checkDecodeArguments } from './decode-options.js';
-import { snapshotIndexFromPath, type DumpManifestInfo } from './core/dump-files.js';
+import { checkDecodeArguments } from './decode-options.js';
 import type { ClusterInput } from './cluster/input.js';
-import { openClusterSource } from './cluster/source.js';
+import { checkOutput, publishStaging } from './io/output-dir.js';
+import { openSource, type Source } from './source.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createBucketCollector } from './stages/collect.js';
 import { createRecordFilter } from './stages/filter.js';
-import { createSnapshotReader, type InputFormat } from './stages/read-snapshot.js';
+import type { InputFormat } from './stages/read-snapshot.js';
 import { createVersionResolver } from './stages/resolve-versions.js';
 import { createBlobSpiller } from './stages/spill.js';
 import { createDirectorySink } from './sinks/directory.js';
@@ -196,71 +195,6 @@ async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOpt
   }
 }
 
-/** What run() decodes: one input and its reader, or several merged (lib/cluster/source.ts). */
-interface Source {
-  /** The streams before the version resolver, first to last. */
-  head: Readable[];
-  /** Closes the input(s) after a failure. */
-  destroy(): void;
-  bytesRead(): number;
-  records(): number;
-  format(): 'jsonl' | 'fsm' | undefined;
-  totalBytes: number | undefined;
-  /** MANIFEST.json fields that depend on the input. */
-  manifest(): Pick<DumpManifestInfo, 'snapshotIndex' | 'lastCommitTs' | 'source' | 'groups'>;
-  /** A pipeline failure that is the input's own read error (EISDIR, EIO…), as ERR_IO naming it. */
-  readError(err: unknown): DecodeError | undefined;
-  /** The one input file, when the input is a file (its footer can judge a later record error). */
-  file?: string;
-}
-
-async function openSource(input: DecodeInput, options: DecodeOptions): Promise<Source> {
-  return typeof input === 'string' || !Array.isArray(input) ? singleSource(input as string | Readable, options) : clusterSource(input as readonly ClusterInput[], options);
-}
-
-async function singleSource(input: string | Readable, options: DecodeOptions): Promise<Source> {
-  const inputStream = await openInput(input, options);
-  const reader = createSnapshotReader(options.inputFormat ? { format: options.inputFormat } : {});
-  const name = typeof input === 'string' ? input : (options.sourceName ?? '-');
-  const snapshotIndex = options.snapshotIndex ?? (typeof input === 'string' ? snapshotIndexFromPath(input) : undefined);
-  return {
-    head: [inputStream, ...(inputStream.readableObjectMode ? [bytesOnly()] : []), reader],
-    ...(typeof input === 'string' && input !== '-' ? { file: input } : {}),
-    destroy: () => inputStream.destroy(),
-    bytesRead: () => reader.bytesRead,
-    records: () => reader.records,
-    format: () => reader.header?.format,
-    totalBytes: typeof input === 'string' && input !== '-' ? await fileSize(input) : undefined,
-    manifest: () => ({
-      ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
-      ...(reader.header?.lastCommitTs !== undefined ? { lastCommitTs: reader.header.lastCommitTs } : {}),
-      source: name,
-    }),
-    readError: (err) => (err === inputStream.errored && !options.signal?.aborted ? ioError(err, name, 'cannot read input') : undefined),
-  };
-}
-
-/** Several inputs (SPEC §10); one input given this way decodes as it would alone, with the input's own checks. */
-async function clusterSource(inputs: readonly ClusterInput[], options: DecodeOptions): Promise<Source> {
-  const first = inputs[0];
-  if (first === undefined) throw new DecodeError('ERR_USAGE', 'no input to decode');
-  const c = await openClusterSource(inputs, { ...(options.inputFormat ? { inputFormat: options.inputFormat } : {}), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
-  const snapshotIndex = inputs.length === 1 ? (options.snapshotIndex ?? first.snapshotIndex) : undefined;
-  return {
-    head: c.head,
-    destroy: () => c.merge.destroy(),
-    bytesRead: () => c.merge.bytesRead,
-    records: () => c.merge.records,
-    format: () => c.merge.readers[0]?.header?.format,
-    totalBytes: c.totalBytes,
-    manifest: () => {
-      const lastCommitTs = c.lastCommitTs();
-      const groups = c.groups();
-      return { ...(snapshotIndex !== undefined ? { snapshotIndex } : {}), ...(lastCommitTs !== undefined ? { lastCommitTs } : {}), source: first.path, ...(groups ? { groups } : {}) };
-    },
-    readError: () => undefined,
-  };
-}
 
 /** Runs the stage chain into the sink that makeSink builds. */
 async function run(
@@ -328,10 +262,6 @@ async function run(
   };
 }
 
-async function fileSize(p: string): Promise<number | undefined> {
-  const st = await fsp.stat(p).catch(() => undefined);
-  return st?.isFile() ? st.size : undefined;
-}
 
 async function makeScratch(parent: string): Promise<string> {
   try {
@@ -341,61 +271,6 @@ async function makeScratch(parent: string): Promise<string> {
   }
 }
 
-/** DIR must be absent or an empty directory, and its parent must exist. */
-async function checkOutput(output: string): Promise<void> {
-  const parent = path.dirname(output);
-  let parentStat: fs.Stats;
-  try {
-    parentStat = await fsp.stat(parent);
-  } catch {
-    throw new DecodeError('ERR_USAGE', `parent of the output directory does not exist: ${parent}`);
-  }
-  if (!parentStat.isDirectory()) throw new DecodeError('ERR_USAGE', `parent of the output directory is not a directory: ${parent}`);
-  let st: fs.Stats;
-  try {
-    st = await fsp.lstat(output);
-  } catch {
-    return; // absent: fine
-  }
-  if (st.isSymbolicLink()) throw new DecodeError('ERR_USAGE', `output is a symbolic link (not followed): ${output}`);
-  if (!st.isDirectory()) throw new DecodeError('ERR_USAGE', `output exists and is not a directory: ${output}`);
-  if ((await fsp.readdir(output)).length > 0) throw new DecodeError('ERR_USAGE', `output directory is not empty: ${output}`);
-}
 
-async function openInput(input: string | Readable, options: DecodeOptions): Promise<Readable> {
-  if (typeof input !== 'string') return input;
-  if (isS3Url(input)) return (await import('./s3/decode-to-s3.js')).openS3Input(input, options);
-  if (input === '-') {
-    // Node hands out an empty stream for a stdin it cannot classify, such as
-    // a directory (`< dir`): refuse it rather than decode nothing.
-    let isDir = false;
-    try {
-      isDir = fs.fstatSync(0).isDirectory();
-    } catch {
-      /* let the stream report it */
-    }
-    if (isDir) throw ioError(Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' }), '-', 'cannot read input');
-    return process.stdin;
-  }
-  return openInputFile(input);
-}
 
-/** A snapshot file as a stream of 1 MiB reads, or `readSize` (ERR_IO naming it when it cannot be opened). */
-export async function openInputFile(file: string, readSize = 1 << 20): Promise<Readable> {
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(file, 'r');
-  } catch (e) {
-    throw ioError(e, file, 'cannot open input');
-  }
-  return fh.createReadStream({ highWaterMark: readSize });
-}
 
-/** Moves the finished staging directory to DIR (an empty DIR is replaced: rename(2) allows it). */
-async function publishStaging(staging: string, output: string): Promise<void> {
-  try {
-    await fsp.rename(staging, output);
-  } catch (e) {
-    throw ioError(e, output, 'cannot publish the dump (is the output directory still empty?)');
-  }
-}

@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { createJsonlToFsm, type FsmWriter } from '../convert/to-fsm.js';
 import { createFsmToJsonl, type FsmToJsonl } from '../convert/to-jsonl.js';
-import { openInputFile } from '../decode.js';
+import { openInputFile } from '../io/input-file.js';
 import { DecodeError, ioError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { abortOnSignals, describeFailure, helpOrVersion, interruptedBy, signalExitCode, usageError } from './common.js';

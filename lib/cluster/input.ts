@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { DecodeError } from '../errors.js';
-import { openInputFile } from '../decode.js';
+import { openInputFile } from '../io/input-file.js';
 import { snapshotIndexFromPath } from '../core/dump-files.js';
 
 /** What a reader learnt by the end of an input, for the input's own checks. */
