@@ -3,7 +3,9 @@
  *
  * Directory output works in a staging directory beside DIR
  * (`DIR.partial-XXXXXX`) that is renamed into place only when the dump is
- * complete; on any failure it is removed and DIR is left as it was (SPEC §2).
+ * complete — or, when DIR exists (empty), inside it, whose entries are then
+ * moved up (lib/io/output-dir.ts); on any failure it is removed and DIR is
+ * left as it was (SPEC §2).
  * Tar output streams to a Writable (stdout) and spills to a private
  * directory under --scratch-dir or the OS temp dir, removed at the end.
  */
@@ -18,7 +20,7 @@ import { DecodeError, ioError } from './errors.js';
 import { footerVerdictOfFile } from './core/footer-first.js';
 import { checkDecodeArguments } from './decode-options.js';
 import type { ClusterInput } from './cluster/input.js';
-import { checkOutput, publishStaging } from './io/output-dir.js';
+import { checkOutput, checkScratchOutside, INNER_STAGING_PREFIX, publishInto, publishStaging } from './io/output-dir.js';
 import { openSource, type Source } from './source.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createBucketCollector } from './stages/collect.js';
@@ -132,11 +134,13 @@ export async function decodeSnapshot(input: DecodeInput, options: DecodeOptions)
 
 async function decodeToDirectory(input: DecodeInput, dir: string, options: DecodeOptions): Promise<Summary> {
   const output = path.resolve(dir);
-  await checkOutput(output);
+  // An existing (empty) DIR may be a mount point or the shell's cwd: stage inside it, keep it.
+  const inside = await checkOutput(output);
+  if (options.scratchDir !== undefined) await checkScratchOutside(output, options.scratchDir);
   const source = await openSource(input, options);
   let staging: string;
   try {
-    staging = await fsp.mkdtemp(`${output}.partial-`);
+    staging = await fsp.mkdtemp(inside ? path.join(output, INNER_STAGING_PREFIX) : `${output}.partial-`);
   } catch (e) {
     source.destroy();
     throw ioError(e, output, 'cannot create staging directory');
@@ -144,12 +148,12 @@ async function decodeToDirectory(input: DecodeInput, dir: string, options: Decod
   const work = path.join(staging, '.ekv-work');
   let scratch: string | undefined;
   try {
-    await fsp.chmod(staging, 0o755);
+    if (!inside) await fsp.chmod(staging, 0o755);
     await fsp.mkdir(work, { mode: 0o700 });
     scratch = options.scratchDir ? await makeScratch(options.scratchDir) : work;
     const summary = await run(source, scratch, options, (sinkOpts) => createDirectorySink({ ...sinkOpts, root: staging, tmpDir: work }));
     await fsp.rm(work, { recursive: true, force: true });
-    await publishStaging(staging, output);
+    await (inside ? publishInto(staging, output) : publishStaging(staging, output));
     return { ...summary, output };
   } catch (err) {
     source.destroy();

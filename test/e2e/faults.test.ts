@@ -272,7 +272,8 @@ async function startMidRun(w: Work, mode: Mode, scratch?: string, extra: string[
   s.child.stdin!.write(OPEN_ENDED);
   const spills = (): string[] => {
     if (scratch) return filesIn(scratch, 'ekv-s3-decode-');
-    if (mode === 'dir') return filesIn(w.dir, 'out.partial-', '.ekv-work');
+    // Staged beside DIR, or inside it when DIR exists (SPEC §2).
+    if (mode === 'dir') return [...filesIn(w.dir, 'out.partial-', '.ekv-work'), ...filesIn(w.out, '.ekv-partial-', '.ekv-work')];
     return filesIn(w.tmp, 'ekv-s3-decode-');
   };
   await until('spill files exist', s.child, () => spills().some((f) => f.startsWith('run-')));
@@ -417,7 +418,7 @@ test('an empty DIR that gets a file while the run is going → publishing fails:
   s.child.stdin!.end(); // EOF at an entry boundary: the snapshot is complete
   const r = await s.result;
   t.is(r.code, 1);
-  oneErrorLine(t, r, 'ERR_IO', `path ${w.out}`, 'ENOTEMPTY');
+  oneErrorLine(t, r, 'ERR_IO', `path ${w.out}`, 'no longer empty', 'intruder');
   t.deepEqual(ls(w.out), ['intruder']);
   t.deepEqual(ls(w.dir), ['out', 'tmp'], 'no staging left');
   t.deepEqual(ls(w.tmp), []);
@@ -439,17 +440,18 @@ test('SIGKILL mid-run (dir): only a DIR.partial-* directory is left beside DIR, 
   t.true(ls(path.join(w.dir, beside[0] ?? '', '.ekv-work')).length > 0, 'the spill files are inside the leftover staging dir');
 });
 
-test('SIGKILL mid-run with a pre-existing empty DIR: DIR is left empty, as it was', async (t) => {
+test('SIGKILL mid-run with a pre-existing empty DIR: DIR holds only the hidden staging directory, nothing of the dump', async (t) => {
   const w = work(t);
   fs.mkdirSync(w.out);
   const s = await startMidRun(w, 'dir');
   s.child.kill('SIGKILL');
   await s.result;
-  t.deepEqual(ls(w.out), [], 'DIR still empty');
   t.deepEqual(
-    ls(w.dir).map((n) => n.replace(/-[A-Za-z0-9]{6}$/, '-*')),
-    ['out', 'out.partial-*', 'tmp'],
+    ls(w.out).map((n) => n.replace(/-[A-Za-z0-9]{6}$/, '-*')),
+    ['.ekv-partial-*'],
+    'only the staging directory, inside DIR (SPEC §2: an existing DIR is staged in)',
   );
+  t.deepEqual(ls(w.dir), ['out', 'tmp']);
 });
 
 test('SIGKILL mid-run (tar): the scratch directory stays in TMPDIR (nothing can remove it)', async (t) => {
