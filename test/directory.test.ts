@@ -68,3 +68,19 @@ test('putFile writes its pieces with the mode asked for; an existing file is nev
   await t.throwsAsync(target.putFile(Buffer.from('MANIFEST.json'), 1, [Buffer.from('x')], 0o644), { message: /EEXIST/ });
   await target.close();
 });
+
+test('a symbolic link planted in the staging area where a bucket directory goes is not followed: ERR_IO, nothing written through it', async (t) => {
+  const { base, root, tmpDir } = dirs(t);
+  const outside = path.join(base, 'outside');
+  fs.mkdirSync(outside);
+  fs.mkdirSync(path.join(root, 's3'));
+  fs.symlinkSync(outside, path.join(root, 's3', 'bkt'));
+  const target = new DirectoryTarget({ root, tmpDir });
+  try {
+    await t.throwsAsync(target.putFile(Buffer.from('s3/bkt/_bucket.json'), 2, [Buffer.from('{}')], 0o600), { message: /symbolic link/ });
+    await t.throwsAsync(target.putSpans(Buffer.from('s3/bkt/deeper/obj'), 1, []), { message: /symbolic link/ });
+  } finally {
+    await target.close();
+  }
+  t.deepEqual(fs.readdirSync(outside), [], 'nothing written through the link');
+});

@@ -4,14 +4,15 @@
  * (one disk write per byte); a small body is gathered in memory and written
  * in one go once verified; a large one is written to a private tmp file and
  * renamed into place once verified. Files are created exclusively and never
- * through a symlink (O_EXCL | O_NOFOLLOW).
+ * through a symlink (O_EXCL | O_NOFOLLOW), directories without following
+ * one (lib/io/safe-mkdir.ts).
  */
-import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ioError } from '../errors.js';
 import { printable } from '../core/printable.js';
 import { CREATE_NEW } from '../io/fs-callbacks.js';
+import { mkdirsNoFollow } from '../io/safe-mkdir.js';
 import { SmallFileWriter } from '../io/small-file-writer.js';
 import type { SealedRun, Span } from '../types.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
@@ -134,32 +135,9 @@ export class DirectoryTarget implements Target {
   private ensureParent(rel: Buffer): void {
     const slash = rel.lastIndexOf(0x2f);
     if (slash <= 0) return;
-    const dir = rel.subarray(0, slash);
-    const id = dir.toString('latin1');
-    if (this.madeDirs.has(id)) return;
-    try {
-      fs.mkdirSync(this.abs(dir), { recursive: true, mode: 0o755 });
-    } catch (e) {
-      throw ioError(e, printable(this.abs(dir)), 'cannot create directory');
-    }
-    // mkdir's mode is filtered by the umask (077 would give 0700): directories
-    // are 0755 (SPEC §6), so set every new one explicitly when the umask matters.
-    for (let i = dir.indexOf(0x2f); ; i = dir.indexOf(0x2f, i + 1)) {
-      const sub = i < 0 ? dir : dir.subarray(0, i);
-      const subId = sub.toString('latin1');
-      if (!this.madeDirs.has(subId)) {
-        if ((0o755 & this.umask) !== 0) {
-          try {
-            fs.chmodSync(this.abs(sub), 0o755);
-          } catch (e) {
-            throw ioError(e, printable(this.abs(sub)), 'cannot set the mode of directory');
-          }
-        }
-        this.madeDirs.add(subId);
-      }
-      if (i < 0) break;
-    }
-    this.madeDirs.add(id);
+    // Never through a symbolic link planted in the staging area. Directories
+    // are 0755 (SPEC §6): set explicitly when the umask would filter it.
+    mkdirsNoFollow(this.rootPrefix, rel.subarray(0, slash), { mode: 0o755, setMode: (0o755 & this.umask) !== 0, known: this.madeDirs });
   }
 }
 
