@@ -89,6 +89,8 @@ export interface Summary extends SinkStats {
   /** The dump directory, or undefined for tar output. */
   output: string | undefined;
   format: 'jsonl' | 'fsm' | undefined;
+  /** Native input: whether its CRC32C footer was there and matched (every input's, for several); undefined for JSON lines. */
+  footerVerified: boolean | undefined;
   bytesRead: number;
   records: {
     s3: Record<string, number>;
@@ -211,7 +213,8 @@ async function run(
   const resolver = createVersionResolver();
   const classifier = createKeyClassifier(options.onWarning ? { onWarning: options.onWarning } : {});
   const verify = options.verify ?? true;
-  const filter = createRecordFilter({ ...(options.buckets ? { buckets: options.buckets } : {}), ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) });
+  const filters = { ...(options.buckets?.length ? { buckets: options.buckets } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) };
+  const filter = createRecordFilter({ ...filters, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
   const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify });
   const collector = createBucketCollector();
   const flags = {
@@ -227,6 +230,7 @@ async function run(
     manifestInfo: () => ({
       ...(options.clusterId ? { clusterId: options.clusterId } : {}),
       ...source.manifest(),
+      ...(Object.keys(filters).length > 0 ? { filters } : {}),
     }),
   });
   const sample = (): Progress => ({
@@ -259,6 +263,7 @@ async function run(
   return {
     output: undefined,
     format: source.format(),
+    footerVerified: source.footerVerified(),
     bytesRead: source.bytesRead(),
     records: { s3: { ...classifier.stats.s3 }, nonS3: classifier.stats.nonS3, ignored: classifier.stats.ignored, unknownS3: classifier.stats.unknownS3, filtered: filter.stats.dropped, ...resolver.stats },
     ...sink.stats,

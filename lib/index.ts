@@ -34,7 +34,7 @@ export { createDumpSink, type DumpSink, type DumpSinkOptions, type SinkStats } f
 export { createDirectorySink, type DirectorySinkOptions, type DirectoryTargetOptions } from './sinks/directory.js';
 export { createTarSink, type TarSinkOptions } from './sinks/tar.js';
 export type { Target, BodyWriter } from './sinks/target.js';
-export type { DumpManifestInfo, GroupEntry } from './core/dump-files.js';
+export type { DumpFilters, DumpManifestInfo, GroupEntry } from './core/dump-files.js';
 export type { S3Options } from './s3/client.js';
 
 // Whole-cluster dumps (SPEC §10): inputs, the merge stage and its companions.

@@ -26,6 +26,8 @@ export interface Source {
   bytesRead(): number;
   records(): number;
   format(): 'jsonl' | 'fsm' | undefined;
+  /** After the end: whether every native input's CRC32C footer was verified (undefined when no input is native, or every one is checked by its digest). */
+  footerVerified(): boolean | undefined;
   totalBytes: number | undefined;
   /** MANIFEST.json fields that depend on the input. */
   manifest(): Pick<DumpManifestInfo, 'snapshotIndex' | 'lastCommitTs' | 'source' | 'groups'>;
@@ -41,8 +43,8 @@ export async function openSource(input: DecodeInput, options: DecodeOptions): Pr
 
 async function singleSource(input: string | Readable, options: DecodeOptions): Promise<Source> {
   const inputStream = await openInput(input, options);
-  const reader = createSnapshotReader(options.inputFormat ? { format: options.inputFormat } : {});
   const name = typeof input === 'string' ? input : (options.sourceName ?? '-');
+  const reader = createSnapshotReader({ source: name, emptyIsError: true, ...(options.inputFormat ? { format: options.inputFormat } : {}), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
   const snapshotIndex = options.snapshotIndex ?? (typeof input === 'string' ? snapshotIndexFromPath(input) : undefined);
   return {
     head: [inputStream, ...(inputStream.readableObjectMode ? [bytesOnly()] : []), reader],
@@ -51,6 +53,7 @@ async function singleSource(input: string | Readable, options: DecodeOptions): P
     bytesRead: () => reader.bytesRead,
     records: () => reader.records,
     format: () => reader.header?.format,
+    footerVerified: () => reader.footerVerified,
     totalBytes: typeof input === 'string' && input !== '-' ? await fileSize(input) : undefined,
     manifest: () => ({
       ...(snapshotIndex !== undefined ? { snapshotIndex } : {}),
@@ -73,6 +76,11 @@ async function clusterSource(inputs: readonly ClusterInput[], options: DecodeOpt
     bytesRead: () => c.merge.bytesRead,
     records: () => c.merge.records,
     format: () => c.merge.readers[0]?.header?.format,
+    footerVerified: () => {
+      // Offloaded inputs are checked by their digest instead (ClusterInput.verify).
+      const native = c.merge.readers.filter((r, i) => r.footerVerified !== undefined && inputs[i]?.verify === undefined);
+      return native.length === 0 ? undefined : native.every((r) => r.footerVerified);
+    },
     totalBytes: c.totalBytes,
     manifest: () => {
       const lastCommitTs = c.lastCommitTs();

@@ -28,6 +28,12 @@ export interface SnapshotRecord {
   where: Where;
   /** Which input it came from, when several are merged (SPEC §10): its index in input order. */
   input?: number;
+  /**
+   * Set by the version resolver on a record that replaces a version of its
+   * key passed on earlier (unsorted input): the key is counted once by
+   * class, whatever the order of its versions.
+   */
+  replaces?: boolean;
 }
 
 /** Facts about the input stream itself, announced by readers ('header' event). */

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { abortOnSignals, describeFailure, helpOrVersion, interruptedBy, signalExitCode, usageError } from '../lib/cli/common.js';
+import { abortOnSignals, describeFailure, failure, interruptedBy, parseCommand, signalExitCode, usageError } from '../lib/cli/common.js';
+import { VERSION } from '../lib/version.js';
 import { DecodeError } from '../lib/errors.js';
 
 test('usageError prints the error line and the --help hint, and gives exit code 2', (t) => {
@@ -8,19 +9,31 @@ test('usageError prints the error line and the --help hint, and gives exit code 
   t.is(out, "tool: error ERR_USAGE: bad flag\nTry 'tool --help'.\n");
 });
 
-test('helpOrVersion prints help before version, or nothing', (t) => {
+test('parseCommand: the values and positionals; help before version (exit 0, printed on stdout); a bad flag is a usage error (exit 2)', (t) => {
+  const spec = { name: 'tool', usage: 'USAGE\n', options: { out: { type: 'string', short: 'o' }, flag: { type: 'boolean' } } } as const;
   let out = '';
-  const print = (s: string): void => {
-    out += s;
-  };
-  t.is(helpOrVersion({ help: true, version: true }, print, 'USAGE\n', 'tool 1\n'), 0);
+  let err = '';
+  const io = { stdout: (s: string) => void (out += s), stderr: (s: string) => void (err += s) };
+  const args = parseCommand(spec, ['-o', 'x', 'in', '--flag'], io);
+  if (typeof args === 'number') return t.fail(`exit ${args}`);
+  t.deepEqual({ ...args.values }, { out: 'x', flag: true });
+  t.deepEqual(args.positionals, ['in']);
+  t.is(parseCommand(spec, ['-V', '--help'], io), 0);
   t.is(out, 'USAGE\n');
   out = '';
-  t.is(helpOrVersion({ version: true }, print, 'USAGE\n', 'tool 1\n'), 0);
-  t.is(out, 'tool 1\n');
-  out = '';
-  t.is(helpOrVersion({}, print, 'USAGE\n', 'tool 1\n'), undefined);
-  t.is(out, '');
+  t.is(parseCommand(spec, ['-V'], io), 0);
+  t.is(out, `tool ${VERSION}\n`);
+  t.is(parseCommand(spec, ['--nope'], io), 2);
+  t.regex(err, /^tool: error ERR_USAGE: .*--nope.*\nTry 'tool --help'\.\n$/s);
+  err = '';
+  t.is(parseCommand(spec, ['--no-flag'], io), 2, 'no --no-FLAG unless allowNegative');
+  t.is(typeof parseCommand({ ...spec, allowNegative: true }, ['--no-flag'], io), 'object');
+});
+
+test('failure prints "NAME: error CODE: message" and returns the exit code', (t) => {
+  let err = '';
+  t.is(failure('tool', (s) => void (err += s), new DecodeError('ERR_USAGE', 'no')), 2);
+  t.is(err, 'tool: error ERR_USAGE: no\n');
 });
 
 test('signal exit codes are 128 + the signal number', (t) => {

@@ -219,3 +219,13 @@ test('snapshotIndexFromPath: non-matching names → undefined', (t) => {
     t.is(snapshotIndexFromPath(p), undefined, p);
   }
 });
+
+test('filters: after decoder, buckets sorted bytewise without repeats, prefix; each omitted when not given; absent without filters', (t) => {
+  const tail = (b: Buffer) => b.toString().slice(b.toString().indexOf('  "decoder"'));
+  const decoderLine = (d: string) => `  "decoder": ${JSON.stringify(d)}`;
+  const i = info({ filters: { buckets: ['zeta', 'Alpha', 'zeta', 'é'], prefix: 'logs/' } });
+  t.is(tail(renderDumpManifest(i)), `${decoderLine(i.decoder)},\n  "filters": {\n    "buckets": [\n      "Alpha",\n      "zeta",\n      "é"\n    ],\n    "prefix": "logs/"\n  }\n}\n`);
+  t.is(tail(renderDumpManifest(info({ filters: { prefix: 'p' } }))), `${decoderLine(i.decoder)},\n  "filters": {\n    "prefix": "p"\n  }\n}\n`);
+  t.is(tail(renderDumpManifest(info({ filters: { buckets: [], prefix: '' } }))), `${decoderLine(i.decoder)}\n}\n`);
+  t.is(tail(renderDumpManifest(info())), `${decoderLine(i.decoder)}\n}\n`);
+});

@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { pipeline } from 'node:stream/promises';
 import { DecodeError } from '../lib/errors.js';
 import { createDumpSink, type DumpSinkOptions } from '../lib/sinks/dump-sink.js';
@@ -96,7 +98,7 @@ test('a body that is one whole run goes to putRun; a small one through putSpans 
   t.deepEqual(target.files.get('s3/b/small'), SMALL);
   t.is(s.stats.objects, 2);
   t.is(s.stats.bodyBytes, BIG.length + SMALL.length);
-  t.is(s.stats.files, 6, 'every file but CHECKSUMS');
+  t.is(s.stats.files, 7, 'every file, CHECKSUMS included');
 });
 
 test('CHECKSUMS lists the SHA-256 of exactly the bytes each file was given, sorted by path', async (t) => {
@@ -138,4 +140,44 @@ test('with verify off a wrong ETag is written as is', async (t) => {
   const target = new RecordingTarget({ acceptRuns: true });
   await sink(t, new SnapshotBuilder().bucket('b').putObject('b', 'bad', SMALL, { etag: '0'.repeat(32) }), target, { verify: false });
   t.deepEqual(target.files.get('s3/b/bad'), SMALL);
+});
+
+/** A RecordingTarget whose bodies fail with errors the test can watch, and that collects garbage when _skipped.jsonl is written. */
+class RefusingTarget extends RecordingTarget {
+  readonly refused: Array<WeakRef<DecodeError>> = [];
+  /** At _skipped.jsonl (the skipped list is alive then): how many refused errors were still reachable. */
+  aliveAtSkippedFile = -1;
+
+  override async putSpans(rel: Buffer): Promise<BodyWriter> {
+    // A big message and stack: what a kept error would cost per skipped object.
+    const err = new DecodeError('ERR_IO', `refused ${rel} ${'x'.repeat(10_000)}`, { object: rel }, 'object');
+    this.refused.push(new WeakRef(err));
+    throw err;
+  }
+
+  override async putFile(rel: Buffer, size: number, pieces: Iterable<Buffer>): Promise<void> {
+    if (rel.toString().endsWith('/_skipped.jsonl')) {
+      await new Promise((resolve) => setImmediate(resolve)); // WeakRefs made in this job keep their targets until it ends
+      gc();
+      this.aliveAtSkippedFile = this.refused.filter((r) => r.deref() !== undefined).length;
+    }
+    await super.putFile(rel, size, pieces);
+  }
+}
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+test('--keep-going keeps each skipped object as code and detail only: no error object (with its stack) stays reachable until the bucket ends', async (t) => {
+  const snap = new SnapshotBuilder().bucket('b');
+  for (let i = 0; i < 50; i++) snap.putObject('b', `k${i}`, Buffer.from(`body ${i}`));
+  const target = new RefusingTarget({ acceptRuns: true });
+  const s = await sink(t, snap, target, { keepGoing: true });
+  t.is(s.stats.skipped, 50);
+  t.is(target.refused.length, 50);
+  t.is(target.aliveAtSkippedFile, 0, 'every refused error was collectable while _skipped.jsonl was written');
+  const lines = target.files.get('s3/b/_skipped.jsonl')!.toString().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.is(lines.length, 50);
+  t.deepEqual(Object.keys(lines[0]!).sort(), ['detail', 'object', 'reason']);
+  t.regex(String(lines[0]!.detail), /refused s3\/b\/k0 x{10000}/);
 });

@@ -1,6 +1,8 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import test from 'ava';
-import { recordPredicate } from '../lib/stages/filter.js';
-import type { ClassifiedRecord } from '../lib/types.js';
+import { createRecordFilter, recordPredicate } from '../lib/stages/filter.js';
+import type { ClassifiedRecord, Warning } from '../lib/types.js';
 
 const base = { where: {}, key: Buffer.from('k'), tombstone: false };
 const manifest = (bucket: string, object: string): ClassifiedRecord => ({ kind: 'manifest', bucket: Buffer.from(bucket), generation: 1n, object: Buffer.from(object), value: Buffer.from('{}'), ...base });
@@ -31,4 +33,20 @@ test('--bucket and --prefix combine; offloaded chunkblobs always pass (they belo
 test('no filter keeps everything', (t) => {
   const keep = recordPredicate({});
   t.true([meta('a'), manifest('b', 'x'), blob('c', 'y'), chunkblob].every(keep));
+});
+
+test('filter_matched_nothing: once per --bucket that matched no record, and for a --prefix no object of a kept bucket matched', async (t) => {
+  const warnings: Warning[] = [];
+  const filter = createRecordFilter({ buckets: ['a', 'typo', 'b'], prefix: 'p', onWarning: (w) => warnings.push(w) });
+  // c has an object under the prefix, but c is not a kept bucket.
+  const records = [meta('a'), manifest('a', 'q'), meta('b'), manifest('c', 'p1'), chunkblob];
+  await pipeline(Readable.from(records), filter, new Writable({ objectMode: true, write: (_r, _e, cb) => cb() }));
+  t.deepEqual(warnings, [
+    { event: 'filter_matched_nothing', filter: 'bucket', value: 'typo' },
+    { event: 'filter_matched_nothing', filter: 'prefix', value: 'p' },
+  ]);
+  const quiet: Warning[] = [];
+  const ok = createRecordFilter({ buckets: ['a'], prefix: 'q', onWarning: (w) => quiet.push(w) });
+  await pipeline(Readable.from(records), ok, new Writable({ objectMode: true, write: (_r, _e, cb) => cb() }));
+  t.deepEqual(quiet, []);
 });

@@ -296,3 +296,25 @@ test('a damaged byte in a snapshot with a footer is ERR_SNAPSHOT_CRC_MISMATCH, n
     await runFails(t, [bareBad], recordError);
   }
 });
+
+test('emptyIsError: an input of 0 bytes is ERR_IO naming the source (decodeSnapshot asks for it)', async (t) => {
+  const err = await runFails(t, [], 'ERR_IO', { emptyIsError: true, source: 'snap.fsm' });
+  t.regex(err?.message ?? '', /snap\.fsm: input is empty/);
+  t.deepEqual((await run([Buffer.from('\n')], { emptyIsError: true })).records, [], 'a blank line is not empty');
+});
+
+test('footerVerified: true after a matching CRC32C footer, false (with snapshot_unverified) without one, undefined for JSON lines', async (t) => {
+  const warnings: unknown[] = [];
+  const readWith = async (input: Buffer) => {
+    const reader = createSnapshotReader({ onWarning: (w) => warnings.push(w), source: 'snap.fsm' });
+    await pipeline(Readable.from([input]), reader, new Writable({ objectMode: true, write: (_r, _e, cb) => cb() }));
+    return reader.footerVerified;
+  };
+  t.true(await readWith(withFooter(buildFsm(ENTRIES, { header: 'v1' }))));
+  t.deepEqual(warnings, []);
+  t.false(await readWith(buildFsm(ENTRIES, { header: 'v1' })));
+  t.like(warnings, [{ event: 'snapshot_unverified', input: 'snap.fsm' }]);
+  warnings.length = 0;
+  t.is(await readWith(Buffer.from('{"key":"YQ==","value":"Yg=="}\n')), undefined);
+  t.deepEqual(warnings, []);
+});

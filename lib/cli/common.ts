@@ -1,10 +1,64 @@
 /**
- * What the command lines share:
- * the usage-error line, --help/--version, stopping on a signal, and the
- * error-to-exit-code rule.
+ * What the command lines share: parsing the options (with -h/--help and
+ * -V/--version), the usage-error line, stopping on a signal, and the
+ * error-to-exit-code rule. Each command states only its own options.
  */
 import os from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DecodeError } from '../errors.js';
+import { VERSION } from '../version.js';
+
+/** Where a command writes, and whether its standard input is a terminal. */
+export interface CommandIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  stdinIsTTY: boolean;
+}
+
+/** The process's own standard streams. */
+export const processIo: CommandIo = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  stdinIsTTY: process.stdin.isTTY === true,
+};
+
+/** A command's option table, as parseArgs takes it. */
+export type CommandOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** Options every command takes besides its own. */
+const COMMON_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+/** A command's name, help text and own options. */
+export interface CommandSpec<O extends CommandOptions> {
+  name: string;
+  usage: string;
+  options: O;
+  /** Accept --no-FLAG for boolean options. */
+  allowNegative?: boolean;
+}
+
+/** The values and positionals parseArgs gives for options O. */
+export type CommandArgs<O extends CommandOptions> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; allowNegative: true }>>;
+
+/**
+ * Parses argv by spec (and -h/--help, -V/--version): the values and
+ * positionals, or the exit code when the command is done already — 0 after
+ * printing the help or the version, 2 after a usage error.
+ */
+export function parseCommand<O extends CommandOptions>(spec: CommandSpec<O>, argv: string[], out: { stdout: (s: string) => void; stderr: (s: string) => void }): CommandArgs<O> | number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, allowNegative: spec.allowNegative ?? false, options: { ...spec.options, ...COMMON_OPTIONS } });
+  } catch (e) {
+    return usageError(out.stderr, spec.name, (e as Error).message);
+  }
+  const { help, version } = parsed.values as { help?: boolean; version?: boolean };
+  const early = helpOrVersion({ help, version }, out.stdout, spec.usage, `${spec.name} ${VERSION}\n`);
+  return early ?? (parsed as unknown as CommandArgs<O>);
+}
 
 /** Prints "NAME: error ERR_USAGE: message" and the --help hint; returns exit code 2. */
 export function usageError(stderr: (s: string) => void, name: string, message: string): number {
@@ -13,7 +67,7 @@ export function usageError(stderr: (s: string) => void, name: string, message: s
 }
 
 /** Handles --help and --version: exit code 0 when one was given (after printing), else undefined. */
-export function helpOrVersion(values: { help?: boolean | undefined; version?: boolean | undefined }, print: (s: string) => void, usage: string, versionLine: string): number | undefined {
+function helpOrVersion(values: { help?: boolean | undefined; version?: boolean | undefined }, print: (s: string) => void, usage: string, versionLine: string): number | undefined {
   if (values.help) {
     print(usage);
     return 0;
@@ -71,4 +125,11 @@ export function describeFailure(e: unknown): { code: string; message: string; ex
   if (e instanceof DecodeError) return { code: e.code, message: e.message, exit: e.code === 'ERR_USAGE' ? 2 : 1 };
   const err = e as NodeJS.ErrnoException;
   return { code: 'ERR_IO', message: `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`, exit: 1 };
+}
+
+/** Prints a failure as "NAME: error CODE: message" (describeFailure); returns its exit code. */
+export function failure(name: string, stderr: (s: string) => void, e: unknown): number {
+  const f = describeFailure(e);
+  stderr(`${name}: error ${f.code}: ${f.message}\n`);
+  return f.exit;
 }

@@ -16,13 +16,11 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 import { createJsonlToFsm, type FsmWriter } from '../convert/to-fsm.js';
 import { createFsmToJsonl, type FsmToJsonl } from '../convert/to-jsonl.js';
 import { openInputFile } from '../io/input-file.js';
 import { DecodeError, ioError } from '../errors.js';
-import { VERSION } from '../version.js';
-import { abortOnSignals, describeFailure, helpOrVersion, interruptedBy, signalExitCode, usageError } from './common.js';
+import { abortOnSignals, describeFailure, interruptedBy, parseCommand, signalExitCode, usageError } from './common.js';
 
 const NAME = 'ekv-snapshot-jsonl';
 
@@ -89,32 +87,23 @@ const defaultIo: ConvertIo = {
 };
 
 
+/** The options of ekv-snapshot-jsonl (with -h, -V: lib/cli/common.ts). */
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  to: { type: 'string', default: 'jsonl' },
+  header: { type: 'string' },
+  footer: { type: 'boolean' },
+  'last-commit-ts': { type: 'string' },
+  ceiling: { type: 'string' },
+  cutover: { type: 'string' },
+  'scratch-dir': { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+} as const;
+
 export async function main(argv: string[], io: ConvertIo = defaultIo): Promise<number> {
-  let values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        to: { type: 'string', default: 'jsonl' },
-        header: { type: 'string' },
-        footer: { type: 'boolean' },
-        'last-commit-ts': { type: 'string' },
-        ceiling: { type: 'string' },
-        cutover: { type: 'string' },
-        'scratch-dir': { type: 'string' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    }));
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  const early = helpOrVersion(values, io.print, CONVERT_USAGE, `${NAME} ${VERSION}\n`);
-  if (early !== undefined) return early;
+  const args = parseCommand({ name: NAME, usage: CONVERT_USAGE, options: OPTIONS }, argv, { stdout: io.print, stderr: io.stderr });
+  if (typeof args === 'number') return args;
+  const { values, positionals } = args;
 
   // ------------------------------------------------------------- flags
   const to = values.to;

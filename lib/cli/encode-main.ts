@@ -4,11 +4,9 @@
  * could not be encoded (or the self-test failed), 2 usage.
  * bin/ekv-s3-encode.js is the only place that calls process.exit.
  */
-import { parseArgs } from 'node:util';
 import { parseU64Decimal } from '../core/u64.js';
 import { encodeDump } from '../encode/encode.js';
-import { failure, helpOrVersion, processIo, usageError, type CommandIo } from './command.js';
-import { abortOnSignals, interruptedBy, signalExitCode } from './common.js';
+import { abortOnSignals, failure, interruptedBy, parseCommand, processIo, signalExitCode, usageError, type CommandIo } from './common.js';
 
 const NAME = 'ekv-s3-encode';
 
@@ -40,32 +38,22 @@ Options:
 Exit codes: 0 ok, 1 the dump could not be encoded or the self-test failed, 2 usage error.
 `;
 
+/** The options of ekv-s3-encode (with -h, -V: lib/cli/common.ts). */
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  'last-commit-ts': { type: 'string' },
+  header: { type: 'string' },
+  footer: { type: 'boolean' },
+  'self-test': { type: 'boolean', default: true },
+  'allow-skipped': { type: 'boolean' },
+  'scratch-dir': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
-  let values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      allowNegative: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        'last-commit-ts': { type: 'string' },
-        header: { type: 'string' },
-        footer: { type: 'boolean' },
-        'self-test': { type: 'boolean', default: true },
-        'allow-skipped': { type: 'boolean' },
-        'scratch-dir': { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    }));
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  const early = helpOrVersion(NAME, ENCODE_USAGE, io, values);
-  if (early !== undefined) return early;
+  const args = parseCommand({ name: NAME, usage: ENCODE_USAGE, options: OPTIONS, allowNegative: true }, argv, io);
+  if (typeof args === 'number') return args;
+  const { values, positionals } = args;
   if (positionals.length !== 1) return usage(io, `give exactly one DUMP, got ${positionals.length}`);
   if (values.output === undefined || values.output === '') return usage(io, '-o OUT.fsm is required');
   const header = values.header;
@@ -105,10 +93,10 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       io.stderr(`${NAME}: interrupted by ${sig}: nothing was published, scratch removed\n`);
       return signalExitCode(sig);
     }
-    return failure(NAME, io, e);
+    return failure(NAME, io.stderr, e);
   } finally {
     stop.release();
   }
 }
 
-const usage = (io: CommandIo, message: string): number => usageError(NAME, io, message);
+const usage = (io: CommandIo, message: string): number => usageError(io.stderr, NAME, message);

@@ -44,11 +44,23 @@ export class Logger {
     const r = s.records;
     const s3 = Object.values(r.s3).reduce((a, b) => a + b, 0);
     this.write(
-      `ekv-s3-decode: ${s.objects} objects in ${s.buckets} buckets, ${s.bodyBytes} body bytes, ${s.files} files (${s.bytesWritten} bytes)` +
+      `ekv-s3-decode: ${count(s.objects, 'object')} in ${count(s.buckets, 'bucket')}, ${count(s.bodyBytes, 'body byte')}, ${count(s.files, 'file')} (${count(s.bytesWritten, 'byte')})` +
         `${s.skipped ? `, ${s.skipped} skipped` : ''}${s.etagUnverifiable ? `, ${s.etagUnverifiable} etag_unverifiable` : ''}; records: ${s3} S3, ${r.nonS3} non-S3, ${r.ignored} ignored, ` +
-        `${r.superseded} superseded, ${r.tombstones} tombstones; ${seconds.toFixed(2)} s, ${mbps.toFixed(1)} MB/s`,
+        `${r.unknownS3 ? `${r.unknownS3} unknown S3, ` : ''}${r.filtered} filtered, ` +
+        `${r.superseded} superseded, ${count(r.tombstones, 'tombstone')}${footerNote(s)}; ${seconds.toFixed(2)} s, ${mbps.toFixed(1)} MB/s`,
     );
   }
+}
+
+/** "1 object", "2 objects", "0 objects". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** Whether a native snapshot's integrity was checked (JSON lines carry no checksum). */
+function footerNote(s: Summary): string {
+  if (s.footerVerified === undefined) return '';
+  return s.footerVerified ? '; CRC-32C footer verified' : '; no CRC-32C footer (unverified)';
 }
 
 /** JSON-safe copy of a warning (bigints as numbers when safe, else strings). */

@@ -4,12 +4,10 @@
  * exit code. bin/ekv-s3-decode.js is the only place that calls process.exit.
  */
 import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { decodeSnapshot, type DecodeInput, type Progress } from '../decode.js';
 import { clusterInputs, CLUSTER_OPTIONS, type ClusterArgs } from './cluster-args.js';
 import { parseU64Decimal } from '../core/u64.js';
-import { VERSION } from '../version.js';
-import { abortOnSignals, describeFailure, helpOrVersion, interruptedBy, signalExitCode, usageError } from './common.js';
+import { abortOnSignals, describeFailure, interruptedBy, parseCommand, signalExitCode, usageError } from './common.js';
 import { Logger, type LogFormat } from './log.js';
 import { ProgressLine } from './progress.js';
 import { parseS3Flags, S3_FLAG_OPTIONS } from './s3-flags.js';
@@ -67,6 +65,29 @@ Examples:
   cat snap.jsonl | ekv-s3-decode | tar -x -C restore/
 `;
 
+/** The options of ekv-s3-decode (with -h, -V: lib/cli/common.ts). */
+const OPTIONS = {
+  output: { type: 'string', short: 'o' },
+  gzip: { type: 'boolean', short: 'z' },
+  'input-format': { type: 'string' },
+  'scratch-dir': { type: 'string' },
+  bucket: { type: 'string', multiple: true },
+  prefix: { type: 'string' },
+  'include-incomplete-uploads': { type: 'boolean' },
+  'include-orphans': { type: 'boolean' },
+  'rename-collisions': { type: 'boolean' },
+  'keep-going': { type: 'boolean' },
+  verify: { type: 'boolean', default: true },
+  'cluster-id': { type: 'string' },
+  'snapshot-index': { type: 'string' },
+  'keep-scratch': { type: 'boolean' },
+  'log-format': { type: 'string', default: 'text' },
+  ...S3_FLAG_OPTIONS,
+  progress: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  ...CLUSTER_OPTIONS,
+} as const;
+
 export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
@@ -74,6 +95,8 @@ export interface Io {
   tarStream: () => Writable;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** A terminal on stdin is refused when the input is stdin (a forgotten INPUT). */
+  stdinIsTTY?: boolean;
 }
 
 const defaultIo: Io = {
@@ -82,45 +105,13 @@ const defaultIo: Io = {
   tarStream: () => process.stdout,
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
+  stdinIsTTY: process.stdin.isTTY === true,
 };
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
-  let values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      allowNegative: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        gzip: { type: 'boolean', short: 'z' },
-        'input-format': { type: 'string' },
-        'scratch-dir': { type: 'string' },
-        bucket: { type: 'string', multiple: true },
-        prefix: { type: 'string' },
-        'include-incomplete-uploads': { type: 'boolean' },
-        'include-orphans': { type: 'boolean' },
-        'rename-collisions': { type: 'boolean' },
-        'keep-going': { type: 'boolean' },
-        verify: { type: 'boolean', default: true },
-        'cluster-id': { type: 'string' },
-        'snapshot-index': { type: 'string' },
-        'keep-scratch': { type: 'boolean' },
-        'log-format': { type: 'string', default: 'text' },
-        ...S3_FLAG_OPTIONS,
-        progress: { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-        ...CLUSTER_OPTIONS,
-      },
-    }));
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  const early = helpOrVersion(values, io.stdout, USAGE, `${NAME} ${VERSION}\n`);
-  if (early !== undefined) return early;
+  const args = parseCommand({ name: NAME, usage: USAGE, options: OPTIONS, allowNegative: true }, argv, io);
+  if (typeof args === 'number') return args;
+  const { values, positionals } = args;
   const logFormat = values['log-format'];
   if (logFormat !== 'text' && logFormat !== 'json') return usage(io, `--log-format must be text or json, not ${logFormat}`);
   const showProgress = values.progress ?? (io.stderrIsTTY && !values.quiet);
@@ -149,6 +140,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   }
   if (values.output === undefined && io.stdoutIsTTY) {
     return usage(io, 'standard output is a terminal: give -o DIR, or redirect the tar stream (ekv-s3-decode ... > dump.tar)');
+  }
+  const readsStdin = cluster.dataDir === undefined && cluster.fromOffload === undefined && (positionals.length === 0 || positionals.includes('-'));
+  if (readsStdin && io.stdinIsTTY) {
+    return usage(io, 'standard input is a terminal: give INPUT, or pipe a snapshot in (ekv-s3-decode -o DIR < snap.fsm)');
   }
   if (values.output !== undefined && values.gzip) return usage(io, '--gzip compresses the tar stream: it does not go with -o');
   const s3 = parseS3Flags(values);

@@ -6,13 +6,10 @@
  * 2 on a usage error.
  */
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
-import { DecodeError } from '../errors.js';
 import { createS3Client, DEFAULT_S3_CONCURRENCY } from '../s3/client.js';
 import { restoreObjects, type RestoreSummary } from '../s3/restore.js';
 import { isS3Url, parseS3Url } from '../s3/url.js';
-import { VERSION } from '../version.js';
-import { helpOrVersion, usageError } from './common.js';
+import { failure, parseCommand, usageError } from './common.js';
 import { parseS3Flags, S3_FLAG_OPTIONS } from './s3-flags.js';
 
 const NAME = 'ekv-s3-restore-objects';
@@ -54,30 +51,20 @@ const defaultIo: RestoreIo = {
   stderrIsTTY: process.stderr.isTTY === true,
 };
 
+/** The options of ekv-s3-restore-objects (with -h, -V: lib/cli/common.ts). */
+const OPTIONS = {
+  bucket: { type: 'string', multiple: true },
+  map: { type: 'string', multiple: true },
+  overwrite: { type: 'boolean' },
+  ...S3_FLAG_OPTIONS,
+  progress: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
 export async function restoreObjectsMain(argv: string[], io: RestoreIo = defaultIo): Promise<number> {
-  let values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      allowNegative: true,
-      options: {
-        bucket: { type: 'string', multiple: true },
-        map: { type: 'string', multiple: true },
-        overwrite: { type: 'boolean' },
-        ...S3_FLAG_OPTIONS,
-        progress: { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    }));
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  const early = helpOrVersion(values, io.stdout, RESTORE_USAGE, `${NAME} ${VERSION}\n`);
-  if (early !== undefined) return early;
+  const args = parseCommand({ name: NAME, usage: RESTORE_USAGE, options: OPTIONS, allowNegative: true }, argv, io);
+  if (typeof args === 'number') return args;
+  const { values, positionals } = args;
   if (positionals.length !== 2) return usage(io, `give SOURCE and s3://BUCKET[/PREFIX], got ${positionals.length} arguments`);
   const [source, dest] = positionals as [string, string];
   if (!isS3Url(dest)) return usage(io, `the destination must be s3://BUCKET[/PREFIX], not ${dest}`);
@@ -125,12 +112,7 @@ export async function restoreObjectsMain(argv: string[], io: RestoreIo = default
     return summary.failed > 0 ? 1 : 0;
   } catch (e) {
     clearProgress();
-    if (e instanceof DecodeError) {
-      io.stderr(`${NAME}: error ${e.code}: ${e.message}\n`);
-      return e.code === 'ERR_USAGE' ? 2 : 1;
-    }
-    io.stderr(`${NAME}: error ERR_IO: ${(e as Error).message ?? String(e)}\n`);
-    return 1;
+    return failure(NAME, io.stderr, e);
   } finally {
     client.destroy();
   }

@@ -4,8 +4,7 @@
  * not be read), 2 usage. bin/ekv-s3-verify.js is the only place that calls
  * process.exit.
  */
-import { parseArgs } from 'node:util';
-import { failure, helpOrVersion, processIo, usageError, type CommandIo } from './command.js';
+import { failure, parseCommand, processIo, usageError, type CommandIo } from './common.js';
 import { verifyDump } from '../verify/verify.js';
 
 const NAME = 'ekv-s3-verify';
@@ -29,25 +28,16 @@ Each problem is printed as "<path>: <what is wrong>".
 Exit codes: 0 clean, 1 problems found (or the dump could not be read), 2 usage error.
 `;
 
+/** The options of ekv-s3-verify (with -h, -V: lib/cli/common.ts). */
+const OPTIONS = {
+  'scratch-dir': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
-  let values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'scratch-dir': { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    }));
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  const early = helpOrVersion(NAME, VERIFY_USAGE, io, values);
-  if (early !== undefined) return early;
+  const args = parseCommand({ name: NAME, usage: VERIFY_USAGE, options: OPTIONS }, argv, io);
+  if (typeof args === 'number') return args;
+  const { values, positionals } = args;
   if (positionals.length !== 1) return usage(io, `give exactly one DUMP, got ${positionals.length}`);
   const dump = positionals[0]!;
   if (dump.startsWith('s3://')) return usage(io, 's3:// dumps are not supported yet: download the dump (aws s3 sync) and verify the directory');
@@ -62,8 +52,8 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     }
     return r.problems.length === 0 ? 0 : 1;
   } catch (e) {
-    return failure(NAME, io, e);
+    return failure(NAME, io.stderr, e);
   }
 }
 
-const usage = (io: CommandIo, message: string): number => usageError(NAME, io, message);
+const usage = (io: CommandIo, message: string): number => usageError(io.stderr, NAME, message);

@@ -22,6 +22,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DecodeError, ioError } from '../errors.js';
 import { compareRecordsByEncodedKey } from '../core/fsm-encoder.js';
+import type { WarningHandler } from '../types.js';
 import { createSnapshotReader, type InputFormat, type SnapshotReader } from '../stages/read-snapshot.js';
 import { PAYLOAD_RECORDS } from '../stages/queue.js';
 import type { SnapshotRecord } from '../types.js';
@@ -31,6 +32,8 @@ import type { ClusterInput } from './input.js';
 export interface MergeOptions {
   /** Force the format of every input instead of detecting it. */
   inputFormat?: InputFormat;
+  /** Told `snapshot_unverified` for a native input without a footer (not for one that must have it, or one checked by its digest). */
+  onWarning?: WarningHandler;
 }
 
 /** What one input turned out to hold, for MANIFEST.json `groups`. */
@@ -69,7 +72,9 @@ export class ClusterMerge extends Readable {
     this.pending = inputs.map((_, i) => i).reverse();
     this.readers = inputs.map((input, i) => {
       // One record decoded ahead per input (besides its head): a record can carry a 1 MiB chunk.
-      const reader = createSnapshotReader({ readableHighWaterMark: 1, ...(opts.inputFormat ? { format: opts.inputFormat } : {}) });
+      // An input that must have a footer fails without one; an offloaded one is checked by its digest.
+      const warn = opts.onWarning && !input.requireFooter && !input.verify ? { onWarning: opts.onWarning } : {};
+      const reader = createSnapshotReader({ readableHighWaterMark: 1, source: input.path, emptyIsError: true, ...warn, ...(opts.inputFormat ? { format: opts.inputFormat } : {}) });
       reader.on('end', () => this.inputEnded(i));
       pipeline(sources[i]!, reader).catch((err: unknown) => this.destroy(inputError(err, input.path)));
       return reader;

@@ -35,7 +35,11 @@ export interface ClusterSource {
 
 /** Opens every input and chains merge, ownership filter and conflict report (the last two only with several inputs). */
 export async function openClusterSource(inputs: readonly ClusterInput[], opts: ClusterSourceOptions = {}): Promise<ClusterSource> {
-  const merge = await openClusterMerge(inputs, opts.inputFormat ? { inputFormat: opts.inputFormat } : {});
+  const merge = await openClusterMerge(inputs, { ...(opts.inputFormat ? { inputFormat: opts.inputFormat } : {}), ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+  // The inputs are read from now on: one that fails before the run's pipeline
+  // takes the merge (an empty or garbage file) must not be an uncaught 'error'.
+  // The merge is destroyed with that error, which the pipeline then reports.
+  merge.on('error', () => {});
   const paths = inputs.map((i) => i.path);
   const head: Readable[] = [merge];
   if (inputs.length > 1) {

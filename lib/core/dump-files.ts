@@ -101,6 +101,14 @@ export interface DumpManifestInfo {
   decoder: string;
   /** Whole-cluster runs with two or more inputs (SPEC §10 rule 4): one entry per input, in order. */
   groups?: GroupEntry[];
+  /** --bucket / --prefix, when given: recorded so a partial dump says it is one. */
+  filters?: DumpFilters;
+}
+
+/** The selection a dump was made with (MANIFEST.json `filters`). */
+export interface DumpFilters {
+  buckets?: string[];
+  prefix?: string;
 }
 
 /** One input of a whole-cluster dump, as MANIFEST.json `groups` lists it. */
@@ -162,6 +170,14 @@ export function renderDumpManifest(m: DumpManifestInfo): Buffer {
     dynamodb_layout: 'per-item',
     decoder: m.decoder,
   });
+  const f = m.filters;
+  if (f && (f.buckets?.length || f.prefix)) {
+    const filters: GoStruct = {};
+    // Sorted bytewise without repeats: the same selection gives the same MANIFEST.json.
+    if (f.buckets?.length) filters.buckets = [...new Set(f.buckets)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    if (f.prefix) filters.prefix = f.prefix;
+    v.filters = filters;
+  }
   if (m.groups) v.groups = m.groups.map(groupJson);
   return Buffer.from(marshalIndent(v, { escapeHtml: false }) + '\n');
 }

@@ -25,6 +25,12 @@ export function hlcToTime(hlc: bigint): string | undefined {
   return formatUnixMilli(Number(u >> 16n));
 }
 
+/** The same time as seconds since the epoch (milliseconds as a fraction), for file times; undefined for HLC 0. */
+export function hlcToSeconds(hlc: bigint): number | undefined {
+  const u = hlc & MAX_U64;
+  return u === 0n ? undefined : Number(u >> 16n) / 1000;
+}
+
 /**
  * Format non-negative milliseconds since the epoch (at most 2^48 − 1, so
  * exact in a double) as Go's `time.RFC3339Nano` in UTC.

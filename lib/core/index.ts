@@ -24,7 +24,7 @@ export {
 } from './keys.js';
 export { enc, bucketDirName, assignObjectPaths, orphanChunkPath, sidecarPath, type ObjectPathResult, type ObjectPath, type AssignOptions, type KeymapEntry, type KeymapKind } from './names.js';
 export { planBucket, planObjects, isFailure, type BucketPlan, type ObjectPlan, type ObjectFailure, type PlanOptions, type PlannedPart } from './plan.js';
-export { renderBucketJson, renderSidecar, renderKeymap, renderSkipped, renderUploads, renderDumpManifest, type KeymapLine, type SkippedObject, type DumpManifestInfo, type GroupEntry } from './dump-files.js';
+export { renderBucketJson, renderSidecar, renderKeymap, renderSkipped, renderUploads, renderDumpManifest, type KeymapLine, type SkippedObject, type DumpManifestInfo, type DumpFilters, type GroupEntry } from './dump-files.js';
 export { parseBucketMeta, parseManifest, type BucketMeta, type ObjectManifest, type ManifestPart } from './s3-schemas.js';
 export { marshal, marshalIndent, encodeLine, GoMap, type GoJson, type GoStruct, type EncodeOptions } from './gojson-write.js';
 export { GoJsonError } from './gojson-error.js';

@@ -40,9 +40,11 @@ export function closeFd(fd: number, path: string, done: Done): void {
  * Creates a file that must not exist yet (CREATE_NEW) and writes pieces to
  * it, synchronously: small files are cheaper this way than with a thread-pool
  * round trip per open/write/close. With chmod the mode is set explicitly (the
- * umask must not change the modes the SPEC fixes). Throws the fs error.
+ * umask must not change the modes the SPEC fixes). With mtime (seconds
+ * since the epoch) the file's access and modification times are set
+ * through the descriptor. Throws the fs error.
  */
-export function writeNewFileSync(file: Buffer | string, pieces: Iterable<Uint8Array>, mode: number, chmod: boolean): void {
+export function writeNewFileSync(file: Buffer | string, pieces: Iterable<Uint8Array>, mode: number, chmod: boolean, mtime?: number): void {
   const fd = fs.openSync(file, CREATE_NEW, mode);
   try {
     for (const data of pieces) {
@@ -50,6 +52,7 @@ export function writeNewFileSync(file: Buffer | string, pieces: Iterable<Uint8Ar
       while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done);
     }
     if (chmod) fs.fchmodSync(fd, mode);
+    if (mtime !== undefined) fs.futimesSync(fd, mtime, mtime);
   } finally {
     fs.closeSync(fd);
   }

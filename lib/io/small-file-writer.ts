@@ -14,16 +14,19 @@ import { Waiters, WorkerThread } from './worker-thread.js';
 import { printable } from '../core/printable.js';
 import { ioError, type DecodeError } from '../errors.js';
 
-/** One batch: a byte block holding every path and file, and per file 5 numbers. */
+/** One batch: a byte block holding every path and file, and per file FIELDS numbers. */
 export interface WriteBatch {
   id: number;
   bytes: Uint8Array;
-  /** Per file: path offset, path length, data offset, data length, mode | CHMOD. */
+  /** Per file (FIELDS numbers): path offset, path length, data offset, data length, mode | CHMOD, mtime in seconds (NaN: leave). */
   table: Float64Array;
 }
 
 /** Set on a mode when it must be set explicitly (the umask would change it). */
 export const CHMOD = 0x10000;
+
+/** Numbers per file in a batch's table. */
+export const FIELDS = 6;
 
 export type WriteReply = { id: number; failed?: { path: Uint8Array; code: string | undefined; message: string } };
 
@@ -53,10 +56,10 @@ export class SmallFileWriter {
 
   /**
    * Creates file (which must not exist) with these bytes; mode as given,
-   * set explicitly when chmod is true. Returns a promise only when the
-   * caller must wait (too many batches in flight).
+   * set explicitly when chmod is true; mtime (seconds) sets its times.
+   * Returns a promise only when the caller must wait (too many batches in flight).
    */
-  write(file: Buffer, pieces: Iterable<Buffer>, mode: number, chmod: boolean): Promise<void> | undefined {
+  write(file: Buffer, pieces: Iterable<Buffer>, mode: number, chmod: boolean, mtime?: number): Promise<void> | undefined {
     this.check();
     const list = Array.isArray(pieces) ? (pieces as Buffer[]) : null;
     let size = file.length;
@@ -65,7 +68,7 @@ export class SmallFileWriter {
     // iterable, like CHECKSUMS), are written here and now.
     if (this.written++ < this.syncFiles || !list || size > BATCH_BYTES) {
       try {
-        writeNewFileSync(file, pieces, mode, chmod);
+        writeNewFileSync(file, pieces, mode, chmod, mtime);
       } catch (e) {
         throw ioError(e, printable(file), 'cannot write');
       }
@@ -77,8 +80,8 @@ export class SmallFileWriter {
     let end = at + file.length;
     for (const p of list) end += p.copy(this.bytes, end);
     this.used = end;
-    this.table.push(at, file.length, at + file.length, end - at - file.length, mode | (chmod ? CHMOD : 0));
-    if (this.table.length >= BATCH_FILES * 5) this.send();
+    this.table.push(at, file.length, at + file.length, end - at - file.length, mode | (chmod ? CHMOD : 0), mtime ?? NaN);
+    if (this.table.length >= BATCH_FILES * FIELDS) this.send();
     return this.inFlight.size >= MAX_BATCHES ? this.room() : undefined;
   }
 

@@ -51,16 +51,18 @@ export class DirectoryTarget implements Target {
     this.rootPrefix = Buffer.from(opts.root.endsWith('/') ? opts.root : `${opts.root}/`);
   }
 
-  async putRun(rel: Buffer, run: SealedRun): Promise<boolean> {
+  async putRun(rel: Buffer, run: SealedRun, mtime?: number): Promise<boolean> {
     this.ensureParent(rel);
     // A run on another file system (--scratch-dir elsewhere) cannot be renamed: the sink copies it.
-    return rename(run.file.path, this.abs(rel), true);
+    if (!(await rename(run.file.path, this.abs(rel), true))) return false;
+    if (mtime !== undefined) await setMtime(this.abs(rel), mtime);
+    return true;
   }
 
-  async putSpans(rel: Buffer, size: number, _spans: readonly Span[]): Promise<BodyWriter> {
+  async putSpans(rel: Buffer, size: number, _spans: readonly Span[], mtime?: number): Promise<BodyWriter> {
     this.ensureParent(rel);
     const dest = this.abs(rel);
-    if (size <= SMALL_BODY_BYTES) return this.memoryBody(dest, size);
+    if (size <= SMALL_BODY_BYTES) return this.memoryBody(dest, size, mtime);
     const tmp = path.join(this.opts.tmpDir, `body-${this.tmpCounter++}`);
     let out: FileHandle;
     try {
@@ -81,6 +83,7 @@ export class DirectoryTarget implements Target {
         position += bytes.length;
       },
       commit: async () => {
+        if (mtime !== undefined) await out.utimes(mtime, mtime);
         await close();
         await rename(tmp, dest, false);
       },
@@ -92,7 +95,7 @@ export class DirectoryTarget implements Target {
   }
 
   /** A small body: gathered, then written with one call (a failing body never creates a file). */
-  private memoryBody(dest: Buffer, size: number): BodyWriter {
+  private memoryBody(dest: Buffer, size: number, mtime: number | undefined): BodyWriter {
     const data = Buffer.allocUnsafe(size);
     let at = 0;
     return {
@@ -101,7 +104,7 @@ export class DirectoryTarget implements Target {
         bytes.copy(data, at);
         at += bytes.length;
       },
-      commit: () => this.writeNew(dest, [data], DATA_MODE),
+      commit: () => this.writeNew(dest, [data], DATA_MODE, mtime),
       abort: async () => {},
     };
   }
@@ -112,9 +115,9 @@ export class DirectoryTarget implements Target {
   }
 
   /** Creates a file that must not exist yet, never through a symlink (see SmallFileWriter). */
-  private async writeNew(file: Buffer, pieces: Iterable<Buffer>, mode: number): Promise<void> {
+  private async writeNew(file: Buffer, pieces: Iterable<Buffer>, mode: number, mtime?: number): Promise<void> {
     // The umask must not change the modes the SPEC fixes.
-    await this.writer.write(file, pieces, mode, (mode & this.umask) !== 0);
+    await this.writer.write(file, pieces, mode, (mode & this.umask) !== 0, mtime);
   }
 
   async endBucket(): Promise<void> {}
@@ -147,6 +150,15 @@ export interface DirectorySinkOptions extends DumpSinkOptions, DirectoryTargetOp
 /** The finalizing sink writing a directory tree. */
 export function createDirectorySink(opts: DirectorySinkOptions): DumpSink {
   return new DumpSink(new DirectoryTarget(opts), opts);
+}
+
+/** Sets a file's access and modification times (never through a symlink: lutimes). */
+async function setMtime(file: Buffer, mtime: number): Promise<void> {
+  try {
+    await fsp.lutimes(file, mtime, mtime);
+  } catch (e) {
+    throw ioError(e, printable(file), 'cannot set the modification time of');
+  }
 }
 
 /**

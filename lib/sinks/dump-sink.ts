@@ -12,6 +12,7 @@ import { DecodeError } from '../errors.js';
 import { ChecksumList } from '../core/checksums.js';
 import { renderDumpManifest, renderKeymap, renderSkipped, type DumpManifestInfo, type KeymapLine, type SkippedObject } from '../core/dump-files.js';
 import { etagUnverifiable } from '../core/etag.js';
+import { hlcToSeconds } from '../core/hlc.js';
 import { printable } from '../core/printable.js';
 import { sidecarPath } from '../core/names.js';
 import { bucketCollectionProblem, usage } from '../stages/record-shape.js';
@@ -117,6 +118,9 @@ export class DumpSink extends Writable {
     // Written last, so an archive cut short has no CHECKSUMS.
     const { size, pieces } = this.checksums.pieces();
     await this.target.putFile(Buffer.from('CHECKSUMS'), size, pieces, TOP_MODE);
+    // Not a line of itself, but a file of the dump: counted like the others.
+    this.stats.files++;
+    this.stats.bytesWritten += size;
     await this.target.finish();
     this.reader.close();
     await this.target.close();
@@ -167,17 +171,19 @@ export class DumpSink extends Writable {
   private async writeObject(rel: Buffer, obj: ObjectPlan, runs: SealedRuns, ctx: Ctx): Promise<void> {
     const verify = this.opts.verify;
     const source = chooseBody(obj, runs, this.usedRuns);
+    // The body's modification time is its object's Last-Modified, so rsync and `aws s3 sync` see real times.
+    const mtime = hlcToSeconds(obj.manifest.lastModifiedHlc);
     let sha256: Buffer | undefined;
     if (source.run) {
       const err = verify ? verifyBody(obj, await runMd5s(obj, source.run, this.reader), ctx) : null;
       if (err) throw err;
-      if (await this.target.putRun(rel, source.run)) {
+      if (await this.target.putRun(rel, source.run, mtime)) {
         this.usedRuns.add(source.run.file.id);
         sha256 = source.run.hashes.sha256;
       }
     }
     // Verified from the run's hashes already when the target could not take the run whole.
-    sha256 ??= await this.putSpans(rel, obj.size, obj.parts, verify && !source.run ? obj : null, ctx);
+    sha256 ??= await this.putSpans(rel, obj.size, obj.parts, verify && !source.run ? obj : null, ctx, mtime);
     this.record(rel, sha256, obj.size);
     if (verify && etagUnverifiable(obj.manifest.etag, obj.parts)) this.stats.etagUnverifiable++;
     this.stats.objects++;
@@ -190,8 +196,8 @@ export class DumpSink extends Writable {
    * to the target if it wants them; with `verify` (the object's plan) checks
    * its ETags and aborts the body when they fail. Returns its SHA-256.
    */
-  private async putSpans(rel: Buffer, size: number, parts: ReadonlyArray<{ spans: readonly Span[] }>, verify: ObjectPlan | null, ctx: Ctx): Promise<Buffer> {
-    const writer = await this.target.putSpans(rel, size, parts.flatMap((p) => p.spans));
+  private async putSpans(rel: Buffer, size: number, parts: ReadonlyArray<{ spans: readonly Span[] }>, verify: ObjectPlan | null, ctx: Ctx, mtime?: number): Promise<Buffer> {
+    const writer = await this.target.putSpans(rel, size, parts.flatMap((p) => p.spans), mtime);
     let err: DecodeError | null = null;
     let sha256: Buffer;
     try {

@@ -29,7 +29,7 @@ const PIECES = 3; // pieces made as they are consumed (in `pieced`)
 const SMALL_FILE = BLOCK / 4;
 
 /** A queued entry as it is handed out for writing. */
-export type QueuedEntry = { path: Buffer; mode: number; size: number } & ({ data: Buffer } | { pieces: Iterable<Buffer> } | { spans: Iterable<Span> });
+export type QueuedEntry = { path: Buffer; mode: number; size: number } & ({ data: Buffer } | { pieces: Iterable<Buffer> } | { spans: Iterable<Span>; mtime: number | undefined });
 
 export class TarQueue {
   private readonly paths = new ByteArena();
@@ -49,6 +49,8 @@ export class TarQueue {
   /** SPANS: first span; SMALL: offset in the small files; LARGE, PIECES: index in large, pieced. */
   private readonly ref = new BlockColumn(Float64Array);
   private readonly spanCount = new BlockColumn(Uint32Array);
+  /** A body's modification time in seconds (NaN: none). */
+  private readonly bodyMtime = new BlockColumn(Float64Array);
 
   // Spans.
   private m = 0;
@@ -86,9 +88,10 @@ export class TarQueue {
     this.ref.set(k, this.pieced.push(pieces) - 1);
   }
 
-  /** A body of size bytes: the concatenation of spans of spill files. */
-  addBody(path: Buffer, mode: number, size: number, spans: Iterable<Span>): void {
+  /** A body of size bytes: the concatenation of spans of spill files; mtime in seconds. */
+  addBody(path: Buffer, mode: number, size: number, spans: Iterable<Span>, mtime?: number): void {
     const k = this.add(path, mode, size);
+    this.bodyMtime.set(k, mtime ?? NaN);
     this.kind.set(k, SPANS);
     this.ref.set(k, this.m);
     let count = 0;
@@ -108,7 +111,7 @@ export class TarQueue {
    * new one for the next).
    */
   *take(sorted: boolean): Generator<QueuedEntry> {
-    const { paths, smallFiles, large, pieced, pathAt, pathLength, kind, mode, size, ref, spanCount, spanFile, spanOffset, spanLength, files } = this;
+    const { paths, smallFiles, large, pieced, pathAt, pathLength, kind, mode, size, ref, spanCount, spanFile, spanOffset, spanLength, files, bodyMtime } = this;
     smallFiles.flush();
     const order = new Uint32Array(this.n).map((_, k) => k);
     // Arena slices compared in place: no Buffer is made per comparison.
@@ -126,7 +129,10 @@ export class TarQueue {
       if (c === SMALL) yield { path, mode: m, size: bytes, data: smallFiles.read(r, bytes) };
       else if (c === LARGE) yield { path, mode: m, size: bytes, data: large[r]! };
       else if (c === PIECES) yield { path, mode: m, size: bytes, pieces: pieced[r]! };
-      else yield { path, mode: m, size: bytes, spans: spansOf(r, spanCount.get(k)) };
+      else {
+        const t = bodyMtime.get(k);
+        yield { path, mode: m, size: bytes, spans: spansOf(r, spanCount.get(k)), mtime: Number.isNaN(t) ? undefined : t };
+      }
     }
 
     function* spansOf(first: number, count: number): Generator<Span> {

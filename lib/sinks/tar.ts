@@ -1,6 +1,7 @@
 /**
  * Tar target (SPEC §2): the dump as a POSIX tar stream (ustar, with pax
- * headers for long or non-ASCII names) written by tar-stream. tar needs each
+ * headers for long or non-ASCII names, and raw-byte pax names for keys that
+ * are not UTF-8: lib/core/pax.ts) written by tar-stream. tar needs each
  * entry's size up front and cannot take an entry back, and entries go out
  * in CHECKSUMS order (bytewise by path), so a bucket's entries are queued
  * (TarQueue: compact, off the JavaScript heap) — a body as its spans, which
@@ -9,10 +10,11 @@
  * buckets arrive in that order already. MANIFEST.json and CHECKSUMS come
  * last.
  */
+import { isUtf8 } from 'node:buffer';
 import { once } from 'node:events';
 import os from 'node:os';
 import tar from 'tar-stream';
-import { DecodeError } from '../errors.js';
+import { asciiFallbackName, binaryPathPaxEntry } from '../core/pax.js';
 import { PositionedReader } from '../io/positioned-reader.js';
 import { ScratchFile } from '../io/scratch-file.js';
 import type { SealedRun, Span } from '../types.js';
@@ -45,17 +47,16 @@ export class TarTarget implements Target {
     this.queue = new TarQueue(this.smallFiles);
   }
 
-  async putRun(rel: Buffer, run: SealedRun): Promise<boolean> {
-    this.queue.addBody(checkName(rel), 0o600, run.size, [{ file: run.file, offset: 0, length: run.size }]);
+  async putRun(rel: Buffer, run: SealedRun, mtime?: number): Promise<boolean> {
+    this.queue.addBody(rel, 0o600, run.size, [{ file: run.file, offset: 0, length: run.size }], mtime);
     return true;
   }
 
-  async putSpans(rel: Buffer, size: number, spans: readonly Span[]): Promise<BodyWriter> {
-    checkName(rel);
+  async putSpans(rel: Buffer, size: number, spans: readonly Span[], mtime?: number): Promise<BodyWriter> {
     return {
       wantsBytes: false,
       write: async () => {},
-      commit: async () => this.queue.addBody(rel, 0o600, size, spans),
+      commit: async () => this.queue.addBody(rel, 0o600, size, spans, mtime),
       abort: async () => {},
     };
   }
@@ -85,7 +86,8 @@ export class TarTarget implements Target {
     const queue = this.queue;
     this.queue = new TarQueue(this.smallFiles);
     for (const e of queue.take(sorted)) {
-      const name = e.path.toString('utf8');
+      // latin1: one character per byte, so names that are not UTF-8 survive until entry().
+      const name = e.path.toString('latin1');
       await this.parents(name);
       if ('data' in e) {
         await this.entry({ name, size: e.size, mode: e.mode }, async (w) => w(e.data));
@@ -94,7 +96,8 @@ export class TarTarget implements Target {
           for (const piece of e.pieces) await w(piece);
         });
       } else {
-        await this.entry({ name, size: e.size, mode: e.mode }, async (w) => {
+        // A body's entry carries its object's Last-Modified (other entries the run's time).
+        await this.entry({ name, size: e.size, mode: e.mode, ...(e.mtime !== undefined ? { mtime: new Date(e.mtime * 1000) } : {}) }, async (w) => {
           for (const span of e.spans) {
             for (let off = 0; off < span.length; off += COPY_BUFFER) {
               // A new buffer each time: the entry keeps what it is given until it is written.
@@ -128,8 +131,20 @@ export class TarTarget implements Target {
     }
   }
 
-  /** Adds one entry, honouring the pack's backpressure. */
+  /**
+   * Adds one entry (its name given in latin1, a character per byte),
+   * honouring the pack's backpressure. A name that is not UTF-8 is carried
+   * by a pax header of its own (lib/core/pax.ts).
+   */
   private async entry(header: Partial<tar.Header> & { name: string }, fill: ((write: (b: Buffer) => Promise<void>) => Promise<void>) | null): Promise<void> {
+    const raw = Buffer.from(header.name, 'latin1');
+    if (isUtf8(raw)) {
+      header.name = raw.toString('utf8');
+    } else {
+      // Between entries (the previous one is wholly pushed once entry() resolves), so the blocks stay in order.
+      this.pack.push(binaryPathPaxEntry(raw, header.mtime ?? this.mtime));
+      header.name = asciiFallbackName(raw);
+    }
     const done = new Promise<void>((resolve, reject) => {
       const sink = this.pack.entry({ mtime: this.mtime, ...header }, (err) => (err ? reject(err) : resolve()));
       // When the pack is destroyed (its consumer failed: EPIPE, ENOSPC, or an
@@ -163,12 +178,4 @@ export interface TarSinkOptions extends DumpSinkOptions {
 /** The finalizing sink writing a tar stream. */
 export function createTarSink(opts: TarSinkOptions): DumpSink {
   return new DumpSink(new TarTarget(opts.pack, opts.mtime ?? new Date(), opts.scratchDir), opts);
-}
-
-/** tar-stream names entries with strings: a path that is not UTF-8 cannot be named (an object-level failure). */
-function checkName(rel: Buffer): Buffer {
-  if (!Buffer.from(rel.toString('utf8'), 'utf8').equals(rel)) {
-    throw new DecodeError('ERR_S3_MALFORMED_KEY', 'object key is not UTF-8: a tar archive cannot name it (write a directory with -o)', {}, 'object');
-  }
-  return rel;
 }

@@ -14,15 +14,17 @@ export interface Target {
    * place). Resolves false when this target cannot take the file itself
    * (e.g. it is on another file system); the sink then sends the bytes
    * through putSpans instead. The sink never offers one run twice.
+   * mtime (seconds since the epoch) is the object's Last-Modified, for
+   * targets whose medium keeps file times; undefined when it has none.
    */
-  putRun(rel: Buffer, run: SealedRun): Promise<boolean>;
+  putRun(rel: Buffer, run: SealedRun, mtime?: number): Promise<boolean>;
   /**
    * Starts a body of size bytes, the concatenation of spans. The sink reads
    * and checks the bytes; if the writer wants them it hands them over in
    * order, then commits (or aborts when the body fails verification: then
-   * nothing of it may remain).
+   * nothing of it may remain). mtime as for putRun.
    */
-  putSpans(rel: Buffer, size: number, spans: readonly Span[]): Promise<BodyWriter>;
+  putSpans(rel: Buffer, size: number, spans: readonly Span[], mtime?: number): Promise<BodyWriter>;
   /**
    * A file of size bytes given as pieces, each consumed once and only while
    * the file is written (sidecars and metadata: one piece; CHECKSUMS: many).

@@ -36,6 +36,8 @@ export class KeyClassifier extends Transform {
     unknownS3: 0,
   };
   private readonly onWarning: WarningHandler | undefined;
+  /** Where a record replacing an earlier version of its key is counted: nowhere (its key is counted already). */
+  private readonly recount: ClassifierStats = { s3: { 'bucket-meta': 0, manifest: 0, blob: 0, chunkref: 0, chunkblob: 0, upload: 0 }, ignored: 0, nonS3: 0, unknownS3: 0 };
 
   constructor(opts: ClassifierOptions = {}) {
     super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
@@ -46,15 +48,16 @@ export class KeyClassifier extends Transform {
     const bad = snapshotRecordProblem(rec);
     if (bad !== undefined) return cb(usage('key classifier', bad));
     let out: ClassifiedRecord | null;
+    const stats = rec.replaces ? this.recount : this.stats;
     try {
-      out = classifyRecord(rec, this.stats);
+      out = classifyRecord(rec, stats);
     } catch (err) {
       if (err instanceof DecodeError && err.context.line === undefined && err.context.offset === undefined) {
         return cb(new DecodeError(err.code, err.detail, { ...rec.where, ...err.context }, err.level));
       }
       return cb(err as Error);
     }
-    if (out) this.stats.s3[out.kind]++;
+    if (out) stats.s3[out.kind]++;
     cb(null, out ?? undefined);
   }
 
@@ -62,6 +65,9 @@ export class KeyClassifier extends Transform {
     if (this.stats.unknownS3 > 0) {
       this.onWarning?.({ event: 's3_unknown_prefix', records: this.stats.unknownS3 });
     }
+    // A snapshot of another adapter (or of a wiped cluster) gives an empty dump: say so.
+    const s3 = Object.values(this.stats.s3).reduce((a, b) => a + b, 0) + this.stats.ignored + this.stats.unknownS3;
+    if (s3 === 0) this.onWarning?.({ event: 's3_no_records', nonS3: this.stats.nonS3 });
     cb();
   }
 }

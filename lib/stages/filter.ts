@@ -4,11 +4,14 @@
  * one object from a huge snapshot spills no other payload. Placed between
  * the classifier and the spiller. Offloaded chunkblob payloads belong to no
  * bucket (they are shared by digest, and arrive before the refs that name
- * them), so they always pass.
+ * them), so they always pass. A --bucket of which no record was seen, or
+ * a --prefix no object of a kept bucket starts with, is warned about at the
+ * end (`filter_matched_nothing`): a typo must not pass as an empty bucket.
  */
 import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { ClassifiedRecord } from '../types.js';
+import type { ClassifiedRecord, WarningHandler } from '../types.js';
+import { printable } from '../core/printable.js';
 import { classifiedRecordProblem, usage } from './record-shape.js';
 
 /** Which buckets and object key prefix to keep. */
@@ -17,6 +20,16 @@ export interface FilterOptions {
   buckets?: Array<string | Buffer>;
   /** Keep only objects whose key starts with these bytes. */
   prefix?: string | Buffer;
+  /** Told `filter_matched_nothing` at the end for each bucket, and the prefix, that matched no record. */
+  onWarning?: WarningHandler;
+}
+
+/** What the filters matched, to tell a typo from a deliberate filter. */
+export interface FilterMatches {
+  /** Buckets (latin1) of which a record passed the bucket filter. */
+  buckets: Set<string>;
+  /** Object records of kept buckets whose key has the prefix. */
+  prefixed: number;
 }
 
 /** What the record filter dropped. */
@@ -27,11 +40,12 @@ export interface FilterStats {
 /** Record filter stage: keeps the classified records of the chosen buckets and key prefix. */
 export class RecordFilter extends Transform {
   readonly stats: FilterStats = { dropped: 0 };
+  private readonly matches: FilterMatches = { buckets: new Set(), prefixed: 0 };
   private readonly keep: (rec: ClassifiedRecord) => boolean;
 
-  constructor(opts: FilterOptions) {
+  constructor(private readonly opts: FilterOptions) {
     super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
-    this.keep = recordPredicate(opts);
+    this.keep = recordPredicate(opts, this.matches);
   }
 
   override _transform(rec: ClassifiedRecord, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -41,6 +55,17 @@ export class RecordFilter extends Transform {
     this.stats.dropped++;
     cb();
   }
+
+  override _flush(cb: TransformCallback): void {
+    const warn = this.opts.onWarning;
+    for (const b of this.opts.buckets ?? []) {
+      if (!this.matches.buckets.has(Buffer.from(b).toString('latin1'))) warn?.({ event: 'filter_matched_nothing', filter: 'bucket', value: printable(Buffer.from(b)) });
+    }
+    if (this.opts.prefix !== undefined && this.opts.prefix.length > 0 && this.matches.prefixed === 0) {
+      warn?.({ event: 'filter_matched_nothing', filter: 'prefix', value: printable(Buffer.from(this.opts.prefix)) });
+    }
+    cb();
+  }
 }
 
 /** The --bucket / --prefix filter stage, placed before the spiller. */
@@ -48,12 +73,23 @@ export function createRecordFilter(opts: FilterOptions): RecordFilter {
   return new RecordFilter(opts);
 }
 
-/** The pure predicate behind the stage. */
-export function recordPredicate(opts: FilterOptions): (rec: ClassifiedRecord) => boolean {
+/** The pure predicate behind the stage (noting what matched in `matches`, when given). */
+export function recordPredicate(opts: FilterOptions, matches?: FilterMatches): (rec: ClassifiedRecord) => boolean {
   const buckets = opts.buckets?.length ? new Set(opts.buckets.map((b) => Buffer.from(b).toString('latin1'))) : null;
   const prefix = opts.prefix !== undefined && opts.prefix.length > 0 ? Buffer.from(opts.prefix) : null;
-  const bucketOk = (b: Buffer) => !buckets || buckets.has(b.toString('latin1'));
-  const objectOk = (o: Buffer) => !prefix || (o.length >= prefix.length && prefix.equals(o.subarray(0, prefix.length)));
+  const bucketOk = (b: Buffer) => {
+    if (buckets === null) return true;
+    const id = b.toString('latin1');
+    if (!buckets.has(id)) return false;
+    matches?.buckets.add(id);
+    return true;
+  };
+  const objectOk = (o: Buffer) => {
+    if (prefix === null) return true;
+    if (o.length < prefix.length || !prefix.equals(o.subarray(0, prefix.length))) return false;
+    if (matches) matches.prefixed++;
+    return true;
+  };
   return (rec) => {
     switch (rec.kind) {
       case 'chunkblob':

@@ -5,6 +5,11 @@
  * then a byte that can start JSON) JSON lines; anything else is refused as
  * neither (ERR_SNAPSHOT_BAD_MAGIC). `format` forces one. Emits 'header' (SnapshotHeader) before the first
  * record. Decoding itself lives in lib/core (FsmDecoder, JsonlDecoder).
+ * With `emptyIsError` (decodeSnapshot) an empty input (0 bytes) is not an
+ * empty snapshot but a mistake — a truncated copy, or stdin read by
+ * accident — and fails (ERR_IO). A native input without a CRC32C footer is
+ * warned about (`snapshot_unverified`): a cut at an entry boundary would go
+ * unnoticed.
  */
 import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -14,7 +19,7 @@ import { footerFirst } from '../core/footer-first.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
 import { printable } from '../core/printable.js';
 import { DecodeError } from '../errors.js';
-import type { SnapshotHeader, SnapshotRecord } from '../types.js';
+import type { SnapshotHeader, SnapshotRecord, WarningHandler } from '../types.js';
 
 /** A snapshot's input form: JSON lines or native. */
 export type InputFormat = 'jsonl' | 'fsm';
@@ -25,6 +30,12 @@ export interface SnapshotReaderOptions {
   format?: InputFormat;
   /** Records buffered on the readable side before backpressure (default PAYLOAD_RECORDS). */
   readableHighWaterMark?: number;
+  /** The input's name in errors and warnings (default "-"). */
+  source?: string;
+  /** Fail (ERR_IO) on an input of 0 bytes instead of reading it as JSON lines without records. */
+  emptyIsError?: boolean;
+  /** Told `snapshot_unverified` at the end of a native input without a CRC32C footer. */
+  onWarning?: WarningHandler;
 }
 
 interface RecordDecoder {
@@ -49,6 +60,9 @@ export class SnapshotReader extends Transform {
   private readonly tail = Buffer.alloc(4);
   private decoder: RecordDecoder | undefined;
   private readonly forced: InputFormat | undefined;
+  private readonly source: string;
+  private readonly emptyIsError: boolean;
+  private readonly onWarning: WarningHandler | undefined;
   private head: Buffer[] = [];
   private readonly emitRecord = (rec: SnapshotRecord) => {
     this.records++;
@@ -59,6 +73,14 @@ export class SnapshotReader extends Transform {
     // Explicit byte buffering on the input side: Node 22+ raised the default from 16 to 64 KiB.
     super({ readableObjectMode: true, writableObjectMode: false, readableHighWaterMark: opts.readableHighWaterMark ?? PAYLOAD_RECORDS, writableHighWaterMark: INPUT_BUFFER_BYTES });
     this.forced = opts.format;
+    this.source = opts.source ?? '-';
+    this.emptyIsError = opts.emptyIsError ?? false;
+    this.onWarning = opts.onWarning;
+  }
+
+  /** After the end of the input: whether a native input's CRC32C footer was there and matched (undefined for JSON lines). */
+  get footerVerified(): boolean | undefined {
+    return this.header?.format === 'fsm' ? this.footerCrc !== undefined : undefined;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -81,6 +103,7 @@ export class SnapshotReader extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
+    if (this.bytesRead === 0 && this.emptyIsError) return cb(new DecodeError('ERR_IO', 'input is empty (0 bytes): nothing to decode', { path: this.source }));
     try {
       if (!this.decoder) {
         const head = Buffer.concat(this.head);
@@ -109,6 +132,7 @@ export class SnapshotReader extends Transform {
       const end = (): void => {
         fsm.end();
         if (raw.hasFooter) this.footerCrc = this.tail.readUInt32BE(0);
+        else this.onWarning?.({ event: 'snapshot_unverified', input: this.source, reason: 'no CRC32C footer: a cut at an entry boundary cannot be detected' });
       };
       this.decoder = { write: (c, emit) => fsm.write(c, emit), end };
     } else {

@@ -54,7 +54,7 @@ import { snapshotRecordProblem, usage } from './record-shape.js';
 export interface ResolverStats {
   /** Records that lost to a newer (or later equal) version of their key. */
   superseded: number;
-  /** Winning-so-far records that were tombstones. */
+  /** Keys whose newest version is a tombstone (deleted keys), however the input is ordered. */
   tombstones: number;
 }
 
@@ -64,10 +64,11 @@ export interface ResolverOptions {
   recentKeys?: number;
 }
 
-/** A key whose versions may still come, and the newest commit_ts seen for it. */
+/** A key whose versions may still come, the newest commit_ts seen for it, and whether that version is a tombstone. */
 interface OpenKey {
   key: Buffer;
   ts: bigint;
+  tomb: boolean;
 }
 
 /** Version resolver stage: passes on the newest version of each user key, drops superseded versions and tombstoned keys. */
@@ -88,6 +89,8 @@ export class VersionResolver extends Transform {
   private forgotten = false;
   /** Once unsorted: every key's newest commit_ts. */
   private newest: Map<string, bigint> | null = null;
+  /** Once unsorted: the keys whose newest version so far is a tombstone. */
+  private readonly tombs = new Set<string>();
   /** Once unsorted, if keys had been forgotten: the last sorted encoded key (they all sort below it). */
   private bound: Buffer | null = null;
 
@@ -128,13 +131,17 @@ export class VersionResolver extends Transform {
     this.prev = enc;
     this.prevLength = n;
     if (found === undefined) {
-      open.splice(i, 0, { key: Buffer.from(rec.key), ts: rec.commitTs });
+      open.splice(i, 0, { key: Buffer.from(rec.key), ts: rec.commitTs, tomb: rec.tombstone });
       return true;
     }
     // Either this record loses, or the one passed on earlier does.
     this.stats.superseded++;
     if (!supersedes(rec.commitTs, found.ts)) return false;
+    // A tombstone passed on earlier lost: the key was not deleted after all.
+    if (found.tomb) this.stats.tombstones--;
+    rec.replaces = true;
     found.ts = rec.commitTs;
+    found.tomb = rec.tombstone;
     return true;
   }
 
@@ -144,11 +151,14 @@ export class VersionResolver extends Transform {
     if (seen !== undefined) {
       this.stats.superseded++;
       if (!supersedes(rec.commitTs, seen)) return false;
+      if (this.tombs.delete(id)) this.stats.tombstones--;
+      rec.replaces = true;
     } else if (this.bound !== null && this.enc.compare(this.bound, 0, this.bound.length, 0, n) < 0) {
       // Perhaps a forgotten key: pass it on, the collector decides.
       this.unverified++;
     }
     if (seen !== rec.commitTs) newest.set(id, rec.commitTs);
+    if (rec.tombstone) this.tombs.add(id);
     return true;
   }
 
@@ -168,7 +178,10 @@ export class VersionResolver extends Transform {
   /** From now on remember every key, beginning with the open and recent ones. */
   private becomeUnsorted(): void {
     const newest = new Map<string, bigint>();
-    for (const k of [...this.recent, ...this.open]) newest.set(k.key.toString('latin1'), k.ts);
+    for (const k of [...this.recent, ...this.open]) {
+      newest.set(k.key.toString('latin1'), k.ts);
+      if (k.tomb) this.tombs.add(k.key.toString('latin1'));
+    }
     this.newest = newest;
     if (this.forgotten) this.bound = Buffer.from(this.prev.subarray(0, this.prevLength));
     this.open.length = 0;

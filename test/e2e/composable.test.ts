@@ -110,7 +110,8 @@ test('a filtered run spills no payload of other buckets', async (t) => {
 function writeInput(t: import('ava').ExecutionContext, form: 'jsonl' | 'fsm' = 'fsm'): { dir: string; input: string } {
   const dir = tempDir(t);
   const input = path.join(dir, `in.${form}`);
-  fs.writeFileSync(input, form === 'fsm' ? threeBuckets().toFsm({ sort: true }) : threeBuckets().toJsonl());
+  // With the CRC32C footer a node writes (without it the run warns snapshot_unverified).
+  fs.writeFileSync(input, form === 'fsm' ? threeBuckets().toFsm({ sort: true, footer: true }) : threeBuckets().toJsonl());
   return { dir, input };
 }
 

@@ -29,7 +29,7 @@ test.before(async () => {
     .putObject('photos', 'cat.jpg', bytesOf('cat', 100_000), { chunkSize: 65536 })
     // Two parts of the 8 MiB part size.
     .putObject('photos', 'big.bin', bytesOf('big', 9 << 20), { chunkSize: 1 << 20 });
-  fs.writeFileSync(input, snap.toFsm({ sort: true }));
+  fs.writeFileSync(input, snap.toFsm({ sort: true, footer: true }));
 });
 
 test.after.always(async () => {

@@ -129,3 +129,17 @@ test('credentials appear in no output, log, error or dumped object', async (t) =
     t.false(text.includes('sEcReT-zq9-distinctive-Xy7'));
   }
 });
+
+test('an s3:// snapshot is judged like a local file: an empty object is ERR_IO naming it; one without a footer warns snapshot_unverified naming it', async (t) => {
+  const dir = tempDir(t);
+  const bucket = await freshBucket();
+  await putBytes(s3.client, bucket, 'snaps/empty.fsm', Buffer.alloc(0));
+  await putBytes(s3.client, bucket, 'snaps/bare.fsm', new SnapshotBuilder().bucket('b').putObject('b', 'k', Buffer.from('v')).toFsm({ sort: true }));
+  const empty = await runCli([`s3://${bucket}/snaps/empty.fsm`, '-o', path.join(dir, 'x'), ...s3Args()], { env: S3_TEST_ENV });
+  t.is(empty.code, 1, empty.stderr);
+  t.regex(empty.stderr, new RegExp(`error ERR_IO: path s3://${bucket}/snaps/empty\\.fsm: input is empty`));
+  t.false(fs.existsSync(path.join(dir, 'x')));
+  const bare = await runCli([`s3://${bucket}/snaps/bare.fsm`, '-o', path.join(dir, 'y'), ...s3Args(), '-q'], { env: S3_TEST_ENV });
+  t.is(bare.code, 0, bare.stderr);
+  t.regex(bare.stderr, new RegExp(`warning snapshot_unverified: input=s3://${bucket}/snaps/bare\\.fsm`));
+});
