@@ -12,7 +12,10 @@ import path from 'node:path';
 import test from 'ava';
 import { REPO } from './e2e/harness.js';
 
-test('npm run build builds dist/lib from scratch (a leftover dist/.tsbuildinfo notwithstanding); npm pack ships LICENSE, bin, dist/lib and no maps', (t) => {
+// A whole build and `npm pack` take some 40 s on a loaded runner: in `npm run test:slow`.
+const slowTest = process.env.EKV_SLOW_TESTS === '1' ? test : test.skip;
+
+slowTest('npm run build builds dist/lib from scratch (a leftover dist/.tsbuildinfo notwithstanding); npm pack ships LICENSE, bin, dist/lib and no maps', (t) => {
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-pack-'));
   t.teardown(() => fs.rmSync(copy, { recursive: true, force: true }));
   for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE']) {
