@@ -5,12 +5,15 @@
  * failures — a damaged body in an archive, a symlink in an archive, a
  * snapshot that fails its CRC or its ETag check, a missing SOURCE — are
  * one-line errors, upload nothing that is not whole, and leave no scratch.
+ * And faults of the server during a restore (through the fault proxy): each
+ * object that meets one fails alone, and a rerun puts exactly those.
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { startFaultProxy, type SeenRequest } from '../helpers/fault-proxy.js';
 import { getBytes, listKeys, putBytes, S3_TEST_ENV, sharedS3Server } from '../helpers/s3-server.js';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
 import { bytesOf, REPO, runCli, tempDir, type RunResult } from './harness.js';
@@ -122,4 +125,36 @@ test('a snapshot that fails decoding (CRC footer, an ETag check) uploads nothing
   t.is(missing.code, 1);
   t.regex(missing.stderr, /^ekv-s3-restore-objects: error ERR_IO: .*absent\.tar/);
   t.deepEqual(await listKeys(s3.client, bucket), [], 'nothing uploaded');
+});
+
+test('server faults during a restore: 403, a wrong ETag, a body cut off on every attempt each fail their object alone (one line each); a rerun puts what is not whole and skips what is', async (t) => {
+  const { dir, tmp } = await sources(t);
+  const bucket = await s3.freshBucket();
+  const put = (key: string) => (r: SeenRequest) => r.method === 'PUT' && r.url.split('?')[0]!.endsWith(key);
+  const proxy = await startFaultProxy(s3.server.port, [
+    { match: put('docs/report.pdf'), fault: { kind: 'status', status: 403, code: 'AccessDenied' } },
+    { match: put('x/big.bin'), fault: { kind: 'drop-request', afterBytes: 30_000 } },
+    { match: put('x/big.bin/part'), fault: { kind: 'wrong-etag' } },
+  ]);
+  t.teardown(() => proxy.close());
+  const args = [path.join(dir, 'dump.tar'), `s3://${bucket}/r`, '--s3-endpoint', proxy.endpoint, '--s3-path-style'];
+  const res = await runCli(args, { bin: RESTORE, env: { ...S3_TEST_ENV, TMPDIR: tmp } });
+  t.is(res.code, 1);
+  const failures = res.stderr.split('\n').filter((l) => l.includes(' failed ERR'));
+  t.is(failures.length, 3, res.stderr);
+  t.regex(res.stderr, /failed ERR_S3_REQUEST: bucket library object docs\/report\.pdf: .*AccessDenied \(HTTP 403\): access denied/);
+  t.regex(res.stderr, /failed ERR_S3_REQUEST: bucket library object x\/big\.bin: .*PutObject failed/);
+  t.regex(res.stderr, /failed ERR_S3_UPLOAD_MISMATCH: bucket library object x\/big\.bin\/part: .*the server's ETag "0{32}" is not that of the bytes sent/);
+  t.regex(res.stderr, /put 0, skipped 0, failed 3/);
+  t.is(proxy.faulted.filter((r) => put('docs/report.pdf')(r)).length, 1, '403 is not retried');
+  t.true(proxy.faulted.filter((r) => put('x/big.bin')(r)).length >= 2, 'a cut-off body is retried');
+  // Without faults, a rerun puts what is missing or not whole and skips what the server holds whole.
+  proxy.rules = [];
+  const again = await runCli(args, { bin: RESTORE, env: { ...S3_TEST_ENV, TMPDIR: tmp } });
+  t.is(again.code, 0, again.stderr);
+  // The wrong-ETag object was stored whole (only the answer was altered): its size and ETag match, so it is skipped.
+  t.regex(again.stderr, /put 2, skipped 1, failed 0/);
+  t.deepEqual(await listKeys(s3.client, bucket), KEYS.map((k) => `r/${k}`));
+  t.true((await getBytes(s3.client, bucket, 'r/x/big.bin')).equals(BODIES.big));
+  t.deepEqual(fs.readdirSync(tmp), []);
 });
