@@ -14,8 +14,7 @@
  * writes every object to its own directory, so these rows measure it as
  * much as the tool. The server's CPU seconds are shown beside the tool's.
  */
-import { readFileSync } from 'node:fs';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { S3_TEST_ENV, startS3Server, type S3Server } from '../test/helpers/s3-server.js';
 import { median } from './floor.js';
