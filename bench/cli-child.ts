@@ -1,6 +1,6 @@
 /**
- * Runs the ekv-s3-decode CLI (or, with EKV_BENCH_CLI=encode|verify,
- * ekv-s3-encode / ekv-s3-verify) in this process, exactly as bin/ does, and just before exiting writes this process's I/O counters
+ * Runs the ekv-s3-decode CLI (or, with EKV_BENCH_CLI=encode|verify|restore,
+ * ekv-s3-encode / ekv-s3-verify / ekv-s3-restore-objects) in this process, exactly as bin/ does, and just before exiting writes this process's I/O counters
  * (/proc/self/io), peak RSS (VmHWM) and CPU times as JSON to the file named
  * by $EKV_BENCH_STATS. The benchmark spawns this instead of bin/ so it can
  * count the bytes the CLI wrote.
@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { main as decodeMain } from '../lib/cli/main.js';
 import { main as encodeMain } from '../lib/cli/encode-main.js';
 import { main as verifyMain } from '../lib/cli/verify-main.js';
+import { restoreObjectsMain } from '../lib/cli/restore-objects-main.js';
 
 export interface ChildStats {
   exitCode: number;
@@ -47,7 +48,7 @@ function vmHwm(): number {
 }
 
 const cli = process.env['EKV_BENCH_CLI'];
-const main = cli === 'encode' ? encodeMain : cli === 'verify' ? verifyMain : decodeMain;
+const main = cli === 'encode' ? encodeMain : cli === 'verify' ? verifyMain : cli === 'restore' ? (argv: string[]) => restoreObjectsMain(argv) : decodeMain;
 const code = await main(process.argv.slice(2));
 process.stdout.write('', () => {
   const statsPath = process.env['EKV_BENCH_STATS'];

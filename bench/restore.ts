@@ -20,14 +20,15 @@ export type RestoreCommand = 'encode' | 'verify';
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cli-child.js');
 const TIME = '/usr/bin/time';
 
-interface ChildRun {
+/** What one child run measured. */
+export interface ChildRun {
   wallS: number;
   peakRssKiB: number;
   cpuS: number;
 }
 
-/** Runs one CLI in the bench child; rejects unless it exits 0. */
-function runChild(cli: 'decode' | RestoreCommand, args: string[], statsPath: string): Promise<ChildRun> {
+/** Runs one CLI in the bench child (cli-child.ts); rejects unless it exits 0. */
+export function runChild(cli: 'decode' | RestoreCommand | 'restore', args: string[], statsPath: string): Promise<ChildRun> {
   const timePath = `${statsPath}.time`;
   const useTime = existsSync(TIME);
   const [cmd, argv] = useTime ? [TIME, ['-f', '%M', '-o', timePath, process.execPath, CHILD, ...args]] : [process.execPath, [CHILD, ...args]];

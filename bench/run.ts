@@ -46,7 +46,10 @@
  *   --commands LIST    decode,encode,verify (default decode): encode and
  *                      verify rows run ekv-s3-encode / ekv-s3-verify on a
  *                      dump decoded (untimed) from the native input
- *                      (bench/restore.ts); e.g. --commands encode,verify
+ *                      (bench/restore.ts); e.g. --commands encode,verify;
+ *                      s3: decode of (a) to s3:// vs to a directory and
+ *                      restore-objects of (c) (10 000 objects unless
+ *                      --objects c=N) on a local s3rver (bench/s3.ts)
  *   --warm-up          first write and delete as much page cache as the
  *                      bench needs (helps on VMs where the first touch of
  *                      guest memory is slow, unless freed pages go back to
@@ -61,6 +64,7 @@ import type { ChildStats } from './cli-child.js';
 import { formatSelfTimes, selfTimes, type SelfTimes } from './cpuprofile.js';
 import { human, table } from './format.js';
 import { benchRestore, type RestoreCommand } from './restore.js';
+import { benchS3 } from './s3.js';
 import { filesFloor, measureFloor, median, warmPageCache, type FilesFloor, type FloorResult } from './floor.js';
 import {
   bodyBytes,
@@ -96,7 +100,7 @@ const RM_S_PER_FILE = 70e-6;
 const FILES_FLOOR_MAX = 10_000;
 
 type Mode = 'verify' | 'no-verify';
-type Command = 'decode' | RestoreCommand;
+type Command = 'decode' | RestoreCommand | 's3';
 
 interface Options {
   quick: boolean;
@@ -119,7 +123,7 @@ interface Options {
 const USAGE =
   'usage: node dist/bench/run.js [--quick] [--only a,b,c,d] [--formats fsm,jsonl] [--reps N] [--budget S]\n' +
   '       [--verify | --no-verify | --all-modes] [--profile] [--objects ID=N,...]\n' +
-  '       [--tmp DIR] [--keep] [--json FILE] [--no-fsync] [--warm-up] [--commands decode,encode,verify]';
+  '       [--tmp DIR] [--keep] [--json FILE] [--no-fsync] [--warm-up] [--commands decode,encode,verify,s3]';
 
 function usage(msg?: string): never {
   if (msg) console.error(`bench: ${msg}`);
@@ -218,7 +222,7 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--commands': {
         const list = value().split(',').filter(Boolean);
-        for (const c of list) if (c !== 'decode' && c !== 'encode' && c !== 'verify') usage(`unknown command ${c}`);
+        for (const c of list) if (c !== 'decode' && c !== 'encode' && c !== 'verify' && c !== 's3') usage(`unknown command ${c}`);
         o.commands = list as Command[];
         break;
       }
@@ -481,9 +485,11 @@ async function main(): Promise<void> {
     log(header[header.length - 1]!);
   }
 
-  const restoreCommands = o.commands.filter((c): c is RestoreCommand => c !== 'decode');
-  const restoreReport = async (): Promise<string[]> =>
-    restoreCommands.length === 0 ? [] : benchRestore({ workloads, commands: restoreCommands, root, reps: o.reps, fsync: o.fsync, log });
+  const restoreCommands = o.commands.filter((c): c is RestoreCommand => c === 'encode' || c === 'verify');
+  const restoreReport = async (): Promise<string[]> => [
+    ...(restoreCommands.length === 0 ? [] : await benchRestore({ workloads, commands: restoreCommands, root, reps: o.reps, fsync: o.fsync, log })),
+    ...(o.commands.includes('s3') ? await benchS3({ workloads, objectsGiven: o.objects.has('c'), root, reps: o.reps, fsync: o.fsync, log }) : []),
+  ];
   if (!o.commands.includes('decode')) {
     try {
       console.log([...header, '', ...(await restoreReport()), `Total bench time: ${elapsed().toFixed(0)} s`].join('\n'));

@@ -9,8 +9,11 @@ import { dataDirInputs } from '../cluster/data-dir.js';
 import { fileInput, withGroupIds, type ClusterInput } from '../cluster/input.js';
 import { parseU64Decimal } from '../core/u64.js';
 import { DecodeError } from '../errors.js';
+import type { S3Options } from '../s3/client.js';
+import { isS3Url, parseS3Url } from '../s3/url.js';
 import { LocalStore } from '../store/local-store.js';
 import { offloadInputs } from '../store/offload.js';
+import type { SnapshotStore } from '../store/store.js';
 
 /** parseArgs option declarations, spread into the CLI's own. */
 export const CLUSTER_OPTIONS = {
@@ -27,6 +30,8 @@ export interface ClusterArgs {
   /** Comma-separated decimal ids. */
   groupIds?: string;
   groups?: string[];
+  /** How to reach S3, for --from-offload s3://. */
+  s3?: S3Options;
 }
 
 const usage = (message: string): DecodeError => new DecodeError('ERR_USAGE', message);
@@ -55,8 +60,7 @@ export async function clusterInputs(a: ClusterArgs, snapshotIndexGiven: boolean,
     inputs = await dataDirInputs(a.dataDir);
     for (const i of inputs) note(`snapshot of group ${i.groupId ?? 'unknown'}: ${i.path}`);
   } else if (a.fromOffload !== undefined) {
-    if (/^s3:\/\//i.test(a.fromOffload)) throw usage('--from-offload s3://... is not supported yet: give a local directory');
-    inputs = await offloadInputs(new LocalStore(a.fromOffload), a.groups ? { groups: a.groups.map((g) => u64(g, '--group')) } : {});
+    inputs = await offloadInputs(await offloadStore(a.fromOffload, a.s3), a.groups ? { groups: a.groups.map((g) => u64(g, '--group')) } : {});
     for (const i of inputs) note(`offloaded snapshot of group ${i.groupId}, index ${i.snapshotIndex}: ${i.path}`);
   } else if (a.inputs.length > 1 || a.groupIds !== undefined) {
     inputs = a.inputs.map((p) => fileInput(p));
@@ -66,4 +70,11 @@ export async function clusterInputs(a: ClusterArgs, snapshotIndexGiven: boolean,
   }
   if (snapshotIndexGiven && inputs.length > 1) throw usage('--snapshot-index applies to one input only');
   return inputs;
+}
+
+/** The store --from-offload names: a bucket (the SDK is loaded only then) or a local directory. */
+async function offloadStore(where: string, s3: S3Options = {}): Promise<SnapshotStore> {
+  if (!isS3Url(where)) return new LocalStore(where);
+  const { S3Store } = await import('../store/s3-store.js');
+  return new S3Store(parseS3Url(where), s3);
 }

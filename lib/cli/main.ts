@@ -51,7 +51,8 @@ Whole cluster (several Raft groups merged into one dump):
   INPUT...                        one snapshot per group
       --group-ids N,M,...         the group id of each INPUT, in order
       --data-dir RAFTDIR          decode the newest RAFTDIR/<raftID>/group-<N>/fsm-snap/*.fsm per group
-      --from-offload DIR          decode the newest offloaded snapshot per group (v1/groups/...)
+      --from-offload STORE        decode the newest offloaded snapshot per group (v1/groups/...)
+                                  of STORE, a directory or s3://BUCKET[/PREFIX]
       --group N                   with --from-offload: only group N (repeatable)
 
 Exit codes: 0 ok, 1 the dump failed, 2 usage error, 3 ok with skipped objects.
@@ -154,7 +155,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const stop = abortOnSignals();
   let skipped = 0;
   try {
-    const input: DecodeInput = (await clusterInputs(cluster, snapshotIndex !== undefined, (m) => log.note(m))) ?? positionals[0] ?? '-';
+    const input: DecodeInput = (await clusterInputs({ ...cluster, s3 }, snapshotIndex !== undefined, (m) => log.note(m))) ?? positionals[0] ?? '-';
     const summary = await decodeSnapshot(input, {
       ...(values.output !== undefined ? { output: values.output } : { tar: io.tarStream(), gzip: values.gzip ?? false }),
       ...(inputFormat ? { inputFormat } : {}),

@@ -1,13 +1,13 @@
 /**
  * The ekv-s3-restore-objects command line (SPEC §11): SOURCE (a dump
- * directory) to s3://BUCKET[/PREFIX]. One line per failed object and a
+ * directory, a dump tar / tar.gz, or a snapshot) to s3://BUCKET[/PREFIX]. One line per failed object and a
  * summary on stderr; a progress line on a terminal. Exit 0 when every
  * object was put or skipped, 1 when any failed or the run could not start,
  * 2 on a usage error.
  */
-import fs from 'node:fs';
 import { createS3Client, DEFAULT_S3_CONCURRENCY } from '../s3/client.js';
 import { restoreObjects, type RestoreSummary } from '../s3/restore.js';
+import { withDumpDirectory } from '../s3/restore-source.js';
 import { isS3Url, parseS3Url } from '../s3/url.js';
 import { failure, parseCommand, usageError } from './common.js';
 import { parseS3Flags, S3_FLAG_OPTIONS } from './s3-flags.js';
@@ -19,7 +19,9 @@ export const RESTORE_USAGE = `Usage: ${NAME} SOURCE s3://BUCKET[/PREFIX] [option
 Put every object of a dump back as a real S3 object at its original key
 (KEYMAP renames reversed), with its Content-Type, Content-Encoding,
 Cache-Control, Content-Disposition and user metadata. SOURCE is a dump
-directory written by ekv-s3-decode -o. Objects go to BUCKET under PREFIX;
+directory written by ekv-s3-decode -o, a dump tar or tar.gz, or a snapshot
+(a .fsm or JSON-lines file, or s3://BUCKET/KEY); an archive is unpacked and
+a snapshot decoded into a scratch directory first. Objects go to BUCKET under PREFIX;
 with several buckets in the dump, select one with --bucket or send each
 to a bucket of its own with --map. Destination buckets must exist.
 
@@ -27,6 +29,7 @@ Options:
       --bucket NAME          restore only this bucket of the dump (repeatable)
       --map SRC=DEST         restore bucket SRC into bucket DEST (repeatable)
       --overwrite            put objects even when one of the same size and ETag exists
+      --scratch-dir DIR      where a tar or snapshot SOURCE is unpacked (default: TMPDIR)
       --s3-endpoint URL      S3 endpoint (default: AWS)
       --s3-path-style        path-style S3 URLs (most non-AWS servers)
       --s3-concurrency N     requests and objects in flight at once (default 4)
@@ -56,6 +59,7 @@ const OPTIONS = {
   bucket: { type: 'string', multiple: true },
   map: { type: 'string', multiple: true },
   overwrite: { type: 'boolean' },
+  'scratch-dir': { type: 'string' },
   ...S3_FLAG_OPTIONS,
   progress: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -68,7 +72,6 @@ export async function restoreObjectsMain(argv: string[], io: RestoreIo = default
   if (positionals.length !== 2) return usage(io, `give SOURCE and s3://BUCKET[/PREFIX], got ${positionals.length} arguments`);
   const [source, dest] = positionals as [string, string];
   if (!isS3Url(dest)) return usage(io, `the destination must be s3://BUCKET[/PREFIX], not ${dest}`);
-  if (!fs.statSync(source, { throwIfNoEntry: false })?.isDirectory()) return usage(io, `SOURCE must be a dump directory (tar archives and snapshots are not supported yet): ${source}`);
   const s3 = parseS3Flags(values);
   if (typeof s3 === 'string') return usage(io, s3);
   const map = new Map<string, string>();
@@ -87,9 +90,11 @@ export async function restoreObjectsMain(argv: string[], io: RestoreIo = default
   const client = createS3Client(s3);
   try {
     const { bucket, key: prefix } = parseS3Url(dest);
-    const summary = await restoreObjects({
+    const scratchDir = values['scratch-dir'];
+    const warn = (w: { event: string }) => io.stderr(`${NAME}: warning ${w.event} (decoding ${source}): ${JSON.stringify(w)}\n`);
+    const summary = await withDumpDirectory(source, { s3, onWarning: warn, ...(scratchDir !== undefined ? { scratchDir } : {}) }, (dir) => restoreObjects({
       client,
-      source,
+      source: dir,
       bucket,
       prefix,
       ...(values.bucket ? { buckets: values.bucket } : {}),
@@ -106,7 +111,7 @@ export async function restoreObjectsMain(argv: string[], io: RestoreIo = default
           progressShown = io.stderrIsTTY;
         }
       },
-    });
+    }));
     clearProgress();
     if (!quiet) io.stderr(`${NAME}: ${summaryLine(summary)}\n`);
     return summary.failed > 0 ? 1 : 0;

@@ -62,6 +62,8 @@ export class ClusterMerge extends Readable {
   private readonly pending: number[];
   private readonly done: boolean[];
   private waitingOn = -1;
+  /** An input's failure that came before anything listened for errors, raised at the first read. */
+  private failure: Error | undefined;
 
   constructor(inputs: readonly ClusterInput[], sources: Readable[], opts: MergeOptions = {}) {
     super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
@@ -76,7 +78,7 @@ export class ClusterMerge extends Readable {
       const warn = opts.onWarning && !input.requireFooter && !input.verify ? { onWarning: opts.onWarning } : {};
       const reader = createSnapshotReader({ readableHighWaterMark: 1, source: input.path, emptyIsError: true, ...warn, ...(opts.inputFormat ? { format: opts.inputFormat } : {}) });
       reader.on('end', () => this.inputEnded(i));
-      pipeline(sources[i]!, reader).catch((err: unknown) => this.destroy(inputError(err, input.path)));
+      pipeline(sources[i]!, reader).catch((err: unknown) => this.fail(inputError(err, input.path)));
       return reader;
     });
   }
@@ -107,7 +109,18 @@ export class ClusterMerge extends Readable {
   }
 
   override _read(): void {
-    this.pump();
+    if (this.failure) this.destroy(this.failure);
+    else this.pump();
+  }
+
+  /**
+   * An input failed. A remote input can fail (HTTP 403) before the merge is
+   * wired into the decoder's pipeline: an 'error' then would have no
+   * listener and end the process, so it waits for the first read.
+   */
+  private fail(err: Error): void {
+    if (this.listenerCount('error') > 0) this.destroy(err);
+    else this.failure ??= err;
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {

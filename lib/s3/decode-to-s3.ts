@@ -13,7 +13,7 @@ import type { DecodeOptions, Summary } from '../decode.js';
 import { ioError } from '../errors.js';
 import { DumpSink, type DumpSinkOptions } from '../sinks/dump-sink.js';
 import { createS3Client, DEFAULT_S3_CONCURRENCY } from './client.js';
-import { openS3Object } from './range-reader.js';
+import { streamS3Object } from './range-reader.js';
 import { checkEmptyPrefix, S3Target } from './s3-target.js';
 import { parseS3Url } from './url.js';
 
@@ -51,13 +51,5 @@ export async function decodeToS3(output: string, options: DecodeOptions, runStag
 /** An `s3://BUCKET/KEY` snapshot as a stream (its client goes when the stream closes). */
 export async function openS3Input(input: string, options: DecodeOptions): Promise<Readable> {
   const { bucket, key } = parseS3Url(input);
-  const client = createS3Client(options.s3);
-  try {
-    const { stream } = await openS3Object(client, bucket, key);
-    stream.once('close', () => client.destroy());
-    return stream;
-  } catch (e) {
-    client.destroy();
-    throw e;
-  }
+  return streamS3Object(options.s3 ?? {}, bucket, key);
 }

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DecodeError } from '../errors.js';
-import { httpStatus, s3Error } from './client.js';
+import { createS3Client, httpStatus, s3Error, type S3Options } from './client.js';
 import { formatS3Url } from './url.js';
 
 /** Bytes asked for by one GET. */
@@ -24,6 +24,9 @@ export interface RangeReaderOptions {
   attempts?: number;
   /** First backoff (doubles each attempt; default 200 ms). */
   backoffMs?: number;
+  /** Only bytes [start, end) of the object (default: all of it). */
+  start?: number;
+  end?: number;
 }
 
 /** What HeadObject said of the object. */
@@ -50,18 +53,32 @@ function transient(err: unknown): boolean {
   return status === undefined || status === 408 || status === 429 || status >= 500;
 }
 
-/** The bytes of s3://bucket/key as a stream. */
+/** The bytes of s3://bucket/key (or of opts' range of it) as a stream. */
 export async function openS3Object(client: S3Client, bucket: string, key: string, opts: RangeReaderOptions = {}): Promise<{ stream: Readable; info: ObjectInfo }> {
   const info = await headObject(client, bucket, key);
   return { stream: Readable.from(ranges(client, bucket, key, info, opts), { objectMode: false }), info };
 }
 
+/** Like openS3Object, with a client of its own that goes when the stream closes. */
+export async function streamS3Object(s3: S3Options, bucket: string, key: string, opts: RangeReaderOptions = {}): Promise<Readable> {
+  const client = createS3Client(s3);
+  try {
+    const { stream } = await openS3Object(client, bucket, key, opts);
+    stream.once('close', () => client.destroy());
+    return stream;
+  } catch (e) {
+    client.destroy();
+    throw e;
+  }
+}
+
 async function* ranges(client: S3Client, bucket: string, key: string, info: ObjectInfo, opts: RangeReaderOptions): AsyncGenerator<Buffer> {
   const rangeBytes = opts.rangeBytes ?? RANGE_BYTES;
   const attempts = opts.attempts ?? 5;
-  let pos = 0;
-  while (pos < info.size) {
-    const end = Math.min(pos + rangeBytes, info.size);
+  let pos = opts.start ?? 0;
+  const last = Math.min(opts.end ?? info.size, info.size);
+  while (pos < last) {
+    const end = Math.min(pos + rangeBytes, last);
     for (let attempt = 1; ; attempt++) {
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${pos}-${end - 1}`, ...(info.etag ? { IfMatch: info.etag } : {}) }));

@@ -18,7 +18,7 @@ export interface SnapshotStore {
   describe(key: string): string;
   /** Every object whose key starts with `prefix`, in byte order of their keys. */
   list(prefix: string): AsyncIterable<StoreObject>;
-  /** An object's bytes, streamed. A missing object is ERR_IO naming it. */
+  /** An object's bytes, streamed. A missing object is an error naming it (ERR_IO in a directory, ERR_S3_REQUEST in a bucket). */
   get(key: string): Promise<Readable>;
   /** Bytes [start, end) of an object, streamed. */
   getRange(key: string, start: number, end: number): Promise<Readable>;

@@ -320,7 +320,7 @@ test('§11 --from-offload: a payload whose SHA-256 differs fails with ERR_OFFLOA
   assertFailure(t, await runCluster(t, tampered, (dir) => ['--from-offload', path.join(dir, 'store')], 'fsm'), 'ERR_OFFLOAD_MANIFEST');
 });
 
-test('§10 usage: sources are exclusive, --group-ids must match the inputs, "-" at most once, s3:// offload not yet', async (t) => {
+test('§10 usage: sources are exclusive, --group-ids must match the inputs, "-" at most once', async (t) => {
   const one = { 'a.fsm': buildFsm([], NODE_FSM), 'b.fsm': buildFsm([], NODE_FSM) };
   for (const args of [
     (dir: string) => [path.join(dir, 'a.fsm'), '--data-dir', dir],
@@ -328,7 +328,7 @@ test('§10 usage: sources are exclusive, --group-ids must match the inputs, "-" 
     (dir: string) => [path.join(dir, 'a.fsm'), path.join(dir, 'b.fsm'), '--group-ids', '1,x'],
     () => ['-', '-'],
     (dir: string) => [path.join(dir, 'a.fsm'), path.join(dir, '.', 'a.fsm')],
-    () => ['--from-offload', 's3://bucket/prefix'],
+    (dir: string) => [path.join(dir, 'a.fsm'), '--from-offload', 's3://bucket/prefix'],
     (dir: string) => [path.join(dir, 'a.fsm'), '--group', '1'],
     (dir: string) => [path.join(dir, 'a.fsm'), path.join(dir, 'b.fsm'), '--snapshot-index', '5'],
   ]) {
