@@ -36,6 +36,11 @@ export interface FsmDecoderOptions {
   verifyCrc?: boolean;
   /** Called once, synchronously, as soon as the preamble is decoded (before the first record). */
   onHeader?: (header: SnapshotHeader) => void;
+  /**
+   * Allocates the buffer that a value of at least `zeroCopyMin` bytes
+   * spanning input chunks is assembled in (default Buffer.allocUnsafe).
+   */
+  valueBuffer?: (length: number) => Buffer;
 }
 
 /** Receives each decoded record. */
@@ -88,6 +93,7 @@ export class FsmDecoder {
   private readonly zeroCopyMin: number;
   private readonly verifyCrc: boolean;
   private readonly onHeader: ((header: SnapshotHeader) => void) | undefined;
+  private readonly valueBuffer: (length: number) => Buffer;
 
   private readonly preambleReader = new FsmPreambleReader();
 
@@ -111,6 +117,7 @@ export class FsmDecoder {
     this.zeroCopyMin = opts.zeroCopyMin ?? 65536;
     this.verifyCrc = opts.verifyCrc ?? true;
     this.onHeader = opts.onHeader;
+    this.valueBuffer = opts.valueBuffer ?? ((n) => Buffer.allocUnsafe(n));
   }
 
   /** Decodes a chunk, returning the records completed by it. */
@@ -300,6 +307,10 @@ export class FsmDecoder {
             i += bl;
             this.emitEntry(value, emit);
           } else {
+            if (this.big === undefined && bl >= this.zeroCopyMin) {
+              this.big = this.valueBuffer(bl);
+              this.bigHave = 0;
+            }
             i = this.fillBig(chunk, i, bl);
             if (this.bigHave < bl) return i;
             const value = this.big!;

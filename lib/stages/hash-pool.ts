@@ -1,11 +1,15 @@
 /**
- * Hashing of spilled runs on worker threads. The spiller copies each chunk
- * into a free slot of a shared buffer (a memcpy, far cheaper than hashing
- * it) and goes on parsing and writing while the workers hash: one worker
+ * Hashing of spilled runs on worker threads. A chunk that lies in a shared
+ * block (lib/io/shared-blocks.ts: the native decoder assembles values there)
+ * is hashed where it is, the block held until every worker is done with it;
+ * any other chunk is copied into a free slot of a shared buffer (a memcpy,
+ * cheaper than hashing it). The spiller goes on parsing and writing while
+ * the workers hash: one worker
  * computes SHA-256 (for CHECKSUMS), another the MD5s (for ETag checks, when
- * verification is on). With no free slot the spiller waits: the workers'
+ * verification is on). With SLOTS slots or blocks in the workers' hands the spiller waits: the workers'
  * pace is part of the pipeline's backpressure, and memory stays bounded.
  */
+import { blockOf, hold, release } from '../io/shared-blocks.js';
 import { Waiters, WorkerThread } from '../io/worker-thread.js';
 import type { RunHashes } from '../types.js';
 import type { RunDigestResult } from '../core/run-digest.js';
@@ -17,6 +21,8 @@ const SLOTS = 8;
 interface PoolWorker {
   thread: WorkerThread<HashRequest, HashReply>;
   sealed: Map<number, (r: RunDigestResult) => void>;
+  /** Blocks posted to this worker, in order: its replies for them come in the same order. */
+  blocks: SharedArrayBuffer[];
 }
 
 export class HashPool {
@@ -26,6 +32,8 @@ export class HashPool {
   private readonly jobs: Array<Omit<HashWorkerData, 'shared'>>;
   /** How many workers still have to hash each slot. */
   private readonly pending = new Array<number>(SLOTS).fill(0);
+  /** How many workers still have to hash each block in their hands. */
+  private readonly pendingBlocks = new Map<SharedArrayBuffer, number>();
   private readonly waiting = new Waiters();
   private failure: Error | undefined;
 
@@ -40,8 +48,14 @@ export class HashPool {
     this.post({ t: 'begin', id });
   }
 
-  /** Hands bytes of run `id` to the workers; resolves once they are copied (not hashed). */
+  /**
+   * Hands bytes of run `id` to the workers; resolves once they are copied
+   * or, for bytes in a shared block, the workers hold the block (not once
+   * they are hashed).
+   */
   async update(id: number, partNo: bigint, partVersion: bigint, bytes: Buffer): Promise<void> {
+    const block = blockOf(bytes);
+    if (block && bytes.length > 0) return this.updateInBlock(id, partNo, partVersion, bytes, block);
     for (let at = 0; at < bytes.length || (at === 0 && bytes.length === 0); at += SLOT_BYTES) {
       const length = Math.min(SLOT_BYTES, bytes.length - at);
       const slot = await this.freeSlot();
@@ -50,6 +64,26 @@ export class HashPool {
       this.post({ t: 'data', id, partNo, partVersion, offset: slot * SLOT_BYTES, length, slot });
       if (bytes.length === 0) break;
     }
+  }
+
+  private async updateInBlock(id: number, partNo: bigint, partVersion: bigint, bytes: Buffer, block: SharedArrayBuffer): Promise<void> {
+    while (this.inHand() >= SLOTS) {
+      this.check();
+      await this.waiting.wait();
+    }
+    this.check();
+    const held = this.pendingBlocks.get(block) ?? 0;
+    this.pendingBlocks.set(block, held + this.workers.length);
+    for (const w of this.workers) {
+      hold(block);
+      w.blocks.push(block);
+      w.thread.post({ t: 'data', id, partNo, partVersion, offset: bytes.byteOffset, length: bytes.length, slot: -1, block });
+    }
+  }
+
+  /** Slots and blocks the workers still have to hash. */
+  private inHand(): number {
+    return this.pending.reduce((n, p) => n + (p > 0 ? 1 : 0), 0) + this.pendingBlocks.size;
   }
 
   /** The run's hashes, once every worker has hashed all of it. */
@@ -87,12 +121,15 @@ export class HashPool {
 
   private spawn(data: HashWorkerData): PoolWorker {
     const sealed = new Map<number, (r: RunDigestResult) => void>();
+    const blocks: SharedArrayBuffer[] = [];
     const thread = new WorkerThread<HashRequest, HashReply>(new URL('./hash-worker.js', import.meta.url), {
       workerData: data,
       name: 'hash worker',
       onMessage: (m) => {
-        if (m.t === 'free') {
-          if (--this.pending[m.slot]! === 0) this.waiting.wakeOne();
+        if (m.t === 'free' && m.slot >= 0) {
+          if (--this.pending[m.slot]! === 0) this.waiting.wakeAll();
+        } else if (m.t === 'free') {
+          this.blockHashed(blocks.shift()!);
         } else {
           const resolve = sealed.get(m.id);
           sealed.delete(m.id);
@@ -101,7 +138,15 @@ export class HashPool {
       },
       onFailure: (err) => this.fail(err),
     });
-    return { thread, sealed };
+    return { thread, sealed, blocks };
+  }
+
+  private blockHashed(block: SharedArrayBuffer): void {
+    release(block);
+    const left = this.pendingBlocks.get(block)! - 1;
+    if (left > 0) return void this.pendingBlocks.set(block, left);
+    this.pendingBlocks.delete(block);
+    this.waiting.wakeAll();
   }
 
   private fail(err: Error): void {

@@ -1,8 +1,8 @@
 /**
- * Worker thread of the HashPool: hashes run data that the spiller copied
- * into shared slots, so SHA-256 and MD5 run beside the main thread's
+ * Worker thread of the HashPool: hashes run data in shared memory (a slot
+ * the spiller copied it into, or the shared block it was decoded into), so SHA-256 and MD5 run beside the main thread's
  * parsing and writing instead of after it. Messages arrive in order on one
- * port; each data slot is released as soon as it is hashed.
+ * port; each slot or block is released as soon as it is hashed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunDigest } from '../core/run-digest.js';
@@ -15,7 +15,8 @@ export interface HashWorkerData {
 
 export type HashRequest =
   | { t: 'begin'; id: number }
-  | { t: 'data'; id: number; partNo: bigint; partVersion: bigint; offset: number; length: number; slot: number }
+  /** Bytes at offset in slot `slot` of the slots buffer, or (slot -1) in `block`. */
+  | { t: 'data'; id: number; partNo: bigint; partVersion: bigint; offset: number; length: number; slot: number; block?: SharedArrayBuffer }
   | { t: 'seal'; id: number };
 
 export type HashReply = { t: 'free'; slot: number } | { t: 'sealed'; id: number; result: ReturnType<RunDigest['digest']> };
@@ -29,7 +30,8 @@ port.on('message', (m: HashRequest) => {
   if (m.t === 'begin') {
     runs.set(m.id, new RunDigest({ sha256: data.sha256, md5: data.md5 }));
   } else if (m.t === 'data') {
-    runs.get(m.id)!.update(m.partNo, m.partVersion, bytes.subarray(m.offset, m.offset + m.length));
+    const from = m.block ? new Uint8Array(m.block, m.offset, m.length) : bytes.subarray(m.offset, m.offset + m.length);
+    runs.get(m.id)!.update(m.partNo, m.partVersion, from);
     port.postMessage({ t: 'free', slot: m.slot } satisfies HashReply);
   } else {
     const run = runs.get(m.id)!;

@@ -14,6 +14,7 @@ import { footerFirst } from '../core/footer-first.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
 import { printable } from '../core/printable.js';
 import { DecodeError } from '../errors.js';
+import { takeValueBuffer } from '../io/shared-blocks.js';
 import type { SnapshotHeader, SnapshotRecord } from '../types.js';
 
 /** A snapshot's input form: JSON lines or native. */
@@ -104,7 +105,8 @@ export class SnapshotReader extends Transform {
       );
     }
     if (format === 'fsm') {
-      const raw = new FsmDecoder({ onHeader: (h) => this.announce(h) });
+      // Blob values spanning reads are assembled in shared blocks: hashed there, reused (lib/io/shared-blocks.ts).
+      const raw = new FsmDecoder({ onHeader: (h) => this.announce(h), valueBuffer: takeValueBuffer });
       const fsm = footerFirst(raw);
       const end = (): void => {
         fsm.end();
