@@ -37,9 +37,10 @@ export function decodeBase64Strict(s: string, field: string, line: number): Buff
  * The same strict decoding for base64 text held as bytes (a JSON string
  * inside a JSONL line), without going through a UTF-8 string. Bytes ≥ 0x80
  * become latin1 characters outside the alphabet, which the length check
- * catches, so the non-ASCII check above is not needed here.
+ * catches, so the non-ASCII check above is not needed here. `into`
+ * allocates the output buffer (default: a new one).
  */
-export function decodeBase64Bytes(buf: Buffer, start: number, end: number, field: string, line: number): Buffer {
+export function decodeBase64Bytes(buf: Buffer, start: number, end: number, field: string, line: number, into?: (length: number) => Buffer): Buffer {
   let len = end - start;
   if (len > 0 && buf[end - 1] === 0x3d) {
     if (len % 4 !== 0) throw bad(field, line, 'incomplete base64 padding');
@@ -48,9 +49,12 @@ export function decodeBase64Bytes(buf: Buffer, start: number, end: number, field
     throw bad(field, line, TRUNCATED);
   }
   const text = buf.toString('latin1', start, end);
-  const out = Buffer.from(text, 'base64');
+  const expected = Math.floor((len * 3) / 4);
+  // Each skipped character shortens the output, whether decoded into a new buffer or into `into`'s.
+  const out = into ? into(expected) : Buffer.from(text, 'base64');
+  const length = into ? out.write(text, 0, expected, 'base64') : out.length;
   const view = buf.subarray(start, end);
-  if (out.length !== Math.floor((len * 3) / 4) || view.indexOf(0x2d) !== -1 || view.indexOf(0x5f) !== -1) {
+  if (length !== expected || view.indexOf(0x2d) !== -1 || view.indexOf(0x5f) !== -1) {
     throw bad(field, line, `invalid base64 character at position ${firstInvalid(text, len)}`);
   }
   return out;

@@ -32,9 +32,12 @@ export function takeBlock(length: number): Buffer {
   return Buffer.from(sab, 0, length);
 }
 
-/** A buffer for a value of `length` bytes: in a block when one is large enough, else from the allocator. */
+/** Values shorter than this are not worth a block (small objects are copied into the spiller's pool batch anyway). */
+const VALUE_MIN = 64 * 1024;
+
+/** A buffer for a value of `length` bytes: in a block when it is a blob chunk's size, else from the allocator. */
 export function takeValueBuffer(length: number): Buffer {
-  return length <= BLOCK_BYTES ? takeBlock(length) : Buffer.allocUnsafe(length);
+  return length >= VALUE_MIN && length <= BLOCK_BYTES ? takeBlock(length) : Buffer.allocUnsafe(length);
 }
 
 /** The block `bytes` lies in, if it lies in one that is held. */

@@ -102,6 +102,8 @@ export class HashPool {
       this.workers.map(
         (w) =>
           new Promise<RunDigestResult>((resolve) => {
+            // A worker that has failed will not answer.
+            if (this.failure) return resolve({ parts: [] });
             w.sealed.set(id, resolve);
             w.thread.post({ t: 'seal', id });
           }),

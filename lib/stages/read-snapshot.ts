@@ -105,7 +105,7 @@ export class SnapshotReader extends Transform {
       );
     }
     if (format === 'fsm') {
-      // Blob values spanning reads are assembled in shared blocks: hashed there, reused (lib/io/shared-blocks.ts).
+      // Blob values spanning reads (and JSONL values, below) are assembled in shared blocks: hashed there, reused (lib/io/shared-blocks.ts).
       const raw = new FsmDecoder({ onHeader: (h) => this.announce(h), valueBuffer: takeValueBuffer });
       const fsm = footerFirst(raw);
       const end = (): void => {
@@ -114,7 +114,7 @@ export class SnapshotReader extends Transform {
       };
       this.decoder = { write: (c, emit) => fsm.write(c, emit), end };
     } else {
-      this.decoder = new JsonlDecoder();
+      this.decoder = new JsonlDecoder(undefined, takeValueBuffer);
       this.announce({ format: 'jsonl' });
     }
   }
