@@ -25,6 +25,7 @@ import { createKeyClassifier } from './stages/classify.js';
 import { createBucketCollector } from './stages/collect.js';
 import { createRecordFilter } from './stages/filter.js';
 import { createSnapshotReader, type InputFormat } from './stages/read-snapshot.js';
+import { FileChunks } from './io/file-chunks.js';
 import { createVersionResolver } from './stages/resolve-versions.js';
 import { createBlobSpiller } from './stages/spill.js';
 import { createDirectorySink } from './sinks/directory.js';
@@ -380,7 +381,7 @@ async function openInput(input: string | Readable, options: DecodeOptions): Prom
   return openInputFile(input);
 }
 
-/** A snapshot file as a stream of 1 MiB reads, or `readSize` (ERR_IO naming it when it cannot be opened). */
+/** A snapshot file as a stream of 1 MiB reads, or `readSize`, into reused buffers (ERR_IO naming it when it cannot be opened). */
 export async function openInputFile(file: string, readSize = 1 << 20): Promise<Readable> {
   let fh: fsp.FileHandle;
   try {
@@ -388,7 +389,7 @@ export async function openInputFile(file: string, readSize = 1 << 20): Promise<R
   } catch (e) {
     throw ioError(e, file, 'cannot open input');
   }
-  return fh.createReadStream({ highWaterMark: readSize });
+  return new FileChunks(fh, readSize);
 }
 
 /** Moves the finished staging directory to DIR (an empty DIR is replaced: rename(2) allows it). */

@@ -23,7 +23,8 @@ function base64Length(n: number): number {
 
 /** JSON-lines snapshot decoding (SPEC §3.1) with no stream machinery: feed byte chunks, get SnapshotRecords. */
 export class JsonlDecoder {
-  private readonly framer = new LineFramer();
+  // Lines are parsed synchronously and nothing keeps their bytes: the framer may reuse its buffer.
+  private readonly framer = new LineFramer({ reuse: true });
   private line = 0;
 
   /** `valueBuffer` allocates the buffer a value is decoded into (default: a new one). */

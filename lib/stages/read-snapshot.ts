@@ -15,6 +15,7 @@ import { JsonlDecoder } from '../core/jsonl-decoder.js';
 import { printable } from '../core/printable.js';
 import { DecodeError } from '../errors.js';
 import { takeValueBuffer } from '../io/shared-blocks.js';
+import { recycleChunk } from '../io/file-chunks.js';
 import type { SnapshotHeader, SnapshotRecord } from '../types.js';
 
 /** A snapshot's input form: JSON lines or native. */
@@ -62,12 +63,13 @@ export class SnapshotReader extends Transform {
     this.forced = opts.format;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytesRead += chunk.length;
-    keepTail(this.tail, chunk);
+  override _transform(input: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytesRead += input.length;
+    keepTail(this.tail, input);
+    let chunk = input;
     try {
       if (!this.decoder) {
-        this.head.push(chunk);
+        this.head.push(Buffer.from(input));
         const head = Buffer.concat(this.head);
         if (head.length < DETECT_BYTES && !this.forced) return cb();
         this.head = [];
@@ -77,6 +79,9 @@ export class SnapshotReader extends Transform {
       this.decoder!.write(chunk, this.emitRecord);
     } catch (err) {
       return cb(err as Error);
+    } finally {
+      // The decoders copied out all they keep (see start()): the input's memory can take the next read.
+      recycleChunk(input);
     }
     cb();
   }
@@ -105,7 +110,8 @@ export class SnapshotReader extends Transform {
       );
     }
     if (format === 'fsm') {
-      // Blob values spanning reads (and JSONL values, below) are assembled in shared blocks: hashed there, reused (lib/io/shared-blocks.ts).
+      // Every large value is copied into a shared block (hashed there, then reused: lib/io/shared-blocks.ts),
+      // JSONL values decoded into one and lines joined in the framer's own buffer, so no record refers to an input chunk.
       const raw = new FsmDecoder({ onHeader: (h) => this.announce(h), valueBuffer: takeValueBuffer });
       const fsm = footerFirst(raw);
       const end = (): void => {
