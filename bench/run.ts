@@ -50,6 +50,10 @@
  *                      s3: decode of (a) to s3:// vs to a directory and
  *                      restore-objects of (c) (10 000 objects unless
  *                      --objects c=N) on a local s3rver (bench/s3.ts)
+ *   --baseline DIR     also run every row with the build in DIR (another
+ *                      worktree, built: DIR/dist/bench/cli-child.js), as a
+ *                      row marked "before", alternating with this build's
+ *                      runs: a before/after comparison from one run
  *   --warm-up          first write and delete as much page cache as the
  *                      bench needs (helps on VMs where the first touch of
  *                      guest memory is slow, unless freed pages go back to
@@ -118,12 +122,14 @@ interface Options {
   warmUp: boolean;
   commands: Command[];
   objects: Map<WorkloadId, number>;
+  /** Another build's CLI child (--baseline), run as "before" rows. */
+  baseline: string | undefined;
 }
 
 const USAGE =
   'usage: node dist/bench/run.js [--quick] [--only a,b,c,d] [--formats fsm,jsonl] [--reps N] [--budget S]\n' +
   '       [--verify | --no-verify | --all-modes] [--profile] [--objects ID=N,...]\n' +
-  '       [--tmp DIR] [--keep] [--json FILE] [--no-fsync] [--warm-up] [--commands decode,encode,verify,s3]';
+  '       [--tmp DIR] [--keep] [--json FILE] [--no-fsync] [--warm-up] [--commands decode,encode,verify,s3] [--baseline DIR]';
 
 function usage(msg?: string): never {
   if (msg) console.error(`bench: ${msg}`);
@@ -148,6 +154,7 @@ function parseOptions(argv: string[]): Options {
     warmUp: false,
     commands: ['decode'],
     objects: new Map(),
+    baseline: undefined,
   };
   const modes = new Set<Mode>();
   for (let i = 0; i < argv.length; i++) {
@@ -220,6 +227,10 @@ function parseOptions(argv: string[]): Options {
       case '--warm-up':
         o.warmUp = true;
         break;
+      case '--baseline':
+        o.baseline = path.resolve(value(), 'dist', 'bench', 'cli-child.js');
+        if (!existsSync(o.baseline)) usage(`${o.baseline} is missing: build that tree first`);
+        break;
       case '--commands': {
         const list = value().split(',').filter(Boolean);
         for (const c of list) if (c !== 'decode' && c !== 'encode' && c !== 'verify' && c !== 's3') usage(`unknown command ${c}`);
@@ -251,6 +262,11 @@ function modesFor(o: Options, f: InputFormat, w: WorkloadSpec): Mode[] {
   if (o.modes) return o.modes;
   if (o.allModes || (f === 'fsm' && w.objects < MANY_FILES)) return ['verify', 'no-verify'];
   return ['verify'];
+}
+
+/** The rows of a workload and format: modesFor's, each twice with --baseline (this build, then the other). */
+function rowsFor(o: Options, f: InputFormat, w: WorkloadSpec): Row[] {
+  return modesFor(o, f, w).flatMap((mode): Row[] => [{ mode, runs: [], extra: 0 }, ...(o.baseline ? [{ mode, child: o.baseline, runs: [], extra: 0 }] : [])]);
 }
 
 // ------------------------------------------------------------------ formatting
@@ -310,6 +326,8 @@ interface RunResult {
   wallS: number;
   peakRssKiB: number;
   cpuS: number;
+  userS: number;
+  sysS: number;
   /** CPU cores kept busy by everything else on the machine during the run (kernel writeback included). */
   otherCores: number | undefined;
   io: Record<string, number>;
@@ -320,10 +338,10 @@ interface RunResult {
   costS: number;
 }
 
-function runCli(inputs: string[], outDir: string, mode: Mode, statsPath: string, nodeArgs: string[] = []): Promise<Omit<RunResult, 'costS'>> {
+function runCli(inputs: string[], outDir: string, mode: Mode, statsPath: string, nodeArgs: string[] = [], child = CHILD): Promise<Omit<RunResult, 'costS'>> {
   const timePath = `${statsPath}.time`;
   const input = inputs[0]!;
-  const cliArgs = [...nodeArgs, CHILD, ...inputs, '-o', outDir, '--log-format', 'json', ...(mode === 'no-verify' ? ['--no-verify'] : [])];
+  const cliArgs = [...nodeArgs, child, ...inputs, '-o', outDir, '--log-format', 'json', ...(mode === 'no-verify' ? ['--no-verify'] : [])];
   const useTime = existsSync(TIME);
   const [cmd, args] = useTime ? [TIME, ['-f', '%M', '-o', timePath, process.execPath, ...cliArgs]] : [process.execPath, cliArgs];
   return new Promise((resolve, reject) => {
@@ -364,6 +382,8 @@ function runCli(inputs: string[], outDir: string, mode: Mode, statsPath: string,
         wallS,
         peakRssKiB: peak,
         cpuS,
+        userS: stats.userCpuUs / 1e6,
+        sysS: stats.systemCpuUs / 1e6,
         otherCores: busy0 !== undefined && busy1 !== undefined ? Math.max(0, (busy1 - busy0 - cpuS) / wallS) : undefined,
         io: stats.io,
         objects: summary.objects,
@@ -378,6 +398,8 @@ function runCli(inputs: string[], outDir: string, mode: Mode, statsPath: string,
 
 interface Row {
   mode: Mode;
+  /** The CLI child of another build (--baseline): a "before" row. */
+  child?: string;
   runs: RunResult[];
   /** Repetitions granted in pass 2. */
   extra: number;
@@ -504,12 +526,12 @@ async function main(): Promise<void> {
   const order = [...workloads].sort((x, y) => Number(x.objects >= MANY_FILES) - Number(y.objects >= MANY_FILES));
   for (const w of order) {
     for (const f of o.formats) {
-      groups.push({ w, f, label: f, path: path.join(root, `${w.id}.${f}`), rows: modesFor(o, f, w).map((mode) => ({ mode, runs: [], extra: 0 })), genS: 0 });
+      groups.push({ w, f, label: f, path: path.join(root, `${w.id}.${f}`), rows: rowsFor(o, f, w), genS: 0 });
     }
     // (a) again, split over Raft groups: N inputs of the same bytes must decode as fast, in as little memory.
     if (w.id === 'a' && o.formats.includes('fsm')) {
       const label = `fsm-${SPLIT_GROUPS}groups`;
-      groups.push({ w, f: 'fsm', label, split: SPLIT_GROUPS, path: path.join(root, `${w.id}-${label}`), rows: modesFor(o, 'fsm', w).map((mode) => ({ mode, runs: [], extra: 0 })), genS: 0 });
+      groups.push({ w, f: 'fsm', label, split: SPLIT_GROUPS, path: path.join(root, `${w.id}-${label}`), rows: rowsFor(o, 'fsm', w), genS: 0 });
     }
   }
   const results: WorkloadResult[] = workloads.map((w) => ({ w }));
@@ -546,10 +568,10 @@ async function main(): Promise<void> {
   const runRow = async (g: Group, row: Row, rep: number): Promise<void> => {
     if (row.error) return;
     const gen = g.input!;
-    const out = path.join(root, `out-${g.w.id}-${g.label}-${row.mode}-${rep}`);
+    const out = path.join(root, `out-${g.w.id}-${g.label}-${row.mode}${row.child ? '-before' : ''}-${rep}`);
     const t0 = Date.now();
     try {
-      const r = await runCli(g.inputs ?? [g.path], out, row.mode, statsPath);
+      const r = await runCli(g.inputs ?? [g.path], out, row.mode, statsPath, [], row.child);
       if (r.bodyBytes !== gen.bodyBytes || r.objects !== g.w.objects) {
         throw new Error(`CLI wrote ${r.objects} objects / ${r.bodyBytes} body bytes, expected ${g.w.objects} / ${gen.bodyBytes}`);
       }
@@ -667,15 +689,16 @@ async function main(): Promise<void> {
     const files = results.find((r) => r.w === g.w)?.files;
     for (const row of g.rows) {
       const inputBytes = g.input ? human(g.input.inputBytes) : `~${human(estimateInputBytes(g.w, g.f))}`;
-      const label = [`(${g.w.id}) ${g.w.title}`, g.label, row.mode === 'verify' ? 'on' : 'off', inputBytes, human(body)];
+      const label = [`(${g.w.id}) ${g.w.title}`, g.label, `${row.mode === 'verify' ? 'on' : 'off'}${row.child ? ', before' : ''}`, inputBytes, human(body)];
       if (row.runs.length === 0) {
-        tableRows.push([...label, row.skipped ? 'skipped (budget)' : 'FAILED', '', '', '', '', '', '', '', '', '']);
+        tableRows.push([...label, row.skipped ? 'skipped (budget)' : 'FAILED', '', '', '', '', '', '', '', '', '', '']);
         continue;
       }
       const rs = row.runs;
       const wall = median(rs.map((x) => x.wallS));
       const rss = Math.max(...rs.map((x) => x.peakRssKiB));
       const cpu = median(rs.map((x) => x.cpuS));
+      const perGiB = (x: number): string => (x / (body / GiB)).toFixed(2);
       const wb = median(rs.map((x) => x.io['write_bytes'] ?? 0));
       const wchar = median(rs.map((x) => x.io['wchar'] ?? 0));
       const other = rs.map((x) => x.otherCores).filter((x): x is number => x !== undefined);
@@ -687,6 +710,7 @@ async function main(): Promise<void> {
         (g.w.objects / wall).toFixed(g.w.objects / wall >= 100 ? 0 : 1),
         (rss / 1024).toFixed(0),
         cpu.toFixed(2),
+        `${perGiB(cpu)} (${perGiB(median(rs.map((x) => x.userS)))}+${perGiB(median(rs.map((x) => x.sysS)))})`,
         disk,
         wchar > 0 ? (wchar / body).toFixed(2) : 'n/a',
         floor ? `${(wall / floor.floorS).toFixed(2)}×` : 'n/a',
@@ -696,9 +720,9 @@ async function main(): Promise<void> {
     }
   }
   const mainTable = table(
-    ['workload', 'input', 'verify', 'input bytes', 'body bytes', 'wall s (n)', 'MB/s', 'objects/s', 'peak RSS MiB', 'CPU s', 'disk wr/body', 'wchar/body', 'vs floor', 'vs file floor', 'other load'],
+    ['workload', 'input', 'verify', 'input bytes', 'body bytes', 'wall s (n)', 'MB/s', 'objects/s', 'peak RSS MiB', 'CPU s', 'CPU s/GiB (user+sys)', 'disk wr/body', 'wchar/body', 'vs floor', 'vs file floor', 'other load'],
     tableRows.sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0)),
-    [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true],
+    [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true],
   );
   const floorTable = table(
     ['workload', 'body bytes', 'write s', 'write MB/s', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'create files (info)'],
@@ -737,7 +761,7 @@ async function main(): Promise<void> {
     mainTable,
     '',
     'wall s: median of n runs, process spawn to exit (includes Node start-up, ~0.05 s). MB/s: body bytes (10^6) per wall second.',
-    'peak RSS: maximum over the runs. CPU s: user + system of the CLI, median. disk wr/body: write_bytes of /proc/<pid>/io',
+    'peak RSS: maximum over the runs. CPU s: user + system of the CLI, median; per GiB of body bytes (medians of user and system). disk wr/body: write_bytes of /proc/<pid>/io',
     '(bytes the CLI dirtied in the page cache, whole 4 KiB pages, before any cancellation) per body byte; `*` = write_bytes was',
     '0 (tmpfs/overlay), wchar shown instead. wchar/body: bytes passed to write() (bodies, sidecars, CHECKSUMS, any scratch',
     'spill, stderr) per body byte. vs floor: median wall / floor s of the workload (below). vs file floor: median wall /',

@@ -279,7 +279,3 @@ async function makeScratch(parent: string): Promise<string> {
     throw ioError(e, parent, 'cannot create scratch directory');
   }
 }
-
-
-
-

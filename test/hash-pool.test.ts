@@ -9,10 +9,10 @@ const bytes = (seed: number, n: number) => Buffer.from(Array.from({ length: n },
 
 test('RunDigest: SHA-256 of all, MD5 per (part, version) stretch, no second MD5 stream for the whole run', (t) => {
   const [a, b, c] = [bytes(1, 1000), bytes(2, 10), bytes(3, 333)];
-  const d = new RunDigest({ sha256: true, md5: true });
-  d.update(1n, 0n, a);
-  d.update(1n, 0n, b);
-  d.update(2n, 5n, c);
+  const d = new RunDigest(true);
+  d.update(1n, 0n, a, true);
+  d.update(1n, 0n, b, true);
+  d.update(2n, 5n, c, true);
   const r = d.digest();
   t.deepEqual(r, {
     sha256: sha256(a, b, c),
@@ -23,20 +23,27 @@ test('RunDigest: SHA-256 of all, MD5 per (part, version) stretch, no second MD5 
   });
 });
 
-test('RunDigest: a new partVersion of the same part starts a new stretch; md5 off computes none', (t) => {
+test('RunDigest: a new partVersion of the same part starts a new stretch; MD5 only of the stretches asked for; no SHA-256 when not its owner', (t) => {
   const [a, b] = [bytes(4, 5000), bytes(5, 7)];
-  const one = new RunDigest({ sha256: false, md5: true });
-  one.update(1n, 0n, a);
-  one.update(1n, 1n, b);
+  const one = new RunDigest(false);
+  one.update(1n, 0n, a, true);
+  one.update(1n, 1n, b, true);
   t.deepEqual(one.digest(), {
     parts: [
       { partNo: 1n, partVersion: 0n, length: 5000, md5: md5(a) },
       { partNo: 1n, partVersion: 1n, length: 7, md5: md5(b) },
     ],
   });
-  const off = new RunDigest({ sha256: true, md5: false });
-  off.update(1n, 0n, a);
-  t.deepEqual(off.digest(), { sha256: sha256(a), parts: [{ partNo: 1n, partVersion: 0n, length: 5000 }] });
+  const some = new RunDigest(true);
+  some.update(1n, 0n, a, false);
+  some.update(2n, 0n, b, true);
+  t.deepEqual(some.digest(), {
+    sha256: sha256(a, b),
+    parts: [
+      { partNo: 1n, partVersion: 0n, length: 5000 },
+      { partNo: 2n, partVersion: 0n, length: 7, md5: md5(b) },
+    ],
+  });
 });
 
 test('HashPool: worker threads give the same hashes, for interleaved runs and payloads larger than a slot', async (t) => {

@@ -13,7 +13,8 @@
  * long after the chunk is gone); value bodies of at least `zeroCopyMin`
  * bytes (default 64 KiB: blob chunks, ~1 MiB) are zero-copy subarrays of
  * the input chunk, shorter ones are copied. Chunks must not be modified
- * after they are pushed.
+ * after they are pushed — unless a `valueBuffer` is given: then every value
+ * is copied out too, and no record refers to a chunk once write() returns.
  */
 import { DecodeError, type ErrorCode } from '../errors.js';
 import type { SnapshotHeader, SnapshotRecord } from '../types.js';
@@ -36,6 +37,13 @@ export interface FsmDecoderOptions {
   verifyCrc?: boolean;
   /** Called once, synchronously, as soon as the preamble is decoded (before the first record). */
   onHeader?: (header: SnapshotHeader) => void;
+  /**
+   * Allocates the buffer that each value of at least `zeroCopyMin` bytes is
+   * copied or assembled into. With it, no record refers to the input chunks
+   * (the caller may reuse a chunk once write() returns); without it, such
+   * values inside one chunk are views of it, the others allocated.
+   */
+  valueBuffer?: (length: number) => Buffer;
 }
 
 /** Receives each decoded record. */
@@ -88,6 +96,7 @@ export class FsmDecoder {
   private readonly zeroCopyMin: number;
   private readonly verifyCrc: boolean;
   private readonly onHeader: ((header: SnapshotHeader) => void) | undefined;
+  private readonly valueBuffer: ((length: number) => Buffer) | undefined;
 
   private readonly preambleReader = new FsmPreambleReader();
 
@@ -111,6 +120,7 @@ export class FsmDecoder {
     this.zeroCopyMin = opts.zeroCopyMin ?? 65536;
     this.verifyCrc = opts.verifyCrc ?? true;
     this.onHeader = opts.onHeader;
+    this.valueBuffer = opts.valueBuffer;
   }
 
   /** Decodes a chunk, returning the records completed by it. */
@@ -224,7 +234,7 @@ export class FsmDecoder {
       const key = copyOut(chunk, i + 8, kEnd - 8);
       if ((flags & 0xfe) !== 0) throw badFlags(flags, base + vStart, base + i, key);
       const bStart = vStart + FSM_VALUE_HEADER_LEN;
-      const value = vEnd - bStart >= zeroCopyMin ? chunk.subarray(bStart, vEnd) : copyOut(chunk, bStart, vEnd);
+      const value = vEnd - bStart >= zeroCopyMin ? this.bigValue(chunk, bStart, vEnd) : copyOut(chunk, bStart, vEnd);
       this.records++;
       emit({ key, value, commitTs: readEncodedTs(chunk, kEnd - 8), tombstone: (flags & 1) === 1, where: { offset: base + i } });
       i = vEnd;
@@ -296,10 +306,14 @@ export class FsmDecoder {
         case St.Body: {
           const bl = this.valLen - FSM_VALUE_HEADER_LEN;
           if (this.big === undefined && n - i >= bl) {
-            const value = bl >= this.zeroCopyMin ? chunk.subarray(i, i + bl) : copyOut(chunk, i, i + bl);
+            const value = bl >= this.zeroCopyMin ? this.bigValue(chunk, i, i + bl) : copyOut(chunk, i, i + bl);
             i += bl;
             this.emitEntry(value, emit);
           } else {
+            if (this.big === undefined && bl >= this.zeroCopyMin && this.valueBuffer) {
+              this.big = this.valueBuffer(bl);
+              this.bigHave = 0;
+            }
             i = this.fillBig(chunk, i, bl);
             if (this.bigHave < bl) return i;
             const value = this.big!;
@@ -329,6 +343,14 @@ export class FsmDecoder {
     chunk.copy(this.small, this.smallHave, i, i + take);
     this.smallHave += take;
     return i + take;
+  }
+
+  /** A value of at least zeroCopyMin bytes inside the chunk: a view of it, or a copy in valueBuffer's buffer. */
+  private bigValue(chunk: Buffer, start: number, end: number): Buffer {
+    if (!this.valueBuffer) return chunk.subarray(start, end);
+    const v = this.valueBuffer(end - start);
+    chunk.copy(v, 0, start, end);
+    return v;
   }
 
   private fillBig(chunk: Buffer, i: number, want: number): number {

@@ -23,10 +23,15 @@ function base64Length(n: number): number {
 
 /** JSON-lines snapshot decoding (SPEC §3.1) with no stream machinery: feed byte chunks, get SnapshotRecords. */
 export class JsonlDecoder {
-  private readonly framer = new LineFramer();
+  // Lines are parsed synchronously and nothing keeps their bytes: the framer may reuse its buffer.
+  private readonly framer = new LineFramer({ reuse: true });
   private line = 0;
 
-  constructor(private readonly maxLineBytes = MAX_LINE_BYTES) {}
+  /** `valueBuffer` allocates the buffer a value is decoded into (default: a new one). */
+  constructor(
+    private readonly maxLineBytes = MAX_LINE_BYTES,
+    private readonly valueBuffer?: (length: number) => Buffer,
+  ) {}
 
   /** Decodes every line completed by this chunk. */
   write(chunk: Buffer, emit: (rec: SnapshotRecord) => void): void {
@@ -49,7 +54,7 @@ export class JsonlDecoder {
   }
 
   private decode(bytes: Buffer, emit: (rec: SnapshotRecord) => void): void {
-    const rec = parseJsonlLine(bytes, ++this.line);
+    const rec = parseJsonlLine(bytes, ++this.line, this.valueBuffer);
     if (rec) emit(rec);
   }
 
@@ -59,12 +64,12 @@ export class JsonlDecoder {
   }
 }
 
-/** Parses one line (without its '\n'); null for a blank line. */
-export function parseJsonlLine(bytes: Buffer, line: number): SnapshotRecord | null {
+/** Parses one line (without its '\n'); null for a blank line. `valueBuffer` as for JsonlDecoder. */
+export function parseJsonlLine(bytes: Buffer, line: number, valueBuffer?: (length: number) => Buffer): SnapshotRecord | null {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === 0x0d) end--;
   const fields = scanFields(bytes, end) ?? parseFields(bytes, end, line);
-  return fields && toRecord(fields, line);
+  return fields && toRecord(fields, line, valueBuffer);
 }
 
 /** A JSON string still in the line's bytes (no escapes in it). */
@@ -197,7 +202,7 @@ function lineError(detail: string, line: number): DecodeError {
 }
 
 /** §3.1 field rules, shared by both paths. */
-function toRecord(rec: Fields, line: number): SnapshotRecord {
+function toRecord(rec: Fields, line: number, valueBuffer: ((length: number) => Buffer) | undefined): SnapshotRecord {
   const fail = (detail: string) => lineError(detail, line);
   const tombstone = rec.tombstone ?? false;
   if (typeof tombstone !== 'boolean') throw fail('"tombstone" must be a boolean');
@@ -213,7 +218,7 @@ function toRecord(rec: Fields, line: number): SnapshotRecord {
   if (valueField === null) {
     if (!tombstone) throw fail('missing "value"');
   } else {
-    const v = base64Field(valueField, 'value', line);
+    const v = base64Field(valueField, 'value', line, valueBuffer);
     if (v === undefined) throw fail('"value" must be a base64 string');
     value = tombstone ? null : v;
   }
@@ -221,8 +226,8 @@ function toRecord(rec: Fields, line: number): SnapshotRecord {
 }
 
 /** Decoded bytes, or undefined when not a string at all; bad base64 throws. */
-function base64Field(v: unknown, field: string, line: number): Buffer | undefined {
-  if (v instanceof RawString) return decodeBase64Bytes(v.buf, v.start, v.end, field, line);
+function base64Field(v: unknown, field: string, line: number, into?: (length: number) => Buffer): Buffer | undefined {
+  if (v instanceof RawString) return decodeBase64Bytes(v.buf, v.start, v.end, field, line, into);
   if (typeof v === 'string') return decodeBase64Strict(v, field, line);
   return undefined;
 }

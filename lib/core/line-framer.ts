@@ -4,13 +4,28 @@
  * newline arrives, so a 1.4 MB base64 line costs one copy no matter how many
  * chunks it spans (split2 re-splits its whole carry-over per chunk). A line
  * inside one chunk is a zero-copy view of it.
+ *
+ * With `reuse`, the unfinished line is copied as it arrives into one
+ * buffer the framer keeps (its memory reused while lines are at most
+ * REUSE_MAX bytes), so no line needs fresh memory (a 1.4 MB buffer per line
+ * is a page fault per 4 KiB) and no chunk is referred to once write()
+ * returns: the caller may reuse it. A line handed to onLine is then valid
+ * only until onLine returns.
  */
+const REUSE_MAX = 4 << 20;
+
 export class LineFramer {
   private pieces: Buffer[] = [];
+  private readonly reuse: boolean;
+  private joined: Buffer | undefined;
   /** Bytes of the unfinished line held in pieces. */
   private held = 0;
   /** The unfinished line's first byte that is not JSON whitespace (-1: none yet). */
   private first = -1;
+
+  constructor(opts: { reuse?: boolean } = {}) {
+    this.reuse = opts.reuse ?? false;
+  }
 
   /** Length of the line not finished yet (its bytes are held until its newline). */
   get pendingBytes(): number {
@@ -29,16 +44,18 @@ export class LineFramer {
       const nl = chunk.indexOf(0x0a, start);
       if (nl === -1) break;
       let line = chunk.subarray(start, nl);
-      if (this.pieces.length > 0) {
-        this.pieces.push(line);
-        line = Buffer.concat(this.pieces);
-        this.forget();
+      if (this.held > 0) {
+        const length = this.held + line.length;
+        if (this.reuse) this.keep(line);
+        else this.pieces.push(line);
+        line = this.join(length);
       }
       onLine(line);
       start = nl + 1;
     }
     if (start < chunk.length) {
-      this.pieces.push(chunk.subarray(start));
+      if (this.reuse) this.keep(chunk.subarray(start));
+      else this.pieces.push(chunk.subarray(start));
       this.held += chunk.length - start;
       for (let i = start; this.first < 0 && i < chunk.length; i++) {
         const c = chunk[i]!;
@@ -55,10 +72,33 @@ export class LineFramer {
 
   /** Calls onLine with a last line that has no '\n', if any. */
   end(onLine: (line: Buffer) => void): void {
-    if (this.pieces.length === 0) return;
-    const line = Buffer.concat(this.pieces);
+    if (this.held === 0) return;
+    onLine(this.join(this.held));
+  }
+
+  /** Reuse: appends bytes of the unfinished line to the kept buffer. */
+  private keep(bytes: Buffer): void {
+    const need = this.held + bytes.length;
+    if (!this.joined || this.joined.length < need) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, 2 * (this.joined?.length ?? 0), 64 * 1024));
+      this.joined?.copy(grown, 0, 0, this.held);
+      this.joined = grown;
+    }
+    bytes.copy(this.joined, this.held);
+  }
+
+  /** The unfinished line (`length` bytes), whole; forgets it. */
+  private join(length: number): Buffer {
+    let line: Buffer;
+    if (this.reuse) {
+      line = this.joined!.subarray(0, length);
+      // A huge line's buffer is not kept for the lines after it.
+      if (this.joined!.length > REUSE_MAX) this.joined = undefined;
+    } else {
+      line = Buffer.concat(this.pieces, length);
+    }
     this.forget();
-    onLine(line);
+    return line;
   }
 }
 

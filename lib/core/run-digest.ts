@@ -1,16 +1,20 @@
 /**
- * The hashes of one spilled run, fed in file order: SHA-256 of everything,
- * and (for ETag checks) the MD5 of each stretch of one (partNo, partVersion).
- * No MD5 of the whole run: for a single stretch it is the stretch's MD5, and
- * a run of several stretches is a multipart body, whose `H-N` ETag needs only
- * the part MD5s — a second MD5 stream would double the costliest hash (MD5
- * runs at ~0.9 GB/s on one core). The rare multipart body with a plain MD5
- * ETag is hashed again from its file (lib/sinks/body.ts, verifyRun).
+ * The hashes one hash worker computes of one spilled run, fed in file order:
+ * SHA-256 of everything it is given (when it owns the run's SHA-256), and
+ * the MD5 of each stretch of one (partNo, partVersion) it is told to hash
+ * (for ETag checks). No MD5 of the whole run: for a single stretch it is the
+ * stretch's MD5, and a run of several stretches is a multipart body, whose
+ * `H-N` ETag needs only the part MD5s — a second MD5 stream would double the
+ * costliest hash (MD5 runs at ~0.9 GB/s on one core). The rare multipart
+ * body with a plain MD5 ETag is hashed again from its file
+ * (lib/sinks/body.ts, runMd5s). Different stretches of one run may be
+ * hashed by different workers (lib/stages/hash-pool.ts).
  */
 import { createHash, type Hash } from 'node:crypto';
 
 export interface RunDigestResult {
   sha256?: Buffer;
+  /** The stretches this digest was fed, with the MD5 of those it was told to hash. */
   parts: Array<{ partNo: bigint; partVersion: bigint; length: number; md5?: Buffer }>;
 }
 
@@ -19,17 +23,16 @@ export class RunDigest {
   private md5: Hash | undefined;
   private readonly parts: RunDigestResult['parts'] = [];
 
-  constructor(private readonly algos: { sha256: boolean; md5: boolean }) {
-    this.sha = algos.sha256 ? createHash('sha256') : undefined;
+  constructor(sha256: boolean) {
+    this.sha = sha256 ? createHash('sha256') : undefined;
   }
 
-  update(partNo: bigint, partVersion: bigint, bytes: Uint8Array): void {
+  /** Bytes of stretch (partNo, partVersion); `md5`: this digest computes the stretch's MD5 (same for all its bytes). */
+  update(partNo: bigint, partVersion: bigint, bytes: Uint8Array, md5: boolean): void {
     let last = this.parts[this.parts.length - 1];
     if (!last || last.partNo !== partNo || last.partVersion !== partVersion) {
-      if (this.algos.md5) {
-        if (last && this.md5) last.md5 = this.md5.digest();
-        this.md5 = createHash('md5');
-      }
+      this.finishStretch();
+      this.md5 = md5 ? createHash('md5') : undefined;
       last = { partNo, partVersion, length: 0 };
       this.parts.push(last);
     }
@@ -39,9 +42,15 @@ export class RunDigest {
   }
 
   digest(): RunDigestResult {
+    this.finishStretch();
     const out: RunDigestResult = { parts: this.parts };
     if (this.sha) out.sha256 = this.sha.digest();
-    if (this.md5) this.parts[this.parts.length - 1]!.md5 = this.md5.digest();
     return out;
+  }
+
+  private finishStretch(): void {
+    const last = this.parts[this.parts.length - 1];
+    if (last && this.md5) last.md5 = this.md5.digest();
+    this.md5 = undefined;
   }
 }

@@ -2,8 +2,9 @@
 import fsp from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ioError } from '../errors.js';
+import { FileChunks } from './file-chunks.js';
 
-/** A snapshot file as a stream of 1 MiB reads, or `readSize` (ERR_IO naming it when it cannot be opened). */
+/** A snapshot file as a stream of 1 MiB reads, or `readSize`, into reused buffers (ERR_IO naming it when it cannot be opened). */
 export async function openInputFile(file: string, readSize = 1 << 20): Promise<Readable> {
   let fh: fsp.FileHandle;
   try {
@@ -11,5 +12,5 @@ export async function openInputFile(file: string, readSize = 1 << 20): Promise<R
   } catch (e) {
     throw ioError(e, file, 'cannot open input');
   }
-  return fh.createReadStream({ highWaterMark: readSize });
+  return new FileChunks(fh, readSize);
 }

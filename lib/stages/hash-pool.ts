@@ -1,11 +1,23 @@
 /**
- * Hashing of spilled runs on worker threads. The spiller copies each chunk
- * into a free slot of a shared buffer (a memcpy, far cheaper than hashing
- * it) and goes on parsing and writing while the workers hash: one worker
- * computes SHA-256 (for CHECKSUMS), another the MD5s (for ETag checks, when
- * verification is on). With no free slot the spiller waits: the workers'
- * pace is part of the pipeline's backpressure, and memory stays bounded.
+ * Hashing of spilled runs on worker threads. A chunk that lies in a shared
+ * block (lib/io/shared-blocks.ts: the native decoder assembles values there)
+ * is hashed where it is, the block held until every worker is done with it;
+ * any other chunk is copied into a free slot of a shared buffer (a memcpy,
+ * cheaper than hashing it). The spiller goes on parsing and writing while
+ * the workers hash. With SLOTS slots or blocks in the workers' hands the
+ * spiller waits: the workers' pace is part of the pipeline's backpressure,
+ * and memory stays bounded.
+ *
+ * Who hashes what. Each run's SHA-256 (for CHECKSUMS) is one stream, owned
+ * by one worker; with verification on, each stretch of one part (its MD5,
+ * for ETag checks) is owned by one worker too, and there are two workers.
+ * Owners are chosen when a run or stretch starts, by the hashing the
+ * workers still have queued (MD5 costs ~2.3× SHA-256 per byte): one large
+ * object gets SHA-256 on one worker and MD5 on the other, consecutive
+ * objects and the parts of a multipart object go to whichever worker is
+ * ahead, so MD5s of different objects and parts run on both cores.
  */
+import { blockOf, hold, release } from '../io/shared-blocks.js';
 import { Waiters, WorkerThread } from '../io/worker-thread.js';
 import type { RunHashes } from '../types.js';
 import type { RunDigestResult } from '../core/run-digest.js';
@@ -13,51 +25,85 @@ import type { HashReply, HashRequest, HashWorkerData } from './hash-worker.js';
 
 const SLOT_BYTES = 1 << 20;
 const SLOTS = 8;
+/** Relative cost of hashing a byte (one core here: SHA-256 0.53 s/GiB, MD5 1.24 s/GiB). */
+const SHA_COST = 0.53;
+const MD5_COST = 1.24;
 
 interface PoolWorker {
   thread: WorkerThread<HashRequest, HashReply>;
   sealed: Map<number, (r: RunDigestResult) => void>;
+  /** What was posted to it and not hashed yet, in order (its replies come in the same order). */
+  queue: Array<{ slot: number; block: SharedArrayBuffer | undefined; cost: number }>;
+  /** The hashing cost of queue. */
+  backlog: number;
+}
+
+/** Which worker owns a run's SHA-256 and the MD5 of its current stretch. */
+interface RunOwners {
+  sha: PoolWorker;
+  md5: PoolWorker | undefined;
+  partNo: bigint;
+  partVersion: bigint;
 }
 
 export class HashPool {
   private shared_: SharedArrayBuffer | undefined;
   private view_: Buffer | undefined;
   private workers: PoolWorker[] = [];
-  private readonly jobs: Array<Omit<HashWorkerData, 'shared'>>;
+  private readonly md5: boolean;
+  private readonly runs = new Map<number, RunOwners>();
   /** How many workers still have to hash each slot. */
   private readonly pending = new Array<number>(SLOTS).fill(0);
+  /** How many workers still have to hash each block in their hands. */
+  private readonly pendingBlocks = new Map<SharedArrayBuffer, number>();
   private readonly waiting = new Waiters();
   private failure: Error | undefined;
 
   constructor(algos: { md5: boolean }) {
-    this.jobs = [{ sha256: true, md5: false }];
-    if (algos.md5) this.jobs.push({ sha256: false, md5: true });
+    this.md5 = algos.md5;
   }
 
   begin(id: number): void {
     // Workers start with the first run: inputs of small objects never need them.
-    if (this.workers.length === 0) this.workers = this.jobs.map((job) => this.spawn({ ...job, shared: this.shared }));
-    this.post({ t: 'begin', id });
+    // SHA-256 alone keeps one worker busy at less than the main thread's pace.
+    if (this.workers.length === 0) this.workers = Array.from({ length: this.md5 ? 2 : 1 }, () => this.spawn({ shared: this.shared }));
+    this.runs.set(id, { sha: this.leastBusy(), md5: undefined, partNo: -1n, partVersion: -1n });
   }
 
-  /** Hands bytes of run `id` to the workers; resolves once they are copied (not hashed). */
+  /**
+   * Hands bytes of run `id` to the workers; resolves once they are copied
+   * or, for bytes in a shared block, the workers hold the block (not once
+   * they are hashed).
+   */
   async update(id: number, partNo: bigint, partVersion: bigint, bytes: Buffer): Promise<void> {
+    const run = this.runs.get(id)!;
+    if (run.md5 === undefined || partNo !== run.partNo || partVersion !== run.partVersion) {
+      run.partNo = partNo;
+      run.partVersion = partVersion;
+      // The SHA-256 owner counts as one slot busier: a lone object's two hashes go to two workers.
+      if (this.md5) run.md5 = this.leastBusy(run.sha);
+    }
+    const block = blockOf(bytes);
+    if (block && bytes.length > 0) return this.updateInBlock(id, run, bytes, block);
     for (let at = 0; at < bytes.length || (at === 0 && bytes.length === 0); at += SLOT_BYTES) {
       const length = Math.min(SLOT_BYTES, bytes.length - at);
       const slot = await this.freeSlot();
       bytes.copy(this.view, slot * SLOT_BYTES, at, at + length);
-      this.pending[slot] = this.workers.length;
-      this.post({ t: 'data', id, partNo, partVersion, offset: slot * SLOT_BYTES, length, slot });
+      this.post(id, run, slot, undefined, slot * SLOT_BYTES, length);
       if (bytes.length === 0) break;
     }
   }
 
   /** The run's hashes, once every worker has hashed all of it. */
   async seal(id: number): Promise<RunHashes> {
+    const run = this.runs.get(id)!;
+    this.runs.delete(id);
     const results = await Promise.all(
       this.workers.map(
         (w) =>
           new Promise<RunDigestResult>((resolve) => {
+            // A worker that has failed will not answer.
+            if (this.failure) return resolve({ parts: [] });
             w.sealed.set(id, resolve);
             w.thread.post({ t: 'seal', id });
           }),
@@ -66,10 +112,21 @@ export class HashPool {
     this.check();
     // Buffers cross the thread boundary as plain Uint8Arrays.
     const buf = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-    // In job order: the SHA-256 worker, then the MD5 worker if any.
-    const [sha, md5] = results as [RunDigestResult, RunDigestResult | undefined];
-    const parts = (md5 ?? sha).parts.map((p) => (p.md5 ? { ...p, md5: buf(p.md5) } : p));
+    const sha = results[this.workers.indexOf(run.sha)]!;
+    // The SHA-256 owner saw every stretch; each stretch's MD5 comes from the worker that owned it.
+    const md5s = new Map<string, Uint8Array>();
+    for (const r of results) for (const p of r.parts) if (p.md5) md5s.set(`${p.partNo}/${p.partVersion}`, p.md5);
+    const parts = sha.parts.map((p) => {
+      const { md5: _none, ...stretch } = p;
+      const md5 = md5s.get(`${p.partNo}/${p.partVersion}`);
+      return md5 ? { ...stretch, md5: buf(md5) } : stretch;
+    });
     return { sha256: buf(sha.sha256!), parts };
+  }
+
+  async close(): Promise<void> {
+    // Referenced until they have exited, so the caller's cleanup runs after.
+    await Promise.all(this.workers.map((w) => w.thread.close()));
   }
 
   private get shared(): SharedArrayBuffer {
@@ -80,28 +137,73 @@ export class HashPool {
     return (this.view_ ??= Buffer.from(this.shared));
   }
 
-  async close(): Promise<void> {
-    // Referenced until they have exited, so the caller's cleanup runs after.
-    await Promise.all(this.workers.map((w) => w.thread.close()));
+  /** The worker with the least hashing queued (`busier` counts one slot of MD5 more). */
+  private leastBusy(busier?: PoolWorker): PoolWorker {
+    const load = (w: PoolWorker) => w.backlog + (w === busier ? SLOT_BYTES * MD5_COST : 0);
+    return this.workers.reduce((best, w) => (load(w) < load(best) ? w : best));
+  }
+
+  private async updateInBlock(id: number, run: RunOwners, bytes: Buffer, block: SharedArrayBuffer): Promise<void> {
+    while (this.inHand() >= SLOTS) {
+      this.check();
+      await this.waiting.wait();
+    }
+    this.check();
+    this.post(id, run, -1, block, bytes.byteOffset, bytes.length);
+  }
+
+  /** Posts bytes (in slot `slot`, or in `block` with slot -1) to the workers that hash some of them. */
+  private post(id: number, run: RunOwners, slot: number, block: SharedArrayBuffer | undefined, offset: number, length: number): void {
+    let to = 0;
+    for (const w of this.workers) {
+      const sha = w === run.sha;
+      const md5 = w === run.md5;
+      if (!sha && !md5) continue;
+      const cost = length * ((sha ? SHA_COST : 0) + (md5 ? MD5_COST : 0));
+      w.queue.push({ slot, block, cost });
+      w.backlog += cost;
+      if (block) hold(block);
+      w.thread.post({ t: 'data', id, partNo: run.partNo, partVersion: run.partVersion, offset, length, sha, md5, ...(block ? { block } : {}) });
+      to++;
+    }
+    if (block) this.pendingBlocks.set(block, (this.pendingBlocks.get(block) ?? 0) + to);
+    else this.pending[slot] = to;
+  }
+
+  /** Slots and blocks the workers still have to hash. */
+  private inHand(): number {
+    return this.pending.reduce((n, p) => n + (p > 0 ? 1 : 0), 0) + this.pendingBlocks.size;
   }
 
   private spawn(data: HashWorkerData): PoolWorker {
-    const sealed = new Map<number, (r: RunDigestResult) => void>();
-    const thread = new WorkerThread<HashRequest, HashReply>(new URL('./hash-worker.js', import.meta.url), {
+    const w: PoolWorker = { thread: undefined!, sealed: new Map(), queue: [], backlog: 0 };
+    w.thread = new WorkerThread<HashRequest, HashReply>(new URL('./hash-worker.js', import.meta.url), {
       workerData: data,
       name: 'hash worker',
       onMessage: (m) => {
-        if (m.t === 'free') {
-          if (--this.pending[m.slot]! === 0) this.waiting.wakeOne();
-        } else {
-          const resolve = sealed.get(m.id);
-          sealed.delete(m.id);
-          resolve?.(m.result);
-        }
+        if (m.t === 'hashed') return this.hashed(w);
+        const resolve = w.sealed.get(m.id);
+        w.sealed.delete(m.id);
+        resolve?.(m.result);
       },
       onFailure: (err) => this.fail(err),
     });
-    return { thread, sealed };
+    return w;
+  }
+
+  /** A worker is done with the oldest bytes posted to it. */
+  private hashed(w: PoolWorker): void {
+    const done = w.queue.shift()!;
+    w.backlog = w.queue.length === 0 ? 0 : w.backlog - done.cost;
+    if (done.block) {
+      release(done.block);
+      const left = this.pendingBlocks.get(done.block)! - 1;
+      if (left > 0) return void this.pendingBlocks.set(done.block, left);
+      this.pendingBlocks.delete(done.block);
+    } else if (--this.pending[done.slot]! > 0) {
+      return;
+    }
+    this.waiting.wakeAll();
   }
 
   private fail(err: Error): void {
@@ -118,12 +220,8 @@ export class HashPool {
     for (;;) {
       this.check();
       const slot = this.pending.indexOf(0);
-      if (slot !== -1) return slot;
+      if (slot !== -1 && this.inHand() < SLOTS) return slot;
       await this.waiting.wait();
     }
-  }
-
-  private post(m: HashRequest): void {
-    for (const w of this.workers) w.thread.post(m);
   }
 }

@@ -1,39 +1,42 @@
 /**
- * Worker thread of the HashPool: hashes run data that the spiller copied
- * into shared slots, so SHA-256 and MD5 run beside the main thread's
- * parsing and writing instead of after it. Messages arrive in order on one
- * port; each data slot is released as soon as it is hashed.
+ * Worker thread of the HashPool: hashes run data in shared memory (a slot
+ * the spiller copied it into, or the shared block it was decoded into), so
+ * SHA-256 and MD5 run beside the main thread's parsing and writing instead
+ * of after it. Each data message says which hashes this worker computes of
+ * those bytes (the pool spreads runs and parts over its workers). Messages
+ * arrive in order on one port; a reply follows each data message as soon as
+ * its bytes are hashed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { RunDigest } from '../core/run-digest.js';
+import { RunDigest, type RunDigestResult } from '../core/run-digest.js';
 
 export interface HashWorkerData {
   shared: SharedArrayBuffer;
-  sha256: boolean;
-  md5: boolean;
 }
 
 export type HashRequest =
-  | { t: 'begin'; id: number }
-  | { t: 'data'; id: number; partNo: bigint; partVersion: bigint; offset: number; length: number; slot: number }
+  /** Bytes at offset in the slots buffer, or in `block`; `sha`: this worker owns the run's SHA-256; `md5`: it hashes this stretch's MD5. */
+  | { t: 'data'; id: number; partNo: bigint; partVersion: bigint; offset: number; length: number; block?: SharedArrayBuffer; sha: boolean; md5: boolean }
   | { t: 'seal'; id: number };
 
-export type HashReply = { t: 'free'; slot: number } | { t: 'sealed'; id: number; result: ReturnType<RunDigest['digest']> };
+/** 'hashed': one data message is done (in order); 'sealed': what this worker computed of the run (no parts if it got none of it). */
+export type HashReply = { t: 'hashed' } | { t: 'sealed'; id: number; result: RunDigestResult };
 
 const data = workerData as HashWorkerData;
-const bytes = new Uint8Array(data.shared);
+const slots = new Uint8Array(data.shared);
 const runs = new Map<number, RunDigest>();
 const port = parentPort!;
 
 port.on('message', (m: HashRequest) => {
-  if (m.t === 'begin') {
-    runs.set(m.id, new RunDigest({ sha256: data.sha256, md5: data.md5 }));
-  } else if (m.t === 'data') {
-    runs.get(m.id)!.update(m.partNo, m.partVersion, bytes.subarray(m.offset, m.offset + m.length));
-    port.postMessage({ t: 'free', slot: m.slot } satisfies HashReply);
+  if (m.t === 'data') {
+    let run = runs.get(m.id);
+    if (!run) runs.set(m.id, (run = new RunDigest(m.sha)));
+    const bytes = m.block ? new Uint8Array(m.block, m.offset, m.length) : slots.subarray(m.offset, m.offset + m.length);
+    run.update(m.partNo, m.partVersion, bytes, m.md5);
+    port.postMessage({ t: 'hashed' } satisfies HashReply);
   } else {
-    const run = runs.get(m.id)!;
+    const run = runs.get(m.id);
     runs.delete(m.id);
-    port.postMessage({ t: 'sealed', id: m.id, result: run.digest() } satisfies HashReply);
+    port.postMessage({ t: 'sealed', id: m.id, result: run ? run.digest() : { parts: [] } } satisfies HashReply);
   }
 });

@@ -19,6 +19,8 @@ import { footerFirst } from '../core/footer-first.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
 import { printable } from '../core/printable.js';
 import { DecodeError } from '../errors.js';
+import { takeValueBuffer } from '../io/shared-blocks.js';
+import { recycleChunk } from '../io/file-chunks.js';
 import type { SnapshotHeader, SnapshotRecord, WarningHandler } from '../types.js';
 
 /** A snapshot's input form: JSON lines or native. */
@@ -83,12 +85,13 @@ export class SnapshotReader extends Transform {
     return this.header?.format === 'fsm' ? this.footerCrc !== undefined : undefined;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytesRead += chunk.length;
-    keepTail(this.tail, chunk);
+  override _transform(input: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytesRead += input.length;
+    keepTail(this.tail, input);
+    let chunk = input;
     try {
       if (!this.decoder) {
-        this.head.push(chunk);
+        this.head.push(Buffer.from(input));
         const head = Buffer.concat(this.head);
         if (head.length < DETECT_BYTES && !this.forced) return cb();
         this.head = [];
@@ -98,6 +101,9 @@ export class SnapshotReader extends Transform {
       this.decoder!.write(chunk, this.emitRecord);
     } catch (err) {
       return cb(err as Error);
+    } finally {
+      // The decoders copied out all they keep (see start()): the input's memory can take the next read.
+      recycleChunk(input);
     }
     cb();
   }
@@ -127,7 +133,9 @@ export class SnapshotReader extends Transform {
       );
     }
     if (format === 'fsm') {
-      const raw = new FsmDecoder({ onHeader: (h) => this.announce(h) });
+      // Every large value is copied into a shared block (hashed there, then reused: lib/io/shared-blocks.ts),
+      // JSONL values decoded into one and lines joined in the framer's own buffer, so no record refers to an input chunk.
+      const raw = new FsmDecoder({ onHeader: (h) => this.announce(h), valueBuffer: takeValueBuffer });
       const fsm = footerFirst(raw);
       const end = (): void => {
         fsm.end();
@@ -136,7 +144,7 @@ export class SnapshotReader extends Transform {
       };
       this.decoder = { write: (c, emit) => fsm.write(c, emit), end };
     } else {
-      this.decoder = new JsonlDecoder();
+      this.decoder = new JsonlDecoder(undefined, takeValueBuffer);
       this.announce({ format: 'jsonl' });
     }
   }

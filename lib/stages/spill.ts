@@ -16,6 +16,9 @@
  * byte (SPEC §9). Pool spans may be read once the spiller has ended (its
  * last batch is written then). Offloaded chunkblob payloads are verified
  * against their digest and stored once per digest in the pool.
+ *
+ * A payload in a shared block (lib/io/shared-blocks.ts) is released here,
+ * the last stage that touches it, once it is written and handed to hashing.
  */
 import { METADATA_RECORDS, PAYLOAD_RECORDS } from './queue.js';
 import { createHash } from 'node:crypto';
@@ -24,6 +27,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { DecodeError, ioError } from '../errors.js';
 import { closeFd, openExclusive, writeAll, type Done } from '../io/fs-callbacks.js';
 import { HashPool } from './hash-pool.js';
+import { releaseBlock } from '../io/shared-blocks.js';
 import type { BlobRecord, ChunkAddress, ChunkBlobRecord, ClassifiedRecord, SealedRunRecord, Span, SpillFile, SpilledRecord } from '../types.js';
 import { classifiedRecordProblem, usage } from './record-shape.js';
 
@@ -160,7 +164,10 @@ export class BlobSpiller extends Transform {
         this.openRun(rec.addr, (err2, run) => (err2 || !run ? cb(err2) : this.appendToRun(run, rec.addr, payload, emit)));
       });
     }
-    this.appendToPool(payload, emit);
+    this.appendToPool(payload, (err, span) => {
+      releaseBlock(payload); // copied or written
+      emit(err, span);
+    });
   }
 
   private spillChunkBlob(rec: ChunkBlobRecord, cb: TransformCallback): void {
@@ -223,13 +230,20 @@ export class BlobSpiller extends Transform {
     run.info.chunks.push({ partNo: addr.partNo, chunkNo: addr.chunkNo, partVersion: addr.partVersion });
     this.stats.runBytes += payload.length;
     this.inflight += payload.length;
+    // The payload's shared block (if any) is free once written and held by the hash workers.
+    let uses = 2;
+    const used = (): void => void (--uses === 0 && releaseBlock(payload));
     writeAll(run.fd, payload, offset, file.path, (err) => {
       this.inflight -= payload.length;
+      used();
       if (err) this.writeError ??= err;
       for (const wake of this.writeWaiters.splice(0)) wake();
     });
     this.hashes.update(file.id, addr.partNo, addr.partVersion, payload).then(
-      () => this.whenWritten(MAX_INFLIGHT_BYTES, (e) => (e ? done(e) : done(null, { file, offset, length: payload.length }))),
+      () => {
+        used();
+        this.whenWritten(MAX_INFLIGHT_BYTES, (e) => (e ? done(e) : done(null, { file, offset, length: payload.length })));
+      },
       (e: unknown) => done(ioError(e, file.path, 'cannot hash')),
     );
   }

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { DecodeError, ioError } from '../errors.js';
 import { LineFramer } from '../core/line-framer.js';
+import { BLOCK_BYTES, releaseBlock, takeBlock } from '../io/shared-blocks.js';
+import type { HashPool } from '../stages/hash-pool.js';
 
 /** Small files (sidecars, _bucket.json, MANIFEST.json) are read whole up to this size. */
 export const SMALL_FILE_MAX = 16 * 1024 * 1024;
@@ -76,8 +78,13 @@ export function readSmallFile(abs: Buffer, show: string): { bytes: Buffer; sha25
  * MD5. The size is taken when the file is opened: a file that grows or
  * shrinks meanwhile is an error, not a silently different body.
  */
-export async function streamFile(abs: Buffer, show: string, opts: { md5: boolean; chunkBytes?: number; onChunk?: (b: Buffer) => Promise<void> | void }): Promise<FileHashes> {
+export async function streamFile(
+  abs: Buffer,
+  show: string,
+  opts: { md5: boolean; chunkBytes?: number; onChunk?: (b: Buffer) => Promise<void> | void; pool?: HashPool },
+): Promise<FileHashes> {
   const { fd, size } = openRegular(abs, show);
+  if (opts.pool && !opts.onChunk && size >= POOL_MIN) return hashOnWorkers(fd, size, show, opts.pool, opts.md5);
   const sha = createHash('sha256');
   const md5 = opts.md5 ? createHash('md5') : undefined;
   const want = opts.chunkBytes ?? READ_BYTES;
@@ -95,6 +102,58 @@ export async function streamFile(abs: Buffer, show: string, opts: { md5: boolean
     fs.closeSync(fd);
   }
   return { size, sha256: sha.digest('hex'), ...(md5 ? { md5: md5.digest('hex') } : {}) };
+}
+
+/** Files at least this large are hashed on the pool's workers (below, a round trip per file costs more than it saves). */
+const POOL_MIN = 4 << 20;
+let nextRun = 0;
+
+/**
+ * streamFile's hashing on a HashPool: each read goes into a shared block
+ * the workers hash in place, SHA-256 and MD5 on two cores while this thread
+ * reads on. Closes fd.
+ */
+async function hashOnWorkers(fd: number, size: number, show: string, pool: HashPool, md5: boolean): Promise<FileHashes> {
+  const id = nextRun++;
+  pool.begin(id);
+  try {
+    for (let done = 0; done < size; ) {
+      const block = takeBlock(Math.min(BLOCK_BYTES, size - done));
+      let got = 0;
+      try {
+        got = readInto(fd, block, show);
+        if (got > 0) await pool.update(id, 1n, 0n, block.subarray(0, got));
+      } finally {
+        releaseBlock(block);
+      }
+      if (got < block.length) throw grew(show);
+      done += got;
+    }
+    if (readUpTo(fd, 1, show).length !== 0) throw grew(show);
+  } catch (e) {
+    await pool.seal(id).catch(() => {}); // the workers forget the run
+    throw e;
+  } finally {
+    fs.closeSync(fd);
+  }
+  const h = await pool.seal(id);
+  const part = h.parts[0];
+  return { size, sha256: h.sha256.toString('hex'), ...(md5 && part?.md5 ? { md5: part.md5.toString('hex') } : {}) };
+}
+
+/** Fills buf from the current position; returns the bytes read (fewer only at end of file). */
+function readInto(fd: number, buf: Buffer, show: string): number {
+  let got = 0;
+  try {
+    while (got < buf.length) {
+      const r = fs.readSync(fd, buf, got, buf.length - got, null);
+      if (r === 0) break;
+      got += r;
+    }
+  } catch (e) {
+    throw ioError(e, show, 'cannot read');
+  }
+  return got;
 }
 
 /** Feeds chunks, calls onLine (awaited, in order) with each line without its '\n', numbered from 1. */

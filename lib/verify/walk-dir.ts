@@ -13,6 +13,7 @@ import { DecodeError, ioError } from '../errors.js';
 import type { FactCollector } from './collector.js';
 import { pathRole } from './facts.js';
 import { readLines, readSmallFile, streamFile } from './read-file.js';
+import { HashPool } from '../stages/hash-pool.js';
 
 export interface WalkOptions {
   /** Hash bodies (SHA-256 and MD5) during the walk. */
@@ -26,6 +27,8 @@ const B = (s: string) => Buffer.from(s, 'latin1');
 export async function walkDumpDir(root: string, c: FactCollector, opts: WalkOptions): Promise<void> {
   const rootBuf = Buffer.from(root);
   const abs = (rel: Buffer) => (rel.length ? Buffer.concat([rootBuf, SLASH, rel]) : rootBuf);
+  // Large bodies are hashed on worker threads (started with the first): SHA-256 and MD5 on two cores while this thread reads.
+  const pool = opts.hashBodies ? new HashPool({ md5: true }) : undefined;
   const st = await fsp.lstat(root).catch((e: unknown) => {
     throw ioError(e, root, 'cannot read the dump');
   });
@@ -72,7 +75,7 @@ export async function walkDumpDir(root: string, c: FactCollector, opts: WalkOpti
       default:
         c.controlFile(rel, role);
     }
-    await c.hashed(rel, await streamFile(abs(rel), printable(rel), { md5: role.role === 'body' }));
+    await c.hashed(rel, await streamFile(abs(rel), printable(rel), { md5: role.role === 'body', ...(pool ? { pool } : {}) }));
   };
 
   const walk = async (rel: Buffer): Promise<void> => {
@@ -105,7 +108,11 @@ export async function walkDumpDir(root: string, c: FactCollector, opts: WalkOpti
       await visitFile(child);
     }
   };
-  await walk(Buffer.alloc(0));
+  try {
+    await walk(Buffer.alloc(0));
+  } finally {
+    await pool?.close();
+  }
   await c.finish();
 }
 

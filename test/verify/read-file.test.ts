@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LineFeeder, readSmallFile, streamFile } from '../../lib/verify/read-file.js';
+import { HashPool } from '../../lib/stages/hash-pool.js';
 
 function dir(t: import('ava').ExecutionContext): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-readfile-'));
@@ -52,4 +53,22 @@ test('LineFeeder: lines across chunks, numbered, a last line without newline', a
   await f.feed(Buffer.from('e\n\nf'));
   await f.end();
   t.deepEqual(got, ['1:ab', '2:cde', '3:', '4:f']);
+});
+
+test('streamFile with a hash pool: a large file is hashed on the workers (same SHA-256 and MD5), a small one here; the pool serves one file after another', async (t) => {
+  const d = dir(t);
+  const pool = new HashPool({ md5: true });
+  t.teardown(() => pool.close());
+  const big = Buffer.from(Array.from({ length: 9 * 1024 * 1024 + 5 }, (_, i) => (i * 7 + (i >> 12)) & 0xff));
+  const small = Buffer.from('a small body');
+  fs.writeFileSync(path.join(d, 'big'), big);
+  fs.writeFileSync(path.join(d, 'small'), small);
+  const want = (b: Buffer, md5: boolean) => ({ size: b.length, sha256: createHash('sha256').update(b).digest('hex'), ...(md5 ? { md5: createHash('md5').update(b).digest('hex') } : {}) });
+  for (let round = 0; round < 2; round++) {
+    t.deepEqual(await streamFile(Buffer.from(path.join(d, 'big')), 'big', { md5: true, pool }), want(big, true));
+    t.deepEqual(await streamFile(Buffer.from(path.join(d, 'small')), 'small', { md5: true, pool }), want(small, true));
+  }
+  t.deepEqual(await streamFile(Buffer.from(path.join(d, 'big')), 'big', { md5: false, pool }), want(big, false));
+  const workers = (pool as unknown as { workers: unknown[] }).workers;
+  t.is(workers.length, 2, 'the large file went to the workers');
 });

@@ -1,0 +1,131 @@
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { FsmDecoder } from '../lib/core/fsm-decoder.js';
+import { JsonlDecoder } from '../lib/core/jsonl-decoder.js';
+import { DecodeError } from '../lib/errors.js';
+import { BLOCK_BYTES, blockOf, hold, release, releaseBlock, takeBlock, takeValueBuffer } from '../lib/io/shared-blocks.js';
+import { HashPool } from '../lib/stages/hash-pool.js';
+import type { SnapshotRecord } from '../lib/types.js';
+import { buildFsm } from './helpers/fsm.js';
+
+const md5 = (b: Uint8Array) => createHash('md5').update(b).digest();
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest();
+const pattern = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + seed) & 0xff));
+
+test('takeValueBuffer: blob-chunk-sized values (64 KiB to 1 MiB) get a block, others a plain buffer', (t) => {
+  for (const n of [0, 100, 64 * 1024 - 1, BLOCK_BYTES + 1]) {
+    const b = takeValueBuffer(n);
+    t.is(b.length, n);
+    t.false(b.buffer instanceof SharedArrayBuffer, `${n} bytes`);
+  }
+  for (const n of [64 * 1024, BLOCK_BYTES]) {
+    const b = takeValueBuffer(n);
+    t.is(b.length, n);
+    t.truthy(blockOf(b), `${n} bytes`);
+    releaseBlock(b);
+  }
+});
+
+test('a block is reused only once every hold is released, and a second release of a free block does not free it twice', (t) => {
+  const a = takeBlock(1000);
+  const sab = blockOf(a)!;
+  hold(sab); // a reader
+  releaseBlock(a); // the owner is done, the reader is not
+  const b = takeBlock(1000);
+  t.not(b.buffer, sab, 'still held: not handed out again');
+  release(sab); // the reader is done: free
+  t.is(blockOf(a), undefined);
+  release(sab); // a bug elsewhere: must not put it on the free list twice
+  const c = takeBlock(10);
+  const d = takeBlock(10);
+  t.is(c.buffer, sab, 'the freed block is reused');
+  t.not(d.buffer, sab, 'and handed out once only');
+  for (const x of [b, c, d]) releaseBlock(x);
+});
+
+test('FsmDecoder with valueBuffer: every large value is copied or assembled into its buffer, for every split point, so the input can be reused', (t) => {
+  const value = pattern(70_000, 3);
+  const input = buildFsm([{ key: 'k1', value: 'small', commitTs: 1n }, { key: 'k2', value, commitTs: 2n }], { header: 'v1', footer: true });
+  for (const split of [20, 40, 41, 1000, 35_000, input.length - 10, input.length]) {
+    const given: Buffer[] = [];
+    const d = new FsmDecoder({ valueBuffer: (n) => (given.push(Buffer.alloc(n)), given[given.length - 1]!) });
+    const out: SnapshotRecord[] = [];
+    for (const piece of [input.subarray(0, split), input.subarray(split)].map((p) => Buffer.from(p))) {
+      d.write(piece, (r) => out.push(r));
+      piece.fill(0xee); // the caller reuses its read buffer
+    }
+    d.end();
+    t.deepEqual(out[1]!.value, value, `split at ${split}`);
+    t.deepEqual(out.map((r) => r.key.toString()), ['k1', 'k2']);
+    t.deepEqual(out[0]!.value, Buffer.from('small'));
+    t.is(given.length, 1, `split at ${split}`);
+    t.is(out[1]!.value, given[0]!);
+  }
+});
+
+test('JSONL with a reusing framer: lines and values survive the reuse of every input chunk', (t) => {
+  const value = pattern(200_000, 5);
+  const text = Buffer.from(`{"key":"azE=","value":"${value.toString('base64')}"}\n{"key":"azI=","value":"djE="}\n`);
+  for (const size of [7, 4096, 65_536, 100_000]) {
+    const d = new JsonlDecoder(undefined, takeValueBuffer);
+    const out: SnapshotRecord[] = [];
+    for (let at = 0; at < text.length; at += size) {
+      const piece = Buffer.from(text.subarray(at, at + size));
+      d.write(piece, (r) => out.push(r));
+      piece.fill(0x41);
+    }
+    d.end(() => {});
+    t.deepEqual(out.map((r) => [r.key.toString(), r.value]), [['k1', value], ['k2', Buffer.from('v1')]], `pieces of ${size}`);
+    releaseBlock(out[0]!.value!);
+  }
+});
+
+test('JSONL: a value decoded into a block is the same bytes; bad base64 there still names its line', (t) => {
+  const value = pattern(90_000, 9);
+  const line = (v: string) => `{"key":"azE=","value":"${v}","commit_ts":1}\n`;
+  const d = new JsonlDecoder(undefined, takeValueBuffer);
+  const out: SnapshotRecord[] = [];
+  d.write(Buffer.from(line(value.toString('base64'))), (r) => out.push(r));
+  t.deepEqual(out[0]!.value, value);
+  t.truthy(blockOf(out[0]!.value!));
+  releaseBlock(out[0]!.value!);
+  const bad = value.toString('base64');
+  const damaged = `${bad.slice(0, 50_000)}*${bad.slice(50_001)}`;
+  const err = t.throws(() => d.write(Buffer.from(line(damaged)), () => {}), { instanceOf: DecodeError });
+  t.is(err?.code, 'ERR_JSONL_LINE');
+  t.deepEqual(err?.context, { line: 2 });
+  t.regex(err?.message ?? '', /"value": invalid base64 character at position 50000/);
+});
+
+test('HashPool: bytes in blocks are hashed in place, the blocks held until hashed; SHA-256 and MD5s of several parts', async (t) => {
+  const pool = new HashPool({ md5: true });
+  t.teardown(() => pool.close());
+  const parts = [pattern(BLOCK_BYTES, 1), pattern(300_000, 2), pattern(BLOCK_BYTES, 3)];
+  pool.begin(1);
+  const blocks: Buffer[] = [];
+  for (const [i, p] of parts.entries()) {
+    const b = takeBlock(p.length);
+    p.copy(b);
+    blocks.push(b);
+    await pool.update(1, BigInt(i + 1), 0n, b);
+    releaseBlock(b); // the owner (the spiller) is done with it
+  }
+  const h = await pool.seal(1);
+  t.deepEqual(h.sha256, sha256(Buffer.concat(parts)));
+  t.deepEqual(
+    h.parts.map((p) => [p.partNo, p.length, p.md5]),
+    parts.map((p, i) => [BigInt(i + 1), p.length, md5(p)]),
+  );
+  // Every hold is released: the blocks are free again.
+  for (const b of blocks) t.is(blockOf(b), undefined);
+});
+
+test('HashPool: a hash worker that dies rejects what waits for it instead of hanging', async (t) => {
+  const pool = new HashPool({ md5: true });
+  pool.begin(1);
+  await pool.update(1, 1n, 0n, pattern(1000, 1));
+  const workers = (pool as unknown as { workers: Array<{ thread: { worker: { terminate(): Promise<number> } } }> }).workers;
+  await workers[1]!.thread.worker.terminate();
+  await t.throwsAsync(pool.seal(1), { message: /hash worker exited/ });
+  await pool.close();
+});
