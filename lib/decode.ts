@@ -275,7 +275,7 @@ async function run(
   const verify = options.verify ?? true;
   const filter = createRecordFilter({ ...(options.buckets ? { buckets: options.buckets } : {}), ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) });
   const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify });
-  const collector = createBucketCollector();
+  const collector = createBucketCollector({ scratchDir: scratch });
   const flags = {
     includeOrphans: options.includeOrphans ?? false,
     includeIncompleteUploads: options.includeIncompleteUploads ?? false,

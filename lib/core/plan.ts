@@ -55,11 +55,12 @@ export interface BucketPlan {
   dir: string;
   bucketJson?: Buffer;
   /**
-   * The active generation's objects with a manifest, sorted by key bytes;
-   * planObjects() plans each one when the sink gets to it, so per-object
-   * plans (parsed manifests, sidecars) never pile up for a whole bucket.
+   * The active generation (undefined: no objects): its objects with a
+   * manifest are the live ones, which planObjects() reads again and plans
+   * one at a time when the sink gets to them, so neither they nor their
+   * plans pile up for a whole bucket.
    */
-  live: ObjectCollection[];
+  activeGeneration: bigint | undefined;
   /**
    * Body paths of the live objects (§5.8) by ObjectCollection.key, for the
    * objects whose path is not simply their key (renamed or failed ones):
@@ -79,7 +80,7 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   const dir = bucketDirName(b.name);
   // Warnings name buckets and objects in the printable form errors use.
   const bucketName = printable(b.name);
-  const plan: BucketPlan = { name: b.name, dir, live: [], names: new Map(), failures: [], orphans: [], warnings: [] };
+  const plan: BucketPlan = { name: b.name, dir, activeGeneration: undefined, names: new Map(), failures: [], orphans: [], warnings: [] };
 
   let activeGeneration: bigint | undefined;
   if (b.meta) {
@@ -98,10 +99,11 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
     plan.warnings.push({ event: 's3_bucket_meta_missing', bucket: bucketName, active_generation: activeGeneration });
   }
 
-  const live = plan.live;
+  plan.activeGeneration = activeGeneration;
+  // Keys of the live objects, for naming: sorted, one object per key.
+  const live: string[] = [];
   let stale = 0;
   for (const o of b.objects.sorted()) {
-    checkChunkRefs(o, b.name);
     checkChunkRefs(o, b.name);
     if (o.generation !== activeGeneration) {
       // Manifests are parsed in every generation (live ones in planObjects):
@@ -111,7 +113,7 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
       stale++;
       if (opts.includeOrphans) addOrphans(plan, o);
     } else if (o.manifest) {
-      live.push(o);
+      live.push(o.key);
     } else if (chunkCount(o) > 0) {
       plan.warnings.push({ event: 's3_orphan_chunks', bucket: bucketName, object: printable(o.object), chunks: chunkCount(o) });
       if (opts.includeOrphans) addOrphans(plan, o);
@@ -121,12 +123,7 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
     plan.warnings.push({ event: 's3_stale_generation_objects', bucket: bucketName, active_generation: activeGeneration ?? 0n, count: stale });
   }
 
-  // live is sorted by key, one object per key.
-  plan.names = assignPathsOfSortedKeys(
-    live.map((o) => o.key),
-    { renameCollisions: opts.renameCollisions },
-    false,
-  );
+  plan.names = assignPathsOfSortedKeys(live, { renameCollisions: opts.renameCollisions }, false);
 
   if (opts.includeIncompleteUploads && b.uploads.length > 0) plan.uploads = renderUploads(b.uploads);
   return plan;
@@ -136,22 +133,19 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
  * Plans the bucket's live objects one at a time, in key order, yielding
  * each object's plan or, for an object that cannot be emitted, its failure
  * (problems reported in SPEC §5.5's order: chunkref resolution, naming,
- * completeness, sizes). Run-level errors are thrown. An object's collected
- * metadata is released when the caller asks for the next one (or stops).
+ * completeness, sizes). Run-level errors are thrown.
  */
 export function* planObjects(plan: BucketPlan, b: BucketCollection, opts: PlanOptions): Generator<ObjectPlan | ObjectFailure> {
-  const live: Array<ObjectCollection | undefined> = plan.live;
-  for (let i = 0; i < live.length; i++) {
-    const o = live[i]!;
-    live[i] = undefined;
+  for (const o of b.objects.sorted()) {
+    if (o.generation !== plan.activeGeneration || !o.manifest) continue;
+    let planned: ObjectPlan | ObjectFailure;
     try {
-      yield planObject(plan, o, b, opts);
+      planned = planObject(plan, o, b, opts);
     } catch (e) {
       if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
-      yield { object: o.object, error: e };
-    } finally {
-      o.release?.();
+      planned = { object: o.object, error: e };
     }
+    yield planned;
   }
 }
 

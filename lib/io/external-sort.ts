@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ByteArena } from '../core/arena.js';
 import { ioError } from '../errors.js';
-import { CREATE_NEW } from '../io/fs-callbacks.js';
+import { CREATE_NEW } from './fs-callbacks.js';
 
 export interface SortRecord {
   key: Buffer;
@@ -84,12 +84,15 @@ export class ExternalSorter {
     return this.runs.length;
   }
 
-  /** Adds a record (its bytes are copied). */
-  async add(key: Buffer, payload: Buffer): Promise<void> {
+  /**
+   * Adds a record (its bytes are copied). Returns a promise, to be waited
+   * for before the next add(), only when the held records were spilled.
+   */
+  add(key: Buffer, payload: Buffer): Promise<void> | undefined {
     if (this.sorting) throw new Error('ExternalSorter: add() after sorted()');
     this.held.push(key, payload);
     this.heldBytes += key.length + payload.length + RECORD_OVERHEAD;
-    if (this.heldBytes >= this.budget) await this.spill();
+    return this.heldBytes >= this.budget ? this.spill() : undefined;
   }
 
   /**
