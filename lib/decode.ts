@@ -284,6 +284,7 @@ async function run(
   const sink = makeSink({
     ...flags,
     verify,
+    scratchDir: scratch,
     keepGoing: options.keepGoing ?? false,
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     manifestInfo: () => ({

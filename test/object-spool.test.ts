@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { BLOB, chunkPayload, decodePayload, manifestPayload, parseRecordKey, recordKey } from '../lib/core/object-record.js';
 import { ObjectVersions } from '../lib/core/object-versions.js';
-import { BUDGET_ENV, ObjectSpool } from '../lib/stages/object-spool.js';
+import { BUDGET_ENV } from '../lib/io/external-sort.js';
+import { ObjectSpool } from '../lib/stages/object-spool.js';
 import type { ChunkAddress, ObjectCollection, SpillFile } from '../lib/types.js';
 
 // The collector's store of object metadata (lib/stages/object-spool.ts):

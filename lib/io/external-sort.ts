@@ -26,6 +26,19 @@ export interface SorterOptions {
   name?: string;
 }
 
+/**
+ * An internal knob for tests: the budget, in bytes, of every sort of
+ * per-object metadata (object versions, checksums, tar entries) when no
+ * option gives one, so that end-to-end runs (the CLI, the conformance
+ * cases) spill on small inputs. Not a user setting.
+ */
+export const BUDGET_ENV = 'EKV_METADATA_BUDGET';
+
+/** The budget BUDGET_ENV sets, else dflt. */
+export function metadataBudget(dflt: number): number {
+  return Number(process.env[BUDGET_ENV]) || dflt;
+}
+
 /** Per-record cost beyond its bytes: four numbers in the columns and the sort index. */
 const RECORD_OVERHEAD = 40;
 const READ_BYTES = 256 * 1024;
@@ -67,7 +80,8 @@ class HeldRecords {
 export class ExternalSorter {
   private readonly dir: string;
   private readonly budget: number;
-  private readonly name: string;
+  /** Name prefix of the run files. */
+  readonly name: string;
   private held = new HeldRecords();
   private heldBytes = 0;
   private readonly runs: string[] = [];
@@ -93,6 +107,18 @@ export class ExternalSorter {
     this.held.push(key, payload);
     this.heldBytes += key.length + payload.length + RECORD_OVERHEAD;
     return this.heldBytes >= this.budget ? this.spill() : undefined;
+  }
+
+  /**
+   * When nothing was spilled, the records in key order, at once (views
+   * valid while the sorter is used); else undefined (use sorted()).
+   */
+  inMemory(): Iterable<SortRecord> | undefined {
+    if (this.runs.length > 0) return undefined;
+    const held = this.held;
+    return (function* () {
+      for (const i of held.order()) yield held.record(i);
+    })();
   }
 
   /**

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ioError } from '../errors.js';
-import { ExternalSorter } from '../io/external-sort.js';
+import { ExternalSorter, metadataBudget } from '../io/external-sort.js';
 import { decodePayload, parseRecordKey, recordKey, sameObject } from '../core/object-record.js';
 import { ObjectVersions } from '../core/object-versions.js';
 import type { BucketObjects, ObjectCollection, SpillFile } from '../types.js';
@@ -25,18 +25,11 @@ import type { BucketObjects, ObjectCollection, SpillFile } from '../types.js';
 /** Bytes of metadata records held in memory before a sorted run is spilled. */
 export const OBJECT_SPOOL_BUDGET = 24 * 1024 * 1024;
 
-/**
- * An internal knob for tests: the budget, in bytes, when no option gives
- * one, so that end-to-end runs (the CLI, the conformance cases) can be made
- * to spill on small inputs. Not a user setting.
- */
-export const BUDGET_ENV = 'EKV_OBJECT_SPOOL_BUDGET';
-
 /** Options of an ObjectSpool. */
 export interface ObjectSpoolOptions {
   /** Where sorted runs and the merged store go; without it nothing is spilled. */
   scratchDir?: string;
-  /** Bytes held before spilling (default OBJECT_SPOOL_BUDGET); tests use tiny ones. */
+  /** Bytes held before spilling (default OBJECT_SPOOL_BUDGET, or BUDGET_ENV's); tests use tiny ones. */
   budgetBytes?: number;
 }
 
@@ -65,7 +58,7 @@ export class ObjectSpool {
 
   constructor(opts: ObjectSpoolOptions = {}) {
     this.dir = opts.scratchDir;
-    const budget = opts.budgetBytes ?? (Number(process.env[BUDGET_ENV]) || OBJECT_SPOOL_BUDGET);
+    const budget = opts.budgetBytes ?? metadataBudget(OBJECT_SPOOL_BUDGET);
     this.sorter = new ExternalSorter({ dir: opts.scratchDir ?? '', name: this.name, budgetBytes: opts.scratchDir === undefined ? Infinity : budget });
   }
 

@@ -1,7 +1,8 @@
 /**
- * Object metadata beyond the collector's memory budget is sorted on disk
- * (lib/stages/object-spool.ts). With a budget of one byte every record is a
- * run of its own: the dump must be byte for byte the one made in memory —
+ * Per-object metadata beyond a memory budget is sorted on disk (object
+ * versions: lib/stages/object-spool.ts; checksums: lib/core/checksums.ts).
+ * With a budget of one byte every record is a run of its own: the dump must
+ * be byte for byte the one made in memory —
  * renames and KEYMAP, keep-going and _skipped.jsonl, versions and
  * tombstones, stale generations and orphans, several buckets, records in
  * any order — as a directory and as a tar; and no scratch file is left.
@@ -9,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { BUDGET_ENV } from '../../lib/stages/object-spool.js';
+import { BUDGET_ENV } from '../../lib/io/external-sort.js';
 import * as K from '../helpers/keys.js';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
 import { bytesOf, inputBytes, readTree, runCli, tempDir, type Form } from './harness.js';
