@@ -4,8 +4,9 @@
  * objects, orphans (§5.7, §5.10) and incomplete uploads (§5.9) and names
  * every live object's file (§5.8); planObjects() then plans each live
  * object in turn — its body's chunks (./selection.ts) and sidecar — or
- * reports why it cannot be emitted. Pure: reads only the collection, and
- * throws for run-level errors.
+ * reports why it cannot be emitted. Reads only the collection (and writes
+ * nothing but a scratch list of a big bucket's keys), and throws for
+ * run-level errors.
  */
 import { DecodeError } from '../errors.js';
 import type { BucketCollection, ChunkAddress, ChunkIdentity, ObjectCollection, Span, Warning, Where } from '../types.js';
@@ -16,6 +17,7 @@ import { printable } from './printable.js';
 import { parseBucketMeta, parseManifest, type ObjectManifest } from './s3-schemas.js';
 import { assignPathsOfSortedKeys, bucketDirName, orphanChunkPath, type KeymapEntry, type ObjectPathResult } from './names.js';
 import { compareChunks, completeBody, selectParts, type PlannedPart } from './selection.js';
+import { SortedKeyList } from '../io/sorted-key-list.js';
 
 export type { PlannedPart } from './selection.js';
 
@@ -75,8 +77,12 @@ export interface BucketPlan {
   warnings: Warning[];
 }
 
-/** Plans a bucket: active generation, live objects and their names, orphans, uploads and warnings. */
-export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
+/**
+ * Plans a bucket: active generation, live objects and their names, orphans,
+ * uploads and warnings. scratchDir: where the live keys go when there are
+ * many (naming needs them all); without it they stay in memory.
+ */
+export function planBucket(b: BucketCollection, opts: PlanOptions, scratchDir?: string): BucketPlan {
   const dir = bucketDirName(b.name);
   // Warnings name buckets and objects in the printable form errors use.
   const bucketName = printable(b.name);
@@ -101,7 +107,20 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
 
   plan.activeGeneration = activeGeneration;
   // Keys of the live objects, for naming: sorted, one object per key.
-  const live: string[] = [];
+  const live = new SortedKeyList(scratchDir);
+  try {
+    planObjectsOf(b, opts, plan, activeGeneration, live);
+    plan.names = assignPathsOfSortedKeys(live, { renameCollisions: opts.renameCollisions }, false);
+  } finally {
+    live.close();
+  }
+  if (opts.includeIncompleteUploads && b.uploads.length > 0) plan.uploads = renderUploads(b.uploads);
+  return plan;
+}
+
+/** Goes through a bucket's objects once: checks, warnings, orphans, and the live keys. */
+function planObjectsOf(b: BucketCollection, opts: PlanOptions, plan: BucketPlan, activeGeneration: bigint | undefined, live: SortedKeyList): void {
+  const bucketName = printable(b.name);
   let stale = 0;
   for (const o of b.objects.sorted()) {
     checkChunkRefs(o, b.name);
@@ -113,7 +132,7 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
       stale++;
       if (opts.includeOrphans) addOrphans(plan, o);
     } else if (o.manifest) {
-      live.push(o.key);
+      live.add(o.key);
     } else if (chunkCount(o) > 0) {
       plan.warnings.push({ event: 's3_orphan_chunks', bucket: bucketName, object: printable(o.object), chunks: chunkCount(o) });
       if (opts.includeOrphans) addOrphans(plan, o);
@@ -122,11 +141,6 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   if (stale > 0) {
     plan.warnings.push({ event: 's3_stale_generation_objects', bucket: bucketName, active_generation: activeGeneration ?? 0n, count: stale });
   }
-
-  plan.names = assignPathsOfSortedKeys(live, { renameCollisions: opts.renameCollisions }, false);
-
-  if (opts.includeIncompleteUploads && b.uploads.length > 0) plan.uploads = renderUploads(b.uploads);
-  return plan;
 }
 
 /**

@@ -84,6 +84,7 @@ type Ctx = { bucket: Buffer; object: Buffer };
 export class DumpSink extends Writable {
   readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, etagUnverifiable: 0, bodyBytes: 0, files: 0, bytesWritten: 0 };
   private readonly checksums: ChecksumList;
+  private readonly scratchDir: string | undefined;
   private readonly bucketsWithFiles: Buffer[] = [];
   private readonly opts: ResolvedOptions;
   /** Reads spilled bytes for hashing (and for targets that want them). */
@@ -98,6 +99,7 @@ export class DumpSink extends Writable {
   ) {
     super({ objectMode: true, highWaterMark: 1 });
     this.opts = resolveOptions(opts);
+    this.scratchDir = opts.scratchDir;
     this.checksums = new ChecksumList(opts.scratchDir !== undefined ? { scratchDir: opts.scratchDir } : {});
   }
 
@@ -131,7 +133,7 @@ export class DumpSink extends Writable {
   }
 
   private async writeBucket(b: BucketCollection): Promise<void> {
-    const plan = planBucket(b, this.opts);
+    const plan = planBucket(b, this.opts, this.scratchDir);
     for (const w of plan.warnings) this.warn(w);
     const skipped: SkippedObject[] = [];
     for (const f of plan.failures) this.skip(f.object, f.error, skipped);

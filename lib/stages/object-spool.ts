@@ -36,7 +36,8 @@ export interface ObjectSpoolOptions {
 /** The merged records: one buffer, or a scratch file. */
 type Store = { buffer: Buffer } | { file: string };
 
-interface Range {
+/** Where a bucket's records are in the store, and how many objects they hold. */
+export interface Range {
   start: number;
   end: number;
   objects: number;
@@ -113,19 +114,16 @@ export class ObjectSpool {
 
   /** The objects of bucket number `bucket` (readable once finish() is done). */
   objectsOf(bucket: number, generations: readonly bigint[]): BucketObjects {
-    const range = (): Range => this.ranges.get(bucket) ?? EMPTY;
-    const spool = this;
-    return {
-      get size() {
-        return range().objects;
-      },
-      generations: () => [...generations],
-      sorted: () => spool.read(range()),
-    };
+    return new SpooledObjects(this, bucket, generations);
+  }
+
+  /** The range of bucket number `bucket` in the store. */
+  rangeOf(bucket: number): Range {
+    return this.ranges.get(bucket) ?? EMPTY;
   }
 
   /** The objects of a range, settled one at a time. */
-  private *read(range: Range): Generator<ObjectCollection> {
+  *read(range: Range): Generator<ObjectCollection> {
     if (!this.store) throw new Error('ObjectSpool: read before finish()');
     let o: ObjectVersions | undefined;
     let prev: Buffer | undefined;
@@ -139,6 +137,27 @@ export class ObjectSpool {
       o.apply(decodePayload(r.payload));
     }
     if (o) yield o;
+  }
+}
+
+/** One bucket's objects in the spool (an object, not closures: there may be 50 000 buckets). */
+class SpooledObjects implements BucketObjects {
+  constructor(
+    private readonly spool: ObjectSpool,
+    private readonly bucket: number,
+    private readonly gens: readonly bigint[],
+  ) {}
+
+  get size(): number {
+    return this.spool.rangeOf(this.bucket).objects;
+  }
+
+  generations(): bigint[] {
+    return [...this.gens];
+  }
+
+  sorted(): Iterable<ObjectCollection> {
+    return this.spool.read(this.spool.rangeOf(this.bucket));
   }
 }
 
