@@ -23,7 +23,7 @@ export function renderChecksums(entries: ChecksumEntry[]): Buffer {
 }
 
 /** Bytes of entries held in memory before a sorted run is spilled (with a scratch directory). */
-export const CHECKSUM_BUDGET = 16 * 1024 * 1024;
+export const CHECKSUM_BUDGET = 8 * 1024 * 1024;
 
 /** CHECKSUMS is handed out in pieces of about this many bytes. */
 const PIECE_BYTES = 1 << 20;

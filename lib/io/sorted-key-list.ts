@@ -14,7 +14,7 @@ import { sortedArray, type SortedKeys } from '../core/sorted-keys.js';
 import { metadataBudget } from './external-sort.js';
 
 /** Key bytes held in memory before the list moves to a scratch file (with a scratch directory). */
-export const SORTED_KEYS_BUDGET = 8 * 1024 * 1024;
+export const SORTED_KEYS_BUDGET = 4 * 1024 * 1024;
 const BLOCK_KEYS = 64;
 const CACHED_BLOCKS = 16;
 

@@ -25,7 +25,7 @@ const PIECES = 3; // pieces made as they are consumed (in `pieced`): u32 index
 const HEAD = 1 + 4 + 8 + 8;
 
 /** Bytes of queued entries held in memory before a sorted run is spilled (with a scratch directory). */
-export const TAR_QUEUE_BUDGET = 16 * 1024 * 1024;
+export const TAR_QUEUE_BUDGET = 8 * 1024 * 1024;
 
 /**
  * Files up to this size go to the scratch file. Larger ones (KEYMAP.jsonl,

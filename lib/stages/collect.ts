@@ -40,7 +40,7 @@ export interface BucketCollectorOptions {
    * removes the directory); without it everything is kept in memory.
    */
   scratchDir?: string;
-  /** Bytes of object metadata held in memory before a sorted run is spilled (default 24 MiB). */
+  /** Bytes of object metadata held in memory before a sorted run is spilled (default 16 MiB). */
   budgetBytes?: number;
 }
 

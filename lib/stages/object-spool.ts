@@ -23,7 +23,7 @@ import { ObjectVersions } from '../core/object-versions.js';
 import type { BucketObjects, ObjectCollection, SpillFile } from '../types.js';
 
 /** Bytes of metadata records held in memory before a sorted run is spilled. */
-export const OBJECT_SPOOL_BUDGET = 24 * 1024 * 1024;
+export const OBJECT_SPOOL_BUDGET = 16 * 1024 * 1024;
 
 /** Options of an ObjectSpool. */
 export interface ObjectSpoolOptions {
