@@ -23,7 +23,7 @@
  *
  * Options:
  *   --quick            small sizes, 1 run per row: a smoke run (< 1 min)
- *   --only a,c         workloads to run (default all: a,b,c,d); (a) with native
+ *   --only a,c         workloads to run (default all: a,b,c,d,e); (a) with native
  *                      input also runs split over 4 Raft groups, as 4 inputs
  *                      of the same bytes (SPEC §10), row "fsm-4groups"
  *   --formats fsm,jsonl  input formats (default both)
@@ -38,6 +38,8 @@
  *   --profile          one extra run per row set with --cpu-prof (verify on);
  *                      prints the top 10 self-time functions (not timed)
  *   --objects c=20000  override a workload's object count (scaling studies)
+ *   --scale            only workload (e) at 3 000 000 objects, one run (not
+ *                      part of the default run: it takes several minutes)
  *   --tmp DIR          where to put temp data (default os.tmpdir())
  *   --keep             keep the temp directory (inputs, each row's first output)
  *   --json FILE        also write all measurements as JSON
@@ -74,6 +76,7 @@ import {
   bodyBytes,
   estimateInputBytes,
   fullWorkloads,
+  SCALE_OBJECTS,
   quickWorkloads,
   resize,
   seedOf,
@@ -92,6 +95,18 @@ const CHILD = path.join(here, 'cli-child.js');
 const TIME = '/usr/bin/time';
 /** Workloads with at least this many objects: many small files (their outputs are deleted last). */
 const MANY_FILES = 1000;
+/**
+ * Workloads decoded to a tar on stdout (/dev/null) rather than a directory:
+ * (e) measures per-object metadata at a million objects, not file creation
+ * (whose floor (c) shows), and its 2 million files would take minutes to
+ * delete. Native input only.
+ */
+const TAR_WORKLOADS: ReadonlySet<WorkloadId> = new Set(['e']);
+
+/** Whether a run of w leaves a directory of many files (deleted only at the end). */
+function manyFiles(w: WorkloadSpec): boolean {
+  return w.objects >= MANY_FILES && !TAR_WORKLOADS.has(w.id);
+}
 /** Workload (a) also runs split over this many Raft groups, as that many inputs (SPEC §10 performance contract). */
 const SPLIT_GROUPS = 4;
 /**
@@ -127,7 +142,7 @@ interface Options {
 }
 
 const USAGE =
-  'usage: node dist/bench/run.js [--quick] [--only a,b,c,d] [--formats fsm,jsonl] [--reps N] [--budget S]\n' +
+  'usage: node dist/bench/run.js [--quick | --scale] [--only a,b,c,d,e] [--formats fsm,jsonl] [--reps N] [--budget S]\n' +
   '       [--verify | --no-verify | --all-modes] [--profile] [--objects ID=N,...]\n' +
   '       [--tmp DIR] [--keep] [--json FILE] [--no-fsync] [--warm-up] [--commands decode,encode,verify,s3] [--baseline DIR]';
 
@@ -140,7 +155,7 @@ function usage(msg?: string): never {
 function parseOptions(argv: string[]): Options {
   const o: Options = {
     quick: false,
-    only: ['a', 'b', 'c', 'd'],
+    only: ['a', 'b', 'c', 'd', 'e'],
     formats: ['fsm', 'jsonl'],
     reps: 0,
     budget: undefined,
@@ -171,9 +186,14 @@ function parseOptions(argv: string[]): Options {
       case '--quick':
         o.quick = true;
         break;
+      case '--scale':
+        o.only = ['e'];
+        o.objects.set('e', SCALE_OBJECTS);
+        o.reps = 1;
+        break;
       case '--only': {
         const ids = value().split(',').filter(Boolean);
-        for (const id of ids) if (!['a', 'b', 'c', 'd'].includes(id)) usage(`unknown workload ${id}`);
+        for (const id of ids) if (!['a', 'b', 'c', 'd', 'e'].includes(id)) usage(`unknown workload ${id}`);
         o.only = ids as WorkloadId[];
         break;
       }
@@ -341,7 +361,7 @@ interface RunResult {
 function runCli(inputs: string[], outDir: string, mode: Mode, statsPath: string, nodeArgs: string[] = [], child = CHILD): Promise<Omit<RunResult, 'costS'>> {
   const timePath = `${statsPath}.time`;
   const input = inputs[0]!;
-  const cliArgs = [...nodeArgs, child, ...inputs, '-o', outDir, '--log-format', 'json', ...(mode === 'no-verify' ? ['--no-verify'] : [])];
+  const cliArgs = [...nodeArgs, child, ...inputs, ...(outDir === '' ? [] : ['-o', outDir]), '--log-format', 'json', ...(mode === 'no-verify' ? ['--no-verify'] : [])];
   const useTime = existsSync(TIME);
   const [cmd, args] = useTime ? [TIME, ['-f', '%M', '-o', timePath, process.execPath, ...cliArgs]] : [process.execPath, cliArgs];
   return new Promise((resolve, reject) => {
@@ -417,6 +437,8 @@ interface Group {
   input?: GeneratedInput;
   /** The input column: the format, or "fsm-4groups" for a workload split over Raft groups. */
   label: string;
+  /** Decoded to a tar on stdout (TAR_WORKLOADS) instead of -o DIR. */
+  tar?: boolean;
   /** Split over this many groups (SPEC §10): one input per group, from writeWorkloadGroups. */
   split?: number;
   /** The split inputs, once generated. */
@@ -472,7 +494,7 @@ async function main(): Promise<void> {
   };
   let deferredFiles = 0;
   const removeOutput = (w: WorkloadSpec, out: string): void => {
-    if (w.objects >= MANY_FILES) {
+    if (manyFiles(w)) {
       deferred.push(out);
       deferredFiles += 2 * w.objects;
     } else {
@@ -480,7 +502,7 @@ async function main(): Promise<void> {
     }
   };
   /** Predicted seconds to delete what a run of w leaves for the end (body + sidecar per object). */
-  const deletionS = (w: WorkloadSpec): number => (w.objects >= MANY_FILES ? 2 * w.objects * RM_S_PER_FILE : 0);
+  const deletionS = (w: WorkloadSpec): number => (manyFiles(w) ? 2 * w.objects * RM_S_PER_FILE : 0);
   process.once('SIGINT', () => {
     cleanup();
     process.exit(130);
@@ -526,6 +548,10 @@ async function main(): Promise<void> {
   const order = [...workloads].sort((x, y) => Number(x.objects >= MANY_FILES) - Number(y.objects >= MANY_FILES));
   for (const w of order) {
     for (const f of o.formats) {
+      if (TAR_WORKLOADS.has(w.id)) {
+        if (f === 'fsm') groups.push({ w, f, label: 'fsm-tar', tar: true, path: path.join(root, `${w.id}.${f}`), rows: [{ mode: 'verify', runs: [], extra: 0 }], genS: 0 });
+        continue;
+      }
       groups.push({ w, f, label: f, path: path.join(root, `${w.id}.${f}`), rows: rowsFor(o, f, w), genS: 0 });
     }
     // (a) again, split over Raft groups: N inputs of the same bytes must decode as fast, in as little memory.
@@ -571,7 +597,7 @@ async function main(): Promise<void> {
     const out = path.join(root, `out-${g.w.id}-${g.label}-${row.mode}${row.child ? '-before' : ''}-${rep}`);
     const t0 = Date.now();
     try {
-      const r = await runCli(g.inputs ?? [g.path], out, row.mode, statsPath, [], row.child);
+      const r = await runCli(g.inputs ?? [g.path], g.tar ? '' : out, row.mode, statsPath, [], row.child);
       if (r.bodyBytes !== gen.bodyBytes || r.objects !== g.w.objects) {
         throw new Error(`CLI wrote ${r.objects} objects / ${r.bodyBytes} body bytes, expected ${g.w.objects} / ${gen.bodyBytes}`);
       }
@@ -619,7 +645,7 @@ async function main(): Promise<void> {
         log(
           `[${g.w.id}] floor ${fl.floorS.toFixed(2)} s: write (${fl.writeMethod}) ${fl.writeS.toFixed(2)} s, sha256 ${fl.sha256S.toFixed(2)} s, md5 ${fl.md5S.toFixed(2)} s`,
         );
-        if (g.w.objects >= MANY_FILES) {
+        if (manyFiles(g.w)) {
           wr.files = filesFloor(root, Math.min(g.w.objects, FILES_FLOOR_MAX), g.w.objectSize, seedOf(g.w));
           deferred.push(wr.files.root);
           log(`[${g.w.id}] create ${wr.files.files} files of ${human(g.w.objectSize)}: ${wr.files.seconds.toFixed(2)} s`);

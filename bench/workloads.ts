@@ -9,6 +9,7 @@
  *   (b) 16 × 64 MiB objects of 8 parts (8 MiB each)
  *   (c) 100 000 × 1 KiB objects
  *   (d) one 1 GiB object (single part)
+ *   (e) 1 000 000 objects of 0–4 KiB (sizes vary by object; --scale: 3 000 000)
  *
  * Every object is stored the way elastickv stores a non-offloaded object
  * (SPEC §4, §5.2): 1 MiB `!s3|blob|` chunks, a manifest with per-part
@@ -32,7 +33,7 @@ import { routeOf } from '../lib/cluster/route-key.js';
 import { FsmEncoder } from '../lib/core/fsm-encoder.js';
 import { blobKey, bucketMetaKey, manifestKey } from '../lib/core/keys.js';
 
-export type WorkloadId = 'a' | 'b' | 'c' | 'd';
+export type WorkloadId = 'a' | 'b' | 'c' | 'd' | 'e';
 export type InputFormat = 'fsm' | 'jsonl';
 
 export interface WorkloadSpec {
@@ -40,8 +41,10 @@ export interface WorkloadSpec {
   /** Human description, e.g. "64 × 16 MiB, 1 part". */
   title: string;
   objects: number;
-  /** Body bytes per object. */
+  /** Body bytes per object (with variedSizes: the most, see objectSizeOf). */
   objectSize: number;
+  /** Object sizes vary from 0 to objectSize bytes (single part only). */
+  variedSizes?: boolean;
   /** 1 = single-part (plain MD5 ETag); > 1 = multipart (H-N ETag), equal parts. */
   parts: number;
   /** Bytes per blob chunk (elastickv uses 1 MiB). */
@@ -52,16 +55,19 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
 
-function spec(id: WorkloadId, objects: number, objectSize: number, parts: number): WorkloadSpec {
+function spec(id: WorkloadId, objects: number, objectSize: number, parts: number, variedSizes = false): WorkloadSpec {
   const size = objectSize >= GiB ? `${objectSize / GiB} GiB` : objectSize >= MiB ? `${objectSize / MiB} MiB` : `${objectSize / KiB} KiB`;
-  const title = `${objects.toLocaleString('en-US')} × ${size}${parts > 1 ? `, ${parts} parts` : ''}`;
-  return { id, title, objects, objectSize, parts, chunkSize: MiB };
+  const title = `${objects.toLocaleString('en-US')} × ${variedSizes ? `0–${size}` : size}${parts > 1 ? `, ${parts} parts` : ''}`;
+  return { id, title, objects, objectSize, parts, chunkSize: MiB, ...(variedSizes ? { variedSizes } : {}) };
 }
 
 /** The workloads as the issue defines them. */
 export function fullWorkloads(): WorkloadSpec[] {
-  return [spec('a', 64, 16 * MiB, 1), spec('b', 16, 64 * MiB, 8), spec('c', 100_000, KiB, 1), spec('d', 1, GiB, 1)];
+  return [spec('a', 64, 16 * MiB, 1), spec('b', 16, 64 * MiB, 8), spec('c', 100_000, KiB, 1), spec('d', 1, GiB, 1), spec('e', 1_000_000, 4 * KiB, 1, true)];
 }
+
+/** Objects of workload (e) in the --scale mode (not part of the default run). */
+export const SCALE_OBJECTS = 3_000_000;
 
 /**
  * Smaller versions for a smoke run (--quick). (c) is 2 000 objects, not
@@ -69,16 +75,27 @@ export function fullWorkloads(): WorkloadSpec[] {
  * minute.
  */
 export function quickWorkloads(): WorkloadSpec[] {
-  return [spec('a', 8, 16 * MiB, 1), spec('b', 2, 64 * MiB, 8), spec('c', 2_000, KiB, 1), spec('d', 1, 256 * MiB, 1)];
+  return [spec('a', 8, 16 * MiB, 1), spec('b', 2, 64 * MiB, 8), spec('c', 2_000, KiB, 1), spec('d', 1, 256 * MiB, 1), spec('e', 20_000, 4 * KiB, 1, true)];
 }
 
 /** w with another object count (for --objects); the title says so. */
 export function resize(w: WorkloadSpec, objects: number): WorkloadSpec {
-  return { ...spec(w.id, objects, w.objectSize, w.parts), chunkSize: w.chunkSize };
+  return { ...spec(w.id, objects, w.objectSize, w.parts, w.variedSizes), chunkSize: w.chunkSize };
+}
+
+/**
+ * Body bytes of object i: objectSize, or with variedSizes a size spread
+ * evenly over 0 … objectSize by a multiplicative hash of i (deterministic).
+ */
+export function objectSizeOf(w: WorkloadSpec, i: number): number {
+  return w.variedSizes ? (Math.imul(i, 2654435761) >>> 0) % (w.objectSize + 1) : w.objectSize;
 }
 
 export function bodyBytes(w: WorkloadSpec): number {
-  return w.objects * w.objectSize;
+  if (!w.variedSizes) return w.objects * w.objectSize;
+  let n = 0;
+  for (let i = 0; i < w.objects; i++) n += objectSizeOf(w, i);
+  return n;
 }
 
 export const BUCKET = 'bench';
@@ -88,9 +105,17 @@ const BASE_TS = 1_000_000n;
 /** 2026-01-01T00:00:00Z as an HLC (ms << 16). */
 const HLC = BigInt(Date.UTC(2026, 0, 1)) << 16n;
 
-/** Object key of object i: fixed width, so key order = index order; 1000 objects per "directory". */
-export function objectKey(i: number): string {
-  return `data/${String(Math.floor(i / 1000)).padStart(3, '0')}/obj-${String(i).padStart(6, '0')}.bin`;
+/**
+ * Object key of object i: fixed width (6 digits, more when a workload has
+ * more objects), so key order = index order; 1000 objects per "directory".
+ */
+export function objectKey(i: number, digits = 6): string {
+  return `data/${String(Math.floor(i / 1000)).padStart(digits - 3, '0')}/obj-${String(i).padStart(digits, '0')}.bin`;
+}
+
+/** The digits of workload w's object numbers in keys. */
+function keyDigits(w: WorkloadSpec): number {
+  return Math.max(6, String(w.objects - 1).length);
 }
 
 function uploadId(w: WorkloadSpec, i: number): string {
@@ -140,32 +165,63 @@ export interface GenRecord {
  * Manifests computed by an earlier generation of the same workload: the
  * bytes are deterministic, so the second format can skip the MD5 work.
  */
-const manifestCache = new Map<string, Buffer[]>();
+const manifestCache = new Map<string, ManifestList>();
 const cacheKey = (w: WorkloadSpec): string => `${w.id}:${w.objects}:${w.objectSize}:${w.parts}:${w.chunkSize}`;
 
 /** The seed of a workload's ByteSource (its body bytes). */
 export const seedOf = cacheKey;
 
 function jsonManifest(w: WorkloadSpec, i: number, etag: string, partEtags: string[]): Buffer {
-  const partSize = w.objectSize / w.parts;
+  const size = objectSizeOf(w, i);
+  const partSize = size / w.parts;
   const chunks = Math.ceil(partSize / w.chunkSize);
   const sizes: number[] = [];
   for (let c = 0; c < chunks; c++) sizes.push(Math.min(w.chunkSize, partSize - c * w.chunkSize));
   const parts = partEtags.map((e, p) => ({ part_no: p + 1, etag: e, size_bytes: partSize, chunk_count: chunks, chunk_sizes: sizes }));
   // Written by hand: the HLC does not fit a JS number exactly.
   const json =
-    `{"upload_id":${JSON.stringify(uploadId(w, i))},"etag":${JSON.stringify(etag)},"size_bytes":${w.objectSize},` +
+    `{"upload_id":${JSON.stringify(uploadId(w, i))},"etag":${JSON.stringify(etag)},"size_bytes":${size},` +
     `"last_modified_hlc":${HLC + BigInt(i)},"content_type":"application/octet-stream","parts":${JSON.stringify(parts)}}`;
   return Buffer.from(json, 'utf8');
+}
+
+/**
+ * The manifests of a workload as its bodies are generated: kept whole (and
+ * cached for the second format), or — for a many-object workload, whose
+ * manifests would take gigabytes — as one MD5 per object (single part),
+ * rendered again when the manifests are emitted.
+ */
+class ManifestList {
+  private readonly whole: Buffer[] = [];
+  private readonly md5s: Buffer | undefined;
+
+  constructor(private readonly w: WorkloadSpec) {
+    if (w.variedSizes) this.md5s = Buffer.alloc(16 * w.objects);
+  }
+
+  add(i: number, etag: string, partMd5s: Buffer[], partEtags: string[]): void {
+    if (this.md5s) partMd5s[0]!.copy(this.md5s, 16 * i);
+    else this.whole.push(jsonManifest(this.w, i, etag, partEtags));
+  }
+
+  get(i: number): Buffer {
+    if (!this.md5s) return this.whole[i]!;
+    const hex = this.md5s.toString('hex', 16 * i, 16 * i + 16);
+    return jsonManifest(this.w, i, hex, [hex]);
+  }
+
+  /** Whether the list is worth caching for the next format. */
+  get cacheable(): boolean {
+    return this.md5s === undefined;
+  }
 }
 
 /** Every record of a workload, in encoded-key order. */
 export function* generateRecords(w: WorkloadSpec): Generator<GenRecord> {
   if (w.objectSize % w.parts !== 0) throw new Error(`workload ${w.id}: object size must divide into ${w.parts} equal parts`);
-  const partSize = w.objectSize / w.parts;
-  const chunksPerPart = Math.ceil(partSize / w.chunkSize);
+  const digits = keyDigits(w);
   const cached = manifestCache.get(cacheKey(w));
-  const manifests: Buffer[] = cached ?? [];
+  const manifests = cached ?? new ManifestList(w);
   const src = new ByteSource(cacheKey(w));
   const bucket = Buffer.from(BUCKET);
   let prevKey: Buffer | undefined;
@@ -176,7 +232,9 @@ export function* generateRecords(w: WorkloadSpec): Generator<GenRecord> {
   };
 
   for (let i = 0; i < w.objects; i++) {
-    const object = Buffer.from(objectKey(i));
+    const object = Buffer.from(objectKey(i, digits));
+    const partSize = objectSizeOf(w, i) / w.parts;
+    const chunksPerPart = Math.ceil(partSize / w.chunkSize);
     const upload = Buffer.from(uploadId(w, i));
     const commitTs = BASE_TS + 1n + BigInt(i);
     const whole: Hash | undefined = cached || w.parts > 1 ? undefined : createHash('md5');
@@ -200,7 +258,7 @@ export function* generateRecords(w: WorkloadSpec): Generator<GenRecord> {
     }
     if (!cached) {
       const etag = whole ? whole.digest('hex') : `${createHash('md5').update(Buffer.concat(partMd5s)).digest('hex')}-${w.parts}`;
-      manifests.push(jsonManifest(w, i, etag, partEtags));
+      manifests.add(i, etag, partMd5s, partEtags);
     }
   }
 
@@ -208,9 +266,9 @@ export function* generateRecords(w: WorkloadSpec): Generator<GenRecord> {
   yield { key: ordered(bucketMetaKey(BUCKET)), value: Buffer.from(meta), commitTs: BASE_TS, body: 0 };
 
   for (let i = 0; i < w.objects; i++) {
-    yield { key: ordered(manifestKey(BUCKET, GENERATION, objectKey(i))), value: manifests[i]!, commitTs: BASE_TS + 1n + BigInt(i), body: 0 };
+    yield { key: ordered(manifestKey(BUCKET, GENERATION, objectKey(i, digits))), value: manifests.get(i), commitTs: BASE_TS + 1n + BigInt(i), body: 0 };
   }
-  if (!cached) manifestCache.set(cacheKey(w), manifests);
+  if (!cached && manifests.cacheable) manifestCache.set(cacheKey(w), manifests);
 }
 
 /** Buffered synchronous file writer: small pieces are batched, large ones written directly. */

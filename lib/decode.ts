@@ -216,7 +216,7 @@ async function run(
   const filters = { ...(options.buckets?.length ? { buckets: options.buckets } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) };
   const filter = createRecordFilter({ ...filters, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
   const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify });
-  const collector = createBucketCollector();
+  const collector = createBucketCollector({ scratchDir: scratch });
   const flags = {
     includeOrphans: options.includeOrphans ?? false,
     includeIncompleteUploads: options.includeIncompleteUploads ?? false,
@@ -225,6 +225,7 @@ async function run(
   const sink = makeSink({
     ...flags,
     verify,
+    scratchDir: scratch,
     keepGoing: options.keepGoing ?? false,
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     manifestInfo: () => ({

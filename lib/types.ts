@@ -248,21 +248,19 @@ export interface ObjectCollection {
   readonly blobs: Chunks | undefined;
   /** Chunkrefs by chunk identity; absent or empty when none. */
   readonly refs: Chunks | undefined;
-  /**
-   * The sink is done with the object: what it holds may be let go (the
-   * manifest reads as absent afterwards). Optional: a no-op when absent.
-   */
-  release?(): void;
 }
 
-/** The objects of a bucket, of all generations (lib/core/object-store.ts). */
+/** The objects of a bucket, of all generations (lib/stages/object-spool.ts). */
 export interface BucketObjects {
   /** How many (generation, object) pairs. */
   readonly size: number;
   /** The generations that have objects. */
   generations(): bigint[];
-  /** Every object, sorted by key bytes then generation (views made on demand: let go of them when done). */
-  sorted(): ObjectCollection[];
+  /**
+   * Every object, sorted by key bytes then generation; each call reads them
+   * afresh, one at a time (a bucket's objects need not fit in memory).
+   */
+  sorted(): Iterable<ObjectCollection>;
 }
 
 /** Offloaded payloads by digest, shared by all buckets. */

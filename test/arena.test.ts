@@ -82,49 +82,6 @@ test('takeBlock() hands out BLOCK-byte buffers, reusing given-back ones', (t) =>
   t.is(takeBlock().length, BLOCK);
 });
 
-test('putExtending shares the previous bytes only when the path extends them and its extra bytes come right after', (t) => {
-  const a = new ByteArena();
-  const body = Buffer.from('s3/b/key');
-  const side = Buffer.from('s3/b/key.elastickv-meta.json');
-  const p = a.put(body);
-  const q = a.putExtending(side, p, body.length);
-  t.is(q, p, 'shared');
-  t.deepEqual(a.view(p, body.length), body);
-  t.deepEqual(a.view(q, side.length), side);
-  // Not an extension: stored apart.
-  const other = Buffer.from('s3/b/kez.elastickv-meta.json');
-  const r = a.putExtending(other, q, side.length);
-  t.not(r, q);
-  t.deepEqual(a.view(r, other.length), other);
-  t.deepEqual(a.view(q, side.length), side);
-  // Something put in between: the extra bytes cannot follow, so a copy.
-  const s1 = a.put(Buffer.from('abc'));
-  a.put(Buffer.from('zzz'));
-  const s2 = a.putExtending(Buffer.from('abcdef'), s1, 3);
-  t.not(s2, s1);
-  t.is(a.view(s2, 6).toString(), 'abcdef');
-  t.is(a.view(s1, 3).toString(), 'abc');
-  // At a block's end: the extension does not fit, so a copy in the next block.
-  // Blocks start small and double up to BLOCK: BLOCK/4 puts fill a 64 KiB, a
-  // 128 KiB and a 256 KiB block, and the 8th starts a full-size one.
-  let fill = 0;
-  for (let k = 0; k < 8; k++) fill = a.put(Buffer.alloc(BLOCK / 4, 0x61));
-  t.is(fill % BLOCK, 0);
-  // Fill that block (in pieces: a put over BLOCK/4 gets a block of its own) but for 2 bytes.
-  let left = BLOCK - BLOCK / 4 - 2;
-  while (left > 0) {
-    const n = Math.min(left, BLOCK / 4);
-    fill = a.put(Buffer.alloc(n, 0x61));
-    left -= n;
-  }
-  const last = a.put(Buffer.from('xy'));
-  t.is((last + 2) % BLOCK, 0);
-  const ext = a.putExtending(Buffer.from('xyz'), last, 2);
-  t.not(ext, last);
-  t.is(a.view(ext, 3).toString(), 'xyz');
-  t.is(a.view(fill, 1).toString(), 'a');
-});
-
 test('an arena starts with a small block and doubles up to BLOCK (an arena per bucket must not cost a full block)', (t) => {
   const a = new ByteArena();
   a.put(Buffer.from('k'));

@@ -6,17 +6,18 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { bodyBytes, objectKey, writeWorkload, writeWorkloadGroups, type WorkloadSpec } from '../bench/workloads.js';
+import { bodyBytes, objectKey, objectSizeOf, writeWorkload, writeWorkloadGroups, type WorkloadSpec } from '../bench/workloads.js';
 import { readTree, runCli, tempDir, type ReadTree } from './e2e/harness.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 
-/** The shapes of (a)–(d), small: single-part, 8 parts, tiny objects, one object of many chunks. */
+/** The shapes of (a)–(e), small: single-part, 8 parts, tiny objects, one object of many chunks, sizes from 0 to 4 KiB. */
 const SHAPES: WorkloadSpec[] = [
   { id: 'a', title: 'small a', objects: 3, objectSize: 200_000, parts: 1, chunkSize: 65_536 },
   { id: 'b', title: 'small b', objects: 2, objectSize: 8 * 40_000, parts: 8, chunkSize: 16_384 },
   { id: 'c', title: 'small c', objects: 1_200, objectSize: 1024, parts: 1, chunkSize: 65_536 },
   { id: 'd', title: 'small d', objects: 1, objectSize: 1_000_000, parts: 1, chunkSize: 65_536 },
+  { id: 'e', title: 'small e', objects: 1_200, objectSize: 4096, parts: 1, chunkSize: 65_536, variedSizes: true },
 ];
 
 for (const w of SHAPES) {
@@ -33,11 +34,18 @@ for (const w of SHAPES) {
       trees.push(readTree(out));
     }
     const [fsm, jsonl] = trees as [ReadTree, ReadTree];
+    if (w.variedSizes) {
+      // Sizes spread over 0 … 4 KiB: empty objects and full ones among them.
+      const sizes = Array.from({ length: w.objects }, (_, i) => objectSizeOf(w, i));
+      t.true(sizes.includes(0) || Math.min(...sizes) < 64);
+      t.true(Math.max(...sizes) > 4000);
+      t.true(new Set(sizes).size > w.objects / 2);
+    }
     const bodies = [...fsm.files.keys()].filter((p) => p.startsWith('s3/bench/data/') && !p.endsWith('.elastickv-meta.json'));
     t.deepEqual(bodies.sort(), Array.from({ length: w.objects }, (_, i) => `s3/bench/${objectKey(i)}`).sort());
     for (const p of bodies) {
       const body = fsm.files.get(p)!.data;
-      t.is(body.length, w.objectSize, p);
+      t.is(body.length, objectSizeOf(w, Number(/obj-(\d+)/.exec(p)![1])), p);
       const etag = (JSON.parse(fsm.files.get(`${p}.elastickv-meta.json`)!.data.toString('utf8')) as { etag: string }).etag;
       if (w.parts === 1) {
         t.is(etag, md5(body).toString('hex'), p);

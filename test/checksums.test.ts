@@ -1,7 +1,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChecksumList, renderChecksums, type ChecksumEntry } from '../lib/core/checksums.js';
@@ -200,20 +200,34 @@ test('ChecksumList: pieces() gives the same bytes as render(), in pieces, with t
   t.is(lines.filter((l) => l.startsWith('\\')).length, want.filter(([p]) => p.includes('\n')).length);
 });
 
-test('ChecksumList: a sidecar added right after its body shares its bytes; the output is the same as for plain entries', (t) => {
-  const M = '.elastickv-meta.json';
-  const paths = ['s3/b/x', `s3/b/x${M}`, `s3/b/x${M}${M}`, 's3/b/x-', `s3/b/w${M}`, 's3/b/y', `s3/b/y${M}`, 's3/b/a\nb', `s3/b/a\nb${M}`, `s3/b/x${M}`.slice(0, -1), 's3/b/x.'];
-  const list = new ChecksumList();
+test('ChecksumList with a scratch directory and a tiny budget: sorted runs on disk, merged, give the in-memory bytes; nothing left behind', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ekv-checksums-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const n = 3000;
   const entries: ChecksumEntry[] = [];
-  paths.forEach((p, i) => {
-    const sha = createHash('sha256').update(String(i)).digest();
-    list.add(Buffer.from(p, 'latin1'), sha);
-    entries.push({ path: Buffer.from(p, 'latin1'), sha256: sha });
-  });
-  // Entries stored at the previous entry's position share its bytes.
-  const at = (list as unknown as { at: { get(k: number): number } }).at;
-  const shared = paths.map((_, k) => k).filter((k) => k > 0 && at.get(k) === at.get(k - 1));
-  // The sidecars of x, y and a\nb; and x's sidecar's own sidecar, which extends the path before it too.
-  t.deepEqual(shared, [1, 2, 6, 8]);
-  t.true(list.render().equals(renderChecksums(entries.slice().reverse())));
+  const list = new ChecksumList({ scratchDir: dir, budgetBytes: 4096 });
+  for (let i = 0; i < n; i++) {
+    const path = Buffer.from(`s3/b/${(i * 7919) % n}${i % 97 === 0 ? '\n\\' : ''}${i % 2 ? '.elastickv-meta.json' : ''}`, 'latin1');
+    const sha256 = createHash('sha256').update(String(i)).digest();
+    await list.add(path, sha256);
+    entries.push({ path, sha256 });
+  }
+  t.true(list.runs > 10);
+  await list.finish();
+  const { size, pieces } = list.pieces();
+  const all = Buffer.concat([...pieces]);
+  t.is(all.length, size);
+  // Independent: each line from the entries, sorted by path bytes.
+  const want = entries
+    .slice()
+    .sort((x, y) => Buffer.compare(x.path, y.path))
+    .map((e) => {
+      const p = e.path.toString('latin1');
+      const esc = /[\n\r\\]/.test(p);
+      return `${esc ? '\\' : ''}${e.sha256.toString('hex')}  ${esc ? p.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : p}\n`;
+    })
+    .join('');
+  t.is(all.toString('latin1'), want);
+  t.true(all.equals(renderChecksums(entries)));
+  t.deepEqual(readdirSync(dir), []);
 });

@@ -16,7 +16,7 @@ const addr = (bucket: string, object: string, chunkNo = 0): ChunkAddress => ({
 });
 const base = { where: {}, key: Buffer.from('k'), tombstone: false };
 
-const objectsOf = (b: BucketCollection): ObjectCollection[] => b.objects.sorted();
+const objectsOf = (b: BucketCollection): ObjectCollection[] => [...b.objects.sorted()];
 
 async function collect(records: SpilledRecord[]): Promise<BucketCollection[]> {
   const out: BucketCollection[] = [];

@@ -1,6 +1,11 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { DecodeError } from '../lib/errors.js';
+import { sortedArray } from '../lib/core/sorted-keys.js';
+import { SortedKeyList } from '../lib/io/sorted-key-list.js';
 import {
   assignObjectPaths,
   assignPathsOfSortedKeys,
@@ -462,7 +467,9 @@ test('many keys: results are independent of input order', (t) => {
   t.deepEqual(one.get('e/5/x'), { path: b('e/5/x') });
 });
 
-test('assignPathsOfSortedKeys without plain entries: exactly the full result minus the keys written at themselves', (t) => {
+test('assignPathsOfSortedKeys without plain entries: exactly the full result minus the keys written at themselves; the same with the keys in a scratch file', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-names-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   let seed = 5;
   const rnd = (n: number): number => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -476,8 +483,15 @@ test('assignPathsOfSortedKeys without plain entries: exactly the full result min
     const keys = Array.from({ length: 1 + rnd(7) }, () => Array.from({ length: 1 + rnd(3) }, () => segs[rnd(segs.length)]).join('/'));
     const sorted = [...new Set(keys)].sort();
     for (const renameCollisions of [false, true]) {
-      const full = assignPathsOfSortedKeys(sorted, { renameCollisions }, true);
-      const compact = assignPathsOfSortedKeys(sorted, { renameCollisions }, false);
+      const full = assignPathsOfSortedKeys(sortedArray(sorted), { renameCollisions }, true);
+      const compact = assignPathsOfSortedKeys(sortedArray(sorted), { renameCollisions }, false);
+      // On disk in blocks of 2 keys (the last one, or two, held), so searches cross blocks.
+      const list = new SortedKeyList(dir, 1, 2);
+      for (const k of sorted) list.add(k);
+      t.true(list.onDisk);
+      t.deepEqual([...list], sorted);
+      t.deepEqual(assignPathsOfSortedKeys(list, { renameCollisions }, false), compact);
+      list.close();
       for (const k of sorted) {
         const f = full.get(k)!;
         if (f instanceof DecodeError && f.code === 'ERR_S3_PATH_CONFLICT') conflicts++;

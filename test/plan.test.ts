@@ -2,8 +2,7 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import type { DecodeError } from '../lib/errors.js';
 import { isFailure, planBucket, planObjects, type ObjectFailure, type ObjectPlan, type PlanOptions } from '../lib/core/plan.js';
-import { ObjectList } from '../lib/core/object-store.js';
-import type { BucketCollection, ChunkBlobStore, Chunks, CollectedChunk, ObjectCollection, Span, SpillFile } from '../lib/types.js';
+import type { BucketCollection, BucketObjects, ChunkBlobStore, Chunks, CollectedChunk, ObjectCollection, Span, SpillFile } from '../lib/types.js';
 
 const OPTS: PlanOptions = { includeOrphans: false, includeIncompleteUploads: false, renameCollisions: false, verify: true };
 
@@ -30,7 +29,25 @@ interface Chunk {
 
 const chunkList = (list: CollectedChunk[]): Chunks => ({ size: list.length, values: () => list.values() });
 
-/** An ObjectCollection as a plain object (the collector keeps its objects in columns: lib/core/object-store.ts). */
+/** BucketObjects over ObjectCollections given as they are. */
+class ObjectList implements BucketObjects {
+  constructor(private readonly list: ObjectCollection[]) {}
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  generations(): bigint[] {
+    return [...new Set(this.list.map((o) => o.generation))];
+  }
+
+  sorted(): ObjectCollection[] {
+    // 'latin1' keys compare bytewise as strings.
+    return [...this.list].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : x.generation < y.generation ? -1 : x.generation > y.generation ? 1 : 0));
+  }
+}
+
+/** An ObjectCollection as a plain object (the collector settles its objects from records: lib/core/object-versions.ts). */
 function obj(object: string, manifest: object | null, chunks: Chunk[] = [], generation = 1n, refs: Array<Chunk & { ref: Buffer }> = []): ObjectCollection {
   const blobs: CollectedChunk[] = [];
   const refList: CollectedChunk[] = [];

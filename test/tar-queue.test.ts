@@ -12,7 +12,6 @@ import { ScratchFile } from '../lib/io/scratch-file.js';
 import { TarQueue, type QueuedEntry } from '../lib/sinks/tar-queue.js';
 import type { Span, SpillFile } from '../lib/types.js';
 import { tempDir } from './e2e/harness.js';
-import { arrayBufferBytes } from './helpers/retained.js';
 
 interface Out {
   /** The path's bytes, one char per byte. */
@@ -22,18 +21,22 @@ interface Out {
   bytes: Buffer;
 }
 
-/** A queue whose small files go to a scratch file in a directory removed after the test. */
-function queue(t: import('ava').ExecutionContext): { q: TarQueue; dir: string } {
+/**
+ * A queue whose small files go to a scratch file in a directory removed
+ * after the test; with budgetBytes, entries beyond it are sorted runs in
+ * that directory.
+ */
+function queue(t: import('ava').ExecutionContext, budgetBytes?: number): { q: TarQueue; dir: string } {
   const dir = tempDir(t, 'ekv-tar-queue-');
   const small = new ScratchFile(dir);
   t.teardown(() => small.close());
-  return { q: new TarQueue(small), dir };
+  return { q: new TarQueue(small, budgetBytes === undefined ? {} : { scratchDir: dir, budgetBytes }), dir };
 }
 
 /** Every entry of take(), its content read back with plain fs calls. */
-function drain(q: TarQueue, sorted = true): Out[] {
+async function drain(q: TarQueue, sorted = true): Promise<Out[]> {
   const out: Out[] = [];
-  for (const e of q.take(sorted)) out.push({ path: e.path.toString('latin1'), mode: e.mode, size: e.size, bytes: contentOf(e) });
+  for await (const e of q.take(sorted)) out.push({ path: e.path.toString('latin1'), mode: e.mode, size: e.size, bytes: contentOf(e) });
   return out;
 }
 
@@ -55,7 +58,7 @@ function segment(dir: string, name: string, bytes: string): SpillFile {
 const at = (file: SpillFile, offset: number, length: number): Span => ({ file, offset, length });
 const latin1 = (p: string | Buffer) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p).toString('latin1');
 
-test('sorted: bytewise by path — a prefix first, "!" < "." < "/", bytes ≥ 0x80 after ASCII, UTF-8 bytes not UTF-16 units', (t) => {
+test('sorted: bytewise by path — a prefix first, "!" < "." < "/", bytes ≥ 0x80 after ASCII, UTF-8 bytes not UTF-16 units', async (t) => {
   const { q } = queue(t);
   // Added out of order; each file's content is its own path, to check columns stay aligned.
   const paths: Array<string | Buffer> = [
@@ -74,7 +77,7 @@ test('sorted: bytewise by path — a prefix first, "!" < "." < "/", bytes ≥ 0x
     'a/B', // 61 2f 42
   ];
   for (const p of paths) q.addFile(typeof p === 'string' ? Buffer.from(p) : p, 0o600, Buffer.from(`<${latin1(p)}>`, 'latin1'));
-  const out = drain(q);
+  const out = await drain(q);
   const want = ['KEYMAP.jsonl', '_bucket.json', 'a-b', 'a/B', 'a/b', 'a/b!x', 'a/b.elastickv-meta.json', 'a/b/c', 'z', '\x80', latin1('é'), latin1('\uFFFD'), latin1('😀')];
   t.deepEqual(
     out.map((e) => e.path),
@@ -86,35 +89,37 @@ test('sorted: bytewise by path — a prefix first, "!" < "." < "/", bytes ≥ 0x
   );
 });
 
-test('unsorted: entries in the order they were added (MANIFEST.json, then CHECKSUMS)', (t) => {
+test('unsorted: entries in the order they were added (MANIFEST.json, then CHECKSUMS)', async (t) => {
   const { q } = queue(t);
   q.addFile(Buffer.from('MANIFEST.json'), 0o644, Buffer.from('{}\n'));
   q.addPieces(Buffer.from('CHECKSUMS'), 0o644, 6, [Buffer.from('abc'), Buffer.from('def')]);
-  t.deepEqual(drain(q, false), [
+  t.deepEqual(await drain(q, false), [
     { path: 'MANIFEST.json', mode: 0o644, size: 3, bytes: Buffer.from('{}\n') },
     { path: 'CHECKSUMS', mode: 0o644, size: 6, bytes: Buffer.from('abcdef') },
   ]);
 });
 
-test('a body is its locations in order: several per body, across spill files, a file read more than once', (t) => {
+test('a body is its locations in order: several per body, across spill files, a file read more than once', async (t) => {
   const { q, dir } = queue(t);
   const a = segment(dir, 'pool-a', 'abcdefghijklmnopqrstuvwxyz');
   const b = segment(dir, 'pool-b', '0123456789');
   q.addBody(Buffer.from('s3/bkt/multi'), 0o600, 13, [at(a, 10, 5), at(b, 0, 5), at(a, 0, 3)]);
   q.addBody(Buffer.from('s3/bkt/one'), 0o600, 4, [at(b, 6, 4)]);
-  const out = drain(q);
+  const out = await drain(q);
   t.deepEqual(out, [
     { path: 's3/bkt/multi', mode: 0o600, size: 13, bytes: Buffer.from('klmno01234abc') },
     { path: 's3/bkt/one', mode: 0o600, size: 4, bytes: Buffer.from('6789') },
   ]);
 });
 
-test('spans name the spill file, offset and length of each location', (t) => {
+test('spans name the spill file, offset and length of each location', async (t) => {
   const { q, dir } = queue(t);
   const a = segment(dir, 'pool-a', 'x'.repeat(100));
   const r = segment(dir, 'run-1', 'y'.repeat(100));
   q.addBody(Buffer.from('k'), 0o600, 30, [at(a, 7, 10), at(r, 0, 20)]);
-  const [e] = [...q.take(true)];
+  const entries: QueuedEntry[] = [];
+  for await (const x of q.take(true)) entries.push(x);
+  const [e] = entries;
   t.true(e !== undefined && 'spans' in e);
   if (e && 'spans' in e) {
     t.deepEqual(
@@ -127,26 +132,26 @@ test('spans name the spill file, offset and length of each location', (t) => {
   }
 });
 
-test('empty files and empty bodies: size 0, no bytes', (t) => {
+test('empty files and empty bodies: size 0, no bytes', async (t) => {
   const { q } = queue(t);
   q.addBody(Buffer.from('b/empty-body'), 0o600, 0, []);
   q.addFile(Buffer.from('a/empty-file'), 0o600, Buffer.alloc(0));
   q.addPieces(Buffer.from('c/empty-pieces'), 0o644, 0, []);
-  t.deepEqual(drain(q), [
+  t.deepEqual(await drain(q), [
     { path: 'a/empty-file', mode: 0o600, size: 0, bytes: Buffer.alloc(0) },
     { path: 'b/empty-body', mode: 0o600, size: 0, bytes: Buffer.alloc(0) },
     { path: 'c/empty-pieces', mode: 0o644, size: 0, bytes: Buffer.alloc(0) },
   ]);
 });
 
-test('a file is copied when added: the caller may reuse its buffer; a large one comes back whole', (t) => {
+test('a file is copied when added: the caller may reuse its buffer; a large one comes back whole', async (t) => {
   const { q } = queue(t);
   const small = Buffer.from('{"etag":"x"}');
   q.addFile(Buffer.from('small'), 0o600, small);
   small.fill(0x21);
   const large = Buffer.alloc(200_000, 0x4b); // beyond the small-file limit (64 KiB)
   q.addFile(Buffer.from('large'), 0o600, large);
-  const out = drain(q);
+  const out = await drain(q);
   t.deepEqual(
     out.map((e) => [e.path, e.size]),
     [
@@ -158,7 +163,7 @@ test('a file is copied when added: the caller may reuse its buffer; a large one 
   t.is(out[1]!.bytes.toString(), '{"etag":"x"}');
 });
 
-test('pieces are consumed only when their entry is handed out', (t) => {
+test('pieces are consumed only when their entry is handed out', async (t) => {
   const { q } = queue(t);
   let consumed = false;
   function* pieces(): Generator<Buffer> {
@@ -167,10 +172,10 @@ test('pieces are consumed only when their entry is handed out', (t) => {
   }
   q.addPieces(Buffer.from('CHECKSUMS'), 0o644, 4, pieces());
   t.false(consumed);
-  t.is(drain(q)[0]!.bytes.toString(), 'late');
+  t.is((await drain(q))[0]!.bytes.toString(), 'late');
 });
 
-test('a path extending the one before (a sidecar after its body) comes back whole, also where arena blocks end', (t) => {
+test('a path extending the one before (a sidecar after its body) comes back whole, also where arena blocks end', async (t) => {
   const { q } = queue(t);
   const n = 20_000; // ~1 MB of paths: several 256 KiB arena blocks
   for (let i = n - 1; i >= 0; i--) {
@@ -179,7 +184,7 @@ test('a path extending the one before (a sidecar after its body) comes back whol
     q.addFile(Buffer.from(`${body}.elastickv-meta.json`), 0o600, Buffer.from(`m${i}`));
     if (i % 7 === 0) q.addFile(Buffer.from(`${body}.elastickv-meta.json.more`), 0o600, Buffer.from(`x${i}`)); // extends the extension
   }
-  const out = drain(q);
+  const out = await drain(q);
   const want: string[] = [];
   for (let i = 0; i < n; i++) {
     const body = `s3/bkt/${String(i).padStart(5, '0')}${'k'.repeat(i % 41)}`;
@@ -192,39 +197,36 @@ test('a path extending the one before (a sidecar after its body) comes back whol
   );
 });
 
-test('many entries: order and content hold across arena blocks, column blocks and scratch batches', (t) => {
-  const { q, dir } = queue(t);
-  const n = 60_000; // > 8192 entries per column block; ~2 MB of paths (256 KiB arena blocks); ~20 MB of small files (1 MiB batches)
-  const poolBytes = '0123456789'.repeat(100);
-  const pool = segment(dir, 'pool', poolBytes);
-  // Added in a scrambled order (7919 is prime to n): the sort alone restores i order.
-  for (let j = 0; j < n; j++) {
-    const i = (j * 7919) % n;
-    const p = Buffer.from(`s3/bkt/${String(i).padStart(6, '0')}${'/x'.repeat(i % 5)}`);
-    if (i % 3 === 0) q.addBody(p, 0o600, 3 + (i % 10), [at(pool, i % 10, 3), at(pool, 100, i % 10)]);
-    else q.addFile(p, i % 2 ? 0o644 : 0o600, Buffer.from(`${i}:${'s'.repeat(300)}`));
-  }
-  t.is(q.length, n);
-  const out = drain(q);
-  t.is(out.length, n);
-  let bad = 0;
-  for (let i = 0; i < n; i++) {
-    const e = out[i]!;
-    const wantPath = `s3/bkt/${String(i).padStart(6, '0')}${'/x'.repeat(i % 5)}`;
-    const wantBytes = i % 3 === 0 ? poolBytes.slice(i % 10, (i % 10) + 3) + poolBytes.slice(100, 100 + (i % 10)) : `${i}:${'s'.repeat(300)}`;
-    const wantMode = i % 3 === 0 ? 0o600 : i % 2 ? 0o644 : 0o600;
-    if (e.path !== wantPath || e.bytes.toString() !== wantBytes || e.size !== wantBytes.length || e.mode !== wantMode) bad++;
-  }
-  t.is(bad, 0);
-});
-
-test('a queue starts small: one small file queued holds a few KiB outside the heap, not fixed blocks', (t) => {
-  const dir = tempDir(t, 'ekv-tar-queue-');
-  const small = new ScratchFile(dir);
-  t.teardown(() => small.close());
-  const q = new TarQueue(small);
-  q.addFile(Buffer.from('s3/b/o'), 0o600, Buffer.from('x'));
-  // The scratch file is the tar target's, shared by every bucket's queue.
-  const bytes = arrayBufferBytes(q, [small]);
-  t.true(bytes < 16 * 1024, `${bytes} bytes`);
-});
+for (const [name, budget] of [
+  ['in memory', undefined],
+  ['sorted runs on disk beyond a 64 KiB budget', 64 * 1024],
+] as const) {
+  test(`many entries: order and content hold across scratch batches (${name})`, async (t) => {
+    const { q, dir } = queue(t, budget);
+    const n = 60_000; // ~20 MB of small files (1 MiB batches); ~5 MB of records
+    const poolBytes = '0123456789'.repeat(100);
+    const pool = segment(dir, 'pool', poolBytes);
+    // Added in a scrambled order (7919 is prime to n): the sort alone restores i order.
+    for (let j = 0; j < n; j++) {
+      const i = (j * 7919) % n;
+      const p = Buffer.from(`s3/bkt/${String(i).padStart(6, '0')}${'/x'.repeat(i % 5)}`);
+      if (i % 3 === 0) q.addBody(p, 0o600, 3 + (i % 10), [at(pool, i % 10, 3), at(pool, 100, i % 10)]);
+      else q.addFile(p, i % 2 ? 0o644 : 0o600, Buffer.from(`${i}:${'s'.repeat(300)}`));
+    }
+    t.is(q.length, n);
+    const out = await drain(q);
+    t.is(out.length, n);
+    let bad = 0;
+    for (let i = 0; i < n; i++) {
+      const e = out[i]!;
+      const wantPath = `s3/bkt/${String(i).padStart(6, '0')}${'/x'.repeat(i % 5)}`;
+      const wantBytes = i % 3 === 0 ? poolBytes.slice(i % 10, (i % 10) + 3) + poolBytes.slice(100, 100 + (i % 10)) : `${i}:${'s'.repeat(300)}`;
+      const wantMode = i % 3 === 0 ? 0o600 : i % 2 ? 0o644 : 0o600;
+      if (e.path !== wantPath || e.bytes.toString() !== wantBytes || e.size !== wantBytes.length || e.mode !== wantMode) bad++;
+    }
+    t.is(bad, 0);
+    if (budget !== undefined) t.true(q.runs > 10);
+    // Runs are removed once taken: only the pool and the small files' scratch file stay.
+    t.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('tar-queue-')), []);
+  });
+}

@@ -85,30 +85,6 @@ export class ByteArena {
     return at;
   }
 
-  /**
-   * put(src), sharing bytes with the previous put (at prevAt, prevLength
-   * bytes) when src extends them and they end where the next bytes go: only
-   * src's extra bytes are then stored, and prevAt is returned. A sidecar's
-   * path after its body's costs only ".elastickv-meta.json".
-   */
-  putExtending(src: Uint8Array, prevAt: number, prevLength: number): number {
-    const extra = src.length - prevLength;
-    const i = Math.floor(prevAt / BLOCK);
-    if (
-      prevLength > 0 &&
-      extra > 0 &&
-      i === this.current &&
-      prevAt - i * BLOCK + prevLength === this.used &&
-      this.used + extra <= this.capacity &&
-      this.equals(prevAt, prevLength, src.subarray(0, prevLength))
-    ) {
-      this.view(this.bump(extra), extra).set(src.subarray(prevLength));
-      this.live[this.current]!++;
-      return prevAt;
-    }
-    return this.put(src);
-  }
-
   /** The bytes put() at position at are no longer needed (views of them must not be used any more). */
   release(at: number): void {
     const i = Math.floor(at / BLOCK);

@@ -4,8 +4,11 @@
  * sha256sum's escaped form: the line starts with `\` and those bytes become
  * `\n`, `\r`, `\\`.
  */
-import { BLOCK, ByteArena, takeBlock } from './arena.js';
-import { BlockColumn } from './block-column.js';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ioError } from '../errors.js';
+import { ExternalSorter, metadataBudget, type SortRecord } from '../io/external-sort.js';
 
 export interface ChecksumEntry {
   /** Path relative to the dump root, '/'-separated, raw bytes. */
@@ -15,38 +18,86 @@ export interface ChecksumEntry {
 
 export function renderChecksums(entries: ChecksumEntry[]): Buffer {
   const list = new ChecksumList();
-  for (const e of entries) list.add(e.path, e.sha256);
+  for (const e of entries) void list.add(e.path, e.sha256);
   return list.render();
 }
 
-/** Digests per block (an arena-sized block of 32-byte slots). */
-const PER_BLOCK = BLOCK / 32;
+/** Bytes of entries held in memory before a sorted run is spilled (with a scratch directory). */
+export const CHECKSUM_BUDGET = 8 * 1024 * 1024;
+
+/** CHECKSUMS is handed out in pieces of about this many bytes. */
+const PIECE_BYTES = 1 << 20;
 
 /**
- * The checksums of a dump as it is written: one per file, so it must stay
- * small per entry and out of the JavaScript heap. Paths are packed into an
- * arena (an entry is its position and length there; a sidecar added right
- * after its body shares the body's bytes), digests into blocks of 32-byte
- * slots.
+ * The checksums of a dump as it is written: one per file, and a dump may
+ * have millions. Entries go to an external sort (path, digest): held in
+ * memory up to a budget, beyond it (given a scratch directory) spilled as
+ * sorted runs, which finish() merges into the rendered text in a scratch
+ * file; pieces() then reads it back a piece at a time.
  */
 export class ChecksumList {
-  private readonly arena = new ByteArena();
-  private readonly at = new BlockColumn(Float64Array);
-  private readonly lengths = new BlockColumn(Uint32Array);
-  private readonly digests: Buffer[] = [];
+  private readonly sorter: ExternalSorter;
+  private readonly dir: string | undefined;
   private n = 0;
+  private size = 0;
+  /** The rendered text, once finish() merged spilled runs. */
+  private merged: string | undefined;
+
+  /** scratchDir: where runs and the merged text go (removed by its owner); without it everything stays in memory. */
+  constructor(opts: { scratchDir?: string; budgetBytes?: number } = {}) {
+    this.dir = opts.scratchDir;
+    const name = `checksums-${randomBytes(4).toString('hex')}`;
+    this.sorter = new ExternalSorter({ dir: opts.scratchDir ?? '', name, budgetBytes: opts.scratchDir === undefined ? Infinity : (opts.budgetBytes ?? metadataBudget(CHECKSUM_BUDGET)) });
+  }
 
   get length(): number {
     return this.n;
   }
 
-  add(path: Buffer, sha256: Buffer): void {
-    const k = this.n++;
-    const prev = k - 1;
-    this.at.set(k, this.arena.putExtending(path, prev < 0 ? 0 : this.at.get(prev), prev < 0 ? 0 : this.lengths.get(prev)));
-    this.lengths.set(k, path.length);
-    if (k % PER_BLOCK === 0) this.digests.push(takeBlock());
-    sha256.copy(this.digests[Math.floor(k / PER_BLOCK)]!, (k % PER_BLOCK) * 32, 0, 32);
+  /** Sorted runs spilled so far. */
+  get runs(): number {
+    return this.sorter.runCount;
+  }
+
+  /** Adds a file's checksum. Returns a promise, to wait for before the next add(), only when a run was spilled. */
+  add(path: Buffer, sha256: Buffer): Promise<void> | undefined {
+    this.n++;
+    this.size += lineLength(path);
+    return this.sorter.add(path, sha256.subarray(0, 32));
+  }
+
+  /** After the last add(): merges spilled runs into the rendered text (nothing to do when none were). */
+  async finish(): Promise<void> {
+    if (this.sorter.runCount === 0) return;
+    const file = path.join(this.dir!, `${this.sorter.name}-merged`);
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'wx', 0o600);
+    } catch (e) {
+      throw ioError(e, file, 'cannot create CHECKSUMS scratch');
+    }
+    try {
+      let batch: SortRecord[] = [];
+      let bytes = 0;
+      const flush = (): void => {
+        const b = renderLines(batch, bytes);
+        for (let at = 0; at < b.length; ) at += fs.writeSync(fd, b, at, b.length - at);
+        batch = [];
+        bytes = 0;
+      };
+      for await (const r of this.sorter.sorted()) {
+        batch.push(r);
+        bytes += lineLength(r.key);
+        if (bytes >= PIECE_BYTES) flush();
+      }
+      flush();
+    } catch (e) {
+      throw ioError(e, file, 'cannot write CHECKSUMS scratch');
+    } finally {
+      fs.closeSync(fd);
+      await this.sorter.close();
+    }
+    this.merged = file;
   }
 
   /** CHECKSUMS bytes, sorted bytewise by path. */
@@ -55,50 +106,73 @@ export class ChecksumList {
   }
 
   /**
-   * CHECKSUMS as pieces of about PIECE_BYTES, made as they are consumed, and
-   * their total size: a dump of millions of files need not hold the whole
-   * text (some 100 bytes per file) at once.
+   * CHECKSUMS as pieces of about PIECE_BYTES, made (or read back) as they
+   * are consumed, and their total size: a dump of millions of files need
+   * not hold the whole text (some 100 bytes per file) at once. Once only;
+   * after finish() when runs were spilled.
    */
   pieces(): { size: number; pieces: Iterable<Buffer> } {
-    const { arena, at, lengths, digests } = this;
-    const n = this.n;
-    const path = (k: number) => arena.view(at.get(k), lengths.get(k));
-    // Files are mostly added in path order: the sort has little to do.
-    const order = new Uint32Array(n).map((_, k) => k).sort((x, y) => arena.compare(at.get(x), lengths.get(x), at.get(y), lengths.get(y)));
-    const lineLength = (p: Buffer) => (needsEscape(p) ? 1 + escapePath(p).length : p.length) + 64 + 3;
-    let size = 0;
-    for (let k = 0; k < n; k++) size += lineLength(path(k));
-    function* pieces(): Generator<Buffer> {
-      let k = 0;
-      while (k < n) {
-        let bytes = 0;
-        const start = k;
-        while (k < n && (k === start || bytes + lineLength(path(order[k]!)) <= PIECE_BYTES)) bytes += lineLength(path(order[k++]!));
-        const out = Buffer.allocUnsafe(bytes);
-        let o = 0;
-        for (let j = start; j < k; j++) {
-          const e = order[j]!;
-          let p = path(e);
-          if (needsEscape(p)) {
-            out[o++] = 0x5c;
-            p = escapePath(p);
-          }
-          const d = e % PER_BLOCK;
-          o += out.write(digests[Math.floor(e / PER_BLOCK)]!.toString('hex', d * 32, d * 32 + 32), o, 'latin1');
-          out[o++] = 0x20;
-          out[o++] = 0x20;
-          o += p.copy(out, o);
-          out[o++] = 0x0a;
-        }
-        yield out;
-      }
-    }
-    return { size, pieces: pieces() };
+    const held = this.sorter.inMemory();
+    if (held) return { size: this.size, pieces: renderPieces(held) };
+    if (this.merged === undefined) throw new Error('ChecksumList: pieces() before finish()');
+    return { size: this.size, pieces: readPieces(this.merged) };
   }
 }
 
-/** CHECKSUMS is handed out in pieces of about this many bytes. */
-const PIECE_BYTES = 1 << 20;
+/** Rendered lines of records in key order, about PIECE_BYTES at a time. */
+function* renderPieces(records: Iterable<SortRecord>): Generator<Buffer> {
+  let batch: SortRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    batch.push(r);
+    bytes += lineLength(r.key);
+    if (bytes >= PIECE_BYTES) {
+      yield renderLines(batch, bytes);
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length > 0) yield renderLines(batch, bytes);
+}
+
+/** A rendered file read back in pieces, removed once read. */
+function* readPieces(file: string): Generator<Buffer> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (;;) {
+      const b = Buffer.allocUnsafe(PIECE_BYTES);
+      const got = fs.readSync(fd, b, 0, b.length, null);
+      if (got === 0) break;
+      yield b.subarray(0, got);
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
+}
+
+function lineLength(p: Buffer): number {
+  return (needsEscape(p) ? 1 + escapePath(p).length : p.length) + 64 + 3;
+}
+
+/** The lines of (path, digest) records, bytes long in all. */
+function renderLines(records: SortRecord[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let o = 0;
+  for (const r of records) {
+    let p = r.key;
+    if (needsEscape(p)) {
+      out[o++] = 0x5c;
+      p = escapePath(p);
+    }
+    o += out.write(r.payload.toString('hex'), o, 'latin1');
+    out[o++] = 0x20;
+    out[o++] = 0x20;
+    o += p.copy(out, o);
+    out[o++] = 0x0a;
+  }
+  return out;
+}
 
 function needsEscape(p: Buffer): boolean {
   return p.includes(0x0a) || p.includes(0x0d) || p.includes(0x5c);

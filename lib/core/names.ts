@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { DecodeError } from '../errors.js';
 import type { ChunkAddress } from '../types.js';
 import { printable } from './printable.js';
+import { sortedArray, type SortedKeys } from './sorted-keys.js';
 
 /** Suffix of an object's metadata sidecar. */
 export const META_SUFFIX = '.elastickv-meta.json';
@@ -167,18 +168,6 @@ export function objectKeyId(key: Buffer): string {
   return key.toString('latin1');
 }
 
-/** Index of the first element >= t in a sorted array. */
-function lowerBound(sorted: readonly string[], t: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** SPEC §5.8 step 3, on the original key; undefined when safe. */
 function unsafeReason(k: string): string | undefined {
   if (k.length === 0) return 'object key is empty';
@@ -232,24 +221,20 @@ const p = (s: string): string => printable(Buffer.from(s, 'latin1'));
  */
 export function assignObjectPaths(keys: Buffer[], opts: AssignOptions): Map<string, ObjectPathResult> {
   // Default sort compares UTF-16 code units: bytewise for latin1 strings.
-  return assignPathsOfSortedKeys([...new Set(keys.map(objectKeyId))].sort(), opts, true);
+  return assignPathsOfSortedKeys(sortedArray([...new Set(keys.map(objectKeyId))].sort()), opts, true);
 }
 
 /**
  * assignObjectPaths() for keys given as objectKeyId strings, distinct and
- * sorted. With plain false the result leaves out the keys whose body path is
+ * sorted (a bucket's may be on disk: lib/io/sorted-keys.ts). With plain false the result leaves out the keys whose body path is
  * simply the key (no rename, no error): a bucket's worth of those need not
  * be held while its objects are written.
  */
-export function assignPathsOfSortedKeys(sorted: readonly string[], opts: AssignOptions, plain: boolean): Map<string, ObjectPathResult> {
-  const exists = (t: string): boolean => {
-    const i = lowerBound(sorted, t);
-    return i < sorted.length && sorted[i] === t;
-  };
+export function assignPathsOfSortedKeys(sorted: SortedKeys, opts: AssignOptions, plain: boolean): Map<string, ObjectPathResult> {
+  const exists = (t: string): boolean => sorted.ceiling(t) === t;
   const isDirPrefix = (k: string): boolean => {
     const t = k + '/';
-    const i = lowerBound(sorted, t);
-    return i < sorted.length && sorted[i]!.startsWith(t);
+    return sorted.ceiling(t)?.startsWith(t) ?? false;
   };
 
   const results = new Map<string, ObjectPathResult>();

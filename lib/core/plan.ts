@@ -4,8 +4,9 @@
  * objects, orphans (§5.7, §5.10) and incomplete uploads (§5.9) and names
  * every live object's file (§5.8); planObjects() then plans each live
  * object in turn — its body's chunks (./selection.ts) and sidecar — or
- * reports why it cannot be emitted. Pure: reads only the collection, and
- * throws for run-level errors.
+ * reports why it cannot be emitted. Reads only the collection (and writes
+ * nothing but a scratch list of a big bucket's keys), and throws for
+ * run-level errors.
  */
 import { DecodeError } from '../errors.js';
 import type { BucketCollection, ChunkAddress, ChunkIdentity, ObjectCollection, Span, Warning, Where } from '../types.js';
@@ -16,6 +17,7 @@ import { printable } from './printable.js';
 import { parseBucketMeta, parseManifest, type ObjectManifest } from './s3-schemas.js';
 import { assignPathsOfSortedKeys, bucketDirName, orphanChunkPath, type KeymapEntry, type ObjectPathResult } from './names.js';
 import { compareChunks, completeBody, selectParts, type PlannedPart } from './selection.js';
+import { SortedKeyList } from '../io/sorted-key-list.js';
 
 export type { PlannedPart } from './selection.js';
 
@@ -55,11 +57,12 @@ export interface BucketPlan {
   dir: string;
   bucketJson?: Buffer;
   /**
-   * The active generation's objects with a manifest, sorted by key bytes;
-   * planObjects() plans each one when the sink gets to it, so per-object
-   * plans (parsed manifests, sidecars) never pile up for a whole bucket.
+   * The active generation (undefined: no objects): its objects with a
+   * manifest are the live ones, which planObjects() reads again and plans
+   * one at a time when the sink gets to them, so neither they nor their
+   * plans pile up for a whole bucket.
    */
-  live: ObjectCollection[];
+  activeGeneration: bigint | undefined;
   /**
    * Body paths of the live objects (§5.8) by ObjectCollection.key, for the
    * objects whose path is not simply their key (renamed or failed ones):
@@ -74,12 +77,16 @@ export interface BucketPlan {
   warnings: Warning[];
 }
 
-/** Plans a bucket: active generation, live objects and their names, orphans, uploads and warnings. */
-export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
+/**
+ * Plans a bucket: active generation, live objects and their names, orphans,
+ * uploads and warnings. scratchDir: where the live keys go when there are
+ * many (naming needs them all); without it they stay in memory.
+ */
+export function planBucket(b: BucketCollection, opts: PlanOptions, scratchDir?: string): BucketPlan {
   const dir = bucketDirName(b.name);
   // Warnings name buckets and objects in the printable form errors use.
   const bucketName = printable(b.name);
-  const plan: BucketPlan = { name: b.name, dir, live: [], names: new Map(), failures: [], orphans: [], warnings: [] };
+  const plan: BucketPlan = { name: b.name, dir, activeGeneration: undefined, names: new Map(), failures: [], orphans: [], warnings: [] };
 
   let activeGeneration: bigint | undefined;
   if (b.meta) {
@@ -98,10 +105,24 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
     plan.warnings.push({ event: 's3_bucket_meta_missing', bucket: bucketName, active_generation: activeGeneration });
   }
 
-  const live = plan.live;
+  plan.activeGeneration = activeGeneration;
+  // Keys of the live objects, for naming: sorted, one object per key.
+  const live = new SortedKeyList(scratchDir);
+  try {
+    planObjectsOf(b, opts, plan, activeGeneration, live);
+    plan.names = assignPathsOfSortedKeys(live, { renameCollisions: opts.renameCollisions }, false);
+  } finally {
+    live.close();
+  }
+  if (opts.includeIncompleteUploads && b.uploads.length > 0) plan.uploads = renderUploads(b.uploads);
+  return plan;
+}
+
+/** Goes through a bucket's objects once: checks, warnings, orphans, and the live keys. */
+function planObjectsOf(b: BucketCollection, opts: PlanOptions, plan: BucketPlan, activeGeneration: bigint | undefined, live: SortedKeyList): void {
+  const bucketName = printable(b.name);
   let stale = 0;
   for (const o of b.objects.sorted()) {
-    checkChunkRefs(o, b.name);
     checkChunkRefs(o, b.name);
     if (o.generation !== activeGeneration) {
       // Manifests are parsed in every generation (live ones in planObjects):
@@ -111,7 +132,7 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
       stale++;
       if (opts.includeOrphans) addOrphans(plan, o);
     } else if (o.manifest) {
-      live.push(o);
+      live.add(o.key);
     } else if (chunkCount(o) > 0) {
       plan.warnings.push({ event: 's3_orphan_chunks', bucket: bucketName, object: printable(o.object), chunks: chunkCount(o) });
       if (opts.includeOrphans) addOrphans(plan, o);
@@ -120,38 +141,25 @@ export function planBucket(b: BucketCollection, opts: PlanOptions): BucketPlan {
   if (stale > 0) {
     plan.warnings.push({ event: 's3_stale_generation_objects', bucket: bucketName, active_generation: activeGeneration ?? 0n, count: stale });
   }
-
-  // live is sorted by key, one object per key.
-  plan.names = assignPathsOfSortedKeys(
-    live.map((o) => o.key),
-    { renameCollisions: opts.renameCollisions },
-    false,
-  );
-
-  if (opts.includeIncompleteUploads && b.uploads.length > 0) plan.uploads = renderUploads(b.uploads);
-  return plan;
 }
 
 /**
  * Plans the bucket's live objects one at a time, in key order, yielding
  * each object's plan or, for an object that cannot be emitted, its failure
  * (problems reported in SPEC §5.5's order: chunkref resolution, naming,
- * completeness, sizes). Run-level errors are thrown. An object's collected
- * metadata is released when the caller asks for the next one (or stops).
+ * completeness, sizes). Run-level errors are thrown.
  */
 export function* planObjects(plan: BucketPlan, b: BucketCollection, opts: PlanOptions): Generator<ObjectPlan | ObjectFailure> {
-  const live: Array<ObjectCollection | undefined> = plan.live;
-  for (let i = 0; i < live.length; i++) {
-    const o = live[i]!;
-    live[i] = undefined;
+  for (const o of b.objects.sorted()) {
+    if (o.generation !== plan.activeGeneration || !o.manifest) continue;
+    let planned: ObjectPlan | ObjectFailure;
     try {
-      yield planObject(plan, o, b, opts);
+      planned = planObject(plan, o, b, opts);
     } catch (e) {
       if (!(e instanceof DecodeError) || e.level !== 'object') throw e;
-      yield { object: o.object, error: e };
-    } finally {
-      o.release?.();
+      planned = { object: o.object, error: e };
     }
+    yield planned;
   }
 }
 

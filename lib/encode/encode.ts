@@ -31,7 +31,7 @@ import { writeEncodeInfo } from './info.js';
 import { packObject, unpackObject } from './object-record.js';
 import * as R from './records.js';
 import { selfTest, type SelfTestResult } from './self-test.js';
-import { ExternalSorter } from './sorter.js';
+import { ExternalSorter } from '../io/external-sort.js';
 import { extractDumpTar } from './tar-extract.js';
 
 /** Options of encodeDump() (ekv-s3-encode, SPEC §12). */

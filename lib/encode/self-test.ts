@@ -11,7 +11,7 @@ import { decodeSnapshot } from '../decode.js';
 import { printable } from '../core/printable.js';
 import { parseChecksumsLine } from '../verify/check.js';
 import { readLines } from '../verify/read-file.js';
-import { ExternalSorter } from './sorter.js';
+import { ExternalSorter } from '../io/external-sort.js';
 
 /** The self-test's verdict: the written snapshot decoded again and compared with the dump. */
 export interface SelfTestResult {

@@ -37,6 +37,12 @@ export interface DumpSinkOptions extends Partial<PlanOptions> {
    * flags above.
    */
   manifestInfo?: () => Partial<Omit<DumpManifestInfo, 'buckets'>>;
+  /**
+   * Where the list of checksums (one per file written) is sorted on disk
+   * beyond a memory budget (the caller removes it); without it the list
+   * stays in memory.
+   */
+  scratchDir?: string;
 }
 
 interface ResolvedOptions extends PlanOptions {
@@ -78,7 +84,8 @@ type Ctx = { bucket: Buffer; object: Buffer };
 /** The finalizing sink: a Writable of BucketCollections that plans, verifies and writes the dump through a Target. */
 export class DumpSink extends Writable {
   readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, etagUnverifiable: 0, bodyBytes: 0, files: 0, bytesWritten: 0 };
-  private readonly checksums = new ChecksumList();
+  private readonly checksums: ChecksumList;
+  private readonly scratchDir: string | undefined;
   private readonly bucketsWithFiles: Buffer[] = [];
   private readonly opts: ResolvedOptions;
   /** Reads spilled bytes for hashing (and for targets that want them). */
@@ -93,6 +100,8 @@ export class DumpSink extends Writable {
   ) {
     super({ objectMode: true, highWaterMark: 1 });
     this.opts = resolveOptions(opts);
+    this.scratchDir = opts.scratchDir;
+    this.checksums = new ChecksumList(opts.scratchDir !== undefined ? { scratchDir: opts.scratchDir } : {});
   }
 
   override _write(b: BucketCollection, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -116,6 +125,7 @@ export class DumpSink extends Writable {
   private async finish(): Promise<void> {
     await this.file(Buffer.from('MANIFEST.json'), renderDumpManifest({ ...this.opts.manifestInfo(), buckets: this.bucketsWithFiles }), TOP_MODE);
     // Written last, so an archive cut short has no CHECKSUMS.
+    await this.checksums.finish();
     const { size, pieces } = this.checksums.pieces();
     await this.target.putFile(Buffer.from('CHECKSUMS'), size, pieces, TOP_MODE);
     // Not a line of itself, but a file of the dump: counted like the others.
@@ -127,7 +137,7 @@ export class DumpSink extends Writable {
   }
 
   private async writeBucket(b: BucketCollection): Promise<void> {
-    const plan = planBucket(b, this.opts);
+    const plan = planBucket(b, this.opts, this.scratchDir);
     for (const w of plan.warnings) this.warn(w);
     const skipped: SkippedObject[] = [];
     for (const f of plan.failures) this.skip(f.object, f.error, skipped);
@@ -156,7 +166,7 @@ export class DumpSink extends Writable {
     for (const o of plan.orphans) {
       const rel = at(o.relPath);
       const sha256 = await this.putSpans(rel, o.span.length, [{ spans: [o.span] }], null, { bucket: plan.name, object: o.relPath });
-      this.record(rel, sha256, o.span.length);
+      await this.record(rel, sha256, o.span.length);
     }
     if (plan.uploads) await this.file(at('_incomplete_uploads/records.jsonl'), plan.uploads, DATA_MODE);
     if (keymap.length > 0) await this.file(at('KEYMAP.jsonl'), renderKeymap(keymap), DATA_MODE);
@@ -184,7 +194,7 @@ export class DumpSink extends Writable {
     }
     // Verified from the run's hashes already when the target could not take the run whole.
     sha256 ??= await this.putSpans(rel, obj.size, obj.parts, verify && !source.run ? obj : null, ctx, mtime);
-    this.record(rel, sha256, obj.size);
+    await this.record(rel, sha256, obj.size);
     if (verify && etagUnverifiable(obj.manifest.etag, obj.parts)) this.stats.etagUnverifiable++;
     this.stats.objects++;
     this.stats.bodyBytes += obj.size;
@@ -249,13 +259,14 @@ export class DumpSink extends Writable {
 
   private async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
     await this.target.putFile(rel, data.length, [data], mode);
-    this.record(rel, createHash('sha256').update(data).digest(), data.length);
+    await this.record(rel, createHash('sha256').update(data).digest(), data.length);
   }
 
-  private record(rel: Buffer, sha256: Buffer, size: number): void {
-    this.checksums.add(rel, sha256);
+  /** Counts a file written and lists its checksum (a promise only when the list spilled a run). */
+  private record(rel: Buffer, sha256: Buffer, size: number): Promise<void> | undefined {
     this.stats.files++;
     this.stats.bytesWritten += size;
+    return this.checksums.add(rel, sha256);
   }
 }
 

@@ -4,7 +4,7 @@
  * are not UTF-8: lib/core/pax.ts) written by tar-stream. tar needs each
  * entry's size up front and cannot take an entry back, and entries go out
  * in CHECKSUMS order (bytewise by path), so a bucket's entries are queued
- * (TarQueue: compact, off the JavaScript heap) — a body as its spans, which
+ * (TarQueue: records sorted on disk beyond a memory budget) — a body as its spans, which
  * this target reads again when the bucket ends (the sink has verified it
  * by then, by a hash-only read) — and written at the end of the bucket;
  * buckets arrive in that order already. MANIFEST.json and CHECKSUMS come
@@ -19,7 +19,7 @@ import { PositionedReader } from '../io/positioned-reader.js';
 import { ScratchFile } from '../io/scratch-file.js';
 import type { SealedRun, Span } from '../types.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
-import { TarQueue } from './tar-queue.js';
+import { TarQueue, type TarQueueOptions } from './tar-queue.js';
 import type { BodyWriter, Target } from './target.js';
 
 const DIR_MODE = 0o755;
@@ -31,6 +31,7 @@ export class TarTarget implements Target {
   /** Queued small files' bytes, until they are written. */
   private readonly smallFiles: ScratchFile;
   private queue: TarQueue;
+  private readonly queueOptions: TarQueueOptions;
   /** The directories holding the last entry written, outermost first, each with a trailing '/'. */
   private readonly openDirs: string[] = [];
 
@@ -44,11 +45,12 @@ export class TarTarget implements Target {
     scratchDir: string = os.tmpdir(),
   ) {
     this.smallFiles = new ScratchFile(scratchDir);
-    this.queue = new TarQueue(this.smallFiles);
+    this.queueOptions = { scratchDir };
+    this.queue = new TarQueue(this.smallFiles, this.queueOptions);
   }
 
   async putRun(rel: Buffer, run: SealedRun, mtime?: number): Promise<boolean> {
-    this.queue.addBody(rel, 0o600, run.size, [{ file: run.file, offset: 0, length: run.size }], mtime);
+    await this.queue.addBody(rel, 0o600, run.size, [{ file: run.file, offset: 0, length: run.size }], mtime);
     return true;
   }
 
@@ -56,7 +58,9 @@ export class TarTarget implements Target {
     return {
       wantsBytes: false,
       write: async () => {},
-      commit: async () => this.queue.addBody(rel, 0o600, size, spans, mtime),
+      commit: async () => {
+        await this.queue.addBody(rel, 0o600, size, spans, mtime);
+      },
       abort: async () => {},
     };
   }
@@ -64,7 +68,7 @@ export class TarTarget implements Target {
   async putFile(rel: Buffer, size: number, pieces: Iterable<Buffer>, mode: number): Promise<void> {
     if (size > SMALL_FILE_BYTES) return this.queue.addPieces(rel, mode, size, pieces);
     const list = [...pieces];
-    this.queue.addFile(rel, mode, list.length === 1 ? list[0]! : Buffer.concat(list));
+    await this.queue.addFile(rel, mode, list.length === 1 ? list[0]! : Buffer.concat(list));
   }
 
   async endBucket(): Promise<void> {
@@ -84,8 +88,8 @@ export class TarTarget implements Target {
 
   private async flush(sorted: boolean): Promise<void> {
     const queue = this.queue;
-    this.queue = new TarQueue(this.smallFiles);
-    for (const e of queue.take(sorted)) {
+    this.queue = new TarQueue(this.smallFiles, this.queueOptions);
+    for await (const e of queue.take(sorted)) {
       // latin1: one character per byte, so names that are not UTF-8 survive until entry().
       const name = e.path.toString('latin1');
       await this.parents(name);

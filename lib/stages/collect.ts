@@ -15,29 +15,48 @@
  * on an older version of a forgotten key, and this stage refuses it. So the
  * result is the same whatever the input order.
  *
- * Objects and chunks are kept per bucket in an ObjectStore (columns and an
- * arena: no JavaScript object per object or chunk, see
- * lib/core/object-store.ts). The few other things kept (bucket names and
- * metadata, upload records) are copied into an arena: records are views of
- * the reader's input buffers, and keeping those would pin the input in
- * memory.
+ * Object manifests and chunks (of every bucket) go to an ObjectSpool as
+ * records of bytes, sorted on disk beyond a memory budget and settled per
+ * object when the sink reads them (lib/stages/object-spool.ts): nothing per
+ * object is a JavaScript object here, and a bucket costs little more than
+ * its name. The few other things kept (bucket names and metadata, upload
+ * records) are copied into an arena: records are views of the reader's
+ * input buffers, and keeping those would pin the input in memory.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { ByteArena } from '../core/arena.js';
-import { BLOB, ObjectStore, REF } from '../core/object-store.js';
+import { BLOB, chunkPayload, manifestPayload, REF } from '../core/object-record.js';
 import { bucketDirName } from '../core/names.js';
 import { supersedes } from '../core/newest-wins.js';
 import type { BucketCollection, SealedRun, Span, SpilledRecord, UploadRecord } from '../types.js';
 
+import { ObjectSpool } from './object-spool.js';
 import { classifiedRecordProblem, usage } from './record-shape.js';
+
+/** Options of the bucket collector. */
+export interface BucketCollectorOptions {
+  /**
+   * Where object metadata beyond the budget is sorted on disk (the caller
+   * removes the directory); without it everything is kept in memory.
+   */
+  scratchDir?: string;
+  /** Bytes of object metadata held in memory before a sorted run is spilled (default 16 MiB). */
+  budgetBytes?: number;
+}
 
 /** The collector's own state per bucket, beside what it emits. */
 interface BucketState {
-  out: BucketCollection & { objects: ObjectStore };
+  out: BucketCollection;
+  /** The bucket's number in the spool's records. */
+  index: number;
+  /** enc(bucket) (SPEC §6): buckets are written in this order. */
+  dir: Buffer;
+  /** Generations of its objects. */
+  generations: bigint[];
   /** commit_ts of the bucket meta held, or of the tombstone that deleted it. */
   metaTs?: bigint;
-  /** Upload records by raw key: the newest version, or a tombstone's commit_ts. */
-  uploads: Map<string, UploadRecord | bigint>;
+  /** Upload records by raw key: the newest version, or a tombstone's commit_ts (made when needed). */
+  uploads?: Map<string, UploadRecord | bigint>;
 }
 
 /** Bucket collector stage: gathers each bucket's metadata, chunks and uploads and emits them at end of input, in output order. */
@@ -50,9 +69,16 @@ export class BucketCollector extends Transform {
   /** commit_ts of each chunkblob digest's newest version (live or tombstone). */
   private readonly chunkBlobTs = new Map<string, bigint>();
   private lastBucket: BucketState | undefined;
+  private readonly spool: ObjectSpool;
 
-  constructor() {
+  constructor(opts: BucketCollectorOptions = {}) {
     super({ objectMode: true, highWaterMark: 16 });
+    this.spool = new ObjectSpool(opts);
+  }
+
+  /** Sorted runs of object metadata spilled to the scratch directory so far. */
+  get spilledRuns(): number {
+    return this.spool.runs;
   }
 
   override _transform(rec: SpilledRecord, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -63,6 +89,7 @@ export class BucketCollector extends Transform {
     const bad = classifiedRecordProblem(rec, true);
     if (bad !== undefined) return cb(usage('bucket collector', bad));
     const ts = rec.commitTs ?? 0n;
+    let wait: Promise<void> | undefined;
     switch (rec.kind) {
       case 'bucket-meta': {
         const b = this.bucket(rec.bucket);
@@ -73,16 +100,17 @@ export class BucketCollector extends Transform {
         break;
       }
       case 'manifest': {
-        const { objects } = this.bucket(rec.bucket).out;
-        objects.setManifest(objects.object(rec.generation, rec.object), rec.tombstone ? null : rec.value, ts, rec.where);
+        const b = this.object(rec.bucket, rec.generation);
+        wait = this.spool.add(b.dir, rec.generation, rec.object, manifestPayload(b.index, rec.tombstone ? null : rec.value, ts, rec.where));
         break;
       }
       case 'blob':
       case 'chunkref': {
         const a = rec.addr;
-        const { objects } = this.bucket(a.bucket).out;
+        const b = this.object(a.bucket, a.generation);
         const payload = rec.tombstone ? null : rec.kind === 'blob' ? rec.span : rec.value;
-        objects.setChunk(objects.object(a.generation, a.object), rec.kind === 'blob' ? BLOB : REF, a, ts, rec.where, payload);
+        if (payload !== null && !(payload instanceof Uint8Array)) this.spool.noteFile(payload.file);
+        wait = this.spool.add(b.dir, a.generation, a.object, chunkPayload(b.index, rec.kind === 'blob' ? BLOB : REF, a, ts, rec.where, payload));
         break;
       }
       case 'chunkblob': {
@@ -96,35 +124,45 @@ export class BucketCollector extends Transform {
       case 'upload': {
         const b = this.bucket(rec.bucket);
         const id = rec.key.toString('latin1');
-        const seen = b.uploads.get(id);
+        const uploads = (b.uploads ??= new Map());
+        const seen = uploads.get(id);
         if (seen !== undefined && !supersedes(ts, typeof seen === 'bigint' ? seen : (seen.commitTs ?? 0n))) break;
         if (rec.tombstone || rec.value === null) {
-          b.uploads.set(id, ts);
+          uploads.set(id, ts);
         } else {
           const { arena } = this;
-          b.uploads.set(id, { ...rec, key: arena.copy(rec.key), value: arena.copy(rec.value), bucket: b.out.name, object: arena.copy(rec.object), uploadId: arena.copy(rec.uploadId) });
+          uploads.set(id, { ...rec, key: arena.copy(rec.key), value: arena.copy(rec.value), bucket: b.out.name, object: arena.copy(rec.object), uploadId: arena.copy(rec.uploadId) });
         }
         break;
       }
     }
-    cb();
+    if (wait) wait.then(() => cb(), cb);
+    else cb();
   }
 
   override _flush(cb: TransformCallback): void {
-    for (const b of this.buckets.values()) {
-      for (const u of b.uploads.values()) if (typeof u !== 'bigint') b.out.uploads.push(u);
-    }
-    const ordered = [...this.buckets.values()]
-      .map((s) => s.out)
-      .filter((b) => b.meta || b.objects.size > 0 || b.uploads.length > 0)
-      .map((b) => ({ b, dir: Buffer.from(bucketDirName(b.name) + '/', 'latin1') }))
-      .sort((x, y) => Buffer.compare(x.dir, y.dir));
-    // From here on the sink owns the collections: let go of them.
-    this.buckets.clear();
-    this.lastBucket = undefined;
-    this.chunkBlobTs.clear();
-    for (const { b } of ordered) this.push(b);
-    cb();
+    this.spool.finish().then(() => {
+      for (const b of this.buckets.values()) {
+        for (const u of b.uploads?.values() ?? []) if (typeof u !== 'bigint') b.out.uploads.push(u);
+      }
+      const ordered = [...this.buckets.values()]
+        .filter((s) => s.out.meta || s.out.objects.size > 0 || s.out.uploads.length > 0)
+        .map((s) => ({ b: s.out, dir: Buffer.concat([s.dir, SLASH]) }))
+        .sort((x, y) => Buffer.compare(x.dir, y.dir));
+      // From here on the sink owns the collections: let go of them.
+      this.buckets.clear();
+      this.lastBucket = undefined;
+      this.chunkBlobTs.clear();
+      for (const { b } of ordered) this.push(b);
+      cb();
+    }, cb);
+  }
+
+  /** The bucket of an object of generation `generation`, which it notes. */
+  private object(name: Buffer, generation: bigint): BucketState {
+    const b = this.bucket(name);
+    if (!b.generations.includes(generation)) b.generations.push(generation);
+    return b;
   }
 
   private bucket(name: Buffer): BucketState {
@@ -133,7 +171,10 @@ export class BucketCollector extends Transform {
     const id = name.toString('latin1');
     let b = this.buckets.get(id);
     if (!b) {
-      b = { out: { name: this.arena.copy(name), objects: new ObjectStore(), uploads: [], chunkBlobs: this.chunkBlobs, runs: this.runs }, uploads: new Map() };
+      const index = this.buckets.size;
+      const generations: bigint[] = [];
+      const objects = this.spool.objectsOf(index, generations);
+      b = { out: { name: this.arena.copy(name), objects, uploads: [], chunkBlobs: this.chunkBlobs, runs: this.runs }, index, dir: Buffer.from(bucketDirName(name), 'latin1'), generations };
       this.buckets.set(id, b);
     }
     this.lastBucket = b;
@@ -141,7 +182,13 @@ export class BucketCollector extends Transform {
   }
 }
 
-/** The bucket collector stage: SpilledRecords in, one BucketCollection per bucket out at end of input. */
-export function createBucketCollector(): BucketCollector {
-  return new BucketCollector();
+const SLASH = Buffer.from('/');
+
+/**
+ * The bucket collector stage: SpilledRecords in, one BucketCollection per
+ * bucket out at end of input. With a scratch directory, object metadata
+ * beyond a memory budget is sorted on disk there (the caller removes it).
+ */
+export function createBucketCollector(opts: BucketCollectorOptions = {}): BucketCollector {
+  return new BucketCollector(opts);
 }

@@ -6,7 +6,7 @@
  * and sidecar meet too.
  */
 import { META_SUFFIX } from '../core/names.js';
-import { ExternalSorter, type SortRecord } from '../encode/sorter.js';
+import { ExternalSorter, type SortRecord } from '../io/external-sort.js';
 
 export type Fact =
   /** A regular file exists here (nlink 1). */
@@ -39,7 +39,7 @@ export class FactLog {
   }
 
   add(path: Buffer, fact: Fact): Promise<void> {
-    return this.sorter.add(path, Buffer.from(JSON.stringify(fact)));
+    return this.sorter.add(path, Buffer.from(JSON.stringify(fact))) ?? Promise.resolve();
   }
 
   /** Groups of facts per path, in path byte order. */

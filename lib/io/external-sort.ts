@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ByteArena } from '../core/arena.js';
 import { ioError } from '../errors.js';
-import { CREATE_NEW } from '../io/fs-callbacks.js';
+import { CREATE_NEW } from './fs-callbacks.js';
 
 export interface SortRecord {
   key: Buffer;
@@ -24,6 +24,19 @@ export interface SorterOptions {
   budgetBytes?: number;
   /** Name prefix of run files. */
   name?: string;
+}
+
+/**
+ * An internal knob for tests: the budget, in bytes, of every sort of
+ * per-object metadata (object versions, checksums, tar entries) when no
+ * option gives one, so that end-to-end runs (the CLI, the conformance
+ * cases) spill on small inputs. Not a user setting.
+ */
+export const BUDGET_ENV = 'EKV_METADATA_BUDGET';
+
+/** The budget BUDGET_ENV sets, else dflt. */
+export function metadataBudget(dflt: number): number {
+  return Number(process.env[BUDGET_ENV]) || dflt;
 }
 
 /** Per-record cost beyond its bytes: four numbers in the columns and the sort index. */
@@ -67,7 +80,8 @@ class HeldRecords {
 export class ExternalSorter {
   private readonly dir: string;
   private readonly budget: number;
-  private readonly name: string;
+  /** Name prefix of the run files. */
+  readonly name: string;
   private held = new HeldRecords();
   private heldBytes = 0;
   private readonly runs: string[] = [];
@@ -84,12 +98,27 @@ export class ExternalSorter {
     return this.runs.length;
   }
 
-  /** Adds a record (its bytes are copied). */
-  async add(key: Buffer, payload: Buffer): Promise<void> {
+  /**
+   * Adds a record (its bytes are copied). Returns a promise, to be waited
+   * for before the next add(), only when the held records were spilled.
+   */
+  add(key: Buffer, payload: Buffer): Promise<void> | undefined {
     if (this.sorting) throw new Error('ExternalSorter: add() after sorted()');
     this.held.push(key, payload);
     this.heldBytes += key.length + payload.length + RECORD_OVERHEAD;
-    if (this.heldBytes >= this.budget) await this.spill();
+    return this.heldBytes >= this.budget ? this.spill() : undefined;
+  }
+
+  /**
+   * When nothing was spilled, the records in key order, at once (views
+   * valid while the sorter is used); else undefined (use sorted()).
+   */
+  inMemory(): Iterable<SortRecord> | undefined {
+    if (this.runs.length > 0) return undefined;
+    const held = this.held;
+    return (function* () {
+      for (const i of held.order()) yield held.record(i);
+    })();
   }
 
   /**

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { ExternalSorter } from '../../lib/encode/sorter.js';
+import { ExternalSorter } from '../lib/io/external-sort.js';
 
 function scratch(t: import('ava').ExecutionContext): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-sorter-'));
