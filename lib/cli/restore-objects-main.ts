@@ -9,7 +9,7 @@ import { createS3Client, DEFAULT_S3_CONCURRENCY } from '../s3/client.js';
 import { restoreObjects, type RestoreSummary } from '../s3/restore.js';
 import { withDumpDirectory } from '../s3/restore-source.js';
 import { isS3Url, parseS3Url } from '../s3/url.js';
-import { failure, parseCommand, usageError } from './common.js';
+import { abortOnSignals, failure, interruptedBy, parseCommand, signalExitCode, usageError } from './common.js';
 import { parseS3Flags, S3_FLAG_OPTIONS } from './s3-flags.js';
 
 const NAME = 'ekv-s3-restore-objects';
@@ -88,11 +88,14 @@ export async function restoreObjectsMain(argv: string[], io: RestoreIo = default
     progressShown = false;
   };
   const client = createS3Client(s3);
+  // A stop signal ends the run: no new object is started, bodies in flight are dropped, the scratch copy of SOURCE is removed.
+  const stop = abortOnSignals();
+  let sofar: RestoreSummary | undefined;
   try {
     const { bucket, key: prefix } = parseS3Url(dest);
     const scratchDir = values['scratch-dir'];
     const warn = (w: { event: string }) => io.stderr(`${NAME}: warning ${w.event} (decoding ${source}): ${JSON.stringify(w)}\n`);
-    const summary = await withDumpDirectory(source, { s3, onWarning: warn, ...(scratchDir !== undefined ? { scratchDir } : {}) }, (dir) => restoreObjects({
+    const summary = await withDumpDirectory(source, { s3, onWarning: warn, signal: stop.signal, ...(scratchDir !== undefined ? { scratchDir } : {}) }, (dir) => restoreObjects({
       client,
       source: dir,
       bucket,
@@ -101,7 +104,9 @@ export async function restoreObjectsMain(argv: string[], io: RestoreIo = default
       map,
       overwrite: values.overwrite ?? false,
       concurrency: s3.concurrency ?? DEFAULT_S3_CONCURRENCY,
+      signal: stop.signal,
       onObject: (r, c) => {
+        sofar = c;
         if (r.error) {
           clearProgress();
           io.stderr(`${NAME}: failed ${r.error.code}: bucket ${r.bucket} object ${r.key}: ${r.error.message}\n`);
@@ -117,8 +122,14 @@ export async function restoreObjectsMain(argv: string[], io: RestoreIo = default
     return summary.failed > 0 ? 1 : 0;
   } catch (e) {
     clearProgress();
+    const sig = interruptedBy(stop.signal);
+    if (sig !== undefined) {
+      io.stderr(`${NAME}: interrupted by ${sig}: ${sofar ? `${summaryLine(sofar)} before it; ` : ''}a rerun skips what was put\n`);
+      return signalExitCode(sig);
+    }
     return failure(NAME, io.stderr, e);
   } finally {
+    stop.release();
     client.destroy();
   }
 }

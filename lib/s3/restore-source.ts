@@ -30,6 +30,8 @@ export interface RestoreSourceOptions {
   s3?: S3Options;
   /** Warnings of decoding a snapshot. */
   onWarning?: WarningHandler;
+  /** Stops unpacking or decoding (the scratch directory is removed all the same). */
+  signal?: AbortSignal;
 }
 
 const TAR_MAGIC = Buffer.from('ustar', 'latin1');
@@ -70,9 +72,9 @@ export async function withDumpDirectory<T>(source: string, opts: RestoreSourceOp
     const dir = path.join(scratch, 'dump');
     if (kind === 'tar') {
       await fsp.mkdir(dir, { mode: 0o700 });
-      await extractDumpTar(await openInputFile(source), dir);
+      await extractDumpTar(await openInputFile(source), dir, opts.signal);
     } else {
-      await decodeSnapshot(source, { output: dir, scratchDir: scratch, ...(opts.s3 ? { s3: opts.s3 } : {}), ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
+      await decodeSnapshot(source, { output: dir, scratchDir: scratch, ...(opts.s3 ? { s3: opts.s3 } : {}), ...(opts.onWarning ? { onWarning: opts.onWarning } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
     }
     return await fn(dir, kind);
   } finally {

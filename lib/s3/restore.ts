@@ -37,6 +37,13 @@ export interface RestoreOptions {
   concurrency: number;
   /** Called after each object. */
   onObject?: (r: ObjectOutcome, counts: RestoreSummary) => void;
+  /**
+   * Stops the restore: no object is started after it fires, bodies being
+   * sent are dropped (a multipart upload is aborted), and restoreObjects
+   * rejects with the signal's reason. Objects already put stay: a rerun
+   * skips them.
+   */
+  signal?: AbortSignal;
 }
 
 /** What happened to one object. */
@@ -85,9 +92,11 @@ export async function restoreObjects(o: RestoreOptions): Promise<RestoreSummary>
       const { obj, bucket } = next.value;
       const key = prefix + obj.key.toString('utf8');
       const outcome: ObjectOutcome = { bucket: obj.bucket, key: obj.key.toString('utf8'), destination: formatS3Url(bucket, key), result: 'failed' };
+      if (o.signal?.aborted) return;
       try {
-        outcome.result = await restoreOne(session, obj, bucket, key, o.overwrite ?? false, counts);
+        outcome.result = await restoreOne(session, obj, bucket, key, o.overwrite ?? false, counts, o.signal);
       } catch (e) {
+        if (o.signal?.aborted) return; // not the object's failure
         outcome.error = e instanceof DecodeError ? e : s3Error(e, 'restore', bucket, key);
       }
       counts[outcome.result]++;
@@ -95,10 +104,11 @@ export async function restoreObjects(o: RestoreOptions): Promise<RestoreSummary>
     }
   };
   await Promise.all(Array.from({ length: o.concurrency }, worker));
+  o.signal?.throwIfAborted();
   return counts;
 }
 
-async function restoreOne(session: UploadSession, obj: DumpObject, bucket: string, key: string, overwrite: boolean, counts: RestoreSummary): Promise<'put' | 'skipped'> {
+async function restoreOne(session: UploadSession, obj: DumpObject, bucket: string, key: string, overwrite: boolean, counts: RestoreSummary, signal?: AbortSignal): Promise<'put' | 'skipped'> {
   const where = { path: formatS3Url(bucket, key) };
   if (!Buffer.from(obj.key.toString('utf8')).equals(obj.key)) throw new DecodeError('ERR_S3_MALFORMED_KEY', 'object key is not UTF-8: an S3 key cannot name it', where, 'object');
   const sc = obj.sidecar;
@@ -117,7 +127,11 @@ async function restoreOne(session: UploadSession, obj: DumpObject, bucket: strin
   }
   const upload = new ObjectUpload(session, bucket, key, size, headersOf(obj, where));
   try {
-    for await (const chunk of fs.createReadStream(obj.bodyPath, { highWaterMark: 1 << 20 })) await upload.write(chunk as Buffer);
+    for await (const chunk of fs.createReadStream(obj.bodyPath, { highWaterMark: 1 << 20 })) {
+      signal?.throwIfAborted();
+      await upload.write(chunk as Buffer);
+    }
+    signal?.throwIfAborted();
   } catch (e) {
     await upload.abort();
     throw e instanceof DecodeError ? e : new DecodeError('ERR_IO', `cannot read body: ${(e as Error).message}`, { path: obj.bodyPath }, 'object');

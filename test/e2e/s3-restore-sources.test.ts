@@ -6,10 +6,11 @@
  * snapshot that fails its CRC or its ETag check, a missing SOURCE — are
  * one-line errors, upload nothing that is not whole, and leave no scratch.
  * And faults of the server during a restore (through the fault proxy): each
- * object that meets one fails alone, and a rerun puts exactly those.
+ * object that meets one fails alone, and a rerun puts exactly those; a stop
+ * signal ends the run with the shell's code and removes the scratch copy.
  */
 import test, { type ExecutionContext } from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -158,3 +159,35 @@ test('server faults during a restore: 403, a wrong ETag, a body cut off on every
   t.true((await getBytes(s3.client, bucket, 'r/x/big.bin')).equals(BODIES.big));
   t.deepEqual(fs.readdirSync(tmp), []);
 });
+
+for (const [sig, code] of [['SIGINT', 130], ['SIGHUP', 129], ['SIGTERM', 143], ['SIGQUIT', 131]] as const) {
+  test(`${sig} during a restore from a tar: exit ${code}, the scratch copy removed, a rerun completes it`, async (t) => {
+    const { dir, tmp } = await sources(t);
+    const bucket = await s3.freshBucket();
+    let child: ReturnType<typeof spawn> | undefined;
+    // The signal arrives with the first upload, while the unpacked tar is in TMPDIR.
+    const proxy = await startFaultProxy(s3.server.port, [
+      {
+        match: (r) => {
+          if (r.method === 'PUT' && child?.pid) child.kill(sig);
+          return false;
+        },
+        fault: { kind: 'wrong-etag' },
+      },
+    ]);
+    t.teardown(() => proxy.close());
+    const args = [RESTORE, path.join(dir, 'dump.tar'), `s3://${bucket}`, '--s3-endpoint', proxy.endpoint, '--s3-path-style', '--s3-concurrency', '1'];
+    child = spawn(process.execPath, args, { env: { ...process.env, ...S3_TEST_ENV, TMPDIR: tmp }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exit = await new Promise<number | null>((resolve) => child!.on('close', resolve));
+    t.is(exit, code, stderr);
+    t.regex(stderr, new RegExp(`interrupted by ${sig}: .*a rerun skips what was put`));
+    t.deepEqual(fs.readdirSync(tmp), [], 'scratch removed');
+    t.true((await listKeys(s3.client, bucket)).length < KEYS.length, 'stopped before the end');
+    proxy.rules = [];
+    const again = await restore(t, tmp, [path.join(dir, 'dump.tar'), `s3://${bucket}`]);
+    t.is(again.code, 0, again.stderr);
+    await assertRestored(t, bucket, `after ${sig}`);
+  });
+}
