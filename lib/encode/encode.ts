@@ -32,6 +32,7 @@ import { packObject, unpackObject } from './object-record.js';
 import * as R from './records.js';
 import { selfTest, type SelfTestResult } from './self-test.js';
 import { ExternalSorter } from '../io/external-sort.js';
+import { removeTree } from '../io/remove-tree.js';
 import { extractDumpTar } from './tar-extract.js';
 
 /** Options of encodeDump() (ekv-s3-encode, SPEC §12). */
@@ -90,7 +91,7 @@ export async function encodeDump(input: string | Readable, opts: EncodeOptions):
     }
     return await encodeRoot(root, typeof input === 'string' ? input : (opts.inputName ?? '-'), scratch, opts);
   } finally {
-    await fsp.rm(scratch, { recursive: true, force: true });
+    await removeTree(scratch);
   }
 }
 

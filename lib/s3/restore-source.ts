@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeSnapshot } from '../decode.js';
 import { openInputFile } from '../io/input-file.js';
+import { removeTree } from '../io/remove-tree.js';
 import { extractDumpTar } from '../encode/tar-extract.js';
 import { ioError } from '../errors.js';
 import type { WarningHandler } from '../types.js';
@@ -78,6 +79,6 @@ export async function withDumpDirectory<T>(source: string, opts: RestoreSourceOp
     }
     return await fn(dir, kind);
   } finally {
-    await fsp.rm(scratch, { recursive: true, force: true });
+    await removeTree(scratch);
   }
 }

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ioError } from '../errors.js';
+import { removeTree } from '../io/remove-tree.js';
 import { checkFacts } from './check.js';
 import { FactCollector } from './collector.js';
 import { FactLog, type Problem } from './facts.js';
@@ -50,7 +51,7 @@ export async function verifyDump(input: string | Readable, opts: VerifyOptions =
     return { problems, files: c.files };
   } finally {
     await facts.close();
-    await fsp.rm(scratch, { recursive: true, force: true });
+    await removeTree(scratch);
   }
 }
 
