@@ -55,41 +55,60 @@ export const MAX_FAN_IN = 16;
 /**
  * The records held in memory, packed into a ByteArena (a small Buffer kept
  * per record would pin a slab of Node's shared pool, and cost an object of
- * its own), addressed by position.
+ * its own), addressed by position. Per record four numbers (key position
+ * and length, payload position and length) in one typed array, grown by
+ * doubling and handed on to the next HeldRecords once a run is written:
+ * arrays of numbers remade for every run would pile up as garbage in V8's
+ * old generation.
  */
 class HeldRecords {
   readonly arena = new ByteArena();
-  readonly keyAt: number[] = [];
-  readonly keyLen: number[] = [];
-  readonly payAt: number[] = [];
-  readonly payLen: number[] = [];
+  length = 0;
 
-  get length(): number {
-    return this.keyAt.length;
+  constructor(private cols: Float64Array = new Float64Array(4 * 64)) {}
+
+  /** The columns, for the next HeldRecords once these records are no longer used. */
+  get columns(): Float64Array {
+    return this.cols;
   }
 
   push(key: Buffer, payload: Buffer): void {
-    this.keyAt.push(this.arena.put(key));
-    this.keyLen.push(key.length);
-    this.payAt.push(this.arena.put(payload));
-    this.payLen.push(payload.length);
+    if (4 * this.length + 4 > this.cols.length) {
+      const bigger = new Float64Array(2 * this.cols.length);
+      bigger.set(this.cols);
+      this.cols = bigger;
+    }
+    const o = 4 * this.length++;
+    this.cols[o] = this.arena.put(key);
+    this.cols[o + 1] = key.length;
+    this.cols[o + 2] = this.arena.put(payload);
+    this.cols[o + 3] = payload.length;
+  }
+
+  keyLength(i: number): number {
+    return this.cols[4 * i + 1]!;
+  }
+
+  payloadLength(i: number): number {
+    return this.cols[4 * i + 3]!;
   }
 
   /** Record numbers in key order. */
   order(): Uint32Array {
-    const { arena, keyAt, keyLen } = this;
-    return new Uint32Array(this.length).map((_, i) => i).sort((a, b) => arena.compare(keyAt[a]!, keyLen[a]!, keyAt[b]!, keyLen[b]!));
+    const { arena, cols } = this;
+    return new Uint32Array(this.length).map((_, i) => i).sort((a, b) => arena.compare(cols[4 * a]!, cols[4 * a + 1]!, cols[4 * b]!, cols[4 * b + 1]!));
   }
 
   record(i: number): SortRecord {
-    return { key: this.arena.view(this.keyAt[i]!, this.keyLen[i]!), payload: this.arena.view(this.payAt[i]!, this.payLen[i]!) };
+    const c = this.cols;
+    return { key: this.arena.view(c[4 * i]!, c[4 * i + 1]!), payload: this.arena.view(c[4 * i + 2]!, c[4 * i + 3]!) };
   }
 
   /** Copies record i's key and payload into target at offset (no view is made: a spill writes millions). */
   copyOut(i: number, target: Buffer, offset: number): void {
-    const kl = this.keyLen[i]!;
-    this.arena.copyOut(this.keyAt[i]!, kl, target, offset);
-    this.arena.copyOut(this.payAt[i]!, this.payLen[i]!, target, offset + kl);
+    const c = this.cols;
+    this.arena.copyOut(c[4 * i]!, c[4 * i + 1]!, target, offset);
+    this.arena.copyOut(c[4 * i + 2]!, c[4 * i + 3]!, target, offset + c[4 * i + 1]!);
   }
 }
 
@@ -100,6 +119,8 @@ export class ExternalSorter {
   readonly name: string;
   private held = new HeldRecords();
   private heldBytes = 0;
+  /** The columns of records already written, for the next HeldRecords. */
+  private spareColumns: Float64Array | undefined;
   /** Run files not merged yet. */
   private readonly runs: string[] = [];
   /** Run files made so far (spilled, then merged), for their names. */
@@ -235,7 +256,8 @@ export class ExternalSorter {
 
   private takeHeld(): HeldRecords {
     const held = this.held;
-    this.held = new HeldRecords();
+    this.held = new HeldRecords(this.spareColumns);
+    this.spareColumns = undefined;
     this.heldBytes = 0;
     return held;
   }
@@ -247,12 +269,13 @@ export class ExternalSorter {
     const out = await RunWriter.create(this.newRunFile());
     try {
       for (const i of held.order()) {
-        const wait = out.add(held.keyLen[i]!, held.payLen[i]!, (buf, at) => held.copyOut(i, buf, at));
+        const wait = out.add(held.keyLength(i), held.payloadLength(i), (buf, at) => held.copyOut(i, buf, at));
         if (wait) await wait;
       }
     } finally {
       await out.close();
     }
+    this.spareColumns = held.columns;
   }
 
   private newRunFile(): string {
