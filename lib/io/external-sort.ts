@@ -185,19 +185,23 @@ export class ExternalSorter {
     // A merge of merges: fanIn runs at a time into one, until fanIn are left.
     while (this.runs.length > this.fanIn) {
       const group = this.runs.splice(0, this.fanIn);
-      const out = await RunWriter.create(this.newRunFile());
       try {
-        for await (const r of this.merge(group)) {
-          const wait = out.add(r.key.length, r.payload.length, (buf, at) => {
-            r.key.copy(buf, at);
-            r.payload.copy(buf, at + r.key.length);
-          });
-          if (wait) await wait;
+        const out = await RunWriter.create(this.newRunFile());
+        try {
+          for await (const r of this.merge(group)) {
+            const wait = out.add(r.key.length, r.payload.length, (buf, at) => {
+              r.key.copy(buf, at);
+              r.payload.copy(buf, at + r.key.length);
+            });
+            if (wait) await wait;
+          }
+        } finally {
+          await out.close();
         }
       } finally {
-        await out.close();
+        // Merged (or failed): no longer among the runs close() removes.
+        await Promise.all(group.map((f) => fsp.rm(f, { force: true })));
       }
-      await Promise.all(group.map((f) => fsp.rm(f, { force: true })));
     }
     yield* this.merge(this.runs);
   }
