@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { ExternalSorter } from '../lib/io/external-sort.js';
+import { ExternalSorter, MAX_FAN_IN } from '../lib/io/external-sort.js';
 
 function scratch(t: import('ava').ExecutionContext): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-sorter-'));
@@ -45,6 +45,24 @@ test('spills runs past the budget and merges them; files are removed by close()'
   t.deepEqual(out, [...keys].sort(Buffer.compare));
   t.is(new Set(payloads).size, 500, 'every payload once');
   t.deepEqual(fs.readdirSync(dir), []);
+});
+
+test('merges at most fanIn runs at once: more runs are merged in passes first (a merge of merges)', async (t) => {
+  for (const fanIn of [3, undefined]) {
+    const dir = scratch(t);
+    const s = new ExternalSorter({ dir, budgetBytes: 256, ...(fanIn !== undefined ? { fanIn } : {}) });
+    // 2 000 distinct keys of 12 bytes in a scrambled order; ~5 records a run: some 400 runs.
+    const keys = Array.from({ length: 2000 }, (_, i) => Buffer.from(`key-${String((i * 7919) % 2000).padStart(8, '0')}`));
+    for (const [i, k] of keys.entries()) await s.add(k, Buffer.from(`p${i}`));
+    const out: string[] = [];
+    for await (const r of s.sorted()) out.push(`${r.key.toString()}=${r.payload.toString()}`);
+    const limit = fanIn ?? MAX_FAN_IN;
+    t.true(s.runCount > limit * limit, `runs spilled: ${s.runCount}`);
+    t.true(s.widestMerge <= limit && s.widestMerge >= 2, `widest merge: ${s.widestMerge} runs, limit ${limit}`);
+    t.deepEqual(out, keys.map((k, i) => `${k.toString()}=p${i}`).sort());
+    await s.close();
+    t.deepEqual(fs.readdirSync(dir), [], 'merged passes and runs removed');
+  }
 });
 
 test('property: sorted output is the input sorted bytewise, in memory or spilled', async (t) => {

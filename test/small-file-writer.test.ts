@@ -33,6 +33,17 @@ test('every file exists with its bytes and mode once flush() resolves, on the ca
   }
 });
 
+test('batch byte blocks come back from the worker and are reused: at most MAX_BATCHES + 1 are made for any number of files', async (t) => {
+  const dir = tempDir(t);
+  const w = new SmallFileWriter({ syncFiles: 0 });
+  t.teardown(() => w.close());
+  const n = 6000; // over 20 batches of BATCH_FILES
+  for (let i = 0; i < n; i++) await w.write(Buffer.from(path.join(dir, `f${i}`)), [content(i)], 0o600, false);
+  await w.flush();
+  t.true(w.blocksMade <= 5, `blocks made: ${w.blocksMade}`);
+  for (const i of [0, 255, 256, 3001, n - 1]) t.deepEqual(fs.readFileSync(path.join(dir, `f${i}`)), content(i));
+});
+
 test('a file too large for a batch, and a lazy iterable of pieces, are written at once', async (t) => {
   const dir = tempDir(t);
   const w = new SmallFileWriter({ syncFiles: 0 });

@@ -131,6 +131,13 @@ export class ByteArena {
     return lengthA === lengthB ? 0 : lengthA < lengthB ? -1 : 1;
   }
 
+  /** Copies the n bytes at position at into target at offset; returns n (no view is made). */
+  copyOut(at: number, n: number, target: Uint8Array, offset: number): number {
+    const i = Math.floor(at / BLOCK);
+    const off = at - i * BLOCK;
+    return this.blocks[i]!.copy(target, offset, off, off + n);
+  }
+
   /** Whether the n bytes at position at equal b. */
   equals(at: number, n: number, b: Uint8Array): boolean {
     if (b.length !== n) return false;

@@ -77,18 +77,18 @@ export class ChecksumList {
       throw ioError(e, file, 'cannot create CHECKSUMS scratch');
     }
     try {
-      let batch: SortRecord[] = [];
-      let bytes = 0;
+      // Lines rendered straight into one buffer: records batched until written would pile up in V8's old generation.
+      let out = Buffer.allocUnsafe(PIECE_BYTES);
+      let used = 0;
       const flush = (): void => {
-        const b = renderLines(batch, bytes);
-        for (let at = 0; at < b.length; ) at += fs.writeSync(fd, b, at, b.length - at);
-        batch = [];
-        bytes = 0;
+        for (let at = 0; at < used; ) at += fs.writeSync(fd, out, at, used - at);
+        used = 0;
       };
       for await (const r of this.sorter.sorted()) {
-        batch.push(r);
-        bytes += lineLength(r.key);
-        if (bytes >= PIECE_BYTES) flush();
+        const n = lineLength(r.key);
+        if (used + n > out.length) flush();
+        if (n > out.length) out = Buffer.allocUnsafe(n);
+        used = renderLine(r, out, used);
       }
       flush();
     } catch (e) {
@@ -159,19 +159,23 @@ function lineLength(p: Buffer): number {
 function renderLines(records: SortRecord[], bytes: number): Buffer {
   const out = Buffer.allocUnsafe(bytes);
   let o = 0;
-  for (const r of records) {
-    let p = r.key;
-    if (needsEscape(p)) {
-      out[o++] = 0x5c;
-      p = escapePath(p);
-    }
-    o += out.write(r.payload.toString('hex'), o, 'latin1');
-    out[o++] = 0x20;
-    out[o++] = 0x20;
-    o += p.copy(out, o);
-    out[o++] = 0x0a;
-  }
+  for (const r of records) o = renderLine(r, out, o);
   return out;
+}
+
+/** Renders the line of a (path, digest) record into out at o; returns the offset after it. */
+function renderLine(r: SortRecord, out: Buffer, o: number): number {
+  let p = r.key;
+  if (needsEscape(p)) {
+    out[o++] = 0x5c;
+    p = escapePath(p);
+  }
+  o += out.write(r.payload.toString('hex'), o, 'latin1');
+  out[o++] = 0x20;
+  out[o++] = 0x20;
+  o += p.copy(out, o);
+  out[o++] = 0x0a;
+  return o;
 }
 
 function needsEscape(p: Buffer): boolean {

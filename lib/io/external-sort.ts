@@ -3,7 +3,10 @@
  * never JavaScript string order): records are held in memory (packed in an
  * arena) up to a byte budget, then sorted and written to a run file in a scratch directory; the
  * result is a k-way merge of the runs. Equal keys keep no particular order.
- * Memory: about the budget plus one read buffer per run.
+ * Memory: about the budget plus one read buffer per run merged, and at most
+ * MAX_FAN_IN runs are merged at once: more are first merged into fewer
+ * (a merge of merges), so a sort of any size reads through a bounded
+ * number of buffers.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -24,6 +27,8 @@ export interface SorterOptions {
   budgetBytes?: number;
   /** Name prefix of run files. */
   name?: string;
+  /** Runs merged at once (default MAX_FAN_IN; tests use small ones). */
+  fanIn?: number;
 }
 
 /**
@@ -42,38 +47,68 @@ export function metadataBudget(dflt: number): number {
 /** Per-record cost beyond its bytes: four numbers in the columns and the sort index. */
 const RECORD_OVERHEAD = 40;
 const READ_BYTES = 256 * 1024;
+/** Bytes of a run written with one call. */
+const WRITE_BYTES = 1 << 20;
+/** Runs merged at once (each with a READ_BYTES buffer); more are merged in passes first. */
+export const MAX_FAN_IN = 16;
 
 /**
  * The records held in memory, packed into a ByteArena (a small Buffer kept
  * per record would pin a slab of Node's shared pool, and cost an object of
- * its own), addressed by position.
+ * its own), addressed by position. Per record four numbers (key position
+ * and length, payload position and length) in one typed array, grown by
+ * doubling and handed on to the next HeldRecords once a run is written:
+ * arrays of numbers remade for every run would pile up as garbage in V8's
+ * old generation.
  */
 class HeldRecords {
   readonly arena = new ByteArena();
-  readonly keyAt: number[] = [];
-  readonly keyLen: number[] = [];
-  readonly payAt: number[] = [];
-  readonly payLen: number[] = [];
+  length = 0;
 
-  get length(): number {
-    return this.keyAt.length;
+  constructor(private cols: Float64Array = new Float64Array(4 * 64)) {}
+
+  /** The columns, for the next HeldRecords once these records are no longer used. */
+  get columns(): Float64Array {
+    return this.cols;
   }
 
   push(key: Buffer, payload: Buffer): void {
-    this.keyAt.push(this.arena.put(key));
-    this.keyLen.push(key.length);
-    this.payAt.push(this.arena.put(payload));
-    this.payLen.push(payload.length);
+    if (4 * this.length + 4 > this.cols.length) {
+      const bigger = new Float64Array(2 * this.cols.length);
+      bigger.set(this.cols);
+      this.cols = bigger;
+    }
+    const o = 4 * this.length++;
+    this.cols[o] = this.arena.put(key);
+    this.cols[o + 1] = key.length;
+    this.cols[o + 2] = this.arena.put(payload);
+    this.cols[o + 3] = payload.length;
+  }
+
+  keyLength(i: number): number {
+    return this.cols[4 * i + 1]!;
+  }
+
+  payloadLength(i: number): number {
+    return this.cols[4 * i + 3]!;
   }
 
   /** Record numbers in key order. */
   order(): Uint32Array {
-    const { arena, keyAt, keyLen } = this;
-    return new Uint32Array(this.length).map((_, i) => i).sort((a, b) => arena.compare(keyAt[a]!, keyLen[a]!, keyAt[b]!, keyLen[b]!));
+    const { arena, cols } = this;
+    return new Uint32Array(this.length).map((_, i) => i).sort((a, b) => arena.compare(cols[4 * a]!, cols[4 * a + 1]!, cols[4 * b]!, cols[4 * b + 1]!));
   }
 
   record(i: number): SortRecord {
-    return { key: this.arena.view(this.keyAt[i]!, this.keyLen[i]!), payload: this.arena.view(this.payAt[i]!, this.payLen[i]!) };
+    const c = this.cols;
+    return { key: this.arena.view(c[4 * i]!, c[4 * i + 1]!), payload: this.arena.view(c[4 * i + 2]!, c[4 * i + 3]!) };
+  }
+
+  /** Copies record i's key and payload into target at offset (no view is made: a spill writes millions). */
+  copyOut(i: number, target: Buffer, offset: number): void {
+    const c = this.cols;
+    this.arena.copyOut(c[4 * i]!, c[4 * i + 1]!, target, offset);
+    this.arena.copyOut(c[4 * i + 2]!, c[4 * i + 3]!, target, offset + c[4 * i + 1]!);
   }
 }
 
@@ -84,18 +119,32 @@ export class ExternalSorter {
   readonly name: string;
   private held = new HeldRecords();
   private heldBytes = 0;
+  /** The columns of records already written, for the next HeldRecords. */
+  private spareColumns: Float64Array | undefined;
+  /** Run files not merged yet. */
   private readonly runs: string[] = [];
+  /** Run files made so far (spilled, then merged), for their names. */
+  private made = 0;
+  private spilled = 0;
+  private readonly fanIn: number;
+  private widest = 0;
   private sorting = false;
 
   constructor(opts: SorterOptions) {
     this.dir = opts.dir;
     this.budget = opts.budgetBytes ?? 16 * 1024 * 1024;
     this.name = opts.name ?? 'sort';
+    this.fanIn = Math.max(2, opts.fanIn ?? MAX_FAN_IN);
   }
 
-  /** Number of run files written so far. */
+  /** Number of runs spilled so far. */
   get runCount(): number {
-    return this.runs.length;
+    return this.spilled;
+  }
+
+  /** The most runs read at once by a merge so far (at most the fan-in). */
+  get widestMerge(): number {
+    return this.widest;
   }
 
   /**
@@ -133,8 +182,36 @@ export class ExternalSorter {
       return;
     }
     if (this.held.length > 0) await this.spill();
-    const readers = await Promise.all(this.runs.map((r) => RunReader.open(r)));
+    // A merge of merges: fanIn runs at a time into one, until fanIn are left.
+    while (this.runs.length > this.fanIn) {
+      const group = this.runs.splice(0, this.fanIn);
+      try {
+        const out = await RunWriter.create(this.newRunFile());
+        try {
+          for await (const r of this.merge(group)) {
+            const wait = out.add(r.key.length, r.payload.length, (buf, at) => {
+              r.key.copy(buf, at);
+              r.payload.copy(buf, at + r.key.length);
+            });
+            if (wait) await wait;
+          }
+        } finally {
+          await out.close();
+        }
+      } finally {
+        // Merged (or failed): no longer among the runs close() removes.
+        await Promise.all(group.map((f) => fsp.rm(f, { force: true })));
+      }
+    }
+    yield* this.merge(this.runs);
+  }
+
+  /** The records of these run files, merged in key order. */
+  private async *merge(files: readonly string[]): AsyncGenerator<SortRecord> {
+    const readers: RunReader[] = [];
     try {
+      for (const f of files) readers.push(await RunReader.open(f));
+      this.widest = Math.max(this.widest, readers.length);
       // A binary min-heap of the runs' current records: log(runs) comparisons per record.
       const heap: Array<{ rec: SortRecord; run: number }> = [];
       const less = (a: number, b: number) => Buffer.compare(heap[a]!.rec.key, heap[b]!.rec.key) < 0;
@@ -183,49 +260,89 @@ export class ExternalSorter {
 
   private takeHeld(): HeldRecords {
     const held = this.held;
-    this.held = new HeldRecords();
+    this.held = new HeldRecords(this.spareColumns);
+    this.spareColumns = undefined;
     this.heldBytes = 0;
     return held;
   }
 
-  /** Writes the held records, sorted, as one run: [u32 keyLen ‖ u32 payloadLen ‖ key ‖ payload]… */
+  /** Writes the held records, sorted, as one run. */
   private async spill(): Promise<void> {
     const held = this.takeHeld();
-    const file = path.join(this.dir, `${this.name}-run-${this.runs.length}`);
-    this.runs.push(file);
-    let fh: fsp.FileHandle;
+    this.spilled++;
+    const out = await RunWriter.create(this.newRunFile());
     try {
-      fh = await fsp.open(file, CREATE_NEW, 0o600);
-    } catch (e) {
-      throw ioError(e, file, 'cannot create sort run');
-    }
-    try {
-      const batch: Buffer[] = [];
-      let batchBytes = 0;
       for (const i of held.order()) {
-        const r = held.record(i);
-        const head = Buffer.allocUnsafe(8);
-        head.writeUInt32LE(r.key.length, 0);
-        head.writeUInt32LE(r.payload.length, 4);
-        batch.push(head, r.key, r.payload);
-        batchBytes += 8 + r.key.length + r.payload.length;
-        if (batchBytes >= 1 << 20) {
-          await writeAll(fh, batch.splice(0));
-          batchBytes = 0;
-        }
+        const wait = out.add(held.keyLength(i), held.payloadLength(i), (buf, at) => held.copyOut(i, buf, at));
+        if (wait) await wait;
       }
-      if (batch.length) await writeAll(fh, batch);
-    } catch (e) {
-      throw ioError(e, file, 'cannot write sort run');
     } finally {
-      await fh.close();
+      await out.close();
     }
+    this.spareColumns = held.columns;
+  }
+
+  private newRunFile(): string {
+    const file = path.join(this.dir, `${this.name}-run-${this.made++}`);
+    this.runs.push(file);
+    return file;
   }
 }
 
-async function writeAll(fh: fsp.FileHandle, pieces: Buffer[]): Promise<void> {
-  const buf = Buffer.concat(pieces);
-  for (let at = 0; at < buf.length; ) at += (await fh.write(buf, at, buf.length - at)).bytesWritten;
+/**
+ * Writes a run file, [u32 keyLen ‖ u32 payloadLen ‖ key ‖ payload]…,
+ * records packed into one buffer written WRITE_BYTES at a time: no object
+ * per record (a run holds up to millions, and a batch of them held across
+ * a write would outlive V8's young generation and pile up in the old one).
+ */
+class RunWriter {
+  private buf = Buffer.allocUnsafe(WRITE_BYTES);
+  private used = 0;
+
+  private constructor(
+    private readonly fh: fsp.FileHandle,
+    private readonly file: string,
+  ) {}
+
+  static async create(file: string): Promise<RunWriter> {
+    try {
+      return new RunWriter(await fsp.open(file, CREATE_NEW, 0o600), file);
+    } catch (e) {
+      throw ioError(e, file, 'cannot create sort run');
+    }
+  }
+
+  /** Adds a record; fill copies its key and then its payload into buf at at. Waits only when the buffer is written out. */
+  add(keyLen: number, payLen: number, fill: (buf: Buffer, at: number) => void): Promise<void> | undefined {
+    const n = 8 + keyLen + payLen;
+    if (this.used + n > this.buf.length) {
+      if (this.used > 0) return this.write().then(() => this.add(keyLen, payLen, fill));
+      this.buf = Buffer.allocUnsafe(n); // a record larger than the buffer
+    }
+    this.buf.writeUInt32LE(keyLen, this.used);
+    this.buf.writeUInt32LE(payLen, this.used + 4);
+    fill(this.buf, this.used + 8);
+    this.used += n;
+    return undefined;
+  }
+
+  /** Writes what is buffered and closes the file. */
+  async close(): Promise<void> {
+    try {
+      await this.write();
+    } finally {
+      await this.fh.close();
+    }
+  }
+
+  private async write(): Promise<void> {
+    try {
+      for (let at = 0; at < this.used; ) at += (await this.fh.write(this.buf, at, this.used - at)).bytesWritten;
+    } catch (e) {
+      throw ioError(e, this.file, 'cannot write sort run');
+    }
+    this.used = 0;
+  }
 }
 
 /** Reads one run file's records back in order. */

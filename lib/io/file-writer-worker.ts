@@ -2,7 +2,8 @@
  * Worker thread of the SmallFileWriter: creates the files of one batch with
  * synchronous calls, in order, so the kernel's share of creating many small
  * files (open, write, close: most of a 1 KiB object's cost) runs on another
- * core than the main thread's planning and hashing.
+ * core than the main thread's planning and hashing. Each batch's byte block
+ * is handed back with the reply, for reuse.
  */
 import { parentPort } from 'node:worker_threads';
 import { writeNewFileSync } from './fs-callbacks.js';
@@ -22,9 +23,10 @@ port.on('message', (batch: WriteBatch) => {
       writeNewFileSync(path, [data], mode & 0o7777, (mode & CHMOD) !== 0, Number.isNaN(mtime) ? undefined : mtime);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      port.postMessage({ id: batch.id, failed: { path: Uint8Array.from(path), code: err.code, message: err.message } } satisfies WriteReply);
+      port.postMessage({ id: batch.id, bytes: batch.bytes, failed: { path: Uint8Array.from(path), code: err.code, message: err.message } } satisfies WriteReply, [batch.bytes.buffer as ArrayBuffer]);
       return;
     }
   }
-  port.postMessage({ id: batch.id } satisfies WriteReply);
+  // The byte block goes back to be filled again.
+  port.postMessage({ id: batch.id, bytes: batch.bytes } satisfies WriteReply, [batch.bytes.buffer as ArrayBuffer]);
 });

@@ -6,7 +6,11 @@
  * the first SYNC_FILES files (a small dump never pays for a thread), files
  * are gathered into batches that a worker thread creates, in order, while the
  * main thread goes on. At most MAX_BATCHES are in flight: beyond that
- * write() returns a promise to wait on (backpressure). A failure is reported
+ * write() returns a promise to wait on (backpressure). A batch's byte block
+ * moves to the worker and back with its reply, to be filled again: at most
+ * MAX_BATCHES + 1 blocks are ever made, however many files (a new block per
+ * batch would leave the dead ones to the worker's garbage collector, which
+ * runs rarely on a thread that allocates little else). A failure is reported
  * by the next write() or by flush(), as ERR_IO naming the file.
  */
 import { writeNewFileSync } from './fs-callbacks.js';
@@ -28,7 +32,8 @@ export const CHMOD = 0x10000;
 /** Numbers per file in a batch's table. */
 export const FIELDS = 6;
 
-export type WriteReply = { id: number; failed?: { path: Uint8Array; code: string | undefined; message: string } };
+/** The worker's reply to a batch: its byte block, handed back for reuse, and the failure if any. */
+export type WriteReply = { id: number; bytes: Uint8Array; failed?: { path: Uint8Array; code: string | undefined; message: string } };
 
 /** Files written on the calling thread before the worker is started. */
 const SYNC_FILES = 2000;
@@ -41,7 +46,10 @@ export class SmallFileWriter {
   private written = 0;
   private readonly syncFiles: number;
   private worker: WorkerThread<WriteBatch, WriteReply> | undefined;
-  private bytes = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  private bytes: Buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  /** Byte blocks the worker gave back, for the next batches. */
+  private readonly spare: Buffer[] = [];
+  private blocks = 1;
   private used = 0;
   private table: number[] = [];
   private nextId = 0;
@@ -85,6 +93,11 @@ export class SmallFileWriter {
     return this.inFlight.size >= MAX_BATCHES ? this.room() : undefined;
   }
 
+  /** Batch byte blocks made so far (they are reused: at most MAX_BATCHES + 1). */
+  get blocksMade(): number {
+    return this.blocks;
+  }
+
   /** Resolves once every file written so far exists (or rejects with the first failure). */
   async flush(): Promise<void> {
     this.check();
@@ -124,9 +137,14 @@ export class SmallFileWriter {
     // the process alive until the files exist.
     worker.busy();
     this.inFlight.add(batch.id);
-    this.bytes = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    this.bytes = this.spare.pop() ?? this.newBlock();
     this.used = 0;
     this.table = [];
+  }
+
+  private newBlock(): Buffer {
+    this.blocks++;
+    return Buffer.allocUnsafeSlow(BATCH_BYTES);
   }
 
   private spawn(): WorkerThread<WriteBatch, WriteReply> {
@@ -135,6 +153,7 @@ export class SmallFileWriter {
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
       onMessage: (m) => {
         if (this.inFlight.delete(m.id)) thread.done();
+        this.spare.push(Buffer.from(m.bytes.buffer, 0, BATCH_BYTES));
         if (m.failed) {
           const { path, code, message } = m.failed;
           this.failure ??= ioError(Object.assign(new Error(message), { code }), printable(Buffer.from(path)), 'cannot write');

@@ -103,18 +103,20 @@ export class SortedKeyList implements SortedKeys {
     }
     const file = this.file;
     const full = this.keys.length - (this.keys.length % this.blockKeys);
-    const pieces: Buffer[] = [];
-    for (let i = 0; i < full; i += this.blockKeys) {
-      this.firstKeys.push(this.keys[i]!);
-      this.blockAt.push(file.size);
-      for (const k of this.keys.slice(i, i + this.blockKeys)) {
-        const head = Buffer.allocUnsafe(4);
-        head.writeUInt32LE(k.length, 0);
-        pieces.push(head, Buffer.from(k, 'latin1'));
-        file.size += 4 + k.length;
+    // One buffer, no object per key (a Buffer per key, held until written, would pile up in V8's old generation).
+    let bytes = 0;
+    for (let i = 0; i < full; i++) bytes += 4 + this.keys[i]!.length;
+    const data = Buffer.allocUnsafe(bytes);
+    for (let i = 0, o = 0; i < full; i++) {
+      const k = this.keys[i]!;
+      if (i % this.blockKeys === 0) {
+        this.firstKeys.push(k);
+        this.blockAt.push(file.size + o);
       }
+      o = data.writeUInt32LE(k.length, o);
+      o += data.write(k, o, 'latin1');
     }
-    const data = Buffer.concat(pieces);
+    file.size += bytes;
     try {
       for (let at = 0; at < data.length; ) at += fs.writeSync(file.fd, data, at, data.length - at, file.size - data.length + at);
     } catch (e) {

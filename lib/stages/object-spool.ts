@@ -11,7 +11,7 @@
  * each object's versions in arrival order. A bucket's objects are then read
  * from its range as often as the plan needs (twice), one object at a time,
  * settled by replaying its versions (lib/core/object-versions.ts). Memory:
- * the budget, plus one read buffer per run while merging.
+ * the budget, plus the merge's read buffers (bounded: see external-sort.ts).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -161,11 +161,16 @@ class SpooledObjects implements BucketObjects {
   }
 }
 
-/** Writes the merged records ([u32 key length ‖ u32 payload length ‖ key ‖ payload]…) to memory or a file. */
+/**
+ * Writes the merged records ([u32 key length ‖ u32 payload length ‖ key ‖
+ * payload]…) to memory or a file, packed into one buffer (no object per
+ * record: held across many records, they would pile up in V8's old
+ * generation).
+ */
 class StoreWriter {
   size = 0;
-  private pieces: Buffer[] = [];
-  private pending = 0;
+  private buf = Buffer.allocUnsafe(READ_BYTES);
+  private used = 0;
   private readonly fd: number | undefined;
 
   constructor(private readonly file: string | undefined) {
@@ -178,18 +183,25 @@ class StoreWriter {
   }
 
   add(key: Buffer, payload: Buffer): void {
-    const head = Buffer.allocUnsafe(8);
-    head.writeUInt32LE(key.length, 0);
-    head.writeUInt32LE(payload.length, 4);
+    const n = 8 + key.length + payload.length;
+    if (this.used + n > this.buf.length && this.fd !== undefined) this.flush();
+    if (this.used + n > this.buf.length) {
+      // In memory (or a record larger than the buffer): a bigger buffer.
+      const bigger = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.used + n));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
     // Copies: the sorter's buffers are views it reuses.
-    this.pieces.push(head, Buffer.from(key), Buffer.from(payload));
-    this.size += 8 + key.length + payload.length;
-    this.pending += 8 + key.length + payload.length;
-    if (this.fd !== undefined && this.pending >= READ_BYTES) this.flush();
+    let at = this.buf.writeUInt32LE(key.length, this.used);
+    at = this.buf.writeUInt32LE(payload.length, at);
+    at += key.copy(this.buf, at);
+    payload.copy(this.buf, at);
+    this.used += n;
+    this.size += n;
   }
 
   close(): Store {
-    if (this.fd === undefined) return { buffer: Buffer.concat(this.pieces) };
+    if (this.fd === undefined) return { buffer: this.buf.subarray(0, this.used) };
     try {
       this.flush();
     } finally {
@@ -199,14 +211,12 @@ class StoreWriter {
   }
 
   private flush(): void {
-    const b = Buffer.concat(this.pieces);
-    this.pieces = [];
-    this.pending = 0;
     try {
-      for (let at = 0; at < b.length; ) at += fs.writeSync(this.fd!, b, at, b.length - at);
+      for (let at = 0; at < this.used; ) at += fs.writeSync(this.fd!, this.buf, at, this.used - at);
     } catch (e) {
       throw ioError(e, this.file!, 'cannot write object store');
     }
+    this.used = 0;
   }
 }
 
