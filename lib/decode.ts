@@ -21,6 +21,7 @@ import { footerVerdictOfFile } from './core/footer-first.js';
 import { checkDecodeArguments } from './decode-options.js';
 import type { ClusterInput } from './cluster/input.js';
 import { checkOutput, checkScratchOutside, INNER_STAGING_PREFIX, publishInto, publishStaging } from './io/output-dir.js';
+import { removeTree } from './io/remove-tree.js';
 import { openSource, type Source } from './source.js';
 import { createKeyClassifier } from './stages/classify.js';
 import { createBucketCollector } from './stages/collect.js';
@@ -159,7 +160,8 @@ async function decodeToDirectory(input: DecodeInput, dir: string, options: Decod
     return { ...summary, output };
   } catch (err) {
     source.destroy();
-    if (!options.keepScratch) await fsp.rm(staging, { recursive: true, force: true }).catch(() => {});
+    // A failed dump may hold millions of files: removed a few at a time (lib/io/remove-tree.ts), not all at once.
+    if (!options.keepScratch) await removeTree(staging).catch(() => {});
     throw err;
   } finally {
     if (options.scratchDir && scratch) await fsp.rm(scratch, { recursive: true, force: true }).catch(() => {});
