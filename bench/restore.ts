@@ -27,6 +27,17 @@ export interface ChildRun {
   cpuS: number;
 }
 
+/** A row's measured cells: wall s (n), MB/s, objects/s, peak RSS MiB, CPU s (medians; RSS the maximum). */
+export function measuredCells(r: { w: WorkloadSpec; bodyBytes: number; runs: ChildRun[] }, wall: number): string[] {
+  return [
+    `${wall.toFixed(2)} (${r.runs.length})`,
+    (r.bodyBytes / 1e6 / wall).toFixed(0),
+    (r.w.objects / wall).toFixed(0),
+    (Math.max(...r.runs.map((x) => x.peakRssKiB)) / 1024).toFixed(0),
+    median(r.runs.map((x) => x.cpuS)).toFixed(2),
+  ];
+}
+
 /** Runs one CLI in the bench child (cli-child.ts); rejects unless it exits 0. */
 export function runChild(cli: 'decode' | RestoreCommand | 'restore', args: string[], statsPath: string): Promise<ChildRun> {
   const timePath = `${statsPath}.time`;
@@ -116,15 +127,7 @@ export async function benchRestore(o: RestoreBenchOptions): Promise<string[]> {
     const label = [`(${r.w.id}) ${r.w.title}`, r.label, human(r.bodyBytes), String(r.w.objects)];
     if (r.runs.length === 0) return [...label, 'FAILED', '', '', '', '', ''];
     const wall = median(r.runs.map((x) => x.wallS));
-    return [
-      ...label,
-      `${wall.toFixed(2)} (${r.runs.length})`,
-      (r.bodyBytes / 1e6 / wall).toFixed(0),
-      (r.w.objects / wall).toFixed(0),
-      (Math.max(...r.runs.map((x) => x.peakRssKiB)) / 1024).toFixed(0),
-      median(r.runs.map((x) => x.cpuS)).toFixed(2),
-      `${(wall / r.floor.floorS).toFixed(2)}×`,
-    ];
+    return [...label, ...measuredCells(r, wall), `${(wall / r.floor.floorS).toFixed(2)}×`];
   });
   return [
     '## Restore runs (ekv-s3-encode, ekv-s3-verify on a decoded dump directory)',

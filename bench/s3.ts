@@ -19,7 +19,7 @@ import path from 'node:path';
 import { S3_TEST_ENV, startS3Server, type S3Server } from '../test/helpers/s3-server.js';
 import { median } from './floor.js';
 import { human, table } from './format.js';
-import { runChild, type ChildRun } from './restore.js';
+import { measuredCells, runChild, type ChildRun } from './restore.js';
 import { resize, writeWorkload, type WorkloadSpec } from './workloads.js';
 
 /** Objects of workload (c) restored, unless --objects c=N says otherwise. */
@@ -133,11 +133,7 @@ function report(rows: S3Row[]): string[] {
     if (wall === undefined) return [...label, 'FAILED', '', '', '', '', '', ''];
     return [
       ...label,
-      `${wall.toFixed(2)} (${r.runs.length})`,
-      (r.bodyBytes / 1e6 / wall).toFixed(0),
-      (r.w.objects / wall).toFixed(0),
-      (Math.max(...r.runs.map((x) => x.peakRssKiB)) / 1024).toFixed(0),
-      median(r.runs.map((x) => x.cpuS)).toFixed(2),
+      ...measuredCells(r, wall),
       median(r.runs.map((x) => x.serverCpuS)).toFixed(2),
       r.label === 'decode -o s3://' && dirWall !== undefined ? `${(wall / dirWall).toFixed(2)}×` : '',
     ];
