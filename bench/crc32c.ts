@@ -81,7 +81,7 @@ function candidates(): Array<[string, Crc]> {
     return f ? (b, c) => f(b, c) : undefined;
   });
   if (sse) list.push(['sse4_crc32', sse]);
-  list.push([`lib crc32c() (dispatches to ${crc32cImplementation})`, (b, c) => crc32c(b, c)]);
+  list.push([`lib crc32c() (dispatches to ${crc32cImplementation()})`, (b, c) => crc32c(b, c)]);
   return list;
 }
 
@@ -141,7 +141,7 @@ function benchParse(): void {
   runs.push(['1024 × 1 MiB values, 64 KiB chunks', big, 64 << 10]);
   const small = synthetic(100_000, 100);
   runs.push(['100k × 100 B values, 64 KiB chunks', small, 64 << 10]);
-  console.log(`FsmDecoder (CRC: ${crc32cImplementation}; best of 5; node ${process.version})`);
+  console.log(`FsmDecoder (CRC: ${crc32cImplementation()}; best of 5; node ${process.version})`);
   for (const [name, input, chunk] of runs) {
     let best = Infinity;
     let records = 0;

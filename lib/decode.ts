@@ -14,8 +14,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import tar from 'tar-stream';
 import { DecodeError, ioError } from './errors.js';
 import { footerVerdictOfFile } from './core/footer-first.js';
 import { checkDecodeArguments } from './decode-options.js';
@@ -29,9 +27,7 @@ import { createRecordFilter } from './stages/filter.js';
 import type { InputFormat } from './stages/read-snapshot.js';
 import { createVersionResolver } from './stages/resolve-versions.js';
 import { createBlobSpiller } from './stages/spill.js';
-import { createDirectorySink } from './sinks/directory.js';
 import type { DumpSink, DumpSinkOptions, SinkStats } from './sinks/dump-sink.js';
-import { createTarSink } from './sinks/tar.js';
 import type { S3Options } from './s3/client.js';
 import { isS3Url } from './s3/url.js';
 import type { WarningHandler } from './types.js';
@@ -154,6 +150,8 @@ async function decodeToDirectory(input: DecodeInput, dir: string, options: Decod
     if (!inside) await fsp.chmod(staging, 0o755);
     await fsp.mkdir(work, { mode: 0o700 });
     scratch = options.scratchDir ? await makeScratch(options.scratchDir) : work;
+    // Each output mode loads its own sink: a CLI run starts faster without the other's modules.
+    const { createDirectorySink } = await import('./sinks/directory.js');
     const summary = await run(source, scratch, options, (sinkOpts) => createDirectorySink({ ...sinkOpts, root: staging, tmpDir: work }));
     await fsp.rm(work, { recursive: true, force: true });
     await (inside ? publishInto(staging, output) : publishStaging(staging, output));
@@ -173,6 +171,7 @@ async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOpt
   let scratch: string | undefined;
   try {
     scratch = await makeScratch(options.scratchDir ?? os.tmpdir());
+    const [{ default: tar }, { createGzip }, { createTarSink }] = await Promise.all([import('tar-stream'), import('node:zlib'), import('./sinks/tar.js')]);
     const pack = tar.pack();
     // tar-stream packs are streamx streams, which stream.pipeline accepts.
     const packStream = pack as unknown as Readable;

@@ -11,7 +11,6 @@ import { DecodeError, ioError } from './errors.js';
 import { bytesOnly } from './decode-options.js';
 import { snapshotIndexFromPath, type DumpManifestInfo } from './core/dump-files.js';
 import type { ClusterInput } from './cluster/input.js';
-import { openClusterSource } from './cluster/source.js';
 import { openInputFile } from './io/input-file.js';
 import { createSnapshotReader } from './stages/read-snapshot.js';
 import { isS3Url } from './s3/url.js';
@@ -68,6 +67,7 @@ async function singleSource(input: string | Readable, options: DecodeOptions): P
 async function clusterSource(inputs: readonly ClusterInput[], options: DecodeOptions): Promise<Source> {
   const first = inputs[0];
   if (first === undefined) throw new DecodeError('ERR_USAGE', 'no input to decode');
+  const { openClusterSource } = await import('./cluster/source.js');
   const c = await openClusterSource(inputs, { ...(options.inputFormat ? { inputFormat: options.inputFormat } : {}), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
   const snapshotIndex = inputs.length === 1 ? (options.snapshotIndex ?? first.snapshotIndex) : undefined;
   return {

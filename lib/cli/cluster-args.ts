@@ -5,14 +5,11 @@
  * one-input run (which then behaves exactly as without this file).
  */
 import path from 'node:path';
-import { dataDirInputs } from '../cluster/data-dir.js';
 import { fileInput, withGroupIds, type ClusterInput } from '../cluster/input.js';
 import { parseU64Decimal } from '../core/u64.js';
 import { DecodeError } from '../errors.js';
 import type { S3Options } from '../s3/client.js';
 import { isS3Url, parseS3Url } from '../s3/url.js';
-import { LocalStore } from '../store/local-store.js';
-import { offloadInputs } from '../store/offload.js';
 import type { SnapshotStore } from '../store/store.js';
 
 /** parseArgs option declarations, spread into the CLI's own. */
@@ -57,9 +54,11 @@ export async function clusterInputs(a: ClusterArgs, snapshotIndexGiven: boolean,
   if (twice !== undefined) throw usage(`${twice} is named twice: give each group's snapshot once`);
   let inputs: ClusterInput[];
   if (a.dataDir !== undefined) {
+    const { dataDirInputs } = await import('../cluster/data-dir.js');
     inputs = await dataDirInputs(a.dataDir);
     for (const i of inputs) note(`snapshot of group ${i.groupId ?? 'unknown'}: ${i.path}`);
   } else if (a.fromOffload !== undefined) {
+    const { offloadInputs } = await import('../store/offload.js');
     inputs = await offloadInputs(await offloadStore(a.fromOffload, a.s3), a.groups ? { groups: a.groups.map((g) => u64(g, '--group')) } : {});
     for (const i of inputs) note(`offloaded snapshot of group ${i.groupId}, index ${i.snapshotIndex}: ${i.path}`);
   } else if (a.inputs.length > 1 || a.groupIds !== undefined) {
@@ -74,7 +73,7 @@ export async function clusterInputs(a: ClusterArgs, snapshotIndexGiven: boolean,
 
 /** The store --from-offload names: a bucket (the SDK is loaded only then) or a local directory. */
 async function offloadStore(where: string, s3: S3Options = {}): Promise<SnapshotStore> {
-  if (!isS3Url(where)) return new LocalStore(where);
+  if (!isS3Url(where)) return new (await import('../store/local-store.js')).LocalStore(where);
   const { S3Store } = await import('../store/s3-store.js');
   return new S3Store(parseS3Url(where), s3);
 }

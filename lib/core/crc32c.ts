@@ -86,17 +86,21 @@ function loadNative(): NativeCrc | undefined {
   }
 }
 
-const native = loadNative();
+/** Loaded on the first large input (null until then): a run that never checks a CRC starts without the addon. */
+let native: NativeCrc | undefined | null = null;
 
 /** Which implementation large inputs use. */
-export const crc32cImplementation: 'native' | 'js' = native ? 'native' : 'js';
+export function crc32cImplementation(): 'native' | 'js' {
+  native ??= loadNative();
+  return native ? 'native' : 'js';
+}
 
 /** Below this many bytes the table code beats the native call overhead. */
 const NATIVE_MIN = 256;
 
 /** CRC-32C of `buf[start, end)`, continuing from `crc` (0 to start). */
 export function crc32c(buf: Uint8Array, crc = 0, start = 0, end = buf.length): number {
-  if (native !== undefined && end - start >= NATIVE_MIN) {
+  if (end - start >= NATIVE_MIN && (native ??= loadNative()) !== undefined) {
     const part = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
     return native(part, crc) >>> 0;
   }
