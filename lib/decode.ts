@@ -32,6 +32,7 @@ import { createBlobSpiller } from './stages/spill.js';
 import { createDirectorySink } from './sinks/directory.js';
 import type { DumpSink, DumpSinkOptions, SinkStats } from './sinks/dump-sink.js';
 import { createTarSink } from './sinks/tar.js';
+import { createChecksumsSink } from './sinks/checksums-target.js';
 import type { S3Options } from './s3/client.js';
 import { isS3Url } from './s3/url.js';
 import type { WarningHandler } from './types.js';
@@ -200,6 +201,27 @@ async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOpt
     throw err;
   } finally {
     if (scratch) await fsp.rm(scratch, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/**
+ * Decodes a snapshot as decodeSnapshot() would, but writes only the dump's
+ * CHECKSUMS, to `file` (created; must not exist): every object is still
+ * planned, verified and hashed, no other file is written. For the
+ * encoder's self-test (SPEC §12), which compares it with the input dump's.
+ */
+export async function decodeChecksums(input: string, file: string, options: Pick<DecodeOptions, 'scratchDir' | 'renameCollisions' | 'onWarning' | 'signal'>): Promise<Summary> {
+  const source = await openSource(input, options);
+  let scratch: string | undefined;
+  try {
+    scratch = await makeScratch(options.scratchDir ?? os.tmpdir());
+    return await run(source, scratch, options, (sinkOpts) => createChecksumsSink(file, sinkOpts));
+  } catch (err) {
+    source.destroy();
+    throw err;
+  } finally {
+    // Runs published whole stay in scratch (one file per large object): removed a few at a time.
+    if (scratch) await removeTree(scratch).catch(() => {});
   }
 }
 

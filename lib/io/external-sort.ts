@@ -252,9 +252,11 @@ export class ExternalSorter {
     }
   }
 
-  /** Removes the run files. */
+  /** Drops the held records and removes the run files (safe to call again). */
   async close(): Promise<void> {
-    this.takeHeld();
+    this.held = new HeldRecords();
+    this.spareColumns = undefined;
+    this.heldBytes = 0;
     await Promise.all(this.runs.map((r) => fsp.rm(r, { force: true })));
   }
 
