@@ -129,7 +129,6 @@ export class ExternalSorter {
   private readonly fanIn: number;
   private widest = 0;
   private sorting = false;
-  private runBuffer: Buffer | undefined;
 
   constructor(opts: SorterOptions) {
     this.dir = opts.dir;
@@ -187,7 +186,7 @@ export class ExternalSorter {
     while (this.runs.length > this.fanIn) {
       const group = this.runs.splice(0, this.fanIn);
       try {
-        const out = await RunWriter.create(this.newRunFile(), this.writeBuffer());
+        const out = await RunWriter.create(this.newRunFile());
         try {
           for await (const r of this.merge(group)) {
             const wait = out.add(r.key.length, r.payload.length, (buf, at) => {
@@ -273,7 +272,7 @@ export class ExternalSorter {
   private async spill(): Promise<void> {
     const held = this.takeHeld();
     this.spilled++;
-    const out = await RunWriter.create(this.newRunFile(), this.writeBuffer());
+    const out = await RunWriter.create(this.newRunFile());
     try {
       for (const i of held.order()) {
         const wait = out.add(held.keyLength(i), held.payloadLength(i), (buf, at) => held.copyOut(i, buf, at));
@@ -284,11 +283,6 @@ export class ExternalSorter {
     }
     held.arena.clear();
     this.spareColumns = held.columns;
-  }
-
-  /** The buffer every run of this sort is written through (one run is written at a time). */
-  private writeBuffer(): Buffer {
-    return (this.runBuffer ??= Buffer.allocUnsafe(WRITE_BYTES));
   }
 
   private newRunFile(): string {
@@ -305,18 +299,17 @@ export class ExternalSorter {
  * a write would outlive V8's young generation and pile up in the old one).
  */
 class RunWriter {
+  private buf = Buffer.allocUnsafe(WRITE_BYTES);
   private used = 0;
 
   private constructor(
     private readonly fh: fsp.FileHandle,
     private readonly file: string,
-    /** The sort's write buffer (replaced here only for a record larger than it). */
-    private buf: Buffer,
   ) {}
 
-  static async create(file: string, buf: Buffer): Promise<RunWriter> {
+  static async create(file: string): Promise<RunWriter> {
     try {
-      return new RunWriter(await fsp.open(file, CREATE_NEW, 0o600), file, buf);
+      return new RunWriter(await fsp.open(file, CREATE_NEW, 0o600), file);
     } catch (e) {
       throw ioError(e, file, 'cannot create sort run');
     }
