@@ -202,6 +202,28 @@ async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOpt
   }
 }
 
+/**
+ * Decodes a snapshot as decodeSnapshot() would, but writes only the dump's
+ * CHECKSUMS, to `file` (created; must not exist): every object is still
+ * planned, verified and hashed, no other file is written. For the
+ * encoder's self-test (SPEC §12), which compares it with the input dump's.
+ */
+export async function decodeChecksums(input: string, file: string, options: Pick<DecodeOptions, 'scratchDir' | 'renameCollisions' | 'onWarning' | 'signal'>): Promise<Summary> {
+  const source = await openSource(input, options);
+  let scratch: string | undefined;
+  try {
+    scratch = await makeScratch(options.scratchDir ?? os.tmpdir());
+    const { createChecksumsSink } = await import('./sinks/checksums-target.js');
+    return await run(source, scratch, options, (sinkOpts) => createChecksumsSink(file, sinkOpts));
+  } catch (err) {
+    source.destroy();
+    throw err;
+  } finally {
+    // Runs published whole stay in scratch (one file per large object): removed a few at a time.
+    if (scratch) await removeTree(scratch).catch(() => {});
+  }
+}
+
 
 /** Runs the stage chain into the sink that makeSink builds. */
 async function run(

@@ -79,3 +79,52 @@ test('property: sorted output is the input sorted bytewise, in memory or spilled
   );
   t.pass();
 });
+
+/** Counts Buffer.allocUnsafe / allocUnsafeSlow calls of at least min bytes while fn runs. */
+async function countAllocations<T>(min: number, fn: () => Promise<T>): Promise<{ unsafe: number; slow: number }> {
+  const { allocUnsafe, allocUnsafeSlow } = Buffer;
+  const n = { unsafe: 0, slow: 0 };
+  Buffer.allocUnsafe = (size: number) => {
+    if (size >= min) n.unsafe++;
+    return allocUnsafe(size);
+  };
+  Buffer.allocUnsafeSlow = (size: number) => {
+    if (size >= min) n.slow++;
+    return allocUnsafeSlow(size);
+  };
+  try {
+    await fn();
+  } finally {
+    Object.assign(Buffer, { allocUnsafe, allocUnsafeSlow });
+  }
+  return n;
+}
+
+// Serial: Buffer's allocators are replaced process-wide while it runs.
+test.serial('memory is reused, not remade: runs refill the blocks of the last one, and a merge reads each run through one buffer', async (t) => {
+  const dir = scratch(t);
+  const s = new ExternalSorter({ dir, budgetBytes: 1 << 20 });
+  const payload = Buffer.alloc(100, 0x70);
+  // ~6 700 records of 156 bytes (with the per-record overhead) a run: 20 runs of 1 MiB.
+  const spilling = await countAllocations(256 * 1024, async () => {
+    for (let i = 0; i < 140_000; i++) await s.add(Buffer.from(`key-${String((i * 7919) % 140_000).padStart(12, '0')}`), payload);
+  });
+  t.true(s.runCount >= 20, `runs: ${s.runCount}`);
+  // A run's records take 1 MiB of 256 KiB blocks: 4–5 blocks in all, not 4–5 more per run.
+  t.true(spilling.slow <= 12, `${spilling.slow} arena blocks made for ${s.runCount} runs`);
+  let n = 0;
+  let disorder = 0;
+  let prev: Buffer | undefined;
+  const merging = await countAllocations(256 * 1024, async () => {
+    for await (const r of s.sorted()) {
+      if (prev && Buffer.compare(prev, r.key) > 0) disorder++;
+      prev = Buffer.from(r.key);
+      n++;
+    }
+  });
+  t.is(n, 140_000);
+  t.is(disorder, 0);
+  // One read buffer per run merged (21 readers: 16 runs into one, then 5), one write buffer for the merged run.
+  t.true(merging.unsafe <= 2 * (s.runCount + 2), `${merging.unsafe} buffers of 256 KiB or more for a merge of ${s.runCount} runs of 1 MiB`);
+  await s.close();
+});
