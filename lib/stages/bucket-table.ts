@@ -32,7 +32,10 @@ export interface BucketRow {
 }
 
 export class BucketTable {
+  /** Row numbers by name (latin1), until the end of input. */
   private readonly rows = new Map<string, number>();
+  /** Rows 0 … count − 1. */
+  private count = 0;
   private readonly arena = new ByteArena();
   private readonly namePos = new BlockColumn(Float64Array);
   private readonly nameLen = new BlockColumn(Uint32Array);
@@ -53,18 +56,13 @@ export class BucketTable {
   private readonly uploadsOf = new Map<number, BucketUploads>();
   private readonly u64 = Buffer.alloc(8);
 
-  /** How many buckets there are (rows 0 … size − 1). */
-  get size(): number {
-    return this.rows.size;
-  }
-
   /** The row of bucket `name`, added if new (throws a DecodeError for a name that cannot be a directory). */
   row(name: Buffer): BucketRow {
     const id = name.toString('latin1');
     let index = this.rows.get(id);
     if (index === undefined) {
       const dir = Buffer.from(`${bucketDirName(name)}/`, 'latin1');
-      index = this.rows.size;
+      index = this.count++;
       this.namePos.set(index, this.arena.put(name));
       this.nameLen.set(index, name.length);
       this.dirPos.set(index, this.arena.put(dir));
@@ -156,9 +154,13 @@ export class BucketTable {
     return this.arena.copy(src);
   }
 
-  /** The rows `keep` accepts, in output order: enc(name) + "/" bytewise. */
+  /**
+   * At the end of input: the rows `keep` accepts, in output order (enc(name)
+   * + "/" bytewise). No row can be added after: names are no longer looked up.
+   */
   ordered(keep: (i: number) => boolean): Uint32Array {
-    const list = new Uint32Array(this.rows.size);
+    this.rows.clear();
+    const list = new Uint32Array(this.count);
     let n = 0;
     for (let i = 0; i < list.length; i++) if (keep(i)) list[n++] = i;
     const { arena, dirPos, dirLen } = this;
