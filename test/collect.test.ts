@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import v8 from 'node:v8';
 import { createBucketCollector } from '../lib/stages/collect.js';
-import type { BucketCollection, ChunkAddress, ObjectCollection, SpilledRecord, SpillFile } from '../lib/types.js';
+import type { BucketCollection, ChunkAddress, ObjectCollection, SpilledRecord, SpillFile, Where } from '../lib/types.js';
 
 const seg: SpillFile = { id: 0, path: '/p', kind: 'pool' };
 const addr = (bucket: string, object: string, chunkNo = 0): ChunkAddress => ({
@@ -128,6 +128,44 @@ test('every identity keeps its newest version whatever the order; a tombstone re
   const o2 = objectsOf(b2!)[0]!;
   t.is(o2.manifest, undefined);
   t.is(o2.blobs!.size, 0);
+});
+
+test("a bucket's generations and its bucket meta's place in the input come out as they went in", async (t) => {
+  const chunk = (bucket: string, generation: bigint): SpilledRecord => ({ kind: 'blob', addr: { ...addr(bucket, 'o'), generation }, span: { file: seg, offset: 0, length: 1 }, ...base });
+  const manifest = (bucket: string, generation: bigint): SpilledRecord => ({ kind: 'manifest', bucket: Buffer.from(bucket), generation, object: Buffer.from('o'), value: Buffer.from('{}'), ...base });
+  const meta = (bucket: string, where: Where, value = '{}'): SpilledRecord => ({ kind: 'bucket-meta', bucket: Buffer.from(bucket), value: Buffer.from(value), ...base, where });
+  const out = await collect([
+    chunk('a', 3n),
+    chunk('b', 1n),
+    meta('a', { offset: 0 }),
+    meta('b', { line: 7 }, '{"first":1}'),
+    meta('b', { line: 9 }, '{"second":2}'), // same commit_ts: the later wins
+    meta('c', {}),
+    manifest('a', 2n),
+    manifest('a', 3n),
+    manifest('a', 18446744073709551615n),
+    manifest('b', 1n),
+  ]);
+  t.deepEqual(
+    out.map((b) => [b.name.toString(), b.objects.generations(), b.meta?.value.toString(), b.meta?.where]),
+    [
+      ['a', [3n, 2n, 18446744073709551615n], '{}', { offset: 0 }],
+      ['b', [1n], '{"second":2}', { line: 9 }],
+      ['c', [], '{}', {}],
+    ],
+  );
+});
+
+test('collections wait for the sink: a sink failing at one bucket of many fails the run', async (t) => {
+  const meta = (i: number): SpilledRecord => ({ kind: 'bucket-meta', bucket: Buffer.from(`b${String(i).padStart(3, '0')}`), value: Buffer.from('{}'), ...base });
+  let seen = 0;
+  const sink = new Writable({
+    objectMode: true,
+    highWaterMark: 1,
+    write: (_b: BucketCollection, _e, cb) => setImmediate(() => cb(++seen === 40 ? new Error('sink failed') : null)),
+  });
+  await t.throwsAsync(pipeline(Readable.from(Array.from({ length: 500 }, (_, i) => meta(i))), createBucketCollector(), sink), { message: 'sink failed' });
+  t.is(seen, 40);
 });
 
 interface HeapSnapshot {
