@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { DecodeError } from '../errors.js';
+import { ByteArena } from '../core/arena.js';
 import { ChecksumList } from '../core/checksums.js';
 import { renderDumpManifest, renderKeymap, renderSkipped, type DumpManifestInfo, type KeymapLine, type SkippedObject } from '../core/dump-files.js';
 import { etagUnverifiable } from '../core/etag.js';
@@ -86,7 +87,9 @@ export class DumpSink extends Writable {
   readonly stats: SinkStats = { buckets: 0, objects: 0, skipped: 0, etagUnverifiable: 0, bodyBytes: 0, files: 0, bytesWritten: 0 };
   private readonly checksums: ChecksumList;
   private readonly scratchDir: string | undefined;
-  private readonly bucketsWithFiles: Buffer[] = [];
+  /** Names of the buckets that hold a file, for MANIFEST.json: bytes in an arena and (position, length) pairs, not a Buffer each (there may be 50 000). */
+  private readonly bucketNames = new ByteArena();
+  private readonly bucketsWithFiles: number[] = [];
   private readonly opts: ResolvedOptions;
   /** Reads spilled bytes for hashing (and for targets that want them). */
   private readonly reader = new PositionedReader();
@@ -123,7 +126,7 @@ export class DumpSink extends Writable {
   }
 
   private async finish(): Promise<void> {
-    await this.file(Buffer.from('MANIFEST.json'), renderDumpManifest({ ...this.opts.manifestInfo(), buckets: this.bucketsWithFiles }), TOP_MODE);
+    await this.file(Buffer.from('MANIFEST.json'), renderDumpManifest({ ...this.opts.manifestInfo(), buckets: this.namesOfBucketsWithFiles() }), TOP_MODE);
     // Written last, so an archive cut short has no CHECKSUMS.
     await this.checksums.finish();
     const { size, pieces } = this.checksums.pieces();
@@ -174,7 +177,13 @@ export class DumpSink extends Writable {
     if (plan.bucketJson) await this.file(at('_bucket.json'), plan.bucketJson, DATA_MODE);
     await this.target.endBucket();
     this.stats.buckets++;
-    if (this.checksums.length > filesBefore) this.bucketsWithFiles.push(plan.name);
+    if (this.checksums.length > filesBefore) this.bucketsWithFiles.push(this.bucketNames.put(plan.name), plan.name.length);
+  }
+
+  private namesOfBucketsWithFiles(): Buffer[] {
+    const names: Buffer[] = [];
+    for (let i = 0; i < this.bucketsWithFiles.length; i += 2) names.push(this.bucketNames.view(this.bucketsWithFiles[i]!, this.bucketsWithFiles[i + 1]!));
+    return names;
   }
 
   /** Verifies and writes one object's body, then its sidecar. Throws an object-level DecodeError when the body fails. */

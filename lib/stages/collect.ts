@@ -18,18 +18,17 @@
  * Object manifests and chunks (of every bucket) go to an ObjectSpool as
  * records of bytes, sorted on disk beyond a memory budget and settled per
  * object when the sink reads them (lib/stages/object-spool.ts): nothing per
- * object is a JavaScript object here, and a bucket costs little more than
- * its name. The few other things kept (bucket names and metadata, upload
- * records) are copied into an arena: records are views of the reader's
- * input buffers, and keeping those would pin the input in memory.
+ * object is a JavaScript object here. Nor per bucket: buckets are rows of
+ * a BucketTable (./bucket-table.ts), whose bytes (names, bucket metadata,
+ * upload records) are copies in an arena — records are views of the
+ * reader's input buffers, and keeping those would pin the input in memory.
+ * Collections are made at the end, one at a time as the sink takes them.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { ByteArena } from '../core/arena.js';
 import { BLOB, chunkPayload, manifestPayload, REF } from '../core/object-record.js';
-import { bucketDirName } from '../core/names.js';
 import { supersedes } from '../core/newest-wins.js';
-import type { BucketCollection, SealedRun, Span, SpilledRecord, UploadRecord } from '../types.js';
-
+import type { BucketCollection, SealedRun, Span, SpilledRecord } from '../types.js';
+import { BucketTable, type BucketRow } from './bucket-table.js';
 import { ObjectSpool } from './object-spool.js';
 import { classifiedRecordProblem, usage } from './record-shape.js';
 
@@ -44,32 +43,18 @@ export interface BucketCollectorOptions {
   budgetBytes?: number;
 }
 
-/** The collector's own state per bucket, beside what it emits. */
-interface BucketState {
-  out: BucketCollection;
-  /** The bucket's number in the spool's records. */
-  index: number;
-  /** enc(bucket) (SPEC §6): buckets are written in this order. */
-  dir: Buffer;
-  /** Generations of its objects. */
-  generations: bigint[];
-  /** commit_ts of the bucket meta held, or of the tombstone that deleted it. */
-  metaTs?: bigint;
-  /** Upload records by raw key: the newest version, or a tombstone's commit_ts (made when needed). */
-  uploads?: Map<string, UploadRecord | bigint>;
-}
-
 /** Bucket collector stage: gathers each bucket's metadata, chunks and uploads and emits them at end of input, in output order. */
 export class BucketCollector extends Transform {
-  private readonly buckets = new Map<string, BucketState>();
-  /** Long-lived copies of bucket names, bucket metadata and upload records. */
-  private readonly arena = new ByteArena();
+  private readonly table = new BucketTable();
   private readonly chunkBlobs = new Map<string, Span>();
   private readonly runs = new Map<number, SealedRun>();
   /** commit_ts of each chunkblob digest's newest version (live or tombstone). */
   private readonly chunkBlobTs = new Map<string, bigint>();
-  private lastBucket: BucketState | undefined;
+  /** The bucket of the last record (records of a bucket come in runs). */
+  private last: BucketRow | undefined;
   private readonly spool: ObjectSpool;
+  /** Set while the end of input waits for the reader to take more bucket collections. */
+  private waiting: (() => void) | undefined;
 
   constructor(opts: BucketCollectorOptions = {}) {
     super({ objectMode: true, highWaterMark: 16 });
@@ -92,11 +77,10 @@ export class BucketCollector extends Transform {
     let wait: Promise<void> | undefined;
     switch (rec.kind) {
       case 'bucket-meta': {
-        const b = this.bucket(rec.bucket);
-        if (b.metaTs !== undefined && !supersedes(ts, b.metaTs)) break;
-        b.metaTs = ts;
-        if (rec.tombstone || rec.value === null) delete b.out.meta;
-        else b.out.meta = { value: this.arena.copy(rec.value), where: rec.where };
+        const { index } = this.bucket(rec.bucket);
+        const seen = this.table.metaTs(index);
+        if (seen !== undefined && !supersedes(ts, seen)) break;
+        this.table.setMeta(index, ts, rec.tombstone ? null : rec.value, rec.where);
         break;
       }
       case 'manifest': {
@@ -124,14 +108,14 @@ export class BucketCollector extends Transform {
       case 'upload': {
         const b = this.bucket(rec.bucket);
         const id = rec.key.toString('latin1');
-        const uploads = (b.uploads ??= new Map());
+        const uploads = this.table.uploads(b.index);
         const seen = uploads.get(id);
         if (seen !== undefined && !supersedes(ts, typeof seen === 'bigint' ? seen : (seen.commitTs ?? 0n))) break;
         if (rec.tombstone || rec.value === null) {
           uploads.set(id, ts);
         } else {
-          const { arena } = this;
-          uploads.set(id, { ...rec, key: arena.copy(rec.key), value: arena.copy(rec.value), bucket: b.out.name, object: arena.copy(rec.object), uploadId: arena.copy(rec.uploadId) });
+          const { table } = this;
+          uploads.set(id, { ...rec, key: table.copy(rec.key), value: table.copy(rec.value), bucket: b.name, object: table.copy(rec.object), uploadId: table.copy(rec.uploadId) });
         }
         break;
       }
@@ -141,48 +125,60 @@ export class BucketCollector extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    this.spool.finish().then(() => {
-      for (const b of this.buckets.values()) {
-        for (const u of b.uploads?.values() ?? []) if (typeof u !== 'bigint') b.out.uploads.push(u);
-      }
-      const ordered = [...this.buckets.values()]
-        .filter((s) => s.out.meta || s.out.objects.size > 0 || s.out.uploads.length > 0)
-        .map((s) => ({ b: s.out, dir: Buffer.concat([s.dir, SLASH]) }))
-        .sort((x, y) => Buffer.compare(x.dir, y.dir));
-      // From here on the sink owns the collections: let go of them.
-      this.buckets.clear();
-      this.lastBucket = undefined;
-      this.chunkBlobTs.clear();
-      for (const { b } of ordered) this.push(b);
-      cb();
-    }, cb);
+    this.spool
+      .finish()
+      .then(async () => {
+        const { table, spool } = this;
+        const order = table.ordered((i) => table.hasMeta(i) || spool.rangeOf(i).objects > 0 || table.liveUploads(i).length > 0);
+        this.last = undefined;
+        this.chunkBlobTs.clear();
+        // One collection at a time, as the sink takes them: made all at once, they would all be live.
+        for (const i of order) {
+          if (this.destroyed) return;
+          if (!this.push(this.collection(i))) await new Promise<void>((resolve) => (this.waiting = resolve));
+        }
+      })
+      .then(() => cb(), cb);
+  }
+
+  override _read(size: number): void {
+    super._read(size);
+    this.wake();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.wake();
+    super._destroy(err, cb);
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+
+  /** Bucket number i's collection (views of the table's bytes). */
+  private collection(i: number): BucketCollection {
+    const { table } = this;
+    const b: BucketCollection = { name: table.name(i), objects: this.spool.objectsOf(i, table.generations(i)), uploads: table.liveUploads(i), chunkBlobs: this.chunkBlobs, runs: this.runs };
+    const meta = table.meta(i);
+    if (meta) b.meta = meta;
+    return b;
   }
 
   /** The bucket of an object of generation `generation`, which it notes. */
-  private object(name: Buffer, generation: bigint): BucketState {
+  private object(name: Buffer, generation: bigint): BucketRow {
     const b = this.bucket(name);
-    if (!b.generations.includes(generation)) b.generations.push(generation);
+    this.table.addGeneration(b.index, generation);
     return b;
   }
 
-  private bucket(name: Buffer): BucketState {
-    const last = this.lastBucket;
-    if (last && last.out.name.equals(name)) return last;
-    const id = name.toString('latin1');
-    let b = this.buckets.get(id);
-    if (!b) {
-      const index = this.buckets.size;
-      const generations: bigint[] = [];
-      const objects = this.spool.objectsOf(index, generations);
-      b = { out: { name: this.arena.copy(name), objects, uploads: [], chunkBlobs: this.chunkBlobs, runs: this.runs }, index, dir: Buffer.from(bucketDirName(name), 'latin1'), generations };
-      this.buckets.set(id, b);
-    }
-    this.lastBucket = b;
-    return b;
+  private bucket(name: Buffer): BucketRow {
+    const last = this.last;
+    if (last && last.name.equals(name)) return last;
+    return (this.last = this.table.row(name));
   }
 }
-
-const SLASH = Buffer.from('/');
 
 /**
  * The bucket collector stage: SpilledRecords in, one BucketCollection per

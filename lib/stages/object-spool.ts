@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ioError } from '../errors.js';
+import { BlockColumn } from '../core/block-column.js';
 import { ExternalSorter, metadataBudget } from '../io/external-sort.js';
 import { decodePayload, parseRecordKey, recordKey, sameObject } from '../core/object-record.js';
 import { ObjectVersions } from '../core/object-versions.js';
@@ -44,7 +45,6 @@ export interface Range {
 }
 
 const READ_BYTES = 1 << 20;
-const EMPTY: Range = { start: 0, end: 0, objects: 0 };
 
 export class ObjectSpool {
   private readonly sorter: ExternalSorter;
@@ -55,7 +55,10 @@ export class ObjectSpool {
   /** Spill files named by blob spans, by id. */
   private readonly files = new Map<number, SpillFile>();
   private store: Store | undefined;
-  private readonly ranges = new Map<number, Range>();
+  /** Each bucket's Range, by bucket number, in columns (an object per bucket would cost ~100 bytes). */
+  private readonly starts = new BlockColumn(Float64Array);
+  private readonly ends = new BlockColumn(Float64Array);
+  private readonly objectCounts = new BlockColumn(Float64Array);
 
   constructor(opts: ObjectSpoolOptions = {}) {
     this.dir = opts.scratchDir;
@@ -90,22 +93,22 @@ export class ObjectSpool {
     const out = new StoreWriter(file);
     try {
       let prev: Buffer | undefined;
-      let range: Range | undefined;
-      let prevBucket = -1;
+      let bucket = -1;
+      let objects = 0;
       for await (const r of this.sorter.sorted()) {
-        const bucket = r.payload.readUInt32LE(0);
-        if (range === undefined || bucket !== prevBucket) {
-          if (range) range.end = out.size;
-          range = { start: out.size, end: 0, objects: 0 };
-          this.ranges.set(bucket, range);
+        const b = r.payload.readUInt32LE(0);
+        if (b !== bucket) {
+          if (bucket >= 0) this.endRange(bucket, out.size, objects);
+          this.starts.set(b, out.size);
+          bucket = b;
+          objects = 0;
           prev = undefined;
         }
-        if (prev === undefined || !sameObject(prev, r.key)) range.objects++;
+        if (prev === undefined || !sameObject(prev, r.key)) objects++;
         prev = Buffer.from(r.key);
-        prevBucket = bucket;
         out.add(r.key, r.payload);
       }
-      if (range) range.end = out.size;
+      if (bucket >= 0) this.endRange(bucket, out.size, objects);
       this.store = out.close();
     } finally {
       await this.sorter.close();
@@ -117,9 +120,14 @@ export class ObjectSpool {
     return new SpooledObjects(this, bucket, generations);
   }
 
-  /** The range of bucket number `bucket` in the store. */
+  /** The range of bucket number `bucket` in the store (empty for a bucket without objects). */
   rangeOf(bucket: number): Range {
-    return this.ranges.get(bucket) ?? EMPTY;
+    return { start: this.starts.get(bucket), end: this.ends.get(bucket), objects: this.objectCounts.get(bucket) };
+  }
+
+  private endRange(bucket: number, end: number, objects: number): void {
+    this.ends.set(bucket, end);
+    this.objectCounts.set(bucket, objects);
   }
 
   /** The objects of a range, settled one at a time. */
