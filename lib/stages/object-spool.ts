@@ -101,7 +101,8 @@ export class ObjectSpool {
           prev = undefined;
         }
         if (prev === undefined || !sameObject(prev, r.key)) range.objects++;
-        prev = Buffer.from(r.key);
+        // No copy: the sorter's records stay valid until its iteration ends.
+        prev = r.key;
         prevBucket = bucket;
         out.add(r.key, r.payload);
       }
