@@ -52,10 +52,28 @@ class ChunkVersions implements Chunks {
   }
 }
 
+/**
+ * A manifest kept as its encoded bytes and decoded when its value is first
+ * asked for: the plan's first pass over a bucket only asks whether an
+ * object has one, and most versions replayed are replaced anyway.
+ */
+class LazyManifest {
+  private decoded: Buffer | undefined;
+
+  constructor(
+    private readonly encoded: Buffer,
+    readonly where: Where,
+  ) {}
+
+  get value(): Buffer {
+    return (this.decoded ??= decodeManifest(this.encoded));
+  }
+}
+
 /** An object whose versions are replayed into it, one record at a time, in arrival order. */
 export class ObjectVersions implements ObjectCollection {
   readonly key: string;
-  manifest: { value: Buffer; where: Where } | undefined;
+  manifest: { readonly value: Buffer; readonly where: Where } | undefined;
   private manifestTs: bigint | undefined;
   private readonly chunks: [ChunkVersions | undefined, ChunkVersions | undefined] = [undefined, undefined];
 
@@ -81,7 +99,8 @@ export class ObjectVersions implements ObjectCollection {
     if (r.type === 0) {
       if (this.manifestTs !== undefined && !supersedes(r.commitTs, this.manifestTs)) return;
       this.manifestTs = r.commitTs;
-      this.manifest = r.value === null ? undefined : { value: decodeManifest(r.value), where: unpackWhere(r.where) };
+      // A copy: the record's bytes are a view of a reused buffer.
+      this.manifest = r.value === null ? undefined : new LazyManifest(Buffer.from(r.value), unpackWhere(r.where));
       return;
     }
     const uploadId = r.uploadId.toString('latin1');

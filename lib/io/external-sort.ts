@@ -375,7 +375,7 @@ class RunReader {
     const pl = this.buf.readUInt32LE(this.pos + 4);
     if (!(await this.fill(8 + kl + pl))) throw ioError(new Error('sort run is truncated'), this.file);
     const at = this.pos + 8;
-    // Copies: the read buffer is reused.
+    // Copies: fill() reuses the read buffer.
     const key = Buffer.from(this.buf.subarray(at, at + kl));
     const payload = Buffer.from(this.buf.subarray(at + kl, at + kl + pl));
     this.pos = at + kl + pl;

@@ -21,7 +21,7 @@ import { isFailure, planBucket, planObjects, type ObjectPlan, type PlanOptions }
 import { PositionedReader } from '../io/positioned-reader.js';
 import type { BucketCollection, SealedRuns, Span, Warning, WarningHandler } from '../types.js';
 import { VERSION } from '../version.js';
-import { chooseBody, runMd5s, streamBody, verifyBody } from './body.js';
+import { bodySpans, chooseBody, runMd5s, streamBody, verifyBody } from './body.js';
 import type { Target } from './target.js';
 
 const DATA_MODE = 0o600;
@@ -215,8 +215,8 @@ export class DumpSink extends Writable {
    * to the target if it wants them; with `verify` (the object's plan) checks
    * its ETags and aborts the body when they fail. Returns its SHA-256.
    */
-  private async putSpans(rel: Buffer, size: number, parts: ReadonlyArray<{ spans: readonly Span[] }>, verify: ObjectPlan | null, ctx: Ctx, mtime?: number): Promise<Buffer> {
-    const writer = await this.target.putSpans(rel, size, parts.flatMap((p) => p.spans), mtime);
+  private async putSpans(rel: Buffer, size: number, parts: ReadonlyArray<{ spans: Span[] }>, verify: ObjectPlan | null, ctx: Ctx, mtime?: number): Promise<Buffer> {
+    const writer = await this.target.putSpans(rel, size, bodySpans(parts), mtime);
     let err: DecodeError | null = null;
     let sha256: Buffer;
     try {
