@@ -42,3 +42,12 @@ test('a column starts small and grows its first block by doubling, keeping its v
   t.is(d.get(20_000), 9);
   t.is(d.get(10), 0);
 });
+
+test('the first entry set may be any entry: a value set past the first block\'s start size before any other is kept', (t) => {
+  for (const k of [16, 2729, 8191, 8192, 20000]) {
+    const c = new BlockColumn(Float64Array);
+    c.set(k, 518);
+    t.is(c.get(k), 518, `entry ${k}`);
+    t.is(c.get(0), 0);
+  }
+});

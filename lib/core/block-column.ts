@@ -27,9 +27,9 @@ export class BlockColumn<T extends Numbers> {
 
   set(k: number, value: number): void {
     const b = k >>> SHIFT;
-    const first = this.blocks[0];
-    if (first === undefined) this.blocks.push(new this.make(FIRST));
-    else if (first.length < PER_BLOCK && (b > 0 || k >= first.length)) this.growFirst(b > 0 ? PER_BLOCK : k + 1);
+    if (this.blocks.length === 0) this.blocks.push(new this.make(FIRST));
+    // The first entry set may be any entry (bucket numbers come in input order, not 0 first).
+    if (this.blocks[0]!.length < PER_BLOCK && (b > 0 || k >= this.blocks[0]!.length)) this.growFirst(b > 0 ? PER_BLOCK : k + 1);
     while (this.blocks.length <= b) this.blocks.push(new this.make(PER_BLOCK));
     this.blocks[b]![k & MASK] = value;
   }
