@@ -186,3 +186,18 @@ test('§3/§9 multi-MiB objects in 1 MiB chunks: shuffled JSONL and sorted nativ
   const dumps = await Promise.all([decode(t, snap, 'fsm'), decode(t, snap, 'jsonl', { jsonl: { shuffle: 9 } })]);
   for (const d of dumps) assertDump(t, d, { files: want });
 });
+
+test('§3 many buckets in shuffled order: every bucket keeps its objects, whichever arrives first (bucket numbers are input order, output order is by name)', async (t) => {
+  const snap = new SnapshotBuilder();
+  const want: Expected = {};
+  for (let b = 0; b < 400; b++) {
+    snap.bucket(`b${b}`);
+    want[`s3/b${b}/_bucket.json`] = plainBucketJson(`b${b}`);
+    const body = Buffer.from(`body of b${b}`);
+    snap.putObject(`b${b}`, 'k', body);
+    Object.assign(want, objectFiles(`b${b}`, 'k', body));
+  }
+  // Several seeds: the bucket that comes first by name must be, in some, a late arrival.
+  const dumps = await Promise.all([1, 2, 3].map((shuffle) => decode(t, snap, 'jsonl', { jsonl: { shuffle } })));
+  for (const d of dumps) assertDump(t, d, { files: want });
+});
