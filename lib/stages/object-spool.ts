@@ -105,7 +105,8 @@ export class ObjectSpool {
           prev = undefined;
         }
         if (prev === undefined || !sameObject(prev, r.key)) objects++;
-        prev = Buffer.from(r.key);
+        // No copy: sorted()'s records stay valid until its iteration ends.
+        prev = r.key;
         out.add(r.key, r.payload);
       }
       if (bucket >= 0) this.endRange(bucket, out.size, objects);
@@ -140,7 +141,8 @@ export class ObjectSpool {
         if (o) yield o;
         const { key, generation } = parseRecordKey(r.key);
         o = new ObjectVersions(key, generation, this.files);
-        prev = Buffer.from(r.key);
+        // No copy: sorted()'s records stay valid until its iteration ends.
+        prev = r.key;
       }
       o.apply(decodePayload(r.payload));
     }
