@@ -1,6 +1,6 @@
 /**
  * ekv-snapshot-jsonl end to end (SPEC §2, last paragraph): the real
- * command in child processes and shell pipelines, next to ekv-s3-decode.
+ * command (through runCli) and in shell pipelines, next to ekv-s3-decode.
  * Inputs come from test/helpers (SnapshotBuilder, buildFsm); expectations
  * are written here.
  */
@@ -13,7 +13,7 @@ import { main, type ConvertIo } from '../../lib/cli/convert-main.js';
 import { buildFsm, type FsmTestEntry } from '../helpers/fsm.js';
 import { bucketMetaKey, manifestKey } from '../helpers/keys.js';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
-import { BIN, bytesOf, readTree, REPO, tempDir, type ReadTree } from './harness.js';
+import { BIN, bytesOf, readTree, REPO, runCli, tempDir, type ReadTree } from './harness.js';
 
 const CONVERT = path.join(REPO, 'bin', 'ekv-snapshot-jsonl.js');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
@@ -40,7 +40,7 @@ function spawnRun(cmd: string, args: string[], opts: { stdin?: Buffer; env?: Rec
 }
 
 /** `node bin/ekv-snapshot-jsonl.js ...args` */
-const convert = (args: string[], opts: { stdin?: Buffer; env?: Record<string, string> } = {}): Promise<Run> => spawnRun(process.execPath, [CONVERT, ...args], opts);
+const convert = (args: string[], opts: { stdin?: Buffer; env?: Record<string, string> } = {}): Promise<Run> => runCli(args, { ...opts, bin: CONVERT });
 
 /** A shell command line, under bash with pipefail. */
 const sh = (line: string, env: Record<string, string> = {}): Promise<Run> => spawnRun('bash', ['-o', 'pipefail', '-c', line], { env });

@@ -8,7 +8,7 @@
  * -o s3:// and shows restored metadata with head-object.
  */
 import test from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -22,15 +22,7 @@ const s3 = sharedS3Server(test, 'r');
 const freshBucket = () => s3.freshBucket();
 
 function restore(args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RESTORE, ...args, '--s3-endpoint', s3.server.endpoint, '--s3-path-style'], { env: { ...process.env, ...S3_TEST_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }));
-  });
+  return runCli([...args, '--s3-endpoint', s3.server.endpoint, '--s3-path-style'], { bin: RESTORE, env: S3_TEST_ENV });
 }
 
 const MULTI = bytesOf('multi', 30_000);
