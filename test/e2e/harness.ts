@@ -19,9 +19,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { ExecutionContext } from 'ava';
 import type { BuildFsmOptions } from '../helpers/fsm.js';
+import { hostRuns, runOnHost } from './cli-host.js';
 import { DEFAULT_LAST_MODIFIED_HLC, md5hex, SnapshotBuilder, type SnapshotEntry } from '../helpers/snapshot.js';
 
 /** The repository root (this file runs from dist/test/e2e/). */
@@ -70,51 +70,19 @@ export interface RunOptions {
  * Runs `node bin/ekv-s3-decode.js ...args` (or opts.bin) and collects its
  * exit code and output.
  *
- * The bin runs in a worker thread of the test process, with its own argv,
- * environment, stdin and stdout: a thread costs about half the CPU of a new
- * process (issue 10: ~700 CLI runs per `npm test`), and the bin behaves the
- * same, since `process.exit` in a worker ends only that thread with that
- * code. An uncaught error surfaces as a process would show it: its stack on
- * stderr and exit code 1, so "no stack trace" assertions still hold. A run
- * that needs its own working directory (threads share the process's) is a
- * real child process, as are the tests of process-wide behaviour (signals,
- * fd limits, a stalled stdout: test/e2e/faults.test.ts, signals.test.ts).
+ * The command runs in a thread of the test process that has its modules
+ * loaded already (cli-host.ts), with its own argv, environment, stdin and
+ * stdout: a new process per run cost ~0.4 s of CPU, most of it starting
+ * Node and loading modules (issue 10: ~700 runs per `npm test`). A run that
+ * needs its own working directory (threads share the process's) is a real
+ * child process, as are the tests of what only a process has: bin/'s exit
+ * handling, signals, fd limits, a stalled stdout, a terminal
+ * (test/e2e/faults.test.ts, signals.test.ts, the shell pipelines).
  */
 export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return slot(() => (opts.cwd === undefined ? runInWorker(args, opts) : runInProcess(args, opts)));
-}
-
-function runInWorker(args: string[], opts: RunOptions): Promise<RunResult> {
-  return new Promise<RunResult>((resolve) => {
-    const worker = new Worker(opts.bin ?? BIN, {
-      argv: args,
-      env: { ...process.env, ...opts.env },
-      stdin: true,
-      stdout: true,
-      stderr: true,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let uncaught: Error | undefined;
-    worker.stdout.on('data', (b: Buffer) => out.push(b));
-    worker.stderr.on('data', (b: Buffer) => err.push(b));
-    worker.on('error', (e: Error) => (uncaught = e));
-    worker.stdin?.on('error', () => {}); // the CLI may exit before reading it all
-    // Bytes a thread never reads keep it alive (unlike a process's pipe):
-    // write only what the test gives.
-    if (opts.stdin?.length) worker.stdin?.end(opts.stdin);
-    else worker.stdin?.end();
-    // Output is complete once the thread has exited and both pipes ended.
-    const ended = (s: NodeJS.ReadableStream) => new Promise<void>((r) => s.once('end', r).once('close', r));
-    const done = Promise.all([ended(worker.stdout), ended(worker.stderr)]);
-    worker.once('exit', (code) => {
-      void done.then(() => {
-        let stderr = Buffer.concat(err).toString('utf8');
-        if (uncaught) stderr += `${uncaught.stack ?? String(uncaught)}\n`;
-        resolve({ code: uncaught ? 1 : code, stdout: Buffer.concat(out), stderr });
-      });
-    });
-  });
+  const bin = opts.bin ?? BIN;
+  if (opts.cwd === undefined && hostRuns(bin)) return slot(() => runOnHost(bin, args, { ...process.env, ...opts.env }, opts.stdin));
+  return slot(() => runInProcess(args, opts));
 }
 
 function runInProcess(args: string[], opts: RunOptions): Promise<RunResult> {
