@@ -24,9 +24,28 @@ export interface HostResult {
   stderr: string;
 }
 
+/**
+ * A new thread. A failure after its command returned (a stray rejection)
+ * would crash a process after the fact: it is shown here and the thread is
+ * not used again.
+ */
+function newHost(): Worker {
+  const worker = new Worker(WORKER);
+  const retire = (): void => {
+    const i = idle.indexOf(worker);
+    if (i >= 0) idle.splice(i, 1);
+  };
+  worker.on('error', (e: Error) => {
+    if (idle.includes(worker)) process.stderr.write(`cli-host: a command failed after it returned: ${e.stack ?? String(e)}\n`);
+    retire();
+  });
+  worker.on('exit', retire);
+  return worker;
+}
+
 /** Runs one job on an idle thread (or a new one). */
 export function runOnHost(bin: string, args: string[], env: Record<string, string | undefined>, stdin?: Buffer): Promise<HostResult> {
-  const worker = idle.pop() ?? new Worker(WORKER);
+  const worker = idle.pop() ?? newHost();
   worker.ref();
   return new Promise<HostResult>((resolve) => {
     const done = (reply: HostResult, reusable: boolean): void => {

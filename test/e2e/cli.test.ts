@@ -25,6 +25,7 @@ import {
   readTree,
   REPO,
   runCli,
+  runCliProcess,
   tempDir,
 } from './harness.js';
 
@@ -111,6 +112,20 @@ test('§2 -h and -V', async (t) => {
   t.regex(h.stdout.toString(), /Usage: ekv-s3-decode/);
   t.is(v.code, 0);
   t.is(v.stdout.toString(), `ekv-s3-decode ${VERSION}\n`);
+});
+
+test('§2 every bin runs as a process (the other tests run their commands in threads): --version exits 0 with name and version, an unknown option exits 2', async (t) => {
+  const bins = fs.readdirSync(path.join(REPO, 'bin')).filter((f) => f.endsWith('.js'));
+  t.deepEqual(bins.sort(), ['ekv-s3-decode.js', 'ekv-s3-encode.js', 'ekv-s3-restore-objects.js', 'ekv-s3-verify.js', 'ekv-snapshot-jsonl.js']);
+  for (const bin of bins) {
+    const name = bin.replace(/\.js$/, '');
+    const v = await runCliProcess(['--version'], { bin: path.join(REPO, 'bin', bin) });
+    t.is(v.code, 0, `${name}: ${v.stderr}`);
+    t.is(v.stdout.toString(), `${name} ${VERSION}\n`);
+    const bad = await runCliProcess(['--no-such-option'], { bin: path.join(REPO, 'bin', bin) });
+    t.is(bad.code, 2, `${name}: ${bad.stderr}`);
+    t.regex(bad.stderr, new RegExp(`^${name}: error ERR_USAGE`, 'm'));
+  }
 });
 
 // ------------------------------------------------------------ publishing and scratch

@@ -82,10 +82,11 @@ export interface RunOptions {
 export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const bin = opts.bin ?? BIN;
   if (opts.cwd === undefined && hostRuns(bin)) return slot(() => runOnHost(bin, args, { ...process.env, ...opts.env }, opts.stdin));
-  return slot(() => runInProcess(args, opts));
+  return slot(() => runCliProcess(args, opts));
 }
 
-function runInProcess(args: string[], opts: RunOptions): Promise<RunResult> {
+/** Runs `node BIN ...args` (or opts.bin) as a child process: what runCli does for a run it cannot host. */
+export function runCliProcess(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise<RunResult>((resolve, reject) => {
     const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
       cwd: opts.cwd ?? REPO,
