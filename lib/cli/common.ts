@@ -61,6 +61,11 @@ export function parseCommand<O extends CommandOptions>(spec: CommandSpec<O>, arg
 }
 
 /** Prints "NAME: error ERR_USAGE: message" and the --help hint; returns exit code 2. */
+/** "1 object", "2 objects", "0 objects": every summary line counts this way. */
+export function count(n: number | bigint, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 || n === 1n ? noun : plural}`;
+}
+
 export function usageError(stderr: (s: string) => void, name: string, message: string): number {
   stderr(`${name}: error ERR_USAGE: ${message}\nTry '${name} --help'.\n`);
   return 2;

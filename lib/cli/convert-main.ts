@@ -20,7 +20,7 @@ import { createJsonlToFsm, type FsmWriter } from '../convert/to-fsm.js';
 import { createFsmToJsonl, type FsmToJsonl } from '../convert/to-jsonl.js';
 import { openInputFile } from '../io/input-file.js';
 import { DecodeError, ioError } from '../errors.js';
-import { abortOnSignals, describeFailure, interruptedBy, parseCommand, signalExitCode, usageError } from './common.js';
+import { abortOnSignals, count, describeFailure, interruptedBy, parseCommand, signalExitCode, usageError } from './common.js';
 
 const NAME = 'ekv-snapshot-jsonl';
 
@@ -237,8 +237,8 @@ function summaryLine(c: FsmToJsonl | FsmWriter, ms: number): string {
   const rate = secs > 0 ? (s.bytesIn / 1e6 / secs).toFixed(1) : '-';
   const recs =
     'entries' in s
-      ? `${s.records} records (${s.tombstones} tombstones) -> ${s.entries} entries${s.duplicates ? ` (${s.duplicates} duplicates dropped)` : ''}` +
+      ? `${count(s.records, 'record')} (${count(s.tombstones, 'tombstone')}) -> ${count(s.entries, 'entry', 'entries')}${s.duplicates ? ` (${count(s.duplicates, 'duplicate')} dropped)` : ''}` +
         `${s.inputSorted ? '' : ', sorted'}, lastCommitTS ${s.lastCommitTs}`
-      : `${s.records} records (${s.tombstones} tombstones)`;
+      : `${count(s.records, 'record')} (${count(s.tombstones, 'tombstone')})`;
   return `${NAME}: ${recs}; ${mb(s.bytesIn)} MB in, ${mb(s.bytesOut)} MB out, ${secs.toFixed(2)} s, ${rate} MB/s\n`;
 }

@@ -6,7 +6,7 @@
  */
 import { parseU64Decimal } from '../core/u64.js';
 import { encodeDump } from '../encode/encode.js';
-import { abortOnSignals, failure, interruptedBy, parseCommand, processIo, signalExitCode, usageError, type CommandIo } from './common.js';
+import { abortOnSignals, count, failure, interruptedBy, parseCommand, processIo, signalExitCode, usageError, type CommandIo } from './common.js';
 
 const NAME = 'ekv-s3-encode';
 
@@ -83,7 +83,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
       const secs = (Date.now() - started) / 1000;
       const st = r.selfTest ? 'self-test matched' : 'self-test skipped';
       io.stderr(
-        `${NAME}: ${r.objects} objects in ${r.buckets} buckets, ${r.bodyBytes} body bytes -> ${r.output} (${r.bytes} bytes, sha256 ${r.sha256}, last_commit_ts ${r.lastCommitTs}); ${st}; ${secs.toFixed(2)} s\n`,
+        `${NAME}: ${count(r.objects, 'object')} in ${count(r.buckets, 'bucket')}, ${count(r.bodyBytes, 'body byte')} -> ${r.output} (${count(r.bytes, 'byte')}, sha256 ${r.sha256}, last_commit_ts ${r.lastCommitTs}); ${st}; ${secs.toFixed(2)} s\n`,
       );
     }
     return 0;

@@ -4,6 +4,7 @@
  */
 import type { Summary } from '../decode.js';
 import type { Warning } from '../types.js';
+import { count } from './common.js';
 
 export type LogFormat = 'text' | 'json';
 
@@ -50,11 +51,6 @@ export class Logger {
         `${r.superseded} superseded, ${count(r.tombstones, 'tombstone')}${footerNote(s)}; ${seconds.toFixed(2)} s, ${mbps.toFixed(1)} MB/s`,
     );
   }
-}
-
-/** "1 object", "2 objects", "0 objects". */
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** Whether a native snapshot's integrity was checked (JSON lines carry no checksum). */

@@ -9,7 +9,7 @@ import { createS3Client, DEFAULT_S3_CONCURRENCY } from '../s3/client.js';
 import { restoreObjects, type RestoreSummary } from '../s3/restore.js';
 import { withDumpDirectory } from '../s3/restore-source.js';
 import { isS3Url, parseS3Url } from '../s3/url.js';
-import { abortOnSignals, failure, interruptedBy, parseCommand, signalExitCode, usageError } from './common.js';
+import { abortOnSignals, count, failure, interruptedBy, parseCommand, signalExitCode, usageError } from './common.js';
 import { parseS3Flags, S3_FLAG_OPTIONS } from './s3-flags.js';
 
 const NAME = 'ekv-s3-restore-objects';
@@ -137,7 +137,7 @@ export async function restoreObjectsMain(argv: string[], io: RestoreIo = default
 /** `put P, skipped S, failed F (B bytes uploaded; M with a multipart ETag verified by the MD5 of their body)`. */
 export function summaryLine(s: RestoreSummary): string {
   const md5 = s.verifiedByMd5 > 0 ? `; ${s.verifiedByMd5} with a multipart ETag (H-N), which a plain upload cannot reproduce, verified by the MD5 of the body instead` : '';
-  return `put ${s.put}, skipped ${s.skipped}, failed ${s.failed} (${s.bytes} bytes uploaded${md5})`;
+  return `put ${s.put}, skipped ${s.skipped}, failed ${s.failed} (${count(s.bytes, 'byte')} uploaded${md5})`;
 }
 
 function usage(io: RestoreIo, message: string): number {

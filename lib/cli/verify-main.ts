@@ -4,7 +4,7 @@
  * not be read), 2 usage. bin/ekv-s3-verify.js is the only place that calls
  * process.exit.
  */
-import { failure, parseCommand, processIo, usageError, type CommandIo } from './common.js';
+import { count, failure, parseCommand, processIo, usageError, type CommandIo } from './common.js';
 import { verifyDump } from '../verify/verify.js';
 
 const NAME = 'ekv-s3-verify';
@@ -48,7 +48,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     for (const p of r.problems) io.stdout(`${p.path}: ${p.message}\n`);
     if (!values.quiet) {
       const secs = ((Date.now() - started) / 1000).toFixed(2);
-      io.stderr(`${NAME}: ${r.files} files checked, ${r.problems.length === 0 ? 'no problems' : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`} (${secs} s)\n`);
+      io.stderr(`${NAME}: ${count(r.files, 'file')} checked, ${r.problems.length === 0 ? 'no problems' : count(r.problems.length, 'problem')} (${secs} s)\n`);
     }
     return r.problems.length === 0 ? 0 : 1;
   } catch (e) {

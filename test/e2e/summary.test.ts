@@ -6,7 +6,10 @@
  */
 import test from 'ava';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
-import { decode, jsonLog, type Dump } from './harness.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { summaryLine } from '../../lib/cli/restore-objects-main.js';
+import { decode, ENCODE_BIN, jsonLog, REPO, runCli, tempDir, VERIFY_BIN, type Dump } from './harness.js';
 
 /** Versions oldest first (as a JSONL dump may list them); the native form sorts them newest first. */
 function versioned(): SnapshotBuilder {
@@ -53,4 +56,23 @@ test('§7 the file count includes CHECKSUMS; text: singular/plural and filtered'
   const two = new SnapshotBuilder().bucket('b1').putObject('b1', 'a', Buffer.from('aa')).bucket('b2').putObject('b2', 'b', Buffer.from('b')).tombstone('gone', 200);
   const t2 = await decode(t, two, 'jsonl', { textLog: true });
   t.regex(t2.stderr, /ekv-s3-decode: 2 objects in 2 buckets, 3 body bytes, 8 files \(\d+ bytes\); records: 6 S3, 1 non-S3, 0 ignored, 0 filtered, 0 superseded, 1 tombstone;/);
+});
+
+test('§7 the other commands count the same way: "1 object in 1 bucket, 1 body byte", "1 record", "1 entry", "1 byte uploaded"', async (t) => {
+  const one = new SnapshotBuilder().bucket('bkt').putObject('bkt', 'a', Buffer.from('a'));
+  const d = await decode(t, one, 'jsonl');
+  t.is(d.code, 0, d.stderr);
+  const work = tempDir(t);
+  const enc = await runCli([d.root, '-o', path.join(work, 'back.fsm')], { bin: ENCODE_BIN });
+  t.is(enc.code, 0, enc.stderr);
+  t.regex(enc.stderr, /^ekv-s3-encode: 1 object in 1 bucket, 1 body byte -> \S+back\.fsm \(\d+ bytes, sha256 [0-9a-f]{64}, last_commit_ts \d+\); self-test matched; /);
+  const ver = await runCli([d.root], { bin: VERIFY_BIN });
+  t.is(ver.code, 0, ver.stderr);
+  t.regex(ver.stderr, /^ekv-s3-verify: 5 files checked, no problems /);
+  const input = path.join(work, 'one.jsonl');
+  fs.writeFileSync(input, new SnapshotBuilder().bucket('bkt').toJsonl());
+  const conv = await runCli(['--to', 'fsm', input, '-o', path.join(work, 'one.fsm'), '-v'], { bin: path.join(REPO, 'bin', 'ekv-snapshot-jsonl.js') });
+  t.is(conv.code, 0, conv.stderr);
+  t.regex(conv.stderr, /^ekv-snapshot-jsonl: 1 record \(0 tombstones\) -> 1 entry, lastCommitTS \d+;/);
+  t.is(summaryLine({ put: 1, skipped: 0, failed: 0, bytes: 1, verifiedByMd5: 0 }), 'put 1, skipped 0, failed 0 (1 byte uploaded)');
 });
