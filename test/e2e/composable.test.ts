@@ -215,10 +215,28 @@ function forceGc(): void {
   (vm.runInNewContext('gc') as () => void)();
 }
 
-const MiB = 1024 * 1024;
-const N = 12;
+/**
+ * arrayBuffers once the input's buffers are really gone: V8 frees the memory
+ * of collected buffers on a background thread, so one figure right after a
+ * GC can still count them (a baseline of 189 MiB was seen), which would let
+ * any growth pass.
+ */
+async function settledArrayBuffers(): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 20; i++) {
+    forceGc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = process.memoryUsage().arrayBuffers;
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
 
-/** Writes ~48 MiB of bodies (12 × 4 MiB, 1 MiB chunks) as an .fsm file, keeping no reference to them. */
+const MiB = 1024 * 1024;
+const N = 24;
+
+/** Writes ~96 MiB of bodies (24 × 4 MiB, 1 MiB chunks) as an .fsm file, keeping no reference to them. */
 function writeBigInput(input: string): number {
   const snap = new SnapshotBuilder().bucket('big');
   let bodyBytes = 0;
@@ -237,8 +255,7 @@ test.serial('a slow tar consumer does not make bodies pile up in memory', async 
   const dir = tempDir(t);
   const input = path.join(dir, 'in.fsm');
   const bodyBytes = writeBigInput(input);
-  forceGc();
-  const baseline = process.memoryUsage().arrayBuffers;
+  const baseline = await settledArrayBuffers();
 
   let received = 0;
   let writes = 0;
@@ -271,5 +288,11 @@ test.serial('a slow tar consumer does not make bodies pile up in memory', async 
       `arrayBuffers baseline=${(baseline / MiB).toFixed(1)} max=${(maxArrayBuffers / MiB).toFixed(1)} MiB (+${(grew / MiB).toFixed(1)}); ` +
       `max rss=${(maxRss / MiB).toFixed(1)} MiB`,
   );
-  t.true(grew < 32 * MiB, `arrayBuffers grew by ${(grew / MiB).toFixed(1)} MiB during a tar run with ${bodyBytes / MiB} MiB of bodies`);
+  // What a run may hold whatever the input's size — up to 24 reusable 1 MiB
+  // value blocks (lib/io/shared-blocks.ts), the blocks in the hash workers'
+  // hands, a 4 MiB read-ahead, the spiller's and the tar queue's 8 MiB
+  // budgets — came to 30–37 MiB on a loaded machine: with 48 MiB of bodies
+  // that was too close to tell apart from bodies piling up. Twice the bodies
+  // keep the bound clear of both.
+  t.true(grew < 48 * MiB, `arrayBuffers grew by ${(grew / MiB).toFixed(1)} MiB during a tar run with ${bodyBytes / MiB} MiB of bodies`);
 });
