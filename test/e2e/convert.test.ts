@@ -213,7 +213,7 @@ test('--scratch-dir is used and left empty; -v prints a summary', async (t) => {
   const jsonl = richSnapshot().toJsonl({ shuffle: 3 });
   const r = await convert(['--to', 'fsm', '--scratch-dir', scratch, '-v'], { stdin: jsonl });
   t.is(r.code, 0, r.stderr);
-  t.regex(r.stderr, /^ekv-snapshot-jsonl: \d+ records \(1 tombstones\) -> \d+ entries, sorted, lastCommitTS 18446744073709551615; /);
+  t.regex(r.stderr, /^ekv-snapshot-jsonl: \d+ records \(1 tombstone\) -> \d+ entries, sorted, lastCommitTS 18446744073709551615; /);
   t.deepEqual(fs.readdirSync(scratch), []);
 });
 
