@@ -51,6 +51,7 @@ const READ_BYTES = 256 * 1024;
 const WRITE_BYTES = 1 << 20;
 /** Runs merged at once (each with a READ_BYTES buffer); more are merged in passes first. */
 export const MAX_FAN_IN = 16;
+const NO_ORDER = new Uint32Array(0);
 
 /**
  * The records held in memory, packed into a ByteArena (a small Buffer kept
@@ -130,7 +131,7 @@ export class ExternalSorter {
    * full collection freed: ~40 MiB at the end of a million-object decode's
    * output (its CHECKSUMS list spills some 30 runs).
    */
-  private orderBuffer = new Uint32Array(0);
+  private orderBuffer = NO_ORDER;
   private writeBuffer: Buffer | undefined;
   /** Run files not merged yet. */
   private readonly runs: string[] = [];
@@ -194,6 +195,7 @@ export class ExternalSorter {
       return;
     }
     if (this.held.length > 0) await this.spill();
+    this.orderBuffer = NO_ORDER; // nothing more is spilled
     // A merge of merges: fanIn runs at a time into one, until fanIn are left.
     while (this.runs.length > this.fanIn) {
       const group = this.runs.splice(0, this.fanIn);
@@ -215,6 +217,7 @@ export class ExternalSorter {
         await Promise.all(group.map((f) => fsp.rm(f, { force: true })));
       }
     }
+    this.writeBuffer = undefined; // nor written
     yield* this.merge(this.runs);
   }
 
@@ -268,6 +271,8 @@ export class ExternalSorter {
   async close(): Promise<void> {
     this.held = new HeldRecords();
     this.spareColumns = undefined;
+    this.orderBuffer = NO_ORDER;
+    this.writeBuffer = undefined;
     this.heldBytes = 0;
     await Promise.all(this.runs.map((r) => fsp.rm(r, { force: true })));
   }
