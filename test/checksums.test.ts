@@ -189,7 +189,7 @@ test('ChecksumList: pieces() gives the same bytes as render(), in pieces, with t
   }
   t.is(list.length, n);
   const { size, pieces } = list.pieces();
-  const parts = [...pieces];
+  const parts = Array.from(pieces, (p) => Buffer.from(p));
   t.true(parts.length > 1);
   const all = Buffer.concat(parts);
   t.is(all.length, size);
@@ -215,7 +215,7 @@ test('ChecksumList with a scratch directory and a tiny budget: sorted runs on di
   t.true(list.runs > 10);
   await list.finish();
   const { size, pieces } = list.pieces();
-  const all = Buffer.concat([...pieces]);
+  const all = Buffer.concat(Array.from(pieces, (p) => Buffer.from(p)));
   t.is(all.length, size);
   // Independent: each line from the entries, sorted by path bytes.
   const want = entries
@@ -230,4 +230,33 @@ test('ChecksumList with a scratch directory and a tiny budget: sorted runs on di
   t.is(all.toString('latin1'), want);
   t.true(all.equals(renderChecksums(entries)));
   t.deepEqual(readdirSync(dir), []);
+});
+
+test('ChecksumList spilled: CHECKSUMS of several pieces is read back through one buffer (each piece overwrites the last), and its bytes are right', async (t) => {
+  // A new buffer per piece, taken by a synchronous loop, was tens of MiB of
+  // garbage at the end of a million-object decode: its peak.
+  const dir = mkdtempSync(join(tmpdir(), 'ekv-checksums-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const n = 12000; // ~2.4 MiB of lines
+  const list = new ChecksumList({ scratchDir: dir, budgetBytes: 64 * 1024 });
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const path = `s3/bucket/${String(i).padStart(6, '0')}/${'q'.repeat(100)}`;
+    const sha256 = createHash('sha256').update(path).digest();
+    await list.add(Buffer.from(path), sha256);
+    lines.push(`${sha256.toString('hex')}  ${path}\n`);
+  }
+  t.true(list.runs > 1);
+  await list.finish();
+  const { size, pieces } = list.pieces();
+  const memory = new Set<ArrayBufferLike>();
+  const copies: Buffer[] = [];
+  for (const p of pieces) {
+    memory.add(p.buffer);
+    copies.push(Buffer.from(p));
+  }
+  t.true(copies.length > 2);
+  t.is(memory.size, 1);
+  t.is(size, Buffer.concat(copies).length);
+  t.is(Buffer.concat(copies).toString('latin1'), lines.join(''));
 });

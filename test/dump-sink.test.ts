@@ -54,7 +54,7 @@ class RecordingTarget implements Target {
   }
 
   async putFile(rel: Buffer, size: number, pieces: Iterable<Buffer>): Promise<void> {
-    const data = Buffer.concat([...pieces]);
+    const data = Buffer.concat(Array.from(pieces, (p) => Buffer.from(p))); // a piece may be overwritten by the next
     if (data.length !== size) throw new Error(`size ${data.length} != ${size}`);
     this.log.push(`file ${rel}`);
     this.files.set(rel.toString(), data);

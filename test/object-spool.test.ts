@@ -189,3 +189,24 @@ test('manifests read after the store has been read on (a scratch store of severa
   t.is(objects.length, 8000);
   t.true(objects.every((o, i) => o.manifest!.value.equals(manifestOf(i))));
 });
+
+test('each object of a scratch store of several read buffers keeps all its versions (the previous key is not a view of the refilled buffer)', async (t) => {
+  // A small manifest then two large chunk versions (long upload ids) per
+  // object: a store of about 4 MiB read through a 1 MiB buffer refilled in
+  // place, where most refills fall between an object's first and last version.
+  const dir = scratch(t);
+  const n = 3000;
+  const key = (i: number) => `k${String(i).padStart(6, '0')}`;
+  const ops: Op[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = Buffer.from(key(i));
+    ops.push({ bucket: 0, generation: 1n, key: k, payload: manifestPayload(0, Buffer.from(`{"size":${i}}`), 1n, {}) });
+    const uploadId = 'u'.repeat(100 + ((i * 37) % 800));
+    for (const c of [0n, 1n]) ops.push({ bucket: 0, generation: 1n, key: k, payload: chunkPayload(0, BLOB, addr(k, 1n, c, uploadId), 1n, {}, { file: pool, offset: 2 * i + Number(c), length: 1 }) });
+  }
+  const spool = await spoolOf(ops, dir, 256 * 1024);
+  t.true(spool.runs > 0);
+  const objects = [...spool.objectsOf(0, []).sorted()].map(show);
+  t.is(objects.length, n);
+  t.deepEqual(objects, Array.from({ length: n }, (_, i) => [key(i), 1n, `{"size":${i}}`, [2 * i, 2 * i + 1]]));
+});

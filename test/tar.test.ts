@@ -63,3 +63,26 @@ test("a bucket's entries come out sorted by path bytes at endBucket, with their 
     ],
   );
 });
+
+/** Pieces of text, `size` bytes each, all handed out in one buffer that the next piece overwrites (as CHECKSUMS is read back). */
+function* reusedPieces(text: string, size: number): Generator<Buffer> {
+  const b = Buffer.alloc(size);
+  for (let at = 0; at < text.length; at += size) yield b.subarray(0, b.write(text.slice(at, at + size), 'latin1'));
+}
+
+test('files given in pieces that overwrite each other (one reused buffer) keep their bytes, small and large', async (t) => {
+  const small = 'abcdefghij'.repeat(100); // 1000 bytes in 7 pieces: queued with the small files
+  const large = Array.from({ length: 300_000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('') + 'x'.repeat(1_000_000); // > 1 MiB: consumed when written
+  const entries = await archive(t, async (target) => {
+    await target.putFile(Buffer.from('MANIFEST.json'), small.length, reusedPieces(small, 150), 0o644);
+    await target.putFile(Buffer.from('CHECKSUMS'), large.length, reusedPieces(large, 65536), 0o644);
+    await target.finish();
+  });
+  t.deepEqual(
+    entries.map((e) => [e.name, e.data.length, e.data === (e.name === 'CHECKSUMS' ? large : small)]),
+    [
+      ['MANIFEST.json', small.length, true],
+      ['CHECKSUMS', large.length, true],
+    ],
+  );
+});

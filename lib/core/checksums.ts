@@ -102,14 +102,19 @@ export class ChecksumList {
 
   /** CHECKSUMS bytes, sorted bytewise by path. */
   render(): Buffer {
-    return Buffer.concat([...this.pieces().pieces]);
+    const { size, pieces } = this.pieces();
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const p of pieces) at += p.copy(out, at);
+    return out;
   }
 
   /**
    * CHECKSUMS as pieces of about PIECE_BYTES, made (or read back) as they
    * are consumed, and their total size: a dump of millions of files need
    * not hold the whole text (some 100 bytes per file) at once. Once only;
-   * after finish() when runs were spilled.
+   * after finish() when runs were spilled. A piece may be overwritten once
+   * the next is taken (Target.putFile's contract).
    */
   pieces(): { size: number; pieces: Iterable<Buffer> } {
     const held = this.sorter.inMemory();
@@ -135,12 +140,17 @@ function* renderPieces(records: Iterable<SortRecord>): Generator<Buffer> {
   if (batch.length > 0) yield renderLines(batch, bytes);
 }
 
-/** A rendered file read back in pieces, removed once read. */
+/**
+ * A rendered file read back in pieces, removed once read. One buffer for
+ * every piece: a new one per piece, taken by a synchronous loop (the file
+ * written at once), was garbage that V8 collected only after tens of MiB
+ * of it (its external-memory trigger), the peak of a million-object decode.
+ */
 function* readPieces(file: string): Generator<Buffer> {
   const fd = fs.openSync(file, 'r');
   try {
+    const b = Buffer.allocUnsafe(PIECE_BYTES);
     for (;;) {
-      const b = Buffer.allocUnsafe(PIECE_BYTES);
       const got = fs.readSync(fd, b, 0, b.length, null);
       if (got === 0) break;
       yield b.subarray(0, got);

@@ -51,6 +51,7 @@ const READ_BYTES = 256 * 1024;
 const WRITE_BYTES = 1 << 20;
 /** Runs merged at once (each with a READ_BYTES buffer); more are merged in passes first. */
 export const MAX_FAN_IN = 16;
+const NO_ORDER = new Uint32Array(0);
 
 /**
  * The records held in memory, packed into a ByteArena (a small Buffer kept
@@ -93,10 +94,12 @@ class HeldRecords {
     return this.cols[4 * i + 3]!;
   }
 
-  /** Record numbers in key order. */
-  order(): Uint32Array {
+  /** Record numbers in key order, in `into` (at least length long; its first length entries). */
+  order(into: Uint32Array): Uint32Array {
     const { arena, cols } = this;
-    return new Uint32Array(this.length).map((_, i) => i).sort((a, b) => arena.compare(cols[4 * a]!, cols[4 * a + 1]!, cols[4 * b]!, cols[4 * b + 1]!));
+    const idx = into.subarray(0, this.length);
+    for (let i = 0; i < idx.length; i++) idx[i] = i;
+    return idx.sort((a, b) => arena.compare(cols[4 * a]!, cols[4 * a + 1]!, cols[4 * b]!, cols[4 * b + 1]!));
   }
 
   record(i: number): SortRecord {
@@ -121,6 +124,15 @@ export class ExternalSorter {
   private heldBytes = 0;
   /** The columns of records already written, for the next HeldRecords. */
   private spareColumns: Float64Array | undefined;
+  /**
+   * The order of the held records, and the buffer runs are written
+   * through: kept from one run to the next. New ones per run (a run lives
+   * across young collections while it is written) were garbage that only a
+   * full collection freed: ~40 MiB at the end of a million-object decode's
+   * output (its CHECKSUMS list spills some 30 runs).
+   */
+  private orderBuffer = NO_ORDER;
+  private writeBuffer: Buffer | undefined;
   /** Run files not merged yet. */
   private readonly runs: string[] = [];
   /** Run files made so far (spilled, then merged), for their names. */
@@ -165,8 +177,9 @@ export class ExternalSorter {
   inMemory(): Iterable<SortRecord> | undefined {
     if (this.runs.length > 0) return undefined;
     const held = this.held;
+    const order = this.orderOf(held);
     return (function* () {
-      for (const i of held.order()) yield held.record(i);
+      for (const i of order) yield held.record(i);
     })();
   }
 
@@ -178,15 +191,16 @@ export class ExternalSorter {
     this.sorting = true;
     if (this.runs.length === 0) {
       const held = this.takeHeld();
-      for (const i of held.order()) yield held.record(i);
+      for (const i of this.orderOf(held)) yield held.record(i);
       return;
     }
     if (this.held.length > 0) await this.spill();
+    this.orderBuffer = NO_ORDER; // nothing more is spilled
     // A merge of merges: fanIn runs at a time into one, until fanIn are left.
     while (this.runs.length > this.fanIn) {
       const group = this.runs.splice(0, this.fanIn);
       try {
-        const out = await RunWriter.create(this.newRunFile());
+        const out = await this.runWriter();
         try {
           for await (const r of this.merge(group)) {
             const wait = out.add(r.key.length, r.payload.length, (buf, at) => {
@@ -196,13 +210,14 @@ export class ExternalSorter {
             if (wait) await wait;
           }
         } finally {
-          await out.close();
+          await this.closeRun(out);
         }
       } finally {
         // Merged (or failed): no longer among the runs close() removes.
         await Promise.all(group.map((f) => fsp.rm(f, { force: true })));
       }
     }
+    this.writeBuffer = undefined; // nor written
     yield* this.merge(this.runs);
   }
 
@@ -256,6 +271,8 @@ export class ExternalSorter {
   async close(): Promise<void> {
     this.held = new HeldRecords();
     this.spareColumns = undefined;
+    this.orderBuffer = NO_ORDER;
+    this.writeBuffer = undefined;
     this.heldBytes = 0;
     await Promise.all(this.runs.map((r) => fsp.rm(r, { force: true })));
   }
@@ -272,17 +289,39 @@ export class ExternalSorter {
   private async spill(): Promise<void> {
     const held = this.takeHeld();
     this.spilled++;
-    const out = await RunWriter.create(this.newRunFile());
+    const out = await this.runWriter();
     try {
-      for (const i of held.order()) {
+      for (const i of this.orderOf(held)) {
         const wait = out.add(held.keyLength(i), held.payloadLength(i), (buf, at) => held.copyOut(i, buf, at));
         if (wait) await wait;
       }
     } finally {
-      await out.close();
+      await this.closeRun(out);
     }
     held.arena.clear();
     this.spareColumns = held.columns;
+  }
+
+  /** The held records' order, in the kept order buffer (grown as needed). */
+  private orderOf(held: HeldRecords): Uint32Array {
+    if (this.orderBuffer.length < held.length) this.orderBuffer = new Uint32Array(Math.max(held.length, 2 * this.orderBuffer.length));
+    return held.order(this.orderBuffer);
+  }
+
+  /** A writer of a new run file, through the kept write buffer (taken while it writes). */
+  private async runWriter(): Promise<RunWriter> {
+    const buf = this.writeBuffer ?? Buffer.allocUnsafe(WRITE_BYTES);
+    this.writeBuffer = undefined;
+    return RunWriter.create(this.newRunFile(), buf);
+  }
+
+  /** Closes a run's writer; its buffer is kept for the next run. */
+  private async closeRun(out: RunWriter): Promise<void> {
+    try {
+      await out.close();
+    } finally {
+      this.writeBuffer = out.buffer;
+    }
   }
 
   private newRunFile(): string {
@@ -299,20 +338,26 @@ export class ExternalSorter {
  * a write would outlive V8's young generation and pile up in the old one).
  */
 class RunWriter {
-  private buf = Buffer.allocUnsafe(WRITE_BYTES);
   private used = 0;
 
   private constructor(
     private readonly fh: fsp.FileHandle,
     private readonly file: string,
+    private buf: Buffer,
   ) {}
 
-  static async create(file: string): Promise<RunWriter> {
+  /** A new run file written through buf (WRITE_BYTES long; replaced by a larger one for a larger record). */
+  static async create(file: string, buf: Buffer): Promise<RunWriter> {
     try {
-      return new RunWriter(await fsp.open(file, CREATE_NEW, 0o600), file);
+      return new RunWriter(await fsp.open(file, CREATE_NEW, 0o600), file, buf);
     } catch (e) {
       throw ioError(e, file, 'cannot create sort run');
     }
+  }
+
+  /** The buffer written through, for the next run once this one is closed. */
+  get buffer(): Buffer {
+    return this.buf;
   }
 
   /** Adds a record; fill copies its key and then its payload into buf at at. Waits only when the buffer is written out. */

@@ -67,8 +67,11 @@ export class TarTarget implements Target {
 
   async putFile(rel: Buffer, size: number, pieces: Iterable<Buffer>, mode: number): Promise<void> {
     if (size > SMALL_FILE_BYTES) return this.queue.addPieces(rel, mode, size, pieces);
-    const list = [...pieces];
-    await this.queue.addFile(rel, mode, list.length === 1 ? list[0]! : Buffer.concat(list));
+    // Copied as they come: a piece may be overwritten once the next is taken.
+    const data = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const piece of pieces) at += piece.copy(data, at);
+    await this.queue.addFile(rel, mode, data);
   }
 
   async endBucket(): Promise<void> {
@@ -97,7 +100,8 @@ export class TarTarget implements Target {
         await this.entry({ name, size: e.size, mode: e.mode }, async (w) => w(e.data));
       } else if ('pieces' in e) {
         await this.entry({ name, size: e.size, mode: e.mode }, async (w) => {
-          for (const piece of e.pieces) await w(piece);
+          // Copies: the entry keeps what it is given until it is written, and a piece may be overwritten once the next is taken.
+          for (const piece of e.pieces) await w(Buffer.from(piece));
         });
       } else {
         // A body's entry carries its object's Last-Modified (other entries the run's time).

@@ -28,6 +28,8 @@ export interface Target {
   /**
    * A file of size bytes given as pieces, each consumed once and only while
    * the file is written (sidecars and metadata: one piece; CHECKSUMS: many).
+   * A piece may be overwritten once the next one is taken (CHECKSUMS is read
+   * back through one buffer): a target that keeps a piece longer copies it.
    */
   putFile(rel: Buffer, size: number, pieces: Iterable<Buffer>, mode: number): Promise<void>;
   /** The bucket's files are all put: a target that orders its output may write them now. */

@@ -135,14 +135,17 @@ export class ObjectSpool {
   *read(range: Range): Generator<ObjectCollection> {
     if (!this.store) throw new Error('ObjectSpool: read before finish()');
     let o: ObjectVersions | undefined;
-    let prev: Buffer | undefined;
+    // The first record key of the object being read, copied into a reused
+    // buffer: readRecords' records are views of a buffer it refills in place.
+    let held = Buffer.allocUnsafe(256);
+    let prev = held.subarray(0, 0);
     for (const r of readRecords(this.store, range)) {
-      if (o === undefined || !sameObject(prev!, r.key)) {
+      if (o === undefined || !sameObject(prev, r.key)) {
         if (o) yield o;
         const { key, generation } = parseRecordKey(r.key);
         o = new ObjectVersions(key, generation, this.files);
-        // No copy: sorted()'s records stay valid until its iteration ends.
-        prev = r.key;
+        if (r.key.length > held.length) held = Buffer.allocUnsafe(2 * r.key.length);
+        prev = held.subarray(0, r.key.copy(held));
       }
       o.apply(decodePayload(r.payload));
     }
