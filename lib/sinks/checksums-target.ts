@@ -14,6 +14,9 @@ import type { BodyWriter, Target } from './target.js';
 
 const CHECKSUMS = 'CHECKSUMS';
 
+/** Every body's writer: nothing to write, commit or undo (one for all objects, not one each). */
+const DISCARD: BodyWriter = { wantsBytes: false, write: async () => {}, commit: async () => {}, abort: async () => {} };
+
 /** Writes CHECKSUMS to `file` (created, must not exist); everything else is dropped. */
 export class ChecksumsOnlyTarget implements Target {
   constructor(private readonly file: string) {}
@@ -24,7 +27,7 @@ export class ChecksumsOnlyTarget implements Target {
   }
 
   async putSpans(_rel: Buffer, _size: number, _spans: readonly Span[]): Promise<BodyWriter> {
-    return { wantsBytes: false, write: async () => {}, commit: async () => {}, abort: async () => {} };
+    return DISCARD;
   }
 
   async putFile(rel: Buffer, _size: number, pieces: Iterable<Buffer>): Promise<void> {
