@@ -167,10 +167,7 @@ async function decodeToDirectory(input: DecodeInput, dir: string, options: Decod
 }
 
 async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOptions): Promise<Summary> {
-  const source = await openSource(input, options);
-  let scratch: string | undefined;
-  try {
-    scratch = await makeScratch(options.scratchDir ?? os.tmpdir());
+  return inScratch(input, options, async (source, scratch) => {
     const [{ default: tar }, { createGzip }, { createTarSink }] = await Promise.all([import('tar-stream'), import('node:zlib'), import('./sinks/tar.js')]);
     const pack = tar.pack();
     // tar-stream packs are streamx streams, which stream.pipeline accepts.
@@ -194,12 +191,7 @@ async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOpt
       throw ioError(e, '-', 'cannot write the tar stream');
     });
     return summary;
-  } catch (err) {
-    source.destroy();
-    throw err;
-  } finally {
-    if (scratch) await fsp.rm(scratch, { recursive: true, force: true }).catch(() => {});
-  }
+  });
 }
 
 /**
@@ -209,17 +201,29 @@ async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOpt
  * encoder's self-test (SPEC §12), which compares it with the input dump's.
  */
 export async function decodeChecksums(input: string, file: string, options: Pick<DecodeOptions, 'scratchDir' | 'renameCollisions' | 'onWarning' | 'signal'>): Promise<Summary> {
+  return inScratch(input, options, async (source, scratch) => {
+    const { createChecksumsSink } = await import('./sinks/checksums-target.js');
+    return run(source, scratch, options, (sinkOpts) => createChecksumsSink(file, sinkOpts));
+  });
+}
+
+/**
+ * Opens the input and a scratch directory (in --scratch-dir, else TMPDIR)
+ * for `body`; on failure the input is destroyed, and the scratch is removed
+ * either way — a few files at a time, since runs published whole stay there
+ * (one file per large object). The shape of a decode whose output is not a
+ * directory: a tar stream, or the self-test's CHECKSUMS.
+ */
+async function inScratch<T>(input: DecodeInput, options: DecodeOptions, body: (source: Source, scratch: string) => Promise<T>): Promise<T> {
   const source = await openSource(input, options);
   let scratch: string | undefined;
   try {
     scratch = await makeScratch(options.scratchDir ?? os.tmpdir());
-    const { createChecksumsSink } = await import('./sinks/checksums-target.js');
-    return await run(source, scratch, options, (sinkOpts) => createChecksumsSink(file, sinkOpts));
+    return await body(source, scratch);
   } catch (err) {
     source.destroy();
     throw err;
   } finally {
-    // Runs published whole stay in scratch (one file per large object): removed a few at a time.
     if (scratch) await removeTree(scratch).catch(() => {});
   }
 }
