@@ -43,7 +43,7 @@ export async function openSource(input: DecodeInput, options: DecodeOptions): Pr
 async function singleSource(input: string | Readable, options: DecodeOptions): Promise<Source> {
   const inputStream = await openInput(input, options);
   const name = typeof input === 'string' ? input : (options.sourceName ?? '-');
-  const reader = createSnapshotReader({ source: name, emptyIsError: true, ...(options.inputFormat ? { format: options.inputFormat } : {}), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+  const reader = createSnapshotReader({ source: name, emptyIsError: true, valuePieces: true, ...(options.inputFormat ? { format: options.inputFormat } : {}), ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
   const snapshotIndex = options.snapshotIndex ?? (typeof input === 'string' ? snapshotIndexFromPath(input) : undefined);
   return {
     head: [inputStream, ...(inputStream.readableObjectMode ? [bytesOnly()] : []), reader],

@@ -34,6 +34,26 @@ export interface SnapshotRecord {
    * class, whatever the order of its versions.
    */
   replaces?: boolean;
+  /**
+   * Set when the value travels in pieces (a reader with `valuePieces`, for a
+   * value larger than one block): `value` is then null, and the value's
+   * `valueLength` bytes follow this record in the stream as ValuePiece items.
+   */
+  valueLength?: number;
+}
+
+/**
+ * A piece of a value too large to be held whole (SPEC §9): it follows its
+ * record (`valueLength`, or `payloadLength` after the classifier) in the
+ * stream, in order, at most one block (1 MiB) each; the last is marked.
+ * Stages that drop a record drop its pieces; the spiller writes and hashes
+ * them one at a time.
+ */
+export interface ValuePiece {
+  kind: 'piece';
+  bytes: Buffer;
+  /** The value's last piece. */
+  last: boolean;
 }
 
 /** Facts about the input stream itself, announced by readers ('header' event). */
@@ -91,8 +111,10 @@ export interface ManifestRecord extends ClassifiedBase {
 export interface BlobRecord extends ClassifiedBase {
   kind: 'blob';
   addr: ChunkAddress;
-  /** Chunk payload (null for a tombstone). */
+  /** Chunk payload (null for a tombstone, or when it follows in pieces). */
   payload: Buffer | null;
+  /** Set when the payload follows this record as ValuePiece items (`payload` is then null). */
+  payloadLength?: number;
 }
 
 /** A !s3|chunkref| record: a reference to an offloaded chunk. */
@@ -109,6 +131,8 @@ export interface ChunkBlobRecord extends ClassifiedBase {
   /** Lowercase hex SHA-256 from the key. */
   digest: string;
   payload: Buffer | null;
+  /** Set when the payload follows this record as ValuePiece items (`payload` is then null). */
+  payloadLength?: number;
 }
 
 /** A !s3|upload|meta| or !s3|upload|part| record: an in-flight multipart upload. */

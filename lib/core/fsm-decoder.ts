@@ -15,9 +15,14 @@
  * the input chunk, shorter ones are copied. Chunks must not be modified
  * after they are pushed — unless a `valueBuffer` is given: then every value
  * is copied out too, and no record refers to a chunk once write() returns.
+ *
+ * With `onPiece`, a value longer than `pieceBytes` is never assembled: its
+ * record is emitted as soon as the value starts (`value` null,
+ * `valueLength` set), then its bytes go to onPiece in pieces of
+ * `pieceBytes` (the last shorter), each in its own buffer.
  */
 import { DecodeError, type ErrorCode } from '../errors.js';
-import type { SnapshotHeader, SnapshotRecord } from '../types.js';
+import type { SnapshotHeader, SnapshotRecord, ValuePiece } from '../types.js';
 import { readEncodedTs } from './encoded-key.js';
 import { badFlags, badKeyLength, badValueLength } from './fsm-entry-errors.js';
 import { checkFooter, TrailingCrc } from './fsm-footer.js';
@@ -44,6 +49,10 @@ export interface FsmDecoderOptions {
    * values inside one chunk are views of it, the others allocated.
    */
   valueBuffer?: (length: number) => Buffer;
+  /** Receives the pieces of each value longer than `pieceBytes`, whose record carries `valueLength` instead (see above). */
+  onPiece?: (piece: ValuePiece) => void;
+  /** The largest value assembled whole when `onPiece` is given, and the size of the pieces of longer ones (default 1 MiB). */
+  pieceBytes?: number;
 }
 
 /** Receives each decoded record. */
@@ -97,6 +106,8 @@ export class FsmDecoder {
   private readonly verifyCrc: boolean;
   private readonly onHeader: ((header: SnapshotHeader) => void) | undefined;
   private readonly valueBuffer: ((length: number) => Buffer) | undefined;
+  private readonly onPiece: ((piece: ValuePiece) => void) | undefined;
+  private readonly pieceBytes: number;
 
   private readonly preambleReader = new FsmPreambleReader();
 
@@ -115,12 +126,19 @@ export class FsmDecoder {
   private key: Buffer = Buffer.alloc(0);
   private commitTs = 0n;
   private tombstone = false;
+  /** A value in pieces: its record is out, `bodyHave` of its bytes passed on or in `piece`. */
+  private inPieces = false;
+  private bodyHave = 0;
+  private piece: Buffer | undefined;
+  private pieceHave = 0;
 
   constructor(opts: FsmDecoderOptions = {}) {
     this.zeroCopyMin = opts.zeroCopyMin ?? 65536;
     this.verifyCrc = opts.verifyCrc ?? true;
     this.onHeader = opts.onHeader;
     this.valueBuffer = opts.valueBuffer;
+    this.onPiece = opts.onPiece;
+    this.pieceBytes = opts.pieceBytes ?? 1 << 20;
   }
 
   /** Decodes a chunk, returning the records completed by it. */
@@ -152,6 +170,7 @@ export class FsmDecoder {
         this.phase = Phase.Failed;
         this.error = err;
         this.big = undefined;
+        this.piece = undefined;
       }
       throw err;
     }
@@ -229,7 +248,7 @@ export class FsmDecoder {
       if (vhi !== 0 || vlo > FSM_MAX_VALUE_LEN || vlo < FSM_VALUE_HEADER_LEN) throw badValueLength(vlo, vhi, base + kEnd, base + i);
       const vStart = kEnd + 8;
       const vEnd = vStart + vlo;
-      if (vEnd > n) break;
+      if (vEnd > n || this.pieced(vlo - FSM_VALUE_HEADER_LEN)) break;
       const flags = chunk[vStart]!;
       const key = copyOut(chunk, i + 8, kEnd - 8);
       if ((flags & 0xfe) !== 0) throw badFlags(flags, base + vStart, base + i, key);
@@ -305,7 +324,10 @@ export class FsmDecoder {
         }
         case St.Body: {
           const bl = this.valLen - FSM_VALUE_HEADER_LEN;
-          if (this.big === undefined && n - i >= bl) {
+          if (this.pieced(bl)) {
+            i = this.pieces(chunk, i, bl, emit);
+            if (this.inPieces) return i;
+          } else if (this.big === undefined && n - i >= bl) {
             const value = bl >= this.zeroCopyMin ? this.bigValue(chunk, i, i + bl) : copyOut(chunk, i, i + bl);
             i += bl;
             this.emitEntry(value, emit);
@@ -329,13 +351,61 @@ export class FsmDecoder {
 
   private emitEntry(value: Buffer, emit: RecordSink): void {
     const offset = this.entryStart;
-    this.entryStart = offset + 16 + this.keyLen + this.valLen;
-    this.st = St.KeyLen;
-    this.smallHave = 0;
+    this.nextEntry();
     const key = this.key;
     this.key = Buffer.alloc(0);
     this.records++;
     emit({ key, value, commitTs: this.commitTs, tombstone: this.tombstone, where: { offset } });
+  }
+
+  private nextEntry(): void {
+    this.entryStart += 16 + this.keyLen + this.valLen;
+    this.st = St.KeyLen;
+    this.smallHave = 0;
+  }
+
+  /** Whether a value body of `bl` bytes travels in pieces. */
+  private pieced(bl: number): boolean {
+    return this.onPiece !== undefined && bl > this.pieceBytes;
+  }
+
+  /**
+   * A value body in pieces, from chunk[i..]: emits its record first (when
+   * it starts), then each piece once full. Returns where it stopped; the
+   * entry is done when `inPieces` is false again.
+   */
+  private pieces(chunk: Buffer, i: number, bl: number, emit: RecordSink): number {
+    if (!this.inPieces) {
+      this.inPieces = true;
+      this.bodyHave = 0;
+      const key = this.key;
+      this.key = Buffer.alloc(0);
+      this.records++;
+      emit({ key, value: null, valueLength: bl, commitTs: this.commitTs, tombstone: this.tombstone, where: { offset: this.entryStart } });
+    }
+    const n = chunk.length;
+    while (i < n && this.bodyHave < bl) {
+      if (this.piece === undefined) {
+        const length = Math.min(this.pieceBytes, bl - this.bodyHave);
+        this.piece = this.valueBuffer ? this.valueBuffer(length) : Buffer.allocUnsafe(length);
+        this.pieceHave = 0;
+      }
+      const take = Math.min(this.piece.length - this.pieceHave, n - i);
+      chunk.copy(this.piece, this.pieceHave, i, i + take);
+      this.pieceHave += take;
+      this.bodyHave += take;
+      i += take;
+      if (this.pieceHave === this.piece.length) {
+        const bytes = this.piece;
+        this.piece = undefined;
+        this.onPiece!({ kind: 'piece', bytes, last: this.bodyHave === bl });
+      }
+    }
+    if (this.bodyHave === bl) {
+      this.inPieces = false;
+      this.nextEntry();
+    }
+    return i;
   }
 
   private fillSmall(chunk: Buffer, i: number, want: number): number {
@@ -398,7 +468,7 @@ export class FsmDecoder {
         what = `its value's 9-byte flags and expireAt header (${this.smallHave} bytes present)`;
         break;
       default:
-        what = `its value body of ${this.valLen - FSM_VALUE_HEADER_LEN} bytes (${this.big === undefined ? 0 : this.bigHave} bytes present)`;
+        what = `its value body of ${this.valLen - FSM_VALUE_HEADER_LEN} bytes (${this.inPieces ? this.bodyHave : this.big === undefined ? 0 : this.bigHave} bytes present)`;
     }
     throw fail(
       'ERR_SNAPSHOT_TRUNCATED',

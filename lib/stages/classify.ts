@@ -2,13 +2,23 @@
  * Key classifier: SnapshotRecord → ClassifiedRecord by the key families of
  * SPEC §4. Records of ignored families and non-S3 keys are counted and
  * dropped here; a malformed key of a known family fails the run.
+ *
+ * A value in pieces (lib/stages/value-pieces.ts) stays in pieces behind a
+ * blob or chunkblob record (`payloadLength`); the value of any other kind
+ * (metadata, never that large in practice) is gathered whole, and the
+ * pieces of a tombstone or a skipped record are dropped.
  */
 import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DecodeError } from '../errors.js';
 import { classifyKey } from '../core/keys.js';
-import type { ClassifiedRecord, SnapshotRecord, WarningHandler } from '../types.js';
+import type { BlobRecord, ChunkBlobRecord, ClassifiedRecord, SnapshotRecord, ValuePiece, WarningHandler } from '../types.js';
+import { releaseBlock } from '../io/shared-blocks.js';
 import { snapshotRecordProblem, usage } from './record-shape.js';
+import { isValuePiece, PieceGate } from './value-pieces.js';
+
+/** A record of a kind whose value is used whole. */
+type MetadataRecord = Exclude<ClassifiedRecord, BlobRecord | ChunkBlobRecord>;
 
 /** Records seen by the key classifier, by kind. */
 export interface ClassifierStats {
@@ -38,13 +48,17 @@ export class KeyClassifier extends Transform {
   private readonly onWarning: WarningHandler | undefined;
   /** Where a record replacing an earlier version of its key is counted: nowhere (its key is counted already). */
   private readonly recount: ClassifierStats = { s3: { 'bucket-meta': 0, manifest: 0, blob: 0, chunkref: 0, chunkblob: 0, upload: 0 }, ignored: 0, nonS3: 0, unknownS3: 0 };
+  private readonly gate = new PieceGate();
+  /** A metadata record whose value is being gathered from its pieces. */
+  private gathering: { rec: MetadataRecord; pieces: Buffer[] } | undefined;
 
   constructor(opts: ClassifierOptions = {}) {
     super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
     this.onWarning = opts.onWarning;
   }
 
-  override _transform(rec: SnapshotRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+  override _transform(rec: SnapshotRecord | ValuePiece, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (isValuePiece(rec)) return this.piece(rec, cb);
     const bad = snapshotRecordProblem(rec);
     if (bad !== undefined) return cb(usage('key classifier', bad));
     let out: ClassifiedRecord | null;
@@ -58,7 +72,23 @@ export class KeyClassifier extends Transform {
       return cb(err as Error);
     }
     if (out) stats.s3[out.kind]++;
+    if (rec.valueLength !== undefined && out && !rec.tombstone && out.kind !== 'blob' && out.kind !== 'chunkblob') {
+      this.gathering = { rec: out, pieces: [] };
+      return cb();
+    }
+    this.gate.follow(out !== null && !rec.tombstone);
     cb(null, out ?? undefined);
+  }
+
+  private piece(p: ValuePiece, cb: TransformCallback): void {
+    const g = this.gathering;
+    if (!g) return cb(null, this.gate.piece(p));
+    g.pieces.push(p.bytes);
+    if (!p.last) return cb();
+    this.gathering = undefined;
+    const value = Buffer.concat(g.pieces);
+    for (const b of g.pieces) releaseBlock(b);
+    cb(null, { ...g.rec, value });
   }
 
   override _flush(cb: TransformCallback): void {
@@ -87,11 +117,11 @@ export function classifyRecord(rec: SnapshotRecord, stats: ClassifierStats): Cla
     case 'manifest':
       return { kind: 'manifest', bucket: parsed.bucket, generation: parsed.generation, object: parsed.object, value: rec.value, ...base };
     case 'blob':
-      return { kind: 'blob', addr: parsed.addr, payload: rec.value, ...base };
+      return { kind: 'blob', addr: parsed.addr, payload: rec.value, ...payloadLength(rec), ...base };
     case 'chunkref':
       return { kind: 'chunkref', addr: parsed.addr, value: rec.value, ...base };
     case 'chunkblob':
-      return { kind: 'chunkblob', digest: parsed.digest, payload: rec.value, ...base };
+      return { kind: 'chunkblob', digest: parsed.digest, payload: rec.value, ...payloadLength(rec), ...base };
     case 'upload-meta':
     case 'upload-part':
       return {
@@ -116,4 +146,9 @@ export function classifyRecord(rec: SnapshotRecord, stats: ClassifierStats): Cla
       stats.nonS3++;
       return null;
   }
+}
+
+/** A payload that follows in pieces (a tombstone's is dropped). */
+function payloadLength(rec: SnapshotRecord): { payloadLength?: number } {
+  return rec.valueLength !== undefined && !rec.tombstone ? { payloadLength: rec.valueLength } : {};
 }

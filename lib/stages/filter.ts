@@ -10,7 +10,8 @@
  */
 import { PAYLOAD_RECORDS } from './queue.js';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { ClassifiedRecord, WarningHandler } from '../types.js';
+import type { ClassifiedRecord, ValuePiece, WarningHandler } from '../types.js';
+import { isValuePiece, PieceGate } from './value-pieces.js';
 import { printable } from '../core/printable.js';
 import { classifiedRecordProblem, usage } from './record-shape.js';
 
@@ -42,16 +43,21 @@ export class RecordFilter extends Transform {
   readonly stats: FilterStats = { dropped: 0 };
   private readonly matches: FilterMatches = { buckets: new Set(), prefixed: 0 };
   private readonly keep: (rec: ClassifiedRecord) => boolean;
+  /** A payload in pieces goes where its record went. */
+  private readonly gate = new PieceGate();
 
   constructor(private readonly opts: FilterOptions) {
     super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
     this.keep = recordPredicate(opts, this.matches);
   }
 
-  override _transform(rec: ClassifiedRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+  override _transform(rec: ClassifiedRecord | ValuePiece, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (isValuePiece(rec)) return cb(null, this.gate.piece(rec));
     const bad = classifiedRecordProblem(rec, false);
     if (bad !== undefined) return cb(usage('record filter', bad));
-    if (this.keep(rec)) return cb(null, rec);
+    const keep = this.keep(rec);
+    this.gate.follow(keep);
+    if (keep) return cb(null, rec);
     this.stats.dropped++;
     cb();
   }

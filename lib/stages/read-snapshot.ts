@@ -19,9 +19,9 @@ import { footerFirst } from '../core/footer-first.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
 import { printable } from '../core/printable.js';
 import { DecodeError } from '../errors.js';
-import { takeValueBuffer } from '../io/shared-blocks.js';
+import { BLOCK_BYTES, takeValueBuffer } from '../io/shared-blocks.js';
 import { recycleChunk } from '../io/file-chunks.js';
-import type { SnapshotHeader, SnapshotRecord, WarningHandler } from '../types.js';
+import type { SnapshotHeader, SnapshotRecord, ValuePiece, WarningHandler } from '../types.js';
 
 /** A snapshot's input form: JSON lines or native. */
 export type InputFormat = 'jsonl' | 'fsm';
@@ -38,6 +38,13 @@ export interface SnapshotReaderOptions {
   emptyIsError?: boolean;
   /** Told `snapshot_unverified` at the end of a native input without a CRC32C footer. */
   onWarning?: WarningHandler;
+  /**
+   * A native input's values larger than a block (1 MiB) are not held whole:
+   * their records carry `valueLength` and the bytes follow as ValuePiece
+   * items (lib/stages/value-pieces.ts). Only for consumers that know
+   * pieces: the decode pipeline's stages do.
+   */
+  valuePieces?: boolean;
 }
 
 interface RecordDecoder {
@@ -65,6 +72,7 @@ export class SnapshotReader extends Transform {
   private readonly source: string;
   private readonly emptyIsError: boolean;
   private readonly onWarning: WarningHandler | undefined;
+  private readonly valuePieces: boolean;
   private head: Buffer[] = [];
   private readonly emitRecord = (rec: SnapshotRecord) => {
     this.records++;
@@ -78,6 +86,7 @@ export class SnapshotReader extends Transform {
     this.source = opts.source ?? '-';
     this.emptyIsError = opts.emptyIsError ?? false;
     this.onWarning = opts.onWarning;
+    this.valuePieces = opts.valuePieces ?? false;
   }
 
   /** After the end of the input: whether a native input's CRC32C footer was there and matched (undefined for JSON lines). */
@@ -135,7 +144,8 @@ export class SnapshotReader extends Transform {
     if (format === 'fsm') {
       // Every large value is copied into a shared block (hashed there, then reused: lib/io/shared-blocks.ts),
       // JSONL values decoded into one and lines joined in the framer's own buffer, so no record refers to an input chunk.
-      const raw = new FsmDecoder({ onHeader: (h) => this.announce(h), valueBuffer: takeValueBuffer });
+      const pieces = this.valuePieces ? { onPiece: (p: ValuePiece) => void this.push(p), pieceBytes: BLOCK_BYTES } : {};
+      const raw = new FsmDecoder({ onHeader: (h) => this.announce(h), valueBuffer: takeValueBuffer, ...pieces });
       const fsm = footerFirst(raw);
       const end = (): void => {
         fsm.end();

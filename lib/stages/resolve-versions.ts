@@ -47,8 +47,9 @@ import { PAYLOAD_RECORDS } from './queue.js';
 import { writeEncodedTs } from '../core/encoded-key.js';
 import { supersedes } from '../core/newest-wins.js';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { SnapshotRecord } from '../types.js';
+import type { SnapshotRecord, ValuePiece } from '../types.js';
 import { snapshotRecordProblem, usage } from './record-shape.js';
+import { isValuePiece, PieceGate } from './value-pieces.js';
 
 /** What the version resolver dropped. */
 export interface ResolverStats {
@@ -93,13 +94,16 @@ export class VersionResolver extends Transform {
   private readonly tombs = new Set<string>();
   /** Once unsorted, if keys had been forgotten: the last sorted encoded key (they all sort below it). */
   private bound: Buffer | null = null;
+  /** A value in pieces goes where its record went. */
+  private readonly gate = new PieceGate();
 
   constructor(opts: ResolverOptions = {}) {
     super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
     this.recentKeys = opts.recentKeys ?? 256;
   }
 
-  override _transform(rec: SnapshotRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+  override _transform(rec: SnapshotRecord | ValuePiece, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (isValuePiece(rec)) return cb(null, this.gate.piece(rec));
     const bad = snapshotRecordProblem(rec);
     if (bad !== undefined) return cb(usage('version resolver', bad));
     const key = rec.key;
@@ -109,6 +113,7 @@ export class VersionResolver extends Transform {
     writeEncodedTs(this.enc, key.length, rec.commitTs);
     if (this.newest === null && this.prevLength >= 0 && this.enc.compare(this.prev, 0, this.prevLength, 0, n) < 0) this.becomeUnsorted();
     const pass = this.newest === null ? this.sortedStep(rec, n) : this.unsortedStep(rec, this.newest, n);
+    this.gate.follow(pass);
     if (!pass) return cb();
     if (rec.tombstone) this.stats.tombstones++;
     cb(null, rec);

@@ -19,17 +19,33 @@
  *
  * A payload in a shared block (lib/io/shared-blocks.ts) is released here,
  * the last stage that touches it, once it is written and handed to hashing.
+ * A payload in pieces (lib/stages/value-pieces.ts) goes where a whole one
+ * would, one piece at a time; its record follows once the last is written.
  */
 import { METADATA_RECORDS, PAYLOAD_RECORDS } from './queue.js';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DecodeError, ioError } from '../errors.js';
 import { closeFd, openExclusive, writeAll, type Done } from '../io/fs-callbacks.js';
 import { HashPool } from './hash-pool.js';
+import { SpillPool } from './spill-pool.js';
 import { releaseBlock } from '../io/shared-blocks.js';
-import type { BlobRecord, ChunkAddress, ChunkBlobRecord, ClassifiedRecord, SealedRunRecord, Span, SpillFile, SpilledRecord } from '../types.js';
+import type {
+  BlobRecord,
+  ChunkAddress,
+  ChunkBlobRecord,
+  ClassifiedRecord,
+  SealedRunRecord,
+  Span,
+  SpillFile,
+  SpilledBlobRecord,
+  SpilledChunkBlobRecord,
+  SpilledRecord,
+  ValuePiece,
+} from '../types.js';
 import { classifiedRecordProblem, usage } from './record-shape.js';
+import { isValuePiece } from './value-pieces.js';
 
 /** A first chunk smaller than this does not start a run (see above). */
 export const RUN_MIN_BYTES = 64 * 1024;
@@ -66,18 +82,20 @@ interface OpenFile {
   size: number;
 }
 
-interface Pool extends OpenFile {
-  /** Small payloads not written yet, which belong at batchOffset. */
-  batch: Buffer;
-  batchLength: number;
-  batchOffset: number;
-}
-
-/** Pool writes are gathered up to this size. */
-const POOL_BATCH_BYTES = 1 << 20;
-
 interface OpenRun extends OpenFile {
   info: RunInfo;
+}
+
+/** A payload arriving in pieces: where they go, and what to pass on after the last. */
+interface Incoming {
+  /** The run the pieces are appended to; null: the pool, or nowhere (`span` null: a chunkblob already stored). */
+  run: OpenRun | null;
+  /** Where the whole payload will be. */
+  span: Span | null;
+  addr?: ChunkAddress;
+  /** A chunkblob's payload is hashed as it arrives, then checked like a whole one. */
+  chunkBlob?: { rec: Omit<SpilledChunkBlobRecord, 'span'>; sha: Hash; newest: boolean };
+  blob?: Omit<SpilledBlobRecord, 'span'>;
 }
 
 /** Run writes in flight at once (the stage goes on parsing meanwhile). */
@@ -90,7 +108,7 @@ export class BlobSpiller extends Transform {
   private readonly md5: boolean;
   private nextId = 0;
   private run: OpenRun | null = null;
-  private pool: Pool | null = null;
+  private pool: SpillPool | null = null;
   private readonly storedBlobs = new Map<string, Span>();
   /** commit_ts of each chunkblob digest's newest version so far (§3.3). */
   private readonly chunkBlobTs = new Map<string, bigint>();
@@ -106,6 +124,7 @@ export class BlobSpiller extends Transform {
   private inflight = 0;
   private writeError: DecodeError | null = null;
   private readonly writeWaiters: Array<() => void> = [];
+  private incoming: Incoming | undefined;
 
   constructor(opts: SpillerOptions) {
     super({ objectMode: true, writableHighWaterMark: PAYLOAD_RECORDS, readableHighWaterMark: METADATA_RECORDS });
@@ -114,7 +133,8 @@ export class BlobSpiller extends Transform {
     this.hashes = new HashPool({ md5: this.md5 });
   }
 
-  override _transform(rec: ClassifiedRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+  override _transform(rec: ClassifiedRecord | ValuePiece, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (isValuePiece(rec)) return this.spillPiece(rec, cb);
     const bad = classifiedRecordProblem(rec, false);
     if (bad !== undefined) return cb(usage('blob spiller', bad));
     if (rec.kind === 'blob') return this.spillBlob(rec, cb);
@@ -123,28 +143,27 @@ export class BlobSpiller extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
+    if (this.incoming) return cb(usage('blob spiller', 'the input ended before the last piece of a payload'));
     const bad = this.badBlobs.values().next();
     if (!bad.done) return cb(bad.value);
     this.sealRun((err) => {
       if (err) return cb(err);
-      this.flushPool((e) => {
-        if (e) return cb(e);
-        const pool = this.pool;
-        this.pool = null;
-        const closed = new Promise<void>((resolve, reject) => (pool ? closeFd(pool.fd, pool.file.path, (e2) => (e2 ? reject(e2) : resolve())) : resolve()));
-        Promise.all([closed, ...this.sealing])
-          .finally(() => this.hashes.close())
-          .then(
-            () => cb(),
-            (e3: Error) => cb(e3),
-          );
-      });
+      const pool = this.pool;
+      this.pool = null;
+      const closed = new Promise<void>((resolve, reject) => (pool ? pool.close((e) => (e ? reject(e) : resolve())) : resolve()));
+      Promise.all([closed, ...this.sealing])
+        .finally(() => this.hashes.close())
+        .then(
+          () => cb(),
+          (e: Error) => cb(e),
+        );
     });
   }
 
   override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
     // Close what is open; the scratch directory itself is removed by its owner.
-    for (const f of [this.run, this.pool]) if (f) closeFd(f.fd, f.file.path, () => {});
+    if (this.run) closeFd(this.run.fd, this.run.file.path, () => {});
+    this.pool?.abandon();
     this.run = null;
     this.pool = null;
     this.hashes.close().then(
@@ -154,7 +173,8 @@ export class BlobSpiller extends Transform {
   }
 
   private spillBlob(rec: BlobRecord, cb: TransformCallback): void {
-    const { payload, ...rest } = rec;
+    const { payload, payloadLength, ...rest } = rec;
+    if (payloadLength !== undefined && !rec.tombstone) return this.blobPieces(rest, payloadLength, cb);
     if (rec.tombstone || payload === null) return cb(null, { ...rest, span: null });
     const emit = (err: DecodeError | null | undefined, span?: Span) => (err ? cb(err) : cb(null, { ...rest, span: span ?? null }));
     if (this.run && continuesRun(this.run.info, rec.addr)) return this.appendToRun(this.run, rec.addr, payload, emit);
@@ -170,26 +190,43 @@ export class BlobSpiller extends Transform {
     });
   }
 
-  private spillChunkBlob(rec: ChunkBlobRecord, cb: TransformCallback): void {
-    const { payload, ...rest } = rec;
-    const ts = rec.commitTs ?? 0n;
-    const seen = this.chunkBlobTs.get(rec.digest);
-    const newest = seen === undefined || ts >= seen;
-    if (newest) {
-      this.chunkBlobTs.set(rec.digest, ts);
-      this.badBlobs.delete(rec.digest);
+  /** A blob payload in pieces: into the run it continues, a new run (chunk 0: it is large), or the pool. */
+  private blobPieces(blob: Omit<SpilledBlobRecord, 'span'>, length: number, cb: TransformCallback): void {
+    const { addr } = blob;
+    const begin = (run: OpenRun): void => {
+      run.info.chunks.push({ partNo: addr.partNo, chunkNo: addr.chunkNo, partVersion: addr.partVersion });
+      this.incoming = { run, span: { file: run.file, offset: run.size, length }, addr, blob };
+      cb();
+    };
+    if (this.run && continuesRun(this.run.info, addr)) return begin(this.run);
+    if (addr.chunkNo === 0n) {
+      return this.sealRun((err) => (err ? cb(err) : this.openRun(addr, (err2, run) => (err2 || !run ? cb(err2) : begin(run)))));
     }
-    if (rec.tombstone || payload === null) return cb(null, { ...rest, span: null });
+    this.openPool((err, pool) => {
+      if (err || !pool) return cb(err);
+      this.incoming = { run: null, span: { file: pool.file, offset: pool.size, length }, blob };
+      cb();
+    });
+  }
+
+  private spillChunkBlob(rec: ChunkBlobRecord, cb: TransformCallback): void {
+    const { payload, payloadLength, ...rest } = rec;
+    const newest = this.chunkBlobVersion(rec);
+    if (rec.tombstone || (payload === null && payloadLength === undefined)) return cb(null, { ...rest, span: null });
+    if (payload === null) {
+      // In pieces: hashed as they come, written to the pool unless the digest is stored already.
+      const chunkBlob = { rec: rest, sha: createHash('sha256'), newest };
+      const stored = this.storedBlobs.get(rec.digest);
+      if (stored && stored.length === payloadLength) return (this.incoming = { run: null, span: null, chunkBlob }), cb();
+      return this.openPool((err, pool) => {
+        if (err || !pool) return cb(err);
+        this.incoming = { run: null, span: { file: pool.file, offset: pool.size, length: payloadLength! }, chunkBlob };
+        cb();
+      });
+    }
     // Checked even when no ref points here, as elastickv's decoder does.
     const actual = createHash('sha256').update(payload).digest('hex');
-    if (actual !== rec.digest) {
-      if (newest) {
-        const where = { ...rec.where, key: rec.key };
-        this.badBlobs.set(rec.digest, new DecodeError('ERR_S3_CHUNKBLOB_HASH_MISMATCH', `chunkblob payload hashes to ${actual}, key says ${rec.digest}`, where));
-      }
-      // Passed on as payload-free, so the collector's version order still sees it.
-      return cb(null, { ...rest, span: null });
-    }
+    if (!this.chunkBlobMatches(rest, actual, newest)) return cb(null, { ...rest, span: null });
     const stored = this.storedBlobs.get(rec.digest);
     if (stored && stored.length === payload.length) return cb(null, { ...rest, span: stored });
     this.appendToPool(payload, (err, span) => {
@@ -197,6 +234,61 @@ export class BlobSpiller extends Transform {
       this.storedBlobs.set(rec.digest, span);
       cb(null, { ...rest, span });
     });
+  }
+
+  /** Notes a chunkblob version; whether it is the newest of its digest so far. */
+  private chunkBlobVersion(rec: ChunkBlobRecord): boolean {
+    const ts = rec.commitTs ?? 0n;
+    const seen = this.chunkBlobTs.get(rec.digest);
+    const newest = seen === undefined || ts >= seen;
+    if (newest) {
+      this.chunkBlobTs.set(rec.digest, ts);
+      this.badBlobs.delete(rec.digest);
+    }
+    return newest;
+  }
+
+  /**
+   * Whether a chunkblob payload hashes to its key's digest. One that does
+   * not is passed on payload-free, so the collector's version order still
+   * sees it, and fails the run at the end if it is still the newest.
+   */
+  private chunkBlobMatches(rec: Omit<SpilledChunkBlobRecord, 'span'>, actual: string, newest: boolean): boolean {
+    if (actual === rec.digest) return true;
+    if (newest) {
+      const where = { ...rec.where, key: rec.key };
+      this.badBlobs.set(rec.digest, new DecodeError('ERR_S3_CHUNKBLOB_HASH_MISMATCH', `chunkblob payload hashes to ${actual}, key says ${rec.digest}`, where));
+    }
+    return false;
+  }
+
+  /** A piece of the incoming payload: written (and hashed) where its record decided; after the last, the record goes on. */
+  private spillPiece(p: ValuePiece, cb: TransformCallback): void {
+    const inc = this.incoming;
+    if (!inc) return cb(usage('blob spiller', 'a value piece without a blob or chunkblob record before it'));
+    inc.chunkBlob?.sha.update(p.bytes);
+    const written = (err: DecodeError | null | undefined): void => {
+      if (err) return cb(err);
+      if (!p.last) return cb();
+      this.incoming = undefined;
+      cb(null, this.arrived(inc));
+    };
+    if (inc.run) return this.writeToRun(inc.run, inc.addr!, p.bytes, written);
+    if (inc.span === null) return releaseBlock(p.bytes), written(null);
+    this.appendToPool(p.bytes, (err) => {
+      releaseBlock(p.bytes); // copied or written
+      written(err);
+    });
+  }
+
+  /** The record of a payload whose last piece is written. */
+  private arrived(inc: Incoming): SpilledRecord {
+    if (inc.blob) return { ...inc.blob, span: inc.span };
+    const { rec, sha, newest } = inc.chunkBlob!;
+    if (!this.chunkBlobMatches(rec, sha.digest('hex'), newest)) return { ...rec, span: null };
+    if (inc.span === null) return { ...rec, span: this.storedBlobs.get(rec.digest)! };
+    this.storedBlobs.set(rec.digest, inc.span);
+    return { ...rec, span: inc.span };
   }
 
   private openRun(addr: ChunkAddress, done: (err: DecodeError | null, run?: OpenRun) => void): void {
@@ -224,10 +316,15 @@ export class BlobSpiller extends Transform {
    * only when MAX_INFLIGHT_BYTES of writes are pending.
    */
   private appendToRun(run: OpenRun, addr: ChunkAddress, payload: Buffer, done: (err: DecodeError | null, span?: Span) => void): void {
+    run.info.chunks.push({ partNo: addr.partNo, chunkNo: addr.chunkNo, partVersion: addr.partVersion });
+    this.writeToRun(run, addr, payload, done);
+  }
+
+  /** Appends bytes of a chunk (the whole payload, or a piece of it) to the run, as appendToRun does. */
+  private writeToRun(run: OpenRun, addr: ChunkAddress, payload: Buffer, done: (err: DecodeError | null, span?: Span) => void): void {
     const { file } = run;
     const offset = run.size;
     run.size += payload.length;
-    run.info.chunks.push({ partNo: addr.partNo, chunkNo: addr.chunkNo, partVersion: addr.partVersion });
     this.stats.runBytes += payload.length;
     this.inflight += payload.length;
     // The payload's shared block (if any) is free once written and held by the hash workers.
@@ -269,57 +366,22 @@ export class BlobSpiller extends Transform {
     this.whenWritten(0, (err) => (err ? done(err) : closeFd(run.fd, file.path, done)));
   }
 
-  /**
-   * Appends to the pool. Small payloads are gathered in a batch buffer and
-   * written POOL_BATCH_BYTES at a time: one write per small object would
-   * cost a thread-pool round trip each. Nothing reads the pool before the
-   * spiller has flushed.
-   */
+  /** Appends to the pool (see lib/stages/spill-pool.ts). */
   private appendToPool(payload: Buffer, done: (err: DecodeError | null, span?: Span) => void): void {
     this.openPool((err, pool) => {
       if (err || !pool) return done(err);
-      const span: Span = { file: pool.file, offset: pool.size, length: payload.length };
-      pool.size += payload.length;
       this.stats.poolBytes += payload.length;
-      if (payload.length >= POOL_BATCH_BYTES) {
-        return this.flushPool((e) => {
-          if (e) return done(e);
-          writeAll(pool.fd, payload, span.offset, pool.file.path, (e2) => (e2 ? done(e2) : done(null, span)));
-        });
-      }
-      if (pool.batchLength + payload.length > POOL_BATCH_BYTES) {
-        return this.flushPool((e) => {
-          if (e) return done(e);
-          this.batch(pool, payload);
-          done(null, span);
-        });
-      }
-      this.batch(pool, payload);
-      done(null, span);
+      pool.append(payload, done);
     });
   }
 
-  private batch(pool: Pool, payload: Buffer): void {
-    if (pool.batchLength === 0) pool.batchOffset = pool.size - payload.length;
-    payload.copy(pool.batch, pool.batchLength);
-    pool.batchLength += payload.length;
-  }
-
-  private flushPool(done: Done): void {
-    const pool = this.pool;
-    if (!pool || pool.batchLength === 0) return done();
-    const bytes = pool.batch.subarray(0, pool.batchLength);
-    pool.batchLength = 0;
-    writeAll(pool.fd, bytes, pool.batchOffset, pool.file.path, done);
-  }
-
-  private openPool(done: (err: DecodeError | null, pool?: Pool) => void): void {
+  private openPool(done: (err: DecodeError | null, pool?: SpillPool) => void): void {
     if (this.pool) return done(null, this.pool);
     const file: SpillFile = { id: this.nextId++, path: path.join(this.scratchDir, 'pool'), kind: 'pool' };
-    openExclusive(file.path, (err, fd) => {
-      if (err || fd === undefined) return done(err);
-      this.pool = { file, fd, size: 0, batch: Buffer.allocUnsafe(POOL_BATCH_BYTES), batchLength: 0, batchOffset: 0 };
-      done(null, this.pool);
+    SpillPool.open(file, (err, pool) => {
+      if (err || !pool) return done(err);
+      this.pool = pool;
+      done(null, pool);
     });
   }
 }

@@ -1,0 +1,150 @@
+// SPEC §3.2 allows a value of up to 256 MiB + 43 bytes; elastickv's own
+// chunks are ~1 MiB, another writer's may be far larger. §9: such a chunk is
+// never held whole — it travels in pieces (lib/stages/value-pieces.ts) — and
+// the dump holds exactly its bytes, in a directory and in a tar stream.
+import test from 'ava';
+import { createCipheriv, createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import tar from 'tar-stream';
+import { decodeSnapshot } from '../../lib/decode.js';
+import { SnapshotBuilder } from '../helpers/snapshot.js';
+import { tempDir } from './harness.js';
+
+const MiB = 1 << 20;
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A deterministic body of `n` bytes that never repeats (AES-CTR of zeros: misplaced or repeated pieces change its hash). */
+function body(n: number, seed: number): Buffer {
+  const key = Buffer.alloc(16, seed);
+  return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(n));
+}
+
+/** Every regular file of a tar stream → sha256 of its bytes, hashed as they stream. */
+function tarHasher(): { sink: Writable; done: Promise<Map<string, string>> } {
+  const extract = tar.extract();
+  const sums = new Map<string, string>();
+  extract.on('entry', (header, stream, next) => {
+    const h = createHash('sha256');
+    stream.on('data', (c: unknown) => void h.update(c as Buffer));
+    stream.on('end', () => {
+      if (header.type === 'file') sums.set(header.name, h.digest('hex'));
+      next();
+    });
+  });
+  const done = new Promise<Map<string, string>>((resolve, reject) => {
+    extract.on('finish', () => resolve(sums));
+    extract.on('error', reject);
+  });
+  return { sink: extract as unknown as Writable, done };
+}
+
+test('a snapshot whose chunks are several MiB each dumps byte for byte: runs, multipart, offloaded chunks; -o and tar', async (t) => {
+  t.timeout(120_000);
+  const dir = tempDir(t, 'ekv-bigv-');
+  const bodies: Record<string, Buffer> = {
+    'run.bin': body(12 * MiB + 7, 1), // chunks of 5 MiB + 1: one run, every chunk in pieces
+    'multi.bin': body(7 * MiB + 3, 2), // two parts of 3 MiB chunks
+    'off.bin': body(9 * MiB + 11, 3), // offloaded: chunkblobs of 4 MiB
+    'small.txt': Buffer.from('a small one between'),
+  };
+  const snap = new SnapshotBuilder()
+    .bucket('bkt')
+    .putObject('bkt', 'run.bin', bodies['run.bin']!, { chunkSize: 5 * MiB + 1 })
+    .putObject('bkt', 'multi.bin', bodies['multi.bin']!, { parts: 2, chunkSize: 3 * MiB })
+    .putObject('bkt', 'off.bin', bodies['off.bin']!, { offloaded: true, chunkSize: 4 * MiB })
+    .putObject('bkt', 'small.txt', bodies['small.txt']!);
+  const input = path.join(dir, 'big.fsm');
+  fs.writeFileSync(input, snap.toFsm({ sort: true, footer: true }));
+  const want = Object.fromEntries(Object.entries(bodies).map(([k, v]) => [k, sha256(v)]));
+
+  const out = path.join(dir, 'out');
+  const summary = await decodeSnapshot(input, { output: out, scratchDir: dir });
+  t.is(summary.objects, 4);
+  const got = Object.fromEntries(Object.keys(bodies).map((k) => [k, sha256(fs.readFileSync(path.join(out, 's3', 'bkt', k)))]));
+  t.deepEqual(got, want, 'directory dump');
+
+  const { sink, done } = tarHasher();
+  await decodeSnapshot(input, { tar: sink, scratchDir: dir });
+  const sums = await done;
+  t.deepEqual(Object.fromEntries(Object.keys(bodies).map((k) => [k, sums.get(`s3/bkt/${k}`)])), want, 'tar dump');
+});
+
+/** A forced full GC (no --expose-gc needed), so memory figures are not noise from earlier garbage. */
+function forceGc(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+
+/** Runs `fn` noting the largest buffer that Buffer's allocators hand out meanwhile. */
+async function largestAllocation(fn: () => Promise<void>): Promise<number> {
+  const spied = ['alloc', 'allocUnsafe', 'allocUnsafeSlow'] as const;
+  const originals = spied.map((name) => Buffer[name]);
+  let largest = 0;
+  spied.forEach((name, i) => {
+    const original = originals[i]! as (size: number, ...rest: unknown[]) => Buffer;
+    (Buffer as unknown as Record<string, unknown>)[name] = (size: number, ...rest: unknown[]) => {
+      largest = Math.max(largest, size);
+      return original.call(Buffer, size, ...rest);
+    };
+  });
+  try {
+    await fn();
+  } finally {
+    spied.forEach((name, i) => ((Buffer as unknown as Record<string, unknown>)[name] = originals[i]));
+  }
+  return largest;
+}
+
+// Serial: ava runs serial tests before the concurrent ones, so only this decode's allocations are seen.
+test.serial('§9 a 24 MiB chunk is decoded (native input, -o and tar) without any buffer of 2 MiB or more', async (t) => {
+  const dir = tempDir(t, 'ekv-bigv-');
+  const input = path.join(dir, 'one-chunk.fsm');
+  const b = body(24 * MiB + 5, 5);
+  fs.writeFileSync(input, new SnapshotBuilder().bucket('bkt').putObject('bkt', 'one.bin', b, { chunkSize: b.length }).toFsm({ sort: true, footer: true }));
+  const toDir = await largestAllocation(async () => void (await decodeSnapshot(input, { output: path.join(dir, 'out'), scratchDir: dir })));
+  t.is(sha256(fs.readFileSync(path.join(dir, 'out', 's3', 'bkt', 'one.bin'))), sha256(b));
+  t.true(toDir < 2 * MiB, `largest buffer allocated: ${toDir} bytes`);
+  const { sink, done } = tarHasher();
+  const toTar = await largestAllocation(() => decodeSnapshot(input, { tar: sink, scratchDir: dir }).then(() => {}));
+  t.is((await done).get('s3/bkt/one.bin'), sha256(b));
+  t.true(toTar < 2 * MiB, `largest buffer allocated: ${toTar} bytes`);
+});
+
+/** Heavy (a 128 MiB input, ~15–25 s here): run with EKV_SLOW_TESTS=1. */
+const slowTest = process.env.EKV_SLOW_TESTS === '1' ? test.serial : test.skip;
+
+slowTest('§9 a 128 MiB chunk is never held whole: array buffers grow by well under its size while it is decoded', async (t) => {
+  t.timeout(120_000);
+  const dir = tempDir(t, 'ekv-bigv-');
+  const input = path.join(dir, 'one-chunk.fsm');
+  const size = 128 * MiB;
+  let want: string;
+  {
+    const b = body(size, 4);
+    want = sha256(b);
+    fs.writeFileSync(input, new SnapshotBuilder().bucket('bkt').putObject('bkt', 'one.bin', b, { chunkSize: size }).toFsm({ sort: true, footer: true }));
+  }
+  forceGc();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  forceGc();
+  const baseline = process.memoryUsage().arrayBuffers;
+  let peak = baseline;
+  const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), 2);
+  const { sink, done } = tarHasher();
+  try {
+    await decodeSnapshot(input, { tar: sink, scratchDir: dir, onProgress: () => (peak = Math.max(peak, process.memoryUsage().arrayBuffers)), progressIntervalMs: 5 });
+  } finally {
+    clearInterval(sample);
+  }
+  t.is((await done).get('s3/bkt/one.bin'), want);
+  const grew = peak - baseline;
+  t.log(`arrayBuffers grew by ${(grew / MiB).toFixed(1)} MiB while a ${size / MiB} MiB chunk passed`);
+  // What any run may hold whatever the value's size — up to 24 free 1 MiB blocks kept for reuse, pieces queued
+  // between the stages (two per queue), 8 in the hash workers' hands, the spiller's 8 MiB of writes, the input's
+  // read-ahead, the tar queue — came to 39–55 MiB here; a value held whole would add its 128 MiB to that.
+  t.true(grew < 80 * MiB, `arrayBuffers grew by ${(grew / MiB).toFixed(1)} MiB`);
+});
