@@ -9,6 +9,9 @@
  *     → [createRecordFilter] → createBlobSpiller → createBucketCollector
  *     → createDirectorySink | createTarSink | createDumpSink(target)
  *
+ * (A reader created with `valuePieces` sends a native value over 1 MiB as
+ * its record then ValuePiece items; the stages up to the spiller take them.)
+ *
  * A whole cluster (several Raft groups' snapshots, SPEC §10) replaces the
  * first stage:
  *

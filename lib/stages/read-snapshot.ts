@@ -1,5 +1,7 @@
 /**
- * Snapshot reader: bytes in, SnapshotRecord objects out. The input format is
+ * Snapshot reader: bytes in, SnapshotRecord objects out (and, with
+ * `valuePieces`, the ValuePieces of a native value over 1 MiB after its
+ * record: lib/stages/value-pieces.ts). The input format is
  * detected from the first bytes (SPEC §2): a native magic (`EKVPBBL1`,
  * `EKVTHLC…`, `EKVSSTI1`) selects the .fsm decoder; JSON text (blank lines,
  * then a byte that can start JSON) JSON lines; anything else is refused as
