@@ -11,6 +11,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import tar from 'tar-stream';
 import { decodeSnapshot } from '../../lib/decode.js';
+import { blobKey } from '../helpers/keys.js';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
 import { tempDir } from './harness.js';
 
@@ -71,6 +72,33 @@ test('a snapshot whose chunks are several MiB each dumps byte for byte: runs, mu
   await decodeSnapshot(input, { tar: sink, scratchDir: dir });
   const sums = await done;
   t.deepEqual(Object.fromEntries(Object.keys(bodies).map((k) => [k, sums.get(`s3/bkt/${k}`)])), want, 'tar dump');
+});
+
+test('big values keep the rules: an older version is superseded, another bucket filtered out, a bad ETag skipped under --keep-going', async (t) => {
+  t.timeout(120_000);
+  const dir = tempDir(t, 'ekv-bigv-');
+  const keep = body(6 * MiB + 1, 11);
+  const bad = body(3 * MiB + 1, 12);
+  const snap = new SnapshotBuilder()
+    .bucket('bkt')
+    .putObject('bkt', 'keep.bin', keep, { chunkSize: keep.length })
+    // An older version of keep.bin's only chunk, as large and with other bytes.
+    .record(blobKey({ bucket: 'bkt', generation: 1, object: 'keep.bin', uploadId: 'up-1', partNo: 1, chunkNo: 0 }), body(keep.length, 13), { commitTs: 50 })
+    .putObject('bkt', 'bad.bin', bad, { chunkSize: bad.length, manifestPatch: { etag: 'f'.repeat(32) } })
+    .bucket('other')
+    .putObject('other', 'x.bin', body(2 * MiB + 1, 14), { chunkSize: 2 * MiB + 1 });
+  const input = path.join(dir, 'in.fsm');
+  fs.writeFileSync(input, snap.toFsm({ sort: true, footer: true }));
+  const out = path.join(dir, 'out');
+  const summary = await decodeSnapshot(input, { output: out, scratchDir: dir, keepGoing: true, buckets: ['bkt'] });
+  t.is(summary.records.superseded, 1);
+  t.true(summary.records.filtered >= 2, `filtered ${summary.records.filtered}`);
+  t.is(summary.objects, 1);
+  t.is(summary.skipped, 1);
+  t.is(sha256(fs.readFileSync(path.join(out, 's3', 'bkt', 'keep.bin'))), sha256(keep));
+  t.false(fs.existsSync(path.join(out, 's3', 'bkt', 'bad.bin')));
+  t.regex(fs.readFileSync(path.join(out, 's3', 'bkt', '_skipped.jsonl'), 'utf8'), /"reason":"ERR_S3_ETAG_MISMATCH"/);
+  t.false(fs.existsSync(path.join(out, 's3', 'other')));
 });
 
 /** A forced full GC (no --expose-gc needed), so memory figures are not noise from earlier garbage. */
