@@ -237,6 +237,7 @@ async function run(
   makeSink: (opts: DumpSinkOptions) => DumpSink,
 ): Promise<Summary> {
   const started = Date.now();
+  source.useScratch?.(scratch);
   const resolver = createVersionResolver();
   const classifier = createKeyClassifier(options.onWarning ? { onWarning: options.onWarning } : {});
   const verify = options.verify ?? true;

@@ -34,6 +34,8 @@ export interface Source {
   readError(err: unknown): DecodeError | undefined;
   /** The one input file, when the input is a file (its footer can judge a later record error). */
   file?: string;
+  /** Tells the reader the run's scratch directory (where a long JSON line's value waits). */
+  useScratch?(dir: string): void;
 }
 
 export async function openSource(input: DecodeInput, options: DecodeOptions): Promise<Source> {
@@ -49,6 +51,7 @@ async function singleSource(input: string | Readable, options: DecodeOptions): P
     head: [inputStream, ...(inputStream.readableObjectMode ? [bytesOnly()] : []), reader],
     ...(typeof input === 'string' && input !== '-' ? { file: input } : {}),
     destroy: () => inputStream.destroy(),
+    useScratch: (dir) => void (reader.scratchDir = dir),
     bytesRead: () => reader.bytesRead,
     records: () => reader.records,
     format: () => reader.header?.format,

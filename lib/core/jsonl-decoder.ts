@@ -2,10 +2,18 @@
  * JSON-lines snapshot decoding (SPEC §3.1), with no stream machinery: feed
  * byte chunks of any size, get SnapshotRecords. Lines are framed by
  * LineFramer (one copy per line however many chunks it spans).
+ *
+ * With `bigValues`, a line that grows past `lineBytes` is not held: it is
+ * scanned as it arrives (lib/core/jsonl-big-line.ts), its `value` decoded
+ * into blocks handed to `onBytes` (the caller keeps them — on disk — until
+ * the line ends), and its record comes with `valueLength` instead of a
+ * value. write() then stops right after that line: the caller passes the
+ * value on before it feeds the rest of the chunk.
  */
 import { isUtf8 } from 'node:buffer';
 import { DecodeError } from '../errors.js';
 import type { SnapshotRecord } from '../types.js';
+import { BigLine, type BigLineFields } from './jsonl-big-line.js';
 import { LineFramer } from './line-framer.js';
 import { printable } from './printable.js';
 import { decodeBase64Bytes, decodeBase64Strict } from './base64.js';
@@ -21,20 +29,48 @@ function base64Length(n: number): number {
   return 4 * Math.ceil(n / 3);
 }
 
+/** Long lines' values, decoded as they arrive (see above). */
+export interface JsonlBigValues {
+  /** A line longer than this is scanned as it arrives instead of held. */
+  lineBytes: number;
+  /** Size of the blocks the value is decoded into (from `take`); the last is shorter. */
+  blockBytes: number;
+  take: (length: number) => Buffer;
+  /** Receives each block of the value of the long line being read. */
+  onBytes: (bytes: Buffer) => void;
+}
+
 /** JSON-lines snapshot decoding (SPEC §3.1) with no stream machinery: feed byte chunks, get SnapshotRecords. */
 export class JsonlDecoder {
   // Lines are parsed synchronously and nothing keeps their bytes: the framer may reuse its buffer.
   private readonly framer = new LineFramer({ reuse: true });
   private line = 0;
+  /** The long line being scanned, and its length so far. */
+  private big: BigLine | undefined;
+  private bigBytes = 0;
 
   /** `valueBuffer` allocates the buffer a value is decoded into (default: a new one). */
   constructor(
     private readonly maxLineBytes = MAX_LINE_BYTES,
     private readonly valueBuffer?: (length: number) => Buffer,
+    private readonly bigValues?: JsonlBigValues,
   ) {}
 
-  /** Decodes every line completed by this chunk. */
-  write(chunk: Buffer, emit: (rec: SnapshotRecord) => void): void {
+  /**
+   * Decodes the lines completed by this chunk. Returns how much of it was
+   * taken: all of it, unless a long line ended in it (see above).
+   */
+  write(chunk: Buffer, emit: (rec: SnapshotRecord) => void): number {
+    if (this.big) {
+      const nl = chunk.indexOf(0x0a);
+      const end = nl === -1 ? chunk.length : nl;
+      this.bigBytes += end;
+      if (this.bigBytes > this.maxLineBytes) throw lineError(`line longer than ${this.maxLineBytes} bytes, the most a record can take`, this.line + 1);
+      this.big.feed(chunk, 0, end);
+      if (nl === -1) return chunk.length;
+      this.endBig(emit);
+      return nl + 1;
+    }
     this.framer.write(chunk, (bytes) => this.decode(bytes, emit));
     // The unfinished line is judged before it is held whole: what cannot be
     // a JSON object, or is longer than any record, fails now (a 300 MB line
@@ -46,11 +82,26 @@ export class JsonlDecoder {
     if (this.framer.pendingBytes > this.maxLineBytes) {
       throw lineError(`line longer than ${this.maxLineBytes} bytes, the most a record can take`, this.line + 1);
     }
+    const big = this.bigValues;
+    if (big && this.framer.pendingBytes > big.lineBytes) {
+      const pending = this.framer.takePending();
+      this.big = new BigLine(this.line + 1, big.blockBytes, big.take, big.onBytes);
+      this.bigBytes = pending.length;
+      this.big.feed(pending, 0, pending.length);
+    }
+    return chunk.length;
   }
 
   /** Decodes a last line that has no newline. */
   end(emit: (rec: SnapshotRecord) => void): void {
+    if (this.big) return this.endBig(emit);
     this.framer.end((bytes) => this.decode(bytes, emit));
+  }
+
+  private endBig(emit: (rec: SnapshotRecord) => void): void {
+    const big = this.big!;
+    this.big = undefined;
+    emit(bigRecord(big.finish(), ++this.line));
   }
 
   private decode(bytes: Buffer, emit: (rec: SnapshotRecord) => void): void {
@@ -223,6 +274,16 @@ function toRecord(rec: Fields, line: number, valueBuffer: ((length: number) => B
     value = tombstone ? null : v;
   }
   return { key, value, commitTs, tombstone, where: { line } };
+}
+
+/** The record of a long line: its value, decoded already, is `valueLength` bytes handed on elsewhere. */
+function bigRecord(big: BigLineFields, line: number): SnapshotRecord {
+  const fields = big.fields as Fields;
+  if (big.valueLength === undefined) return toRecord(fields, line, undefined);
+  if ('value' in fields) throw lineError('"value" appears twice', line);
+  // The same rules as for a line held whole, with a stand-in for the value (valid base64, as it was).
+  const rec = toRecord({ ...fields, value: '' }, line, undefined);
+  return rec.tombstone ? rec : { ...rec, value: null, valueLength: big.valueLength };
 }
 
 /** Decoded bytes, or undefined when not a string at all; bad base64 throws. */

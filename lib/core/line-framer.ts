@@ -76,6 +76,11 @@ export class LineFramer {
     onLine(this.join(this.held));
   }
 
+  /** The unfinished line so far, taken out (the framer then holds nothing; with `reuse`, valid until the next write). */
+  takePending(): Buffer {
+    return this.join(this.held);
+  }
+
   /** Reuse: appends bytes of the unfinished line to the kept buffer. */
   private keep(bytes: Buffer): void {
     const need = this.held + bytes.length;

@@ -1,7 +1,8 @@
 /**
  * Snapshot reader: bytes in, SnapshotRecord objects out (and, with
- * `valuePieces`, the ValuePieces of a native value over 1 MiB after its
- * record: lib/stages/value-pieces.ts). The input format is
+ * `valuePieces`, the ValuePieces of a large value after its record:
+ * lib/stages/value-pieces.ts; a long JSON line's value waits in scratch
+ * for the end of its line, lib/stages/value-staging.ts). The input format is
  * detected from the first bytes (SPEC §2): a native magic (`EKVPBBL1`,
  * `EKVTHLC…`, `EKVSSTI1`) selects the .fsm decoder; JSON text (blank lines,
  * then a byte that can start JSON) JSON lines; anything else is refused as
@@ -21,7 +22,9 @@ import { footerFirst } from '../core/footer-first.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
 import { printable } from '../core/printable.js';
 import { DecodeError } from '../errors.js';
-import { BLOCK_BYTES, takeValueBuffer } from '../io/shared-blocks.js';
+import { BLOCK_BYTES, takeBlock, takeValueBuffer } from '../io/shared-blocks.js';
+import { ValueStaging } from './value-staging.js';
+import os from 'node:os';
 import { recycleChunk } from '../io/file-chunks.js';
 import type { SnapshotHeader, SnapshotRecord, ValuePiece, WarningHandler } from '../types.js';
 
@@ -41,16 +44,22 @@ export interface SnapshotReaderOptions {
   /** Told `snapshot_unverified` at the end of a native input without a CRC32C footer. */
   onWarning?: WarningHandler;
   /**
-   * A native input's values larger than a block (1 MiB) are not held whole:
-   * their records carry `valueLength` and the bytes follow as ValuePiece
-   * items (lib/stages/value-pieces.ts). Only for consumers that know
-   * pieces: the decode pipeline's stages do.
+   * Values larger than a block (1 MiB; in JSON lines, those of lines over
+   * BIG_LINE_BYTES) are not held whole: their records carry `valueLength`
+   * and the bytes follow as ValuePiece items (lib/stages/value-pieces.ts).
+   * Only for consumers that know pieces: the decode pipeline's stages do.
    */
   valuePieces?: boolean;
+  /** Where a long JSON line's value waits for the end of its line (default: the OS temp dir). */
+  scratchDir?: string;
 }
 
+/** A JSON line longer than this is read as it arrives, its value staged in scratch (with valuePieces). */
+export const BIG_LINE_BYTES = 2 << 20;
+
 interface RecordDecoder {
-  write(chunk: Buffer, emit: (rec: SnapshotRecord) => void): void;
+  /** Returns how much of the chunk was taken, when not all of it (a long JSON line ended). */
+  write(chunk: Buffer, emit: (rec: SnapshotRecord) => void): number | void;
   end(emit: (rec: SnapshotRecord) => void): void;
 }
 
@@ -75,10 +84,26 @@ export class SnapshotReader extends Transform {
   private readonly emptyIsError: boolean;
   private readonly onWarning: WarningHandler | undefined;
   private readonly valuePieces: boolean;
+  /** Where a long JSON line's value is staged; set before the run starts (see decode.ts). */
+  scratchDir: string | undefined;
+  private readonly staging = new ValueStaging(() => this.scratchDir ?? os.tmpdir());
+  /** A long JSON line's record, held until its staged value can follow it. */
+  private held: SnapshotRecord | undefined;
+  /** Resolves a wait for the consumer to want more (pushing a staged value). */
+  private wake: (() => void) | undefined;
   private head: Buffer[] = [];
   private readonly emitRecord = (rec: SnapshotRecord) => {
     this.records++;
     this.push(rec);
+  };
+  private readonly emitJsonl = (rec: SnapshotRecord) => {
+    if (rec.valueLength === undefined) {
+      // A long tombstone line's value was staged for nothing.
+      if (rec.tombstone) this.staging.discard();
+      return this.emitRecord(rec);
+    }
+    this.records++;
+    this.held = rec;
   };
 
   constructor(opts: SnapshotReaderOptions = {}) {
@@ -89,6 +114,7 @@ export class SnapshotReader extends Transform {
     this.emptyIsError = opts.emptyIsError ?? false;
     this.onWarning = opts.onWarning;
     this.valuePieces = opts.valuePieces ?? false;
+    this.scratchDir = opts.scratchDir;
   }
 
   /** After the end of the input: whether a native input's CRC32C footer was there and matched (undefined for JSON lines). */
@@ -109,14 +135,57 @@ export class SnapshotReader extends Transform {
         this.start(head);
         chunk = head;
       }
-      this.decoder!.write(chunk, this.emitRecord);
     } catch (err) {
-      return cb(err as Error);
-    } finally {
-      // The decoders copied out all they keep (see start()): the input's memory can take the next read.
       recycleChunk(input);
+      return cb(err as Error);
     }
-    cb();
+    // The decoders copied out all they keep (see start()): then the input's memory can take the next read.
+    const done = (err?: Error | null): void => {
+      recycleChunk(input);
+      cb(err);
+    };
+    let waiting: Promise<void> | undefined;
+    try {
+      waiting = this.feed(chunk, 0);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (waiting) waiting.then(() => done(), done);
+    else done();
+  }
+
+  /** Decodes chunk[at..]; a promise when a long line's value is passed on first (the rest follows it). */
+  private feed(chunk: Buffer, at: number): Promise<void> | undefined {
+    while (at < chunk.length) {
+      at += this.decoder!.write(at === 0 ? chunk : chunk.subarray(at), this.emitRecord) ?? chunk.length - at;
+      if (this.held) return this.passHeld().then(() => this.feed(chunk, at));
+    }
+    return undefined;
+  }
+
+  /** The held record of a long JSON line, then its staged value as pieces, each once the consumer wants more. */
+  private async passHeld(): Promise<void> {
+    const rec = this.held!;
+    this.held = undefined;
+    await this.pushWhenWanted(rec);
+    await this.staging.pieces(rec.valueLength!, (p) => this.pushWhenWanted(p));
+  }
+
+  private pushWhenWanted(item: SnapshotRecord | ValuePiece): Promise<void> | void {
+    if (this.push(item)) return;
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  override _read(size: number): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+    super._read(size);
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    this.staging.close();
+    super._destroy(err, cb);
   }
 
   override _flush(cb: TransformCallback): void {
@@ -131,7 +200,8 @@ export class SnapshotReader extends Transform {
     } catch (err) {
       return cb(err as Error);
     }
-    cb();
+    if (!this.held) return cb();
+    this.passHeld().then(() => cb(), cb);
   }
 
   private start(head: Buffer): void {
@@ -156,7 +226,9 @@ export class SnapshotReader extends Transform {
       };
       this.decoder = { write: (c, emit) => fsm.write(c, emit), end };
     } else {
-      this.decoder = new JsonlDecoder(undefined, takeValueBuffer);
+      const big = this.valuePieces ? { lineBytes: BIG_LINE_BYTES, blockBytes: BLOCK_BYTES, take: takeBlock, onBytes: (b: Buffer) => this.staging.stage(b) } : undefined;
+      const jsonl = new JsonlDecoder(undefined, takeValueBuffer, big);
+      this.decoder = { write: (c) => jsonl.write(c, this.emitJsonl), end: () => jsonl.end(this.emitJsonl) };
       this.announce({ format: 'jsonl' });
     }
   }
