@@ -2,7 +2,7 @@
 // chunks are ~1 MiB, another writer's may be far larger. §9: such a chunk is
 // never held whole — it travels in pieces (lib/stages/value-pieces.ts) — and
 // the dump holds exactly its bytes, in a directory and in a tar stream.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createCipheriv, createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,36 +43,39 @@ function tarHasher(): { sink: Writable; done: Promise<Map<string, string>> } {
   return { sink: extract as unknown as Writable, done };
 }
 
-test('a snapshot whose chunks are several MiB each dumps byte for byte: runs, multipart, offloaded chunks; -o and tar', async (t) => {
-  t.timeout(120_000);
-  const dir = tempDir(t, 'ekv-bigv-');
-  const bodies: Record<string, Buffer> = {
-    'run.bin': body(12 * MiB + 7, 1), // chunks of 5 MiB + 1: one run, every chunk in pieces
-    'multi.bin': body(7 * MiB + 3, 2), // two parts of 3 MiB chunks
-    'off.bin': body(9 * MiB + 11, 3), // offloaded: chunkblobs of 4 MiB
-    'small.txt': Buffer.from('a small one between'),
-  };
-  const snap = new SnapshotBuilder()
-    .bucket('bkt')
-    .putObject('bkt', 'run.bin', bodies['run.bin']!, { chunkSize: 5 * MiB + 1 })
-    .putObject('bkt', 'multi.bin', bodies['multi.bin']!, { parts: 2, chunkSize: 3 * MiB })
-    .putObject('bkt', 'off.bin', bodies['off.bin']!, { offloaded: true, chunkSize: 4 * MiB })
-    .putObject('bkt', 'small.txt', bodies['small.txt']!);
-  const input = path.join(dir, 'big.fsm');
-  fs.writeFileSync(input, snap.toFsm({ sort: true, footer: true }));
-  const want = Object.fromEntries(Object.entries(bodies).map(([k, v]) => [k, sha256(v)]));
+for (const format of ['fsm', 'jsonl'] as const) {
+  test(`${format}: a snapshot whose chunks are several MiB each dumps byte for byte: runs, multipart, offloaded chunks; -o and tar`, async (t) => {
+    t.timeout(120_000);
+    const dir = tempDir(t, 'ekv-bigv-');
+    const bodies: Record<string, Buffer> = {
+      'run.bin': body(12 * MiB + 7, 1), // chunks of 5 MiB + 1: one run, every chunk in pieces
+      'multi.bin': body(7 * MiB + 3, 2), // two parts of 3 MiB chunks
+      'off.bin': body(9 * MiB + 11, 3), // offloaded: chunkblobs of 4 MiB
+      'small.txt': Buffer.from('a small one between'),
+    };
+    const snap = new SnapshotBuilder()
+      .bucket('bkt')
+      .putObject('bkt', 'run.bin', bodies['run.bin']!, { chunkSize: 5 * MiB + 1 })
+      .putObject('bkt', 'multi.bin', bodies['multi.bin']!, { parts: 2, chunkSize: 3 * MiB })
+      .putObject('bkt', 'off.bin', bodies['off.bin']!, { offloaded: true, chunkSize: 4 * MiB })
+      .putObject('bkt', 'small.txt', bodies['small.txt']!);
+    const input = path.join(dir, `big.${format}`);
+    // JSON lines shuffled: a chunk may come before its manifest, and the chunks of a body in any order.
+    fs.writeFileSync(input, format === 'fsm' ? snap.toFsm({ sort: true, footer: true }) : snap.toJsonl({ shuffle: 5 }));
+    const want = Object.fromEntries(Object.entries(bodies).map(([k, v]) => [k, sha256(v)]));
 
-  const out = path.join(dir, 'out');
-  const summary = await decodeSnapshot(input, { output: out, scratchDir: dir });
-  t.is(summary.objects, 4);
-  const got = Object.fromEntries(Object.keys(bodies).map((k) => [k, sha256(fs.readFileSync(path.join(out, 's3', 'bkt', k)))]));
-  t.deepEqual(got, want, 'directory dump');
+    const out = path.join(dir, 'out');
+    const summary = await decodeSnapshot(input, { output: out, scratchDir: dir });
+    t.is(summary.objects, 4);
+    const got = Object.fromEntries(Object.keys(bodies).map((k) => [k, sha256(fs.readFileSync(path.join(out, 's3', 'bkt', k)))]));
+    t.deepEqual(got, want, 'directory dump');
 
-  const { sink, done } = tarHasher();
-  await decodeSnapshot(input, { tar: sink, scratchDir: dir });
-  const sums = await done;
-  t.deepEqual(Object.fromEntries(Object.keys(bodies).map((k) => [k, sums.get(`s3/bkt/${k}`)])), want, 'tar dump');
-});
+    const { sink, done } = tarHasher();
+    await decodeSnapshot(input, { tar: sink, scratchDir: dir });
+    const sums = await done;
+    t.deepEqual(Object.fromEntries(Object.keys(bodies).map((k) => [k, sums.get(`s3/bkt/${k}`)])), want, 'tar dump');
+  });
+}
 
 test('big values keep the rules: an older version is superseded, another bucket filtered out, a bad ETag skipped under --keep-going', async (t) => {
   t.timeout(120_000);
@@ -133,14 +136,29 @@ test.serial('§9 a 24 MiB chunk is decoded (native input, -o and tar) without an
   const input = path.join(dir, 'one-chunk.fsm');
   const b = body(24 * MiB + 5, 5);
   fs.writeFileSync(input, new SnapshotBuilder().bucket('bkt').putObject('bkt', 'one.bin', b, { chunkSize: b.length }).toFsm({ sort: true, footer: true }));
-  const toDir = await largestAllocation(async () => void (await decodeSnapshot(input, { output: path.join(dir, 'out'), scratchDir: dir })));
-  t.is(sha256(fs.readFileSync(path.join(dir, 'out', 's3', 'bkt', 'one.bin'))), sha256(b));
-  t.true(toDir < 2 * MiB, `largest buffer allocated: ${toDir} bytes`);
+  await bothOutputs(t, dir, input, b, 2 * MiB);
+});
+
+// A JSON line is framed in one buffer until it is known to be long (2 MiB, growing by doubling: up to 4 MiB).
+test.serial('§9 a 24 MiB chunk is decoded from JSON lines (-o and tar) without any buffer of 8 MiB or more (its line is 32 MiB)', async (t) => {
+  const dir = tempDir(t, 'ekv-bigv-');
+  const input = path.join(dir, 'one-chunk.jsonl');
+  const b = body(24 * MiB + 5, 6);
+  fs.writeFileSync(input, new SnapshotBuilder().bucket('bkt').putObject('bkt', 'one.bin', b, { chunkSize: b.length }).toJsonl());
+  await bothOutputs(t, dir, input, b, 8 * MiB);
+});
+
+/** Decodes `input` to a directory and to tar; both hold body `b`, and no allocation reached `bound`. */
+async function bothOutputs(t: ExecutionContext, dir: string, input: string, b: Buffer, bound: number): Promise<void> {
+  const out = path.join(dir, 'out');
+  const toDir = await largestAllocation(async () => void (await decodeSnapshot(input, { output: out, scratchDir: dir })));
+  t.is(sha256(fs.readFileSync(path.join(out, 's3', 'bkt', 'one.bin'))), sha256(b));
+  t.true(toDir < bound, `largest buffer allocated: ${toDir} bytes`);
   const { sink, done } = tarHasher();
   const toTar = await largestAllocation(() => decodeSnapshot(input, { tar: sink, scratchDir: dir }).then(() => {}));
   t.is((await done).get('s3/bkt/one.bin'), sha256(b));
-  t.true(toTar < 2 * MiB, `largest buffer allocated: ${toTar} bytes`);
-});
+  t.true(toTar < bound, `largest buffer allocated: ${toTar} bytes`);
+}
 
 /** Heavy (a 128 MiB input, ~15–25 s here): run with EKV_SLOW_TESTS=1. */
 const slowTest = process.env.EKV_SLOW_TESTS === '1' ? test.serial : test.skip;
