@@ -96,8 +96,8 @@ const LINES = [
   ` { "value" : "${b64(VALUE)}" , "extra": {"a":[1,"}]"]}, "key":"${b64('k2')}", "commit_ts":"18446744073709551615" }\r`,
   // a tombstone whose value is validated, then dropped
   `{"key":"${b64('k3')}","value":"${b64(VALUE)}","tombstone":true,"commit_ts":7}`,
-  // \/ escapes in the value (some JSON writers escape every slash)
-  `{"key":"${b64('k4')}","value":"${b64('???' + VALUE).replace(/\//g, '\\/')}"}`,
+  // escapes in the value: \/ (some JSON writers escape every slash) and \u0050 for its first character, "P"
+  `{"key":"${b64('k4')}","value":"${b64('???' + VALUE).replace(/\//g, '\\/').replace(/^P/, '\\u0050')}"}`,
   `{"key":"${b64('after')}","value":"${b64('w')}"}`,
 ];
 const INPUT = Buffer.from(LINES.join('\n') + '\n');
@@ -121,7 +121,7 @@ const cutsEvery = (step: number, first = step): number[] => {
 };
 
 test('decoder: long lines give their records with valueLength, the value decoded in blocks, whatever the member order', (t) => {
-  t.true(LINES[4]!.includes('\\/'), 'the fifth line holds escaped slashes');
+  t.true(LINES[4]!.includes('"\\u0050z8\\/'), 'the fifth line holds escapes');
   // Reads of at most lineBytes: a line over twice as long (all the long ones) grows past it before it ends; the short ones never reach it.
   t.deepEqual(decodeLong(INPUT, cutsEvery(60)), EXPECTED);
 });
@@ -156,7 +156,10 @@ test('decoder: a long line that breaks the rules fails with ERR_JSONL_LINE namin
     [`{"key":"${b64('k')}","value":"${long}"`, /not valid JSON/],
     [`{"key":"${b64('k')}","value":"${long}","value":"${long}"}`, /"value" appears twice/],
     [`{"key":"${b64('k')}","value":"${long}","n\u00e9":1}`, /not valid UTF-8/],
-    [`{"key":"${b64('k')}","value":"${long.slice(0, 10)}\\u0041${long.slice(10)}"}`, /no JSON escape but/],
+    // An escape that stands for no base64 character fails as that character would, at its position in the string.
+    [`{"key":"${b64('k')}","value":"${long.slice(0, 10)}\\n${long.slice(10)}"}`, /"value": invalid base64 character at position 10$/],
+    [`{"key":"${b64('k')}","value":"${long.slice(0, 10)}\\u00e9${long.slice(10)}"}`, /"value": invalid base64 character at position 10$/],
+    [`{"key":"${b64('k')}","value":"${long.slice(0, 10)}\\x${long.slice(10)}"}`, /not valid JSON/],
   ];
   for (const [line, message] of cases) {
     const input = Buffer.concat([Buffer.from('{"key":"YQ==","value":""}\n', 'utf8'), line.includes('\u00e9') ? Buffer.concat([Buffer.from(line, 'utf8').subarray(0, -8), Buffer.from([0x22, 0x6e, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d])]) : Buffer.from(line), Buffer.from('\n')]);

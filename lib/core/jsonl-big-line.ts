@@ -8,8 +8,9 @@
  * (jsonl-decoder.ts).
  *
  * The grammar is JSON's for one object; a member's value may be any JSON
- * (nested ones are kept as text like the others), except that `value`,
- * when a string, may hold no escape but `\/`. Invalid UTF-8 anywhere is an
+ * (nested ones are kept as text like the others); an escape in the `value`
+ * string stands for what it does in JSON (`\/` is a slash; anything that is
+ * no base64 character fails as such, at its position). Invalid UTF-8 anywhere is an
  * error, as for a whole line (outside the kept texts only ASCII can pass the
  * grammar and the base64 alphabet).
  */
@@ -28,6 +29,7 @@ const enum S {
   Value,
   Base64,
   Base64Escape,
+  Base64Unicode,
   Token,
   AfterValue,
   Done,
@@ -39,6 +41,9 @@ export interface BigLineFields {
   /** Decoded bytes of the `value` string (undefined: no `value` string). */
   valueLength: number | undefined;
 }
+
+/** What each one-character JSON escape stands for. */
+const ESCAPED: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 0x08, 0x66: 0x0c, 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09 };
 
 const isWs = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 
@@ -55,6 +60,8 @@ export class BigLine {
   private inString = false;
   private escaped = false;
   private value: Base64Stream | undefined;
+  /** The hex digits of a \u escape in the value, so far. */
+  private hex = '';
   private readonly fields: Record<string, unknown> = {};
 
   constructor(
@@ -136,12 +143,25 @@ export class BigLine {
         this.escaped = false;
         this.from = i;
         return this.token(chunk, i);
-      case S.Base64Escape:
-        // Only "\/" can stand for a base64 character.
-        if (c !== 0x2f) throw this.fail('"value": a value this long may hold no JSON escape but \\/');
-        this.value!.write(chunk, i, i + 1);
+      case S.Base64Escape: {
+        // The character an escape stands for goes to the base64 decoder, which judges it as in a line held whole.
+        if (c === 0x75 /* u */) return void ((this.s = S.Base64Unicode), (this.hex = ''));
+        const ch = ESCAPED[c];
+        if (ch === undefined) throw this.fail(`not valid JSON (bad escape \\${printable(Buffer.from([c]))} in "value")`);
+        this.value!.write(Buffer.from([ch]), 0, 1);
         this.s = S.Base64;
         return;
+      }
+      case S.Base64Unicode: {
+        this.hex += String.fromCharCode(c);
+        if (!/^[0-9a-fA-F]*$/.test(this.hex)) throw this.fail(`not valid JSON (bad escape \\u${printable(Buffer.from(this.hex, 'latin1'))} in "value")`);
+        if (this.hex.length < 4) return;
+        const code = parseInt(this.hex, 16);
+        // A character beyond ASCII is no base64 character: any byte ≥ 0x80 makes the decoder say so.
+        this.value!.write(Buffer.from([code < 0x80 ? code : 0x80]), 0, 1);
+        this.s = S.Base64;
+        return;
+      }
       case S.Token:
         return this.token(chunk, i);
       case S.AfterValue:
