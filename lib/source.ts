@@ -76,6 +76,7 @@ async function clusterSource(inputs: readonly ClusterInput[], options: DecodeOpt
   return {
     head: c.head,
     destroy: () => c.merge.destroy(),
+    useScratch: (dir) => c.merge.readers.forEach((r) => void (r.scratchDir = dir)),
     bytesRead: () => c.merge.bytesRead,
     records: () => c.merge.records,
     format: () => c.merge.readers[0]?.header?.format,

@@ -149,3 +149,17 @@ test('conflicts: a tombstone against a value at the same commit_ts is a conflict
   await run(createConflictDetector({ paths, sorted: () => true, onWarning: (w) => warnings.push(w) }), [r(a, 0, 5n, 'v'), r(a, 0, 5n, 'w'), r(a, 1, 5n, null)]);
   t.is(warnings.length, 1);
 });
+
+test('a value in pieces is dropped with its stale copy and kept with the owner\'s (lib/stages/value-pieces.ts)', async (t) => {
+  const blob = (input: number): SnapshotRecord => ({ ...r(K.blobKey({ bucket: 'bkt', generation: 1, object: 'mango', uploadId: 'u', partNo: 1, chunkNo: 0 }), input), value: null, valueLength: 4 });
+  const piece = (text: string, last: boolean) => ({ kind: 'piece' as const, bytes: Buffer.from(text), last });
+  const recs = [route(ROUTES[0]!), route(ROUTES[1]!), blob(0), piece('st', false), piece('al', true), blob(1), piece('ke', false), piece('pt', true)];
+  const out = (await run(createOwnershipFilter({ groupIds: [1n, 2n], paths }), recs as SnapshotRecord[])) as unknown as Array<SnapshotRecord & { bytes?: Buffer }>;
+  t.deepEqual(out.slice(2).map((x) => (x.bytes ? x.bytes.toString() : `record of input ${x.input}`)), ['record of input 1', 'ke', 'pt']);
+});
+
+test('a route catalog record whose value comes in pieces is refused (ERR_CATALOG_INVALID), not read as a deleted route', async (t) => {
+  const big: SnapshotRecord = { ...route(ROUTES[0]!), value: null, valueLength: 3 << 20 };
+  const err = await t.throwsAsync(run(createOwnershipFilter({ groupIds: [1n, 2n], paths }), [big]), { instanceOf: DecodeError });
+  t.is(err.code, 'ERR_CATALOG_INVALID');
+});

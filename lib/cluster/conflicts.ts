@@ -8,13 +8,16 @@
  * other, so comparing with the previous record is enough. Concatenated
  * (JSON-lines) input can hold them far apart: then every S3 key's newest
  * commit_ts, input and a digest of its value are remembered — the same
- * per-key memory the version resolver spends on unsorted input.
+ * per-key memory the version resolver spends on unsorted input. A value in
+ * pieces (lib/stages/value-pieces.ts) is digested as they pass; its record
+ * is judged after the last.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { printable } from '../core/printable.js';
 import { PAYLOAD_RECORDS } from '../stages/queue.js';
-import type { SnapshotRecord, Warning, WarningHandler } from '../types.js';
+import type { SnapshotRecord, ValuePiece, Warning, WarningHandler } from '../types.js';
+import { isValuePiece } from '../stages/value-pieces.js';
 import { routeOf } from './route-key.js';
 
 /** Options of createConflictDetector(). */
@@ -32,6 +35,14 @@ interface Seen {
   digest: string;
 }
 
+/** What sorted input compares with the next record: the previous S3 record and its value's digest. */
+interface Prev {
+  key: Buffer;
+  commitTs: bigint;
+  input: number | undefined;
+  digest: string;
+}
+
 const B_S3 = Buffer.from('!s3|', 'latin1');
 const isS3 = (key: Buffer): boolean => key.length >= B_S3.length && key.compare(B_S3, 0, B_S3.length, 0, B_S3.length) === 0;
 const digestOf = (rec: SnapshotRecord): string => (rec.tombstone || rec.value === null ? 'tombstone' : createHash('md5').update(rec.value).digest('base64'));
@@ -42,35 +53,50 @@ export class ConflictDetector extends Transform {
   conflicts = 0;
   private readonly opts: ConflictOptions;
   private sorted: boolean | undefined;
-  private prev: SnapshotRecord | undefined;
+  private prev: Prev | undefined;
   private readonly seen = new Map<string, Seen>();
+  /** A record whose value is passing in pieces, and their digest so far. */
+  private pieced: { rec: SnapshotRecord; md5: Hash } | undefined;
 
   constructor(opts: ConflictOptions) {
     super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
     this.opts = opts;
   }
 
-  override _transform(rec: SnapshotRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+  override _transform(rec: SnapshotRecord | ValuePiece, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (isValuePiece(rec)) {
+      const p = this.pieced;
+      p?.md5.update(rec.bytes);
+      if (p && rec.last) {
+        this.pieced = undefined;
+        this.judge(p.rec, p.md5.digest('base64'));
+      }
+      return cb(null, rec);
+    }
     this.sorted ??= this.opts.sorted() ?? false;
     if (isS3(rec.key)) {
-      if (this.sorted) this.sortedStep(rec);
-      else this.unsortedStep(rec);
+      if (rec.valueLength !== undefined && !rec.tombstone) this.pieced = { rec, md5: createHash('md5') };
+      else this.judge(rec, digestOf(rec));
     }
     cb(null, rec);
   }
 
-  private sortedStep(rec: SnapshotRecord): void {
-    const prev = this.prev;
-    this.prev = rec;
-    if (prev === undefined || prev.input === rec.input || prev.commitTs !== rec.commitTs || !prev.key.equals(rec.key)) return;
-    if (digestOf(prev) !== digestOf(rec)) this.report(rec, prev.input ?? 0);
+  private judge(rec: SnapshotRecord, digest: string): void {
+    if (this.sorted) this.sortedStep(rec, digest);
+    else this.unsortedStep(rec, digest);
   }
 
-  private unsortedStep(rec: SnapshotRecord): void {
+  private sortedStep(rec: SnapshotRecord, digest: string): void {
+    const prev = this.prev;
+    this.prev = { key: rec.key, commitTs: rec.commitTs, input: rec.input, digest };
+    if (prev === undefined || prev.input === rec.input || prev.commitTs !== rec.commitTs || !prev.key.equals(rec.key)) return;
+    if (prev.digest !== digest) this.report(rec, prev.input ?? 0);
+  }
+
+  private unsortedStep(rec: SnapshotRecord, digest: string): void {
     const id = rec.key.toString('latin1');
     const seen = this.seen.get(id);
     if (seen !== undefined && rec.commitTs < seen.ts) return;
-    const digest = digestOf(rec);
     if (seen !== undefined && seen.ts === rec.commitTs && seen.input !== rec.input && seen.digest !== digest) this.report(rec, seen.input);
     this.seen.set(id, { ts: rec.commitTs, input: rec.input ?? 0, digest });
   }

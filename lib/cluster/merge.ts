@@ -16,7 +16,9 @@
  *   which concatenates the inputs in the order given.
  *
  * The mode is chosen once every input has shown its format (its first
- * record, or its end). Each record is tagged with its input's index.
+ * record, or its end). Each record is tagged with its input's index. A
+ * record whose value comes in pieces (lib/stages/value-pieces.ts) is
+ * followed by them, from its input, before anything else is passed on.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,7 +27,7 @@ import { compareRecordsByEncodedKey } from '../core/fsm-encoder.js';
 import type { WarningHandler } from '../types.js';
 import { createSnapshotReader, type InputFormat, type SnapshotReader } from '../stages/read-snapshot.js';
 import { PAYLOAD_RECORDS } from '../stages/queue.js';
-import type { SnapshotRecord } from '../types.js';
+import type { SnapshotRecord, ValuePiece } from '../types.js';
 import type { ClusterInput } from './input.js';
 
 /** Options of openClusterMerge(). */
@@ -62,6 +64,8 @@ export class ClusterMerge extends Readable {
   private readonly pending: number[];
   private readonly done: boolean[];
   private waitingOn = -1;
+  /** The input whose record just passed on has pieces of its value to follow (-1: none). */
+  private piecesFrom = -1;
   /** An input's failure that came before anything listened for errors, raised at the first read. */
   private failure: Error | undefined;
 
@@ -76,7 +80,7 @@ export class ClusterMerge extends Readable {
       // One record decoded ahead per input (besides its head): a record can carry a 1 MiB chunk.
       // An input that must have a footer fails without one; an offloaded one is checked by its digest.
       const warn = opts.onWarning && !input.requireFooter && !input.verify ? { onWarning: opts.onWarning } : {};
-      const reader = createSnapshotReader({ readableHighWaterMark: 1, source: input.path, emptyIsError: true, ...warn, ...(opts.inputFormat ? { format: opts.inputFormat } : {}) });
+      const reader = createSnapshotReader({ readableHighWaterMark: 1, source: input.path, emptyIsError: true, valuePieces: true, ...warn, ...(opts.inputFormat ? { format: opts.inputFormat } : {}) });
       reader.on('end', () => this.inputEnded(i));
       pipeline(sources[i]!, reader).catch((err: unknown) => this.fail(inputError(err, input.path)));
       return reader;
@@ -132,6 +136,17 @@ export class ClusterMerge extends Readable {
   private pump(): void {
     if (this.waitingOn >= 0 || this.destroyed) return;
     for (;;) {
+      if (this.piecesFrom >= 0) {
+        const i = this.piecesFrom;
+        const piece = this.readers[i]!.read() as ValuePiece | null;
+        if (piece === null) return this.waitFor(i);
+        if (piece.last) {
+          this.piecesFrom = -1;
+          this.pending.push(i);
+        }
+        if (!this.push(piece)) return;
+        continue;
+      }
       while (this.pending.length > 0) {
         const i = this.pending.at(-1)!;
         if (this.done[i]) {
@@ -153,7 +168,8 @@ export class ClusterMerge extends Readable {
       const i = this.heapPop();
       const rec = this.heads[i]!;
       this.heads[i] = undefined;
-      this.pending.push(i);
+      if (rec.valueLength !== undefined) this.piecesFrom = i;
+      else this.pending.push(i);
       if (!this.push(rec)) return;
     }
   }

@@ -17,7 +17,8 @@ import { DecodeError } from '../errors.js';
 import { CHUNKBLOB_PREFIX } from '../core/keys.js';
 import { printable } from '../core/printable.js';
 import { PAYLOAD_RECORDS } from '../stages/queue.js';
-import type { SnapshotRecord, WarningHandler } from '../types.js';
+import type { SnapshotRecord, ValuePiece, WarningHandler } from '../types.js';
+import { isValuePiece, PieceGate } from '../stages/value-pieces.js';
 import { isCatalogRouteKey, RouteCatalogBuilder, type RouteCatalog } from './catalog.js';
 import { routeOf } from './route-key.js';
 
@@ -51,15 +52,22 @@ export class OwnershipFilter extends Transform {
   private readonly opts: OwnershipOptions;
   /** Dropped copies per bucket (printable) and group. */
   private readonly stale = new Map<string, { bucket: string; group: bigint; records: number }>();
+  /** A value in pieces goes where its record went. */
+  private readonly gate = new PieceGate();
 
   constructor(opts: OwnershipOptions) {
     super({ objectMode: true, highWaterMark: PAYLOAD_RECORDS });
     this.opts = opts;
   }
 
-  override _transform(rec: SnapshotRecord, _enc: BufferEncoding, cb: TransformCallback): void {
+  override _transform(rec: SnapshotRecord | ValuePiece, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (isValuePiece(rec)) return cb(null, this.gate.piece(rec));
+    this.gate.follow(false);
     try {
       if (isCatalogRouteKey(rec.key)) {
+        if (rec.valueLength !== undefined) {
+          throw new DecodeError('ERR_CATALOG_INVALID', `a route catalog record of ${rec.valueLength} bytes: far larger than any route`, { key: rec.key, ...rec.where, path: this.opts.paths[rec.input ?? 0] ?? '-' });
+        }
         if (this.catalog !== undefined && this.builder.wouldChange(rec)) {
           throw new DecodeError(
             'ERR_CATALOG_INVALID',
@@ -75,6 +83,7 @@ export class OwnershipFilter extends Transform {
     } catch (err) {
       return cb(err as Error);
     }
+    this.gate.follow(true);
     cb(null, rec);
   }
 

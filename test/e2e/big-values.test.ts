@@ -10,7 +10,9 @@ import { Writable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import tar from 'tar-stream';
+import { fileInput } from '../../lib/cluster/input.js';
 import { decodeSnapshot } from '../../lib/decode.js';
+import type { Warning } from '../../lib/types.js';
 import { blobKey } from '../helpers/keys.js';
 import { SnapshotBuilder } from '../helpers/snapshot.js';
 import { tempDir } from './harness.js';
@@ -103,6 +105,38 @@ test('big values keep the rules: an older version is superseded, another bucket 
   t.regex(fs.readFileSync(path.join(out, 's3', 'bkt', '_skipped.jsonl'), 'utf8'), /"reason":"ERR_S3_ETAG_MISMATCH"/);
   t.false(fs.existsSync(path.join(out, 's3', 'other')));
 });
+
+for (const format of ['fsm', 'jsonl'] as const) {
+  // Serial: only this decode's allocations are seen.
+  test.serial(`${format}: a cluster run (two inputs merged) passes big values in pieces too: bodies exact, an identical copy is no conflict, a different one is`, async (t) => {
+    t.timeout(120_000);
+    const dir = tempDir(t, 'ekv-bigv-');
+    const a = body(6 * MiB + 1, 21);
+    const b = body(5 * MiB + 3, 22);
+    const orphanKey = blobKey({ bucket: 'bkt', generation: 1, object: 'orphan', uploadId: 'up-1', partNo: 1, chunkNo: 0 });
+    const g1 = new SnapshotBuilder().bucket('bkt').putObject('bkt', 'a.bin', a, { chunkSize: a.length }).record(orphanKey, body(3 * MiB, 23));
+    // Group 2 holds an identical copy of a.bin's chunk, b.bin, and another content for the orphan chunk at the same commit_ts.
+    const g2 = new SnapshotBuilder()
+      .putObject('bkt', 'a.bin', a, { chunkSize: a.length, omitManifest: true })
+      .putObject('bkt', 'b.bin', b, { chunkSize: b.length })
+      .record(orphanKey, body(3 * MiB, 24));
+    const inputs = [g1, g2].map((g, i) => {
+      const file = path.join(dir, `g${i + 1}.${format}`);
+      fs.writeFileSync(file, format === 'fsm' ? g.toFsm({ sort: true, footer: true }) : g.toJsonl());
+      return fileInput(file);
+    });
+    const warnings: Warning[] = [];
+    const out = path.join(dir, 'out');
+    let objects = 0;
+    const largest = await largestAllocation(async () => void (objects = (await decodeSnapshot(inputs, { output: out, scratchDir: dir, onWarning: (w) => warnings.push(w) })).objects));
+    t.true(largest < (format === 'fsm' ? 2 : 8) * MiB, `largest buffer allocated: ${largest} bytes`);
+    t.is(objects, 2);
+    t.is(sha256(fs.readFileSync(path.join(out, 's3', 'bkt', 'a.bin'))), sha256(a));
+    t.is(sha256(fs.readFileSync(path.join(out, 's3', 'bkt', 'b.bin'))), sha256(b));
+    const conflicts = warnings.filter((w) => w.event === 's3_group_conflict');
+    t.deepEqual(conflicts.map((w) => w.object), ['orphan']);
+  });
+}
 
 /** A forced full GC (no --expose-gc needed), so memory figures are not noise from earlier garbage. */
 function forceGc(): void {
