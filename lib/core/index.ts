@@ -37,7 +37,7 @@ export type { FsmPreambleInfo } from './fsm-preamble.js';
 export { looksLikeFsm } from './fsm-format.js';
 export { encodedKey } from './encoded-key.js';
 export { FsmEncoder, encodeFsmEntry, fsmPreamble, fsmFooter, compareRecordsByEncodedKey, type FsmEncoderOptions, type FsmEntryInput, type FsmPreambleOptions } from './fsm-encoder.js';
-export { JsonlDecoder, parseJsonlLine } from './jsonl-decoder.js';
+export { JsonlDecoder, parseJsonlLine, type JsonlBigValues } from './jsonl-decoder.js';
 // Whole-cluster pure helpers (SPEC §10, §11): the route catalog codec, route keys, offload manifests.
 export { decodeRoute, encodeRoute, routeRecordKey, isCatalogRouteKey, RouteCatalog, RouteCatalogBuilder, CATALOG_ROUTE_PREFIX, ROUTE_STATES, type Route, type RouteState } from '../cluster/catalog.js';
 export { routeOf, type RouteInfo } from '../cluster/route-key.js';
