@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DirectoryTarget, SMALL_BODY_BYTES } from '../lib/sinks/directory.js';
 import type { SealedRun, SpillFile } from '../lib/types.js';
+import { sameBytes } from './helpers/bytes.js';
 
 function dirs(t: { teardown(fn: () => void): void }) {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-directory-'));
@@ -51,7 +52,7 @@ for (const size of [5, SMALL_BODY_BYTES + 5]) {
     await bad.abort();
     await target.finish();
     await target.close();
-    t.deepEqual(fs.readFileSync(path.join(root, 's3/b/ok')), body);
+    sameBytes(t, fs.readFileSync(path.join(root, 's3/b/ok')), body, 's3/b/ok');
     t.is(mode(path.join(root, 's3/b/ok')), 0o600);
     t.false(fs.existsSync(path.join(root, 's3/b/bad')));
     t.deepEqual(fs.readdirSync(tmpDir), [], 'no tmp file left');

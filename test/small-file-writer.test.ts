@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SmallFileWriter } from '../lib/io/small-file-writer.js';
 import { DecodeError } from '../lib/errors.js';
+import { sameBytes } from './helpers/bytes.js';
 
 function tempDir(t: import('ava').ExecutionContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sfw-'));
@@ -28,7 +29,7 @@ test('every file exists with its bytes and mode once flush() resolves, on the ca
   await w.flush();
   for (let i = 0; i < n; i++) {
     const f = path.join(dir, `f${i}`);
-    t.deepEqual(fs.readFileSync(f), content(i), f);
+    sameBytes(t, fs.readFileSync(f), content(i), f);
     t.is(fs.statSync(f).mode & 0o777, i % 2 ? 0o600 : 0o644, f);
   }
 });
@@ -41,7 +42,7 @@ test('batch byte blocks come back from the worker and are reused: at most MAX_BA
   for (let i = 0; i < n; i++) await w.write(Buffer.from(path.join(dir, `f${i}`)), [content(i)], 0o600, false);
   await w.flush();
   t.true(w.blocksMade <= 5, `blocks made: ${w.blocksMade}`);
-  for (const i of [0, 255, 256, 3001, n - 1]) t.deepEqual(fs.readFileSync(path.join(dir, `f${i}`)), content(i));
+  for (const i of [0, 255, 256, 3001, n - 1]) sameBytes(t, fs.readFileSync(path.join(dir, `f${i}`)), content(i), `f${i}`);
 });
 
 test('a file too large for a batch, and a lazy iterable of pieces, are written at once', async (t) => {
@@ -50,7 +51,7 @@ test('a file too large for a batch, and a lazy iterable of pieces, are written a
   t.teardown(() => w.close());
   const big = Buffer.alloc(3 << 20, 7);
   t.is(w.write(Buffer.from(path.join(dir, 'big')), [big], 0o600, false), undefined);
-  t.deepEqual(fs.readFileSync(path.join(dir, 'big')), big);
+  sameBytes(t, fs.readFileSync(path.join(dir, 'big')), big, 'big');
   function* pieces() {
     yield Buffer.from('a');
     yield Buffer.from('b');

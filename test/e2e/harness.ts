@@ -7,7 +7,9 @@
  *
  *   success: file modes 0600 / 0644 (MANIFEST.json, CHECKSUMS), dirs 0755,
  *            only regular files, CHECKSUMS exactly as the SPEC describes it
- *            for the tree found and accepted by the real `sha256sum -c`;
+ *            for the tree found (expectedChecksums hashes every file), and
+ *            accepted by the real `sha256sum -c` when it has a line that is
+ *            not plain printable ASCII (see needsRealCheck);
  *   failure: DIR absent (or as it was);
  *   always:  nothing left beside DIR (no `DIR.partial-*`) or in TMPDIR.
  *
@@ -180,6 +182,20 @@ export function checksumLine(rel: Buffer, data: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`\\${hex}  `), Buffer.from(out), Buffer.from('\n')]);
 }
 
+/**
+ * Whether a CHECKSUMS that equals expectedChecksums() must still be shown to
+ * the real `sha256sum -c`: when a line is in the escaped form or names a
+ * path with a byte outside printable ASCII. A file of plain lines only
+ * (`<hex>  <path>`) that equals expectedChecksums() has the hashes of the
+ * files read and the form the tar, output-dir, cluster and faults tests
+ * check with the real tool. Running it after every decode cost ~250
+ * processes per `npm test`, each ~50 ms of CPU when forked from a test
+ * process of 500 MiB (against ~10 ms from a small one).
+ */
+function needsRealCheck(sums: Buffer): boolean {
+  return !/^(?:[0-9a-f]{64} {2}[\x20-\x5b\x5d-\x7e]+\n)*$/.test(sums.toString('latin1'));
+}
+
 /** The CHECKSUMS the SPEC requires for this tree: every file but CHECKSUMS, sorted bytewise by path. */
 export function expectedChecksums(tree: ReadTree): Buffer {
   const files = [...tree.files.values()].filter((f) => !f.raw.equals(Buffer.from('CHECKSUMS')));
@@ -303,8 +319,10 @@ export async function decode(t: ExecutionContext, snap: SnapshotBuilder | Buffer
     t.truthy(tree.files.get('MANIFEST.json'), `${label} MANIFEST.json missing`);
     if (sums) {
       t.is(sums.data.toString('latin1'), expectedChecksums(tree).toString('latin1'), `${label} CHECKSUMS content`);
-      const check = spawnSync('sha256sum', ['-c', '--quiet', 'CHECKSUMS'], { cwd: out, encoding: 'utf8' });
-      t.is(check.status, 0, `${label} sha256sum -c CHECKSUMS: ${check.stdout}${check.stderr}`);
+      if (needsRealCheck(sums.data)) {
+        const check = spawnSync('sha256sum', ['-c', '--quiet', 'CHECKSUMS'], { cwd: out, encoding: 'utf8' });
+        t.is(check.status, 0, `${label} sha256sum -c CHECKSUMS: ${check.stdout}${check.stderr}`);
+      }
     }
   } else {
     t.false(fs.existsSync(out), `${label} DIR exists after a failed run`);

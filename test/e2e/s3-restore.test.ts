@@ -109,18 +109,19 @@ test('several buckets: one destination for two is ERR_USAGE; --bucket selects, -
 });
 
 test('the AWS CLI lists a dump written with -o s3:// and head-object shows restored metadata', async (t) => {
-  if (spawnSync('aws', ['--version']).status !== 0) {
-    t.log('skipped: the aws command is not installed');
-    t.pass();
-    return;
-  }
   const dir = tempDir(t);
   fs.writeFileSync(path.join(dir, 'in.jsonl'), photos().toJsonl());
   const bucket = await freshBucket();
   const res = await runCli([path.join(dir, 'in.jsonl'), '-o', `s3://${bucket}/dump`, '--s3-endpoint', s3.server.endpoint, '--s3-path-style', '-q'], { env: S3_TEST_ENV });
   t.is(res.code, 0, res.stderr);
   const env = { ...process.env, ...S3_TEST_ENV };
+  // The first aws command doubles as the probe (the CLI costs ~1 s of CPU a run): not found, or a shim's 127.
   const ls = spawnSync('aws', ['--endpoint-url', s3.server.endpoint, 's3', 'ls', '--recursive', `s3://${bucket}/dump/`], { env, encoding: 'utf8' });
+  if ((ls.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' || ls.status === 127) {
+    t.log('skipped: the aws command is not installed');
+    t.pass();
+    return;
+  }
   t.is(ls.status, 0, ls.stderr);
   const listed = ls.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(3).join(' ')).sort();
   t.true(listed.includes('dump/CHECKSUMS') && listed.includes('dump/MANIFEST.json') && listed.includes('dump/s3/photos/cat.jpg'), listed.join('\n'));

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { FsmFile } from '../../lib/encode/fsm-file.js';
 import { testCrc32c } from '../helpers/fsm.js';
+import { sameBytes } from '../helpers/bytes.js';
 
 function dir(t: import('ava').ExecutionContext): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-fsmfile-'));
@@ -27,7 +28,7 @@ test('pieces small and large land in order; SHA-256 of every byte; CRC-32C foote
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(testCrc32c(body));
   const want = Buffer.concat([body, crc]);
-  t.deepEqual(fs.readFileSync(out), want);
+  sameBytes(t, fs.readFileSync(out), want, 'out.fsm');
   t.is(sha, createHash('sha256').update(want).digest('hex'));
   t.is(f.bytes, want.length);
   t.deepEqual(fs.readdirSync(d), ['out.fsm']);

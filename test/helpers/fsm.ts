@@ -64,13 +64,22 @@ export function testEncodedKey(key: Buffer | string, commitTs = 0n): Buffer {
   return Buffer.concat([bytes(key), u64be(~commitTs & MASK64)]);
 }
 
-/** Bitwise (slow, obviously right) CRC-32C, reflected polynomial 0x82F63B78. */
+/** The CRC-32C (reflected polynomial 0x82F63B78) of one byte value, bit by bit: the definition. */
+function crcOfByte(n: number): number {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  return c >>> 0;
+}
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => crcOfByte(n));
+
+/**
+ * CRC-32C, a byte at a time through the table of crcOfByte: the textbook
+ * form, independent of lib/'s sliced tables, and ~17 times faster than the
+ * bit-by-bit loop (which cost ~10 s of the suite's CPU on footers).
+ */
 export function testCrc32c(data: Uint8Array, crc = 0): number {
   let c = ~crc >>> 0;
-  for (const byte of data) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  }
+  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
 
