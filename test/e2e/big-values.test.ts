@@ -225,6 +225,7 @@ slowTest('§9 a 128 MiB chunk is never held whole: array buffers grow by well un
   t.log(`arrayBuffers grew by ${(grew / MiB).toFixed(1)} MiB while a ${size / MiB} MiB chunk passed`);
   // What any run may hold whatever the value's size — up to 24 free 1 MiB blocks kept for reuse, pieces queued
   // between the stages (two per queue), 8 in the hash workers' hands, the spiller's 8 MiB of writes, the input's
-  // read-ahead, the tar queue — came to 39–55 MiB here; a value held whole would add its 128 MiB to that.
-  t.true(grew < 80 * MiB, `arrayBuffers grew by ${(grew / MiB).toFixed(1)} MiB`);
+  // read-ahead, the tar queue — came to 36–64 MiB here; a value held whole would add its 128 MiB to that, so the
+  // bound sits below the value's size itself, with room above what a run holds anyway.
+  t.true(grew < 100 * MiB, `arrayBuffers grew by ${(grew / MiB).toFixed(1)} MiB`);
 });
