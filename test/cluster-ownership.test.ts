@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createConflictDetector } from '../lib/cluster/conflicts.js';
 import { createOwnershipFilter } from '../lib/cluster/ownership.js';
 import { DecodeError } from '../lib/errors.js';
+import { blockOf, releaseBlock, takeBlock } from '../lib/io/shared-blocks.js';
 import type { SnapshotRecord, Warning } from '../lib/types.js';
 import { catalogRouteKey, catalogRouteValue, type TestRoute } from './helpers/cluster.js';
 import * as K from './helpers/keys.js';
@@ -162,4 +163,35 @@ test('a route catalog record whose value comes in pieces is refused (ERR_CATALOG
   const big: SnapshotRecord = { ...route(ROUTES[0]!), value: null, valueLength: 3 << 20 };
   const err = await t.throwsAsync(run(createOwnershipFilter({ groupIds: [1n, 2n], paths }), [big]), { instanceOf: DecodeError });
   t.is(err.code, 'ERR_CATALOG_INVALID');
+});
+
+test('conflicts: sorted input still compares a value whose shared block its consumer has released (the block is held, not refilled under it)', async (t) => {
+  // A value in a shared block is released by the spiller once written, and the reader refills free blocks:
+  // the detector keeps a hold on the previous record's block, so the next record's value cannot land in it.
+  const warnings: Warning[] = [];
+  const key = K.blobKey({ bucket: 'bkt', generation: 1, object: 'plum', uploadId: 'u', partNo: 1, chunkNo: 0 });
+  const inBlock = (fill: number, input: number): SnapshotRecord => ({ ...r(key, input, 5n), value: takeBlock(256 * 1024).fill(fill) });
+  let consumed!: () => void;
+  const firstConsumed = new Promise<void>((resolve) => (consumed = resolve));
+  const first = inBlock(0x41, 0);
+  async function* records(): AsyncGenerator<SnapshotRecord> {
+    yield first;
+    await firstConsumed;
+    yield inBlock(0x42, 1); // takes a free block: the first's, were it free
+  }
+  await pipeline(
+    Readable.from(records()),
+    createConflictDetector({ paths, sorted: () => true, onWarning: (w) => warnings.push(w) }),
+    new Writable({
+      objectMode: true,
+      write(rec: SnapshotRecord, _enc, cb) {
+        releaseBlock(rec.value!); // as the spiller does
+        if (rec === first) consumed();
+        cb();
+      },
+    }),
+  );
+  t.is(warnings.length, 1, 'two different values at one key and commit_ts from two inputs');
+  t.is(first.value!.readUInt8(0), 0x41, 'the first value was not overwritten');
+  t.is(blockOf(first.value!), undefined, 'no hold is left once the stream ends');
 });

@@ -18,6 +18,7 @@ import { printable } from '../core/printable.js';
 import { PAYLOAD_RECORDS } from '../stages/queue.js';
 import type { SnapshotRecord, ValuePiece, Warning, WarningHandler } from '../types.js';
 import { isValuePiece } from '../stages/value-pieces.js';
+import { blockOf, hold, releaseBlock } from '../io/shared-blocks.js';
 import { routeOf } from './route-key.js';
 
 /** Options of createConflictDetector(). */
@@ -35,17 +36,25 @@ interface Seen {
   digest: string;
 }
 
-/** What sorted input compares with the next record: the previous S3 record and its value's digest. */
+/**
+ * What sorted input compares with the next record: the previous S3 record,
+ * with its value's digest when its value passed in pieces, else its value
+ * (a hold kept on its shared block, so the block is not refilled while it
+ * may still be compared), digested only if the next record has its key.
+ */
 interface Prev {
   key: Buffer;
   commitTs: bigint;
   input: number | undefined;
-  digest: string;
+  tombstone: boolean;
+  value: Buffer | null;
+  digest: string | undefined;
 }
 
 const B_S3 = Buffer.from('!s3|', 'latin1');
 const isS3 = (key: Buffer): boolean => key.length >= B_S3.length && key.compare(B_S3, 0, B_S3.length, 0, B_S3.length) === 0;
-const digestOf = (rec: SnapshotRecord): string => (rec.tombstone || rec.value === null ? 'tombstone' : createHash('md5').update(rec.value).digest('base64'));
+const digestOf = (rec: { tombstone: boolean; value: Buffer | null }): string =>
+  rec.tombstone || rec.value === null ? 'tombstone' : createHash('md5').update(rec.value).digest('base64');
 
 /** Passes records through and reports cross-input conflicts (SPEC §10 step 1). */
 export class ConflictDetector extends Transform {
@@ -76,21 +85,46 @@ export class ConflictDetector extends Transform {
     this.sorted ??= this.opts.sorted() ?? false;
     if (isS3(rec.key)) {
       if (rec.valueLength !== undefined && !rec.tombstone) this.pieced = { rec, md5: createHash('md5') };
-      else this.judge(rec, digestOf(rec));
+      else this.judge(rec, undefined);
     }
     cb(null, rec);
   }
 
-  private judge(rec: SnapshotRecord, digest: string): void {
-    if (this.sorted) this.sortedStep(rec, digest);
-    else this.unsortedStep(rec, digest);
+  override _flush(cb: TransformCallback): void {
+    this.setPrev(undefined);
+    cb();
   }
 
-  private sortedStep(rec: SnapshotRecord, digest: string): void {
+  override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
+    this.setPrev(undefined);
+    cb(err);
+  }
+
+  /** `digest`: of a value that passed in pieces; undefined: the record's value is whole (digested when needed). */
+  private judge(rec: SnapshotRecord, digest: string | undefined): void {
+    if (this.sorted) this.sortedStep(rec, digest);
+    else this.unsortedStep(rec, digest ?? digestOf(rec));
+  }
+
+  // Sorted input digests a value only when the next record has its key and commit_ts: an MD5 of every
+  // value would cost a cluster run a second MD5 pass over all the body bytes, on the main thread.
+  private sortedStep(rec: SnapshotRecord, digest: string | undefined): void {
     const prev = this.prev;
-    this.prev = { key: rec.key, commitTs: rec.commitTs, input: rec.input, digest };
-    if (prev === undefined || prev.input === rec.input || prev.commitTs !== rec.commitTs || !prev.key.equals(rec.key)) return;
-    if (prev.digest !== digest) this.report(rec, prev.input ?? 0);
+    const same = prev !== undefined && prev.input !== rec.input && prev.commitTs === rec.commitTs && prev.key.equals(rec.key);
+    if (same && (prev.digest ?? digestOf(prev)) !== (digest ?? digestOf(rec))) this.report(rec, prev.input ?? 0);
+    const value = digest === undefined && !rec.tombstone ? rec.value : null;
+    this.setPrev({ key: rec.key, commitTs: rec.commitTs, input: rec.input, tombstone: rec.tombstone, value, digest });
+  }
+
+  /** Replaces the previous record, moving the hold on its value's shared block (if any). */
+  private setPrev(next: Prev | undefined): void {
+    const held = this.prev?.value;
+    if (next?.value) {
+      const block = blockOf(next.value);
+      if (block) hold(block);
+    }
+    this.prev = next;
+    if (held) releaseBlock(held);
   }
 
   private unsortedStep(rec: SnapshotRecord, digest: string): void {
