@@ -21,10 +21,10 @@
  * `valueLength` set), then its bytes go to onPiece in pieces of
  * `pieceBytes` (the last shorter), each in its own buffer.
  */
-import { DecodeError, type ErrorCode } from '../errors.js';
+import { DecodeError } from '../errors.js';
 import type { SnapshotHeader, SnapshotRecord, ValuePiece } from '../types.js';
 import { readEncodedTs } from './encoded-key.js';
-import { badFlags, badKeyLength, badValueLength } from './fsm-entry-errors.js';
+import { badFlags, badKeyLength, badValueLength, truncatedEntry, truncatedTail } from './fsm-entry-errors.js';
 import { checkFooter, TrailingCrc } from './fsm-footer.js';
 import { FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN } from './fsm-format.js';
 import { FsmPreambleReader, type FsmPreambleInfo } from './fsm-preamble.js';
@@ -81,10 +81,6 @@ function copyOut(src: Buffer, start: number, end: number): Buffer {
   const b = Buffer.allocUnsafe(end - start);
   src.copy(b, 0, start, end);
   return b;
-}
-
-function fail(code: ErrorCode, detail: string, offset: number, key?: Buffer): DecodeError {
-  return new DecodeError(code, detail, key === undefined ? { offset } : { offset, key });
 }
 
 /** Native snapshot decoding (SPEC §3.2) with no stream machinery: feed byte chunks, get SnapshotRecords. */
@@ -448,12 +444,7 @@ export class FsmDecoder {
         checkFooter(this.small.readUInt32BE(0), this.crc.digest(), this.entryStart);
         return;
       }
-      throw fail(
-        'ERR_SNAPSHOT_TRUNCATED',
-        `truncated snapshot: the last ${rest} bytes (from this offset, an entry boundary) are neither a whole entry ` +
-          '(its key length alone takes 8 bytes) nor a 4-byte CRC-32C footer',
-        this.entryStart,
-      );
+      throw truncatedTail(rest, this.entryStart);
     }
     const kl = this.keyLen;
     let what: string;
@@ -470,11 +461,7 @@ export class FsmDecoder {
       default:
         what = `its value body of ${this.valLen - FSM_VALUE_HEADER_LEN} bytes (${this.inPieces ? this.bodyHave : this.big === undefined ? 0 : this.bigHave} bytes present)`;
     }
-    throw fail(
-      'ERR_SNAPSHOT_TRUNCATED',
-      `truncated snapshot: the entry starting at this offset is cut off by the end of input at byte offset ${eof}, in ${what}`,
-      this.entryStart,
-    );
+    throw truncatedEntry(eof, what, this.entryStart);
   }
 }
 

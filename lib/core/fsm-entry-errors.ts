@@ -1,6 +1,7 @@
 /**
  * The errors of a native snapshot entry that cannot be decoded (SPEC §8):
- * length fields out of range, encrypted or reserved flags. Each names the
+ * length fields out of range, encrypted or reserved flags, an entry cut off
+ * by the end of input. Each names the
  * byte offset of the field at fault (and the key, once it is known).
  */
 import { DecodeError, type ErrorCode } from '../errors.js';
@@ -55,4 +56,19 @@ export function badFlags(flags: number, field: number, entry: number, key: Buffe
     return fail('ERR_SNAPSHOT_RESERVED_FLAGS', `${where} is ${hex}: reserved encryption state ${enc}`, field, key);
   }
   return fail('ERR_SNAPSHOT_RESERVED_FLAGS', `${where} is ${hex}: reserved bits 3-7 are set`, field, key);
+}
+
+/** The input ends `rest` bytes after an entry boundary: neither a whole entry nor a footer. */
+export function truncatedTail(rest: number, entry: number): DecodeError {
+  return fail(
+    'ERR_SNAPSHOT_TRUNCATED',
+    `truncated snapshot: the last ${rest} bytes (from this offset, an entry boundary) are neither a whole entry ` +
+      '(its key length alone takes 8 bytes) nor a 4-byte CRC-32C footer',
+    entry,
+  );
+}
+
+/** The entry at `entry` is cut off by the end of input at `eof`, in `what` (e.g. "its 12-byte key (3 bytes present)"). */
+export function truncatedEntry(eof: number, what: string, entry: number): DecodeError {
+  return fail('ERR_SNAPSHOT_TRUNCATED', `truncated snapshot: the entry starting at this offset is cut off by the end of input at byte offset ${eof}, in ${what}`, entry);
 }
