@@ -63,6 +63,24 @@ test('Base64Stream: bad base64 gets the message a short value gets (decodeBase64
   }
 });
 
+test('Base64Stream: a long value cut at odd offsets, into blocks that end inside a group, decodes byte for byte; a bad character far into it is reported at its position', (t) => {
+  // Long runs of whole groups go through Node's decoder (64 Ki characters at a time); these cases put groups
+  // across reads and across blocks (65 537 bytes: not a multiple of 3), and bad characters deep in such runs.
+  const value = pattern(300_000, 7);
+  const text = value.toString('base64');
+  const cuts = [1, 70_001, 70_003, 140_002, 250_001, 333_333];
+  const { bytes, blocks } = streamDecode(text, cuts, 65_537);
+  t.is(sha256(bytes), sha256(value));
+  t.deepEqual(blocks, [65_537, 65_537, 65_537, 65_537, 300_000 - 4 * 65_537]);
+  for (const [at, ch] of [[150_001, '!'], [200_002, '-'], [260_003, '_'], [90_000, '='], [399_997, '\u00e9']] as const) {
+    const bad = text.slice(0, at) + ch + text.slice(at + 1);
+    const buf = Buffer.from(bad, 'latin1');
+    const want = t.throws(() => decodeBase64Bytes(buf, 0, buf.length, 'value', 3), { instanceOf: DecodeError });
+    const got = t.throws(() => streamDecode(bad, cuts, 65_537), { instanceOf: DecodeError });
+    t.is(got.message, want.message, `${ch} at ${at}`);
+  }
+});
+
 // ---------------------------------------------------------------- the decoder with long lines
 
 type Out = { key: string; commitTs: bigint; tombstone: boolean; value: string | null; valueLength?: number; line: number | undefined } | { staged: string };
