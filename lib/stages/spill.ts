@@ -177,35 +177,41 @@ export class BlobSpiller extends Transform {
     if (payloadLength !== undefined && !rec.tombstone) return this.blobPieces(rest, payloadLength, cb);
     if (rec.tombstone || payload === null) return cb(null, { ...rest, span: null });
     const emit = (err: DecodeError | null | undefined, span?: Span) => (err ? cb(err) : cb(null, { ...rest, span: span ?? null }));
-    if (this.run && continuesRun(this.run.info, rec.addr)) return this.appendToRun(this.run, rec.addr, payload, emit);
-    if (rec.addr.chunkNo === 0n && payload.length >= RUN_MIN_BYTES) {
-      return this.sealRun((err) => {
-        if (err) return cb(err);
-        this.openRun(rec.addr, (err2, run) => (err2 || !run ? cb(err2) : this.appendToRun(run, rec.addr, payload, emit)));
+    this.runFor(rec.addr, payload.length >= RUN_MIN_BYTES, (err, run) => {
+      if (err) return cb(err);
+      if (run) return this.appendToRun(run, rec.addr, payload, emit);
+      this.appendToPool(payload, (err2, span) => {
+        releaseBlock(payload); // copied or written
+        emit(err2, span);
       });
-    }
-    this.appendToPool(payload, (err, span) => {
-      releaseBlock(payload); // copied or written
-      emit(err, span);
     });
   }
 
-  /** A blob payload in pieces: into the run it continues, a new run (chunk 0: it is large), or the pool. */
+  /**
+   * The run a blob chunk goes to: the open run it continues, or a new one
+   * when it is a `large` first chunk (see RUN_MIN_BYTES); null: the pool.
+   */
+  private runFor(addr: ChunkAddress, large: boolean, done: (err: DecodeError | null | undefined, run?: OpenRun | null) => void): void {
+    if (this.run && continuesRun(this.run.info, addr)) return done(null, this.run);
+    if (addr.chunkNo !== 0n || !large) return done(null, null);
+    this.sealRun((err) => (err ? done(err) : this.openRun(addr, done)));
+  }
+
+  /** A blob payload in pieces (large by nature): where a whole one would go (runFor), its pieces following. */
   private blobPieces(blob: Omit<SpilledBlobRecord, 'span'>, length: number, cb: TransformCallback): void {
     const { addr } = blob;
-    const begin = (run: OpenRun): void => {
-      run.info.chunks.push({ partNo: addr.partNo, chunkNo: addr.chunkNo, partVersion: addr.partVersion });
-      this.incoming = { run, span: { file: run.file, offset: run.size, length }, addr, blob };
-      cb();
-    };
-    if (this.run && continuesRun(this.run.info, addr)) return begin(this.run);
-    if (addr.chunkNo === 0n) {
-      return this.sealRun((err) => (err ? cb(err) : this.openRun(addr, (err2, run) => (err2 || !run ? cb(err2) : begin(run)))));
-    }
-    this.openPool((err, pool) => {
-      if (err || !pool) return cb(err);
-      this.incoming = { run: null, span: { file: pool.file, offset: pool.size, length }, blob };
-      cb();
+    this.runFor(addr, true, (err, run) => {
+      if (err) return cb(err);
+      if (run) {
+        run.info.chunks.push({ partNo: addr.partNo, chunkNo: addr.chunkNo, partVersion: addr.partVersion });
+        this.incoming = { run, span: { file: run.file, offset: run.size, length }, addr, blob };
+        return cb();
+      }
+      this.openPool((err2, pool) => {
+        if (err2 || !pool) return cb(err2);
+        this.incoming = { run: null, span: { file: pool.file, offset: pool.size, length }, blob };
+        cb();
+      });
     });
   }
 
