@@ -27,7 +27,8 @@ import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DecodeError, ioError } from '../errors.js';
-import { closeFd, openExclusive, writeAll, type Done } from '../io/fs-callbacks.js';
+import { closeFd, openExclusive, type Done } from '../io/fs-callbacks.js';
+import { SerialWriter } from '../io/serial-writer.js';
 import { HashPool } from './hash-pool.js';
 import { SpillPool } from './spill-pool.js';
 import { releaseBlock } from '../io/shared-blocks.js';
@@ -84,6 +85,8 @@ interface OpenFile {
 
 interface OpenRun extends OpenFile {
   info: RunInfo;
+  /** The run's writes, one at a time (lib/io/serial-writer.ts). */
+  writer: SerialWriter;
 }
 
 /** A payload arriving in pieces: where they go, and what to pass on after the last. */
@@ -309,7 +312,7 @@ export class BlobSpiller extends Transform {
         uploadId: Buffer.from(addr.uploadId),
         chunks: [],
       };
-      this.run = { file, fd, size: 0, info };
+      this.run = { file, fd, size: 0, info, writer: new SerialWriter(fd, file.path) };
       this.hashes.begin(id);
       this.stats.runs++;
       done(null, this.run);
@@ -336,7 +339,7 @@ export class BlobSpiller extends Transform {
     // The payload's shared block (if any) is free once written and held by the hash workers.
     let uses = 2;
     const used = (): void => void (--uses === 0 && releaseBlock(payload));
-    writeAll(run.fd, payload, offset, file.path, (err) => {
+    run.writer.write(payload, offset, (err) => {
       this.inflight -= payload.length;
       used();
       if (err) this.writeError ??= err;

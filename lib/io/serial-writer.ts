@@ -1,0 +1,77 @@
+/**
+ * Writes to one file, one write at a time, in the order asked. Buffered
+ * writes to one file take its inode's lock in the kernel (ext4), so
+ * pwrite()s issued at once from several thread-pool threads run one after
+ * another anyway — and the waiting threads spin on the lock. Measured on a
+ * 1 GiB object (bench workload d, `--no-verify`): 1.7–2.3 s of system time
+ * with the writes in flight on 4 pool threads, 0.3–0.5 s with one pool
+ * thread. Pieces queued meanwhile that follow each other in the file go
+ * out as one pwritev().
+ */
+import fs from 'node:fs';
+import { ioError } from '../errors.js';
+import type { Done } from './fs-callbacks.js';
+
+/** Buffers in one pwritev() at most (Linux allows 1024). */
+const MAX_PIECES = 64;
+
+interface Pending {
+  buf: Buffer;
+  position: number;
+  done: Done;
+}
+
+export class SerialWriter {
+  private readonly queue: Pending[] = [];
+  private busy = false;
+
+  constructor(
+    private readonly fd: number,
+    private readonly path: string,
+  ) {}
+
+  /** Writes all of buf at position after every write asked before; calls back once it is written. */
+  write(buf: Buffer, position: number, done: Done): void {
+    if (buf.length === 0) return done();
+    this.queue.push({ buf, position, done });
+    if (!this.busy) this.next();
+  }
+
+  private next(): void {
+    const first = this.queue.shift();
+    if (!first) return void (this.busy = false);
+    this.busy = true;
+    const batch = [first];
+    let end = first.position + first.buf.length;
+    for (let p = this.queue[0]; p !== undefined && p.position === end && batch.length < MAX_PIECES; p = this.queue[0]) {
+      batch.push(this.queue.shift()!);
+      end += p.buf.length;
+    }
+    writevAll(
+      this.fd,
+      batch.map((p) => p.buf),
+      first.position,
+      this.path,
+      (err) => {
+        for (const p of batch) p.done(err);
+        this.next();
+      },
+    );
+  }
+}
+
+/** pwritev()s all of bufs at position, looping over short writes. */
+function writevAll(fd: number, bufs: Buffer[], position: number, path: string, done: Done): void {
+  fs.writev(fd, bufs, position, (err, written) => {
+    if (err) return done(ioError(err, path, 'cannot write'));
+    let rest = bufs;
+    let n = written;
+    while (rest.length > 0 && n >= rest[0]!.length) {
+      n -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (rest.length === 0) return done();
+    rest = [rest[0]!.subarray(n), ...rest.slice(1)];
+    writevAll(fd, rest, position + written, path, done);
+  });
+}
