@@ -3,7 +3,14 @@ import { createHash } from 'node:crypto';
 import { FsmDecoder } from '../lib/core/fsm-decoder.js';
 import { JsonlDecoder } from '../lib/core/jsonl-decoder.js';
 import { DecodeError } from '../lib/errors.js';
-import { BLOCK_BYTES, blockOf, hold, release, releaseBlock, takeBlock, takeValueBuffer } from '../lib/io/shared-blocks.js';
+import { BLOCK_BYTES, blockOf, hold, release, releaseBlock, takeBlock, takeShared, takeValueBuffer } from '../lib/io/shared-blocks.js';
+import { openInputFile } from '../lib/io/input-file.js';
+import { createFsmReader } from '../lib/stages/read-snapshot.js';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { HashPool } from '../lib/stages/hash-pool.js';
 import type { SnapshotRecord } from '../lib/types.js';
 import { buildFsm } from './helpers/fsm.js';
@@ -128,4 +135,36 @@ test('HashPool: a hash worker that dies rejects what waits for it instead of han
   await workers[1]!.thread.worker.terminate();
   await t.throwsAsync(pool.seal(1), { message: /hash worker exited/ });
   await pool.close();
+});
+
+// Serial: it watches which shared buffers the free lists hand out.
+test.serial('a value of 256 KiB or more inside one file read is passed on as a view of the read (no copy), which is not reused until the value is released; one across reads is copied into a block', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-views-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const values = Array.from({ length: 7 }, (_, i) => pattern(300_000 + i, i));
+  const file = path.join(dir, 's.fsm');
+  fs.writeFileSync(file, buildFsm(values.map((value, i) => ({ key: `k${i}`, value, commitTs: 1n })), { header: 'v1', footer: true }));
+  const READ = 2 * BLOCK_BYTES; // reads and blocks differ in size, so each value shows where it lies
+  const got: Buffer[] = [];
+  await pipeline(
+    await openInputFile(file, READ),
+    createFsmReader(),
+    new Writable({ objectMode: true, write: (r: SnapshotRecord, _e, cb) => (got.push(r.value!), cb()) }),
+  );
+  t.deepEqual(got.map((v) => sha256(v).toString('hex')), values.map((v) => sha256(v).toString('hex')));
+  const views = got.filter((v) => v.buffer.byteLength === READ);
+  const copies = got.filter((v) => v.buffer.byteLength === BLOCK_BYTES);
+  // 7 values of ~300 KB in 2 MiB reads: 6 lie inside a read, 1 straddles the first boundary.
+  t.is(views.length, 6);
+  t.is(copies.length, 1);
+  for (const v of got) t.truthy(blockOf(v), 'held for the consumer');
+  const viewed = new Set(views.map((v) => v.buffer));
+  const taken = Array.from({ length: 4 }, () => takeShared(READ));
+  t.false(taken.some((b) => viewed.has(b.buffer as SharedArrayBuffer)), 'a read buffer a value still views is not handed out again');
+  for (const b of taken) releaseBlock(b);
+  for (const v of got) releaseBlock(v);
+  for (const v of got) t.is(blockOf(v), undefined, 'released by its last holder');
+  const again = Array.from({ length: 8 }, () => takeShared(READ));
+  t.true(again.some((b) => viewed.has(b.buffer as SharedArrayBuffer)), 'once released, a read buffer is reused');
+  for (const b of again) releaseBlock(b);
 });

@@ -49,6 +49,13 @@ export interface FsmDecoderOptions {
    * values inside one chunk are views of it, the others allocated.
    */
   valueBuffer?: (length: number) => Buffer;
+  /**
+   * With valueBuffer: offered each value that lies inside the chunk before
+   * it is copied; a buffer it returns (a view the caller may keep: the
+   * chunk's memory held for it, lib/io/shared-blocks.ts viewOf) is the
+   * value, undefined means copy.
+   */
+  valueView?: (chunk: Buffer, start: number, end: number) => Buffer | undefined;
   /** Receives the pieces of each value longer than `pieceBytes`, whose record carries `valueLength` instead (see above). */
   onPiece?: (piece: ValuePiece) => void;
   /** The largest value assembled whole when `onPiece` is given, and the size of the pieces of longer ones (default 1 MiB). */
@@ -102,6 +109,7 @@ export class FsmDecoder {
   private readonly verifyCrc: boolean;
   private readonly onHeader: ((header: SnapshotHeader) => void) | undefined;
   private readonly valueBuffer: ((length: number) => Buffer) | undefined;
+  private readonly valueView: ((chunk: Buffer, start: number, end: number) => Buffer | undefined) | undefined;
   private readonly onPiece: ((piece: ValuePiece) => void) | undefined;
   private readonly pieceBytes: number;
 
@@ -133,6 +141,7 @@ export class FsmDecoder {
     this.verifyCrc = opts.verifyCrc ?? true;
     this.onHeader = opts.onHeader;
     this.valueBuffer = opts.valueBuffer;
+    this.valueView = opts.valueView;
     this.onPiece = opts.onPiece;
     this.pieceBytes = opts.pieceBytes ?? 1 << 20;
   }
@@ -414,6 +423,8 @@ export class FsmDecoder {
   /** A value of at least zeroCopyMin bytes inside the chunk: a view of it, or a copy in valueBuffer's buffer. */
   private bigValue(chunk: Buffer, start: number, end: number): Buffer {
     if (!this.valueBuffer) return chunk.subarray(start, end);
+    const view = this.valueView?.(chunk, start, end);
+    if (view) return view;
     const v = this.valueBuffer(end - start);
     chunk.copy(v, 0, start, end);
     return v;

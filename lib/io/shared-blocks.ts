@@ -7,6 +7,10 @@
  * value lands in memory that is already mapped (a fresh buffer costs a page
  * fault per 4 KiB: on this project's VMs a host fault each).
  *
+ * Input files are read into shared memory too (lib/io/file-chunks.ts, in
+ * larger pieces): a blob chunk that lies inside one read is passed on as a
+ * view of it, held like a block (see viewOf), and not copied at all.
+ *
  * Holds: take() gives the caller one; a hash worker reading the block takes
  * another (hold()) until it is done. The block is reused only when every
  * hold is released. A value that is never released (a record dropped before
@@ -18,18 +22,24 @@
 
 /** Size of a block: the largest value that is assembled in one. */
 export const BLOCK_BYTES = 1 << 20;
-/** Free blocks kept for reuse (more are left to the garbage collector). */
-const MAX_FREE = 24;
+/** Free memory kept for reuse, per size of buffer (more is left to the garbage collector). */
+const MAX_FREE_BYTES = 24 * BLOCK_BYTES;
 
-const free: SharedArrayBuffer[] = [];
+/** Free buffers by size. */
+const free = new Map<number, SharedArrayBuffer[]>();
 const holds = new WeakMap<SharedArrayBuffer, number>();
+
+/** A whole shared buffer of `size` bytes (a free one if there is one), with one hold for the caller. */
+export function takeShared(size: number): Buffer {
+  const sab = free.get(size)?.pop() ?? new SharedArrayBuffer(size);
+  holds.set(sab, 1);
+  return Buffer.from(sab);
+}
 
 /** A buffer of `length` bytes (≤ BLOCK_BYTES) at the start of a block, with one hold for the caller. */
 export function takeBlock(length: number): Buffer {
   if (length > BLOCK_BYTES) throw new RangeError(`a block holds at most ${BLOCK_BYTES} bytes, not ${length}`);
-  const sab = free.pop() ?? new SharedArrayBuffer(BLOCK_BYTES);
-  holds.set(sab, 1);
-  return Buffer.from(sab, 0, length);
+  return takeShared(BLOCK_BYTES).subarray(0, length);
 }
 
 /** Values shorter than this are not worth a block (small objects are copied into the spiller's pool batch anyway). */
@@ -38,6 +48,22 @@ const VALUE_MIN = 64 * 1024;
 /** A buffer for a value of `length` bytes: in a block when it is a blob chunk's size, else from the allocator. */
 export function takeValueBuffer(length: number): Buffer {
   return length >= VALUE_MIN && length <= BLOCK_BYTES ? takeBlock(length) : Buffer.allocUnsafe(length);
+}
+
+/** Values at least this long lying in a held shared buffer are passed on as views of it (blob chunks are ~1 MiB; a few long manifests pinning a read are no harm). */
+const VIEW_MIN = 256 * 1024;
+
+/**
+ * bytes[start, end) as a view the caller may keep — its buffer held for it
+ * — when bytes lies in a held shared buffer and the value is long enough;
+ * else undefined (the caller copies it).
+ */
+export function viewOf(bytes: Buffer, start: number, end: number): Buffer | undefined {
+  if (end - start < VIEW_MIN) return undefined;
+  const sab = blockOf(bytes);
+  if (!sab) return undefined;
+  hold(sab);
+  return bytes.subarray(start, end);
 }
 
 /** The block `bytes` lies in, if it lies in one that is held. */
@@ -63,5 +89,7 @@ export function release(sab: SharedArrayBuffer): void {
   if (held === undefined) return;
   if (held > 1) return void holds.set(sab, held - 1);
   holds.delete(sab);
-  if (free.length < MAX_FREE) free.push(sab);
+  let list = free.get(sab.byteLength);
+  if (!list) free.set(sab.byteLength, (list = []));
+  if ((list.length + 1) * sab.byteLength <= MAX_FREE_BYTES) list.push(sab);
 }

@@ -33,9 +33,15 @@ interface PoolWorker {
   thread: WorkerThread<HashRequest, HashReply>;
   sealed: Map<number, (r: RunDigestResult) => void>;
   /** What was posted to it and not hashed yet, in order (its replies come in the same order). */
-  queue: Array<{ slot: number; block: SharedArrayBuffer | undefined; cost: number }>;
+  queue: Array<{ slot: number; block: BlockPost | undefined; cost: number }>;
   /** The hashing cost of queue. */
   backlog: number;
+}
+
+/** Bytes in a shared block posted to the workers: how many of them still have to hash them. */
+interface BlockPost {
+  block: SharedArrayBuffer;
+  left: number;
 }
 
 /** Which worker owns a run's SHA-256 and the MD5 of its current stretch. */
@@ -54,8 +60,12 @@ export class HashPool {
   private readonly runs = new Map<number, RunOwners>();
   /** How many workers still have to hash each slot. */
   private readonly pending = new Array<number>(SLOTS).fill(0);
-  /** How many workers still have to hash each block in their hands. */
-  private readonly pendingBlocks = new Map<SharedArrayBuffer, number>();
+  /**
+   * Posts of bytes in shared blocks that some worker still has to hash
+   * (counted per post, not per block: values read from a file share its
+   * read buffer, lib/io/shared-blocks.ts viewOf).
+   */
+  private blockPosts = 0;
   private readonly waiting = new Waiters();
   private failure: Error | undefined;
 
@@ -154,25 +164,30 @@ export class HashPool {
 
   /** Posts bytes (in slot `slot`, or in `block` with slot -1) to the workers that hash some of them. */
   private post(id: number, run: RunOwners, slot: number, block: SharedArrayBuffer | undefined, offset: number, length: number): void {
+    const post: BlockPost | undefined = block ? { block, left: 0 } : undefined;
     let to = 0;
     for (const w of this.workers) {
       const sha = w === run.sha;
       const md5 = w === run.md5;
       if (!sha && !md5) continue;
       const cost = length * ((sha ? SHA_COST : 0) + (md5 ? MD5_COST : 0));
-      w.queue.push({ slot, block, cost });
+      w.queue.push({ slot, block: post, cost });
       w.backlog += cost;
       if (block) hold(block);
       w.thread.post({ t: 'data', id, partNo: run.partNo, partVersion: run.partVersion, offset, length, sha, md5, ...(block ? { block } : {}) });
       to++;
     }
-    if (block) this.pendingBlocks.set(block, (this.pendingBlocks.get(block) ?? 0) + to);
-    else this.pending[slot] = to;
+    if (post) {
+      post.left = to;
+      this.blockPosts++;
+    } else {
+      this.pending[slot] = to;
+    }
   }
 
   /** Slots and blocks the workers still have to hash. */
   private inHand(): number {
-    return this.pending.reduce((n, p) => n + (p > 0 ? 1 : 0), 0) + this.pendingBlocks.size;
+    return this.pending.reduce((n, p) => n + (p > 0 ? 1 : 0), 0) + this.blockPosts;
   }
 
   private spawn(data: HashWorkerData): PoolWorker {
@@ -196,10 +211,9 @@ export class HashPool {
     const done = w.queue.shift()!;
     w.backlog = w.queue.length === 0 ? 0 : w.backlog - done.cost;
     if (done.block) {
-      release(done.block);
-      const left = this.pendingBlocks.get(done.block)! - 1;
-      if (left > 0) return void this.pendingBlocks.set(done.block, left);
-      this.pendingBlocks.delete(done.block);
+      release(done.block.block);
+      if (--done.block.left > 0) return;
+      this.blockPosts--;
     } else if (--this.pending[done.slot]! > 0) {
       return;
     }

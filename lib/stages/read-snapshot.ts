@@ -22,7 +22,7 @@ import { footerFirst } from '../core/footer-first.js';
 import { JsonlDecoder } from '../core/jsonl-decoder.js';
 import { printable } from '../core/printable.js';
 import { DecodeError } from '../errors.js';
-import { BLOCK_BYTES, takeBlock, takeValueBuffer } from '../io/shared-blocks.js';
+import { BLOCK_BYTES, takeBlock, takeValueBuffer, viewOf } from '../io/shared-blocks.js';
 import { ValueStaging } from './value-staging.js';
 import os from 'node:os';
 import { recycleChunk } from '../io/file-chunks.js';
@@ -127,7 +127,10 @@ export class SnapshotReader extends Transform {
     keepTail(this.tail, input);
     let chunk = input;
     try {
-      if (!this.decoder) {
+      if (!this.decoder && this.head.length === 0 && (input.length >= DETECT_BYTES || this.forced)) {
+        this.start(input);
+      } else if (!this.decoder) {
+        // The first bytes came in pieces shorter than the magic: gathered (copied: the input is recycled).
         this.head.push(Buffer.from(input));
         const head = Buffer.concat(this.head);
         if (head.length < DETECT_BYTES && !this.forced) return cb();
@@ -214,10 +217,11 @@ export class SnapshotReader extends Transform {
       );
     }
     if (format === 'fsm') {
-      // Every large value is copied into a shared block (hashed there, then reused: lib/io/shared-blocks.ts),
-      // JSONL values decoded into one and lines joined in the framer's own buffer, so no record refers to an input chunk.
+      // Every large value is copied into a shared block (hashed there, then reused: lib/io/shared-blocks.ts) or,
+      // lying in a file read of shared memory, held there; JSONL values are decoded into a block and lines joined
+      // in the framer's own buffer. So no record refers to an input chunk that is not held for it.
       const pieces = this.valuePieces ? { onPiece: (p: ValuePiece) => void this.push(p), pieceBytes: BLOCK_BYTES } : {};
-      const raw = new FsmDecoder({ onHeader: (h) => this.announce(h), valueBuffer: takeValueBuffer, ...pieces });
+      const raw = new FsmDecoder({ onHeader: (h) => this.announce(h), valueBuffer: takeValueBuffer, valueView: viewOf, ...pieces });
       const fsm = footerFirst(raw);
       const end = (): void => {
         fsm.end();
