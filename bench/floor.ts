@@ -23,7 +23,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ByteSource } from './workloads.js';
 
@@ -35,6 +35,8 @@ export interface FloorResult {
   writeMethod: 'dd' | 'node';
   /** Median seconds. */
   writeS: number;
+  /** CPU seconds (user + system) of the copy, median: the kernel's page-cache read and write of N bytes, at this moment of the VM. */
+  writeCpuS: number;
   sha256S: number;
   md5S: number;
   /** max(writeS, sha256S). */
@@ -62,20 +64,32 @@ function haveDd(): boolean {
   return ddAvailable;
 }
 
-/** Copies the first n bytes of source to dest; returns wall seconds. */
-function copyBytes(source: string, dest: string, n: number): { s: number; method: 'dd' | 'node' } {
+/** CPU seconds (user + system) of this process's waited-for children so far (/proc/self/stat cutime + cstime). */
+function childrenCpuS(): number {
+  const stat = readFileSync('/proc/self/stat', 'latin1');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 16 and 17 (cutime, cstime) of proc(5), counted from field 3 (state), in clock ticks.
+  return (Number(f[13]) + Number(f[14])) / CLOCK_TICKS;
+}
+/** sysconf(_SC_CLK_TCK): 100 on Linux x86-64 and arm64. */
+const CLOCK_TICKS = 100;
+
+/** Copies the first n bytes of source to dest; returns wall seconds and the copy's CPU seconds. */
+function copyBytes(source: string, dest: string, n: number): { s: number; cpuS: number; method: 'dd' | 'node' } {
   if (haveDd()) {
     let status: number | null = null;
     let stderr = '';
+    const cpu0 = childrenCpuS();
     const s = seconds(() => {
       const r = spawnSync('dd', [`if=${source}`, `of=${dest}`, 'bs=1M', `count=${n}`, 'iflag=count_bytes', 'status=none'], { encoding: 'latin1' });
       status = r.status;
       stderr = r.stderr;
     });
     if (status !== 0) throw new Error(`dd failed (${status}): ${stderr}`);
-    return { s, method: 'dd' };
+    return { s, cpuS: childrenCpuS() - cpu0, method: 'dd' };
   }
   const buf = Buffer.allocUnsafe(MiB);
+  const cpu0 = process.cpuUsage();
   const s = seconds(() => {
     const inFd = openSync(source, 'r');
     const outFd = openSync(dest, 'wx', 0o600);
@@ -90,7 +104,8 @@ function copyBytes(source: string, dest: string, n: number): { s: number; method
     closeSync(inFd);
     closeSync(outFd);
   });
-  return { s, method: 'node' };
+  const cpu = process.cpuUsage(cpu0);
+  return { s, cpuS: (cpu.user + cpu.system) / 1e6, method: 'node' };
 }
 
 /** 16 MiB of the workload's body bytes, to hash cyclically. */
@@ -132,6 +147,7 @@ export function measureFloor(o: FloorOptions): FloorResult {
   hashSeconds('sha256', data, 64 * MiB); // warm-up
   hashSeconds('md5', data, 16 * MiB);
   const writes: number[] = [];
+  const writeCpus: number[] = [];
   const shas: number[] = [];
   const md5s: number[] = [];
   let method: 'dd' | 'node' = 'dd';
@@ -140,13 +156,14 @@ export function measureFloor(o: FloorOptions): FloorResult {
     const c = copyBytes(o.source, dest, o.bodyBytes);
     method = c.method;
     writes.push(c.s);
+    writeCpus.push(c.cpuS);
     unlinkSync(dest);
     shas.push(hashSeconds('sha256', data, o.bodyBytes));
     if (r === 0) md5s.push(hashSeconds('md5', data, o.bodyBytes)); // information only: once
   }
   const writeS = median(writes);
   const sha256S = median(shas);
-  return { bodyBytes: o.bodyBytes, reps: o.reps, writeMethod: method, writeS, sha256S, md5S: median(md5s), floorS: Math.max(writeS, sha256S) };
+  return { bodyBytes: o.bodyBytes, reps: o.reps, writeMethod: method, writeS, writeCpuS: median(writeCpus), sha256S, md5S: median(md5s), floorS: Math.max(writeS, sha256S) };
 }
 
 export interface FilesFloor {

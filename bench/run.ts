@@ -152,6 +152,11 @@ function usage(msg?: string): never {
   process.exit(msg ? 2 : 0);
 }
 
+/** CPU seconds that decoding the workload's bytes cannot go below: the floor's copy, its SHA-256 and, verifying, its MD5. */
+function cpuBound(f: FloorResult, verify: boolean): number {
+  return f.writeCpuS + f.sha256S + (verify ? f.md5S : 0);
+}
+
 function parseOptions(argv: string[]): Options {
   const o: Options = {
     quick: false,
@@ -717,7 +722,7 @@ async function main(): Promise<void> {
       const inputBytes = g.input ? human(g.input.inputBytes) : `~${human(estimateInputBytes(g.w, g.f))}`;
       const label = [`(${g.w.id}) ${g.w.title}`, g.label, `${row.mode === 'verify' ? 'on' : 'off'}${row.child ? ', before' : ''}`, inputBytes, human(body)];
       if (row.runs.length === 0) {
-        tableRows.push([...label, row.skipped ? 'skipped (budget)' : 'FAILED', '', '', '', '', '', '', '', '', '', '']);
+        tableRows.push([...label, row.skipped ? 'skipped (budget)' : 'FAILED', '', '', '', '', '', '', '', '', '', '', '']);
         continue;
       }
       const rs = row.runs;
@@ -737,6 +742,7 @@ async function main(): Promise<void> {
         (rss / 1024).toFixed(0),
         cpu.toFixed(2),
         `${perGiB(cpu)} (${perGiB(median(rs.map((x) => x.userS)))}+${perGiB(median(rs.map((x) => x.sysS)))})`,
+        floor ? perGiB(cpu - cpuBound(floor, row.mode === 'verify')) : 'n/a',
         disk,
         wchar > 0 ? (wchar / body).toFixed(2) : 'n/a',
         floor ? `${(wall / floor.floorS).toFixed(2)}×` : 'n/a',
@@ -746,12 +752,12 @@ async function main(): Promise<void> {
     }
   }
   const mainTable = table(
-    ['workload', 'input', 'verify', 'input bytes', 'body bytes', 'wall s (n)', 'MB/s', 'objects/s', 'peak RSS MiB', 'CPU s', 'CPU s/GiB (user+sys)', 'disk wr/body', 'wchar/body', 'vs floor', 'vs file floor', 'other load'],
+    ['workload', 'input', 'verify', 'input bytes', 'body bytes', 'wall s (n)', 'MB/s', 'objects/s', 'peak RSS MiB', 'CPU s', 'CPU s/GiB (user+sys)', 'CPU s/GiB over bound', 'disk wr/body', 'wchar/body', 'vs floor', 'vs file floor', 'other load'],
     tableRows.sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0)),
-    [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true],
+    [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true],
   );
   const floorTable = table(
-    ['workload', 'body bytes', 'write s', 'write MB/s', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'create files (info)'],
+    ['workload', 'body bytes', 'write s', 'write MB/s', 'write CPU s', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'create files (info)'],
     results
       .filter((r) => r.floor)
       .map((r) => {
@@ -762,6 +768,7 @@ async function main(): Promise<void> {
           human(f.bodyBytes),
           `${f.writeS.toFixed(2)} (${f.writeMethod})`,
           (mb / f.writeS).toFixed(0),
+          f.writeCpuS.toFixed(2),
           f.sha256S.toFixed(2),
           (mb / f.sha256S).toFixed(0),
           f.floorS.toFixed(2),
@@ -770,7 +777,7 @@ async function main(): Promise<void> {
           r.files ? `${r.files.files} × ${human(r.files.size)}: ${r.files.seconds.toFixed(2)} s = ${(r.files.files / r.files.seconds).toFixed(0)}/s` : '',
         ];
       }),
-    [false, true, true, true, true, true, true, true, true, false],
+    [false, true, true, true, true, true, true, true, true, true, false],
   );
   const genTable = table(
     ['workload', 'input', 'records', 'input bytes', 'generate s'],
@@ -793,13 +800,17 @@ async function main(): Promise<void> {
     'spill, stderr) per body byte. vs floor: median wall / floor s of the workload (below). vs file floor: median wall /',
     'the time the "create files" line below implies for 2 files (body + sidecar) per object. other load: CPU cores the rest',
     'of the machine kept busy during the run (/proc/stat minus the CLI; includes kernel writeback), median — above ~0.2 the',
-    'numbers are disturbed by other processes.',
+    'numbers are disturbed by other processes. CPU s/GiB over bound: CPU s/GiB minus the CPU the unavoidable work took in',
+    "the floor measurements of the same run (the kernel's copy: write CPU s of the floor table; SHA-256; with verification",
+    'MD5), per GiB: what this tool spends beyond hashing and the page-cache copy (a VM that must back fresh page-cache pages',
+    'again after a deletion raises both the system time and the bound by the same amount).',
     '',
     '## Floor (same run, same filesystem, same byte count)',
     '',
     floorTable,
     '',
-    'write: `dd if=INPUT of=TMP/floor.bin bs=1M count=<body bytes> iflag=count_bytes` (page cache, no fsync), median.',
+    'write: `dd if=INPUT of=TMP/floor.bin bs=1M count=<body bytes> iflag=count_bytes` (page cache, no fsync), median;',
+    "write CPU s: dd's user + system time (/proc/self/stat cutime + cstime around it), median: the kernel's copy of the bytes.",
     'sha256: node:crypto SHA-256 of the body bytes on one core, 1 MiB updates, median. floor = max(write, sha256).',
     `md5 (info, one run): the extra per-byte work of verification. create files (info): synchronous open/write/close of up to ${FILES_FLOOR_MAX} files`,
     'of the object size, 1000 per directory (the CLI writes two files per object: body and sidecar).',
