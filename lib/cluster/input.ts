@@ -35,7 +35,7 @@ export interface ClusterInput {
 /**
  * Read size per input of a merge: every input holds about one read buffer
  * ahead while it waits its turn, so memory grows by this per input (a lone
- * input reads 1 MiB at a time).
+ * input reads 4 MiB at a time: lib/io/input-file.ts).
  */
 export const CLUSTER_READ_SIZE = 256 * 1024;
 
