@@ -330,7 +330,25 @@ function machine(tmp: string): string[] {
     `Memory: ${(os.totalmem() / GiB).toFixed(1)} GiB; OS: ${os.type()} ${os.release()} ${os.arch()}`,
     `Node: ${process.version}; commit: ${commit}`,
     `Temp: ${tmp} (${fsType}); peak RSS via ${existsSync(TIME) ? `${TIME} -f %M` : '/proc/<pid>/status VmHWM'}; writes via /proc/<pid>/io`,
+    `Free page reporting: ${pageReporting()}`,
   ];
+}
+
+/**
+ * Whether the guest hands freed memory back to the host (virtio-balloon free
+ * page reporting), after which each page costs a host fault when touched
+ * again: it decides how much system time writing the page cache costs on
+ * this VM (docs/PERFORMANCE.md, "The machine").
+ */
+function pageReporting(): string {
+  try {
+    const order = Number(readFileSync('/sys/module/page_reporting/parameters/page_reporting_order', 'latin1').trim());
+    // /proc/buddyinfo has a column per order: a reporting order above the largest never finds a free block to report.
+    const largest = readFileSync('/proc/buddyinfo', 'latin1').split('\n')[0]!.trim().split(/\s+/).length - 5;
+    return order > largest ? `off (page_reporting_order ${order} > the largest order ${largest})` : `on (blocks of order ${order} and up)`;
+  } catch {
+    return 'not present';
+  }
 }
 
 /** Busy CPU seconds of the whole machine so far (/proc/stat), or undefined. */
@@ -493,17 +511,33 @@ async function main(): Promise<void> {
   // 0.3-0.7 ms each, and made each run of workload (c) slower than the last.
   const deferred: string[] = [];
   const cleanup = (): void => {
+    deletePending();
     if (o.keep) return;
     for (const d of deferred) rmSync(d, { recursive: true, force: true });
     rmSync(root, { recursive: true, force: true });
   };
   let deferredFiles = 0;
+  /**
+   * PAGE_STATE: the last run's output (or the floor's copy), deleted right
+   * before the next run starts, so every run writes into page cache freed
+   * a moment ago. This VM hands freed guest memory back to the host within
+   * seconds (free page reporting) and each page of it then costs a host
+   * fault on first touch: deleted right after a run, the next run's system
+   * time depended on how long the floors or the report took in between
+   * (0.6 s or 1.7 s per GiB for the same build and row).
+   */
+  let pending: string | undefined;
+  const deletePending = (): void => {
+    if (pending) rmSync(pending, { recursive: true, force: true });
+    pending = undefined;
+  };
   const removeOutput = (w: WorkloadSpec, out: string): void => {
     if (manyFiles(w)) {
       deferred.push(out);
       deferredFiles += 2 * w.objects;
     } else {
-      rmSync(out, { recursive: true, force: true });
+      deletePending();
+      pending = out;
     }
   };
   /** Predicted seconds to delete what a run of w leaves for the end (body + sidecar per object). */
@@ -602,6 +636,7 @@ async function main(): Promise<void> {
     const out = path.join(root, `out-${g.w.id}-${g.label}-${row.mode}${row.child ? '-before' : ''}-${rep}`);
     const t0 = Date.now();
     try {
+      deletePending();
       const r = await runCli(g.inputs ?? [g.path], g.tar ? '' : out, row.mode, statsPath, [], row.child);
       if (r.bodyBytes !== gen.bodyBytes || r.objects !== g.w.objects) {
         throw new Error(`CLI wrote ${r.objects} objects / ${r.bodyBytes} body bytes, expected ${g.w.objects} / ${gen.bodyBytes}`);
@@ -645,7 +680,9 @@ async function main(): Promise<void> {
       const gen = ensureInput(g);
       const wr = results.find((r) => r.w === g.w)!;
       if (!wr.floor) {
-        wr.floor = measureFloor({ bodyBytes: gen.bodyBytes, source: g.path, dir: root, reps: o.reps, seed: seedOf(g.w) });
+        wr.floor = measureFloor({ bodyBytes: gen.bodyBytes, source: g.path, dir: root, reps: o.reps, seed: seedOf(g.w), keepCopy: true });
+        deletePending();
+        pending = wr.floor.copy;
         const fl = wr.floor;
         log(
           `[${g.w.id}] floor ${fl.floorS.toFixed(2)} s: write (${fl.writeMethod}) ${fl.writeS.toFixed(2)} s, sha256 ${fl.sha256S.toFixed(2)} s, md5 ${fl.md5S.toFixed(2)} s`,
@@ -666,6 +703,7 @@ async function main(): Promise<void> {
         const name = `${g.w.id}-${g.label}.cpuprofile`;
         const out = path.join(root, `out-${g.w.id}-${g.label}-profile`);
         try {
+          deletePending();
           await runCli(g.inputs ?? [g.path], out, 'verify', statsPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', name]);
           profiles.push({ label: `(${g.w.id}) ${g.w.title}, ${g.label}, verify on`, top: selfTimes(path.join(profDir, name), 10) });
         } catch (e) {
