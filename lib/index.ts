@@ -41,7 +41,7 @@ export type { DumpFilters, DumpManifestInfo, GroupEntry } from './core/dump-file
 export type { S3Options } from './s3/client.js';
 
 // Whole-cluster dumps (SPEC §10): inputs, the merge stage and its companions.
-export { fileInput, withGroupIds, groupIdFromPath, CLUSTER_READ_SIZE, type ClusterInput, type InputEnd } from './cluster/input.js';
+export { fileInput, withGroupIds, groupIdFromPath, CLUSTER_READ_SIZE, clusterReadSize, type ClusterInput, type InputEnd } from './cluster/input.js';
 export { dataDirInputs, findSnapshots, chooseSnapshots, type FoundSnapshot } from './cluster/data-dir.js';
 export { openClusterMerge, type ClusterMerge, type MergeOptions, type InputReport } from './cluster/merge.js';
 export { createOwnershipFilter, type OwnershipFilter, type OwnershipOptions, type OwnershipStats } from './cluster/ownership.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Readable } from 'node:stream';
 import type { ClusterInput } from '../lib/cluster/input.js';
-import { groupIdFromPath } from '../lib/cluster/input.js';
+import { CLUSTER_READ_SIZE, clusterReadSize, groupIdFromPath } from '../lib/cluster/input.js';
 import { openClusterMerge } from '../lib/cluster/merge.js';
 import { DecodeError } from '../lib/errors.js';
 import type { SnapshotRecord } from '../lib/types.js';
@@ -115,4 +115,13 @@ test('group ids from group-<N> path components', (t) => {
   t.is(groupIdFromPath('cluster/group-3/snapshot.jsonl'), 3n);
   t.is(groupIdFromPath('/data/n1/fsm-snap/0000000000000001.fsm'), undefined);
   t.is(groupIdFromPath('/data/my-group-3/x.fsm'), undefined);
+});
+
+test('clusterReadSize: 4 MiB reads (as a lone input) for up to 4 inputs, halved as inputs are added, never below CLUSTER_READ_SIZE', (t) => {
+  const MiB = 1 << 20;
+  t.deepEqual(
+    [1, 2, 4, 5, 8, 16, 32, 64, 1000].map((n) => [n, clusterReadSize(n)]),
+    [[1, 4 * MiB], [2, 4 * MiB], [4, 4 * MiB], [5, 2 * MiB], [8, 2 * MiB], [16, MiB], [32, MiB / 2], [64, MiB / 4], [1000, MiB / 4]],
+  );
+  t.is(CLUSTER_READ_SIZE, MiB / 4);
 });

@@ -5,7 +5,7 @@
  * one-input run (which then behaves exactly as without this file).
  */
 import path from 'node:path';
-import { fileInput, withGroupIds, type ClusterInput } from '../cluster/input.js';
+import { clusterReadSize, fileInput, withGroupIds, type ClusterInput } from '../cluster/input.js';
 import { parseU64Decimal } from '../core/u64.js';
 import { DecodeError } from '../errors.js';
 import type { S3Options } from '../s3/client.js';
@@ -62,7 +62,8 @@ export async function clusterInputs(a: ClusterArgs, snapshotIndexGiven: boolean,
     inputs = await offloadInputs(await offloadStore(a.fromOffload, a.s3), a.groups ? { groups: a.groups.map((g) => u64(g, '--group')) } : {});
     for (const i of inputs) note(`offloaded snapshot of group ${i.groupId}, index ${i.snapshotIndex}: ${i.path}`);
   } else if (a.inputs.length > 1 || a.groupIds !== undefined) {
-    inputs = a.inputs.map((p) => fileInput(p));
+    const readSize = clusterReadSize(a.inputs.length);
+    inputs = a.inputs.map((p) => fileInput(p, {}, readSize));
     if (a.groupIds !== undefined) inputs = withGroupIds(inputs, a.groupIds.split(',').map((g) => u64(g.trim(), '--group-ids')));
   } else {
     return undefined;

@@ -9,7 +9,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { DecodeError, ioError } from '../errors.js';
-import { fileInput, type ClusterInput } from './input.js';
+import { clusterReadSize, fileInput, type ClusterInput } from './input.js';
 
 const SNAPSHOT_NAME = /^([0-9a-fA-F]{16})\.fsm$/;
 const GROUP_DIR = /^group-([0-9]{1,20})$/;
@@ -81,5 +81,6 @@ export function chooseSnapshots(found: readonly FoundSnapshot[]): FoundSnapshot[
 export async function dataDirInputs(raftDir: string): Promise<ClusterInput[]> {
   const chosen = chooseSnapshots(await findSnapshots(raftDir));
   if (chosen.length === 0) throw new DecodeError('ERR_IO', 'no snapshot found: expected <raftID>/group-<N>/fsm-snap/<16 hex>.fsm or <raftID>/fsm-snap/<16 hex>.fsm', { path: raftDir });
-  return chosen.map((f) => fileInput(f.path, { ...(f.groupId !== undefined ? { groupId: f.groupId } : {}), snapshotIndex: f.index, size: f.size, requireFooter: true }));
+  const readSize = clusterReadSize(chosen.length);
+  return chosen.map((f) => fileInput(f.path, { ...(f.groupId !== undefined ? { groupId: f.groupId } : {}), snapshotIndex: f.index, size: f.size, requireFooter: true }, readSize));
 }
