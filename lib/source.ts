@@ -11,7 +11,7 @@ import { DecodeError, ioError } from './errors.js';
 import { bytesOnly } from './decode-options.js';
 import { snapshotIndexFromPath, type DumpManifestInfo } from './core/dump-files.js';
 import type { ClusterInput } from './cluster/input.js';
-import { openInputFile } from './io/input-file.js';
+import { openInputFile, SHARED_READ_BYTES } from './io/input-file.js';
 import { createSnapshotReader } from './stages/read-snapshot.js';
 import { isS3Url } from './s3/url.js';
 import type { DecodeInput, DecodeOptions } from './decode.js';
@@ -115,5 +115,5 @@ async function openInput(input: string | Readable, options: DecodeOptions): Prom
     if (isDir) throw ioError(Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' }), '-', 'cannot read input');
     return process.stdin;
   }
-  return openInputFile(input);
+  return openInputFile(input, { readSize: SHARED_READ_BYTES, shared: true });
 }

@@ -3,7 +3,11 @@
  * independent test/helpers/fsm.ts; expected lines are written here from
  * the format the converter documents.
  */
-import { Readable, Writable, type Duplex } from 'node:stream';
+import { Readable, Transform, Writable, type Duplex } from 'node:stream';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openInputFile } from '../lib/io/input-file.js';
 import { pipeline } from 'node:stream/promises';
 import test from 'ava';
 import fc from 'fast-check';
@@ -197,4 +201,31 @@ test('native decoding errors surface with their codes', async (t) => {
   t.is(e2?.code, 'ERR_SNAPSHOT_CRC_MISMATCH');
   const e3 = await t.throwsAsync(collect(createFsmToJsonl(), [Buffer.from('{"key":"","value":""}\n')]), { instanceOf: DecodeError });
   t.is(e3?.code, 'ERR_SNAPSHOT_BAD_MAGIC');
+});
+
+test('native file → JSONL reuses its read buffers: a few for a file of many reads, and the output is the same', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-tojsonl-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const entries: FsmTestEntry[] = Array.from({ length: 40 }, (_, i) => ({ key: `k${String(i).padStart(3, '0')}`, value: Buffer.alloc(300_000, i), commitTs: BigInt(i + 1) }));
+  const file = path.join(dir, 's.fsm');
+  fs.writeFileSync(file, buildFsm(entries, { header: 'v1', footer: true }));
+  const READ = 1 << 20; // 12 MB of input: 12 reads
+  const seen = new Set<ArrayBufferLike>();
+  let reads = 0;
+  const out: Buffer[] = [];
+  await pipeline(
+    await openInputFile(file, { readSize: READ, shared: true }),
+    new Transform({ transform: (c: Buffer, _e, cb) => (reads++, seen.add(c.buffer), cb(null, c)) }),
+    createFsmToJsonl(),
+    new Writable({ write: (b: Buffer, _e, cb) => (out.push(b), cb()) }),
+  );
+  t.true(reads >= 11, `${reads} reads`);
+  t.true(seen.size <= 3, `${seen.size} buffers for ${reads} reads`);
+  const lines = Buffer.concat(out).toString('latin1').trimEnd().split('\n');
+  t.is(lines.length, 40);
+  const parsed = lines.map((l) => JSON.parse(l) as { key: string; value: string; commit_ts: number });
+  t.deepEqual(
+    parsed.map((r) => [Buffer.from(r.key, 'base64').toString(), Buffer.from(r.value, 'base64').equals(Buffer.alloc(300_000, Buffer.from(r.value, 'base64')[0])), Buffer.from(r.value, 'base64')[0], r.commit_ts]),
+    entries.map((e, i) => [e.key, true, i, i + 1]),
+  );
 });

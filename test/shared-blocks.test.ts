@@ -147,7 +147,7 @@ test.serial('a value of 256 KiB or more inside one file read is passed on as a v
   const READ = 2 * BLOCK_BYTES; // reads and blocks differ in size, so each value shows where it lies
   const got: Buffer[] = [];
   await pipeline(
-    await openInputFile(file, READ),
+    await openInputFile(file, { readSize: READ, shared: true }),
     createFsmReader(),
     new Writable({ objectMode: true, write: (r: SnapshotRecord, _e, cb) => (got.push(r.value!), cb()) }),
   );
@@ -167,4 +167,21 @@ test.serial('a value of 256 KiB or more inside one file read is passed on as a v
   const again = Array.from({ length: 8 }, () => takeShared(READ));
   t.true(again.some((b) => viewed.has(b.buffer as SharedArrayBuffer)), 'once released, a read buffer is reused');
   for (const b of again) releaseBlock(b);
+});
+
+test('openInputFile reads into shared memory only when asked: other consumers, which do not hand reads back, get plain buffers', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-plain-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'f');
+  fs.writeFileSync(file, pattern(3 * 65536 + 5, 9));
+  for (const shared of [false, true]) {
+    const kinds = new Set<string>();
+    const got: Buffer[] = [];
+    for await (const c of await openInputFile(file, { readSize: 65536, shared })) {
+      kinds.add((c as Buffer).buffer.constructor.name);
+      got.push(Buffer.from(c as Buffer));
+    }
+    t.deepEqual([...kinds], [shared ? 'SharedArrayBuffer' : 'ArrayBuffer']);
+    t.true(Buffer.concat(got).equals(fs.readFileSync(file)));
+  }
 });

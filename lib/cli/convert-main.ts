@@ -18,7 +18,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createJsonlToFsm, type FsmWriter } from '../convert/to-fsm.js';
 import { createFsmToJsonl, type FsmToJsonl } from '../convert/to-jsonl.js';
-import { openInputFile } from '../io/input-file.js';
+import { openInputFile, SHARED_READ_BYTES } from '../io/input-file.js';
 import { DecodeError, ioError } from '../errors.js';
 import { abortOnSignals, count, describeFailure, interruptedBy, parseCommand, signalExitCode, usageError } from './common.js';
 
@@ -136,7 +136,7 @@ export async function main(argv: string[], io: ConvertIo = defaultIo): Promise<n
   let converter: FsmToJsonl | FsmWriter | undefined;
   try {
     if (outFile !== undefined) await checkOutput(outFile);
-    const input = await openInput(inputName, io);
+    const input = await openInput(inputName, io, to === 'jsonl');
     let output: Writable;
     if (outFile !== undefined) {
       partial = `${path.resolve(outFile)}.partial-${randomBytes(6).toString('hex')}`;
@@ -207,8 +207,9 @@ function usage(io: ConvertIo, message: string): number {
   return usageError(io.stderr, NAME, message);
 }
 
-async function openInput(name: string, io: ConvertIo): Promise<Readable> {
-  return name === '-' ? io.stdin() : openInputFile(name);
+/** Native input goes to FsmToJsonl, which hands its reads back for reuse (lib/io/file-chunks.ts). */
+async function openInput(name: string, io: ConvertIo, native: boolean): Promise<Readable> {
+  return name === '-' ? io.stdin() : openInputFile(name, native ? { readSize: SHARED_READ_BYTES, shared: true } : {});
 }
 
 /** FILE may be replaced, but must not be a directory, and its directory must exist. */

@@ -68,7 +68,7 @@ export function groupIdFromPath(p: string): bigint | undefined {
 export function fileInput(path: string, extra: Partial<Omit<ClusterInput, 'path' | 'open'>> = {}, readSize = CLUSTER_READ_SIZE): ClusterInput {
   const groupId = extra.groupId ?? groupIdFromPath(path);
   const snapshotIndex = extra.snapshotIndex ?? snapshotIndexFromPath(path);
-  const open = path === '-' ? () => Promise.resolve(process.stdin) : () => openInputFile(path, readSize);
+  const open = path === '-' ? () => Promise.resolve(process.stdin) : () => openInputFile(path, { readSize, shared: true });
   return { path, ...extra, ...(groupId !== undefined ? { groupId } : {}), ...(snapshotIndex !== undefined ? { snapshotIndex } : {}), open };
 }
 

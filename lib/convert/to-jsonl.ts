@@ -25,6 +25,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { FsmDecoder } from '../core/fsm-decoder.js';
+import { recycleChunk } from '../io/file-chunks.js';
 import type { SnapshotHeader, SnapshotRecord } from '../types.js';
 import { MAX_U64 } from '../core/u64.js';
 
@@ -195,6 +196,9 @@ export class FsmToJsonl extends Transform {
       this.decoder.write(chunk, this.addRecord);
     } catch (err) {
       return cb(err as Error);
+    } finally {
+      // Every value is encoded into a line by now: a file read's memory can take the next read.
+      recycleChunk(chunk);
     }
     this.lines.flush();
     cb();

@@ -5,13 +5,14 @@
  * this project's VMs a host fault each, the largest share of the decoder's
  * page faults).
  *
- * Each chunk is a held shared buffer (lib/io/shared-blocks.ts). A consumer
- * that is done with it hands it back (recycleChunk) and the next read goes
- * into it once every view of it kept meanwhile (a blob chunk passed on
- * without a copy: viewOf) is released too. A chunk never released is
- * garbage-collected like any buffer, so a consumer that does not know
- * about holds is safe, only slower. Only the snapshot reader
- * (lib/stages/read-snapshot.ts) hands chunks back.
+ * With `shared`, each chunk is a held shared buffer
+ * (lib/io/shared-blocks.ts). A consumer that is done with it hands it back
+ * (recycleChunk) and the next read goes into it once every view of it kept
+ * meanwhile (a blob chunk passed on without a copy: viewOf) is released
+ * too. Only the snapshot reader (lib/stages/read-snapshot.ts) and
+ * FsmToJsonl hand chunks back, so only their inputs are read this way: a
+ * shared chunk never handed back is freed by the garbage collector, but
+ * late (see lib/io/input-file.ts). Otherwise each read gets a new buffer.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
@@ -33,14 +34,15 @@ export class FileChunks extends Readable {
   constructor(
     private readonly fh: FileHandle,
     private readonly readSize: number,
+    private readonly shared = false,
   ) {
     // One chunk read ahead, as fs.ReadStream with highWaterMark = readSize.
     super({ highWaterMark: readSize });
   }
 
   override _read(): void {
-    const buf = takeShared(this.readSize);
-    lent.add(buf.buffer as SharedArrayBuffer);
+    const buf = this.shared ? takeShared(this.readSize) : Buffer.allocUnsafeSlow(this.readSize);
+    if (this.shared) lent.add(buf.buffer as SharedArrayBuffer);
     this.fh.read(buf, 0, this.readSize, null).then(
       ({ bytesRead }) => {
         if (bytesRead === 0) {
