@@ -185,3 +185,25 @@ test('openInputFile reads into shared memory only when asked: other consumers, w
     t.true(Buffer.concat(got).equals(fs.readFileSync(file)));
   }
 });
+
+// Serial: it watches which shared buffers hold the pieces.
+test.serial('the pieces of a value too large for one block are views of the file read they lie in, not copies; one across reads is copied', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-pieceviews-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const value = pattern(2 * BLOCK_BYTES + 400_000, 7); // pieces of 1 MiB, 1 MiB and 400 000 bytes
+  const file = path.join(dir, 's.fsm');
+  fs.writeFileSync(file, buildFsm([{ key: 'big', value, commitTs: 1n }], { header: 'v1', footer: true }));
+  for (const [READ, views] of [[8 * BLOCK_BYTES, 3], [2 * BLOCK_BYTES + 200_000, 2]] as const) {
+    const pieces: Buffer[] = [];
+    await pipeline(
+      await openInputFile(file, { readSize: READ, shared: true }),
+      createFsmReader({ valuePieces: true }),
+      new Writable({ objectMode: true, write: (item: SnapshotRecord | { kind: 'piece'; bytes: Buffer }, _e, cb) => ('kind' in item ? (pieces.push(item.bytes), cb()) : cb()) }),
+    );
+    t.deepEqual(pieces.map((p) => p.length), [BLOCK_BYTES, BLOCK_BYTES, 400_000]);
+    t.true(Buffer.concat(pieces).equals(value));
+    // With reads of 2 MiB + 200 000 bytes the third piece straddles the first read's end.
+    t.is(pieces.filter((p) => p.buffer.byteLength === READ).length, views, `${READ} byte reads`);
+    for (const p of pieces) releaseBlock(p);
+  }
+});

@@ -50,10 +50,10 @@ export interface FsmDecoderOptions {
    */
   valueBuffer?: (length: number) => Buffer;
   /**
-   * With valueBuffer: offered each value that lies inside the chunk before
-   * it is copied; a buffer it returns (a view the caller may keep: the
-   * chunk's memory held for it, lib/io/shared-blocks.ts viewOf) is the
-   * value, undefined means copy.
+   * With valueBuffer: offered each value (and each piece of one, with
+   * onPiece) that lies inside the chunk before it is copied; a buffer it
+   * returns (a view the caller may keep: the chunk's memory held for it,
+   * lib/io/shared-blocks.ts viewOf) is the value, undefined means copy.
    */
   valueView?: (chunk: Buffer, start: number, end: number) => Buffer | undefined;
   /** Receives the pieces of each value longer than `pieceBytes`, whose record carries `valueLength` instead (see above). */
@@ -392,6 +392,14 @@ export class FsmDecoder {
     while (i < n && this.bodyHave < bl) {
       if (this.piece === undefined) {
         const length = Math.min(this.pieceBytes, bl - this.bodyHave);
+        // A whole piece inside the chunk is offered as a view first, as a whole value is (bigValue).
+        const view = n - i >= length ? this.valueView?.(chunk, i, i + length) : undefined;
+        if (view) {
+          i += length;
+          this.bodyHave += length;
+          this.onPiece!({ kind: 'piece', bytes: view, last: this.bodyHave === bl });
+          continue;
+        }
         this.piece = this.valueBuffer ? this.valueBuffer(length) : Buffer.allocUnsafe(length);
         this.pieceHave = 0;
       }
