@@ -5,12 +5,11 @@
  * but complete, no character outside the alphabet, positions counted from
  * the start of the string — with the output handed on in blocks.
  */
-import { DecodeError } from '../errors.js';
+import type { DecodeError } from '../errors.js';
+import { BAD_PADDING, base64Error, decodeInto, PIECE, TRUNCATED } from './base64.js';
 
 /** Value of each base64 character, -1 for any other byte. */
 const VALUES = new Int8Array(256).fill(-1);
-/** Characters decoded by Node at a time (a multiple of 4; as decodeBase64Bytes does). */
-const PIECE = 64 * 1024;
 for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) VALUES[c.charCodeAt(0)] = i;
 
 /** Decodes base64 text fed in pieces into buffers of `blockBytes` from `take`, each passed to `onBlock` once full. */
@@ -63,10 +62,8 @@ export class Base64Stream {
     const groups = Math.min(Math.floor((end - start) / 4), Math.floor((this.blockBytes - this.filled) / 3), PIECE / 4);
     if (groups === 0) return 0;
     const n = groups * 4;
-    const view = text.subarray(start, start + n);
-    // Node's decoder skips characters outside the alphabet (the output comes up short) and accepts '-' and '_'.
-    const got = this.block.write(text.toString('latin1', start, start + n), this.filled, groups * 3, 'base64');
-    if (got !== groups * 3 || view.indexOf(0x2d) !== -1 || view.indexOf(0x5f) !== -1) return -n;
+    const got = groups * 3;
+    if (!decodeInto(text, start, start + n, this.block, this.filled, got)) return -n;
     this.chars += n;
     this.length += got;
     this.filled += got;
@@ -101,8 +98,8 @@ export class Base64Stream {
   /** The end of the string: checks its length and padding, and hands on the last (partial) block. */
   end(): void {
     const groupChars = (this.chars - this.padding) % 4;
-    if (this.padding > 0 && this.chars % 4 !== 0) throw this.bad('incomplete base64 padding');
-    if (groupChars === 1) throw this.bad('truncated base64 (length ≡ 1 mod 4)');
+    if (this.padding > 0 && this.chars % 4 !== 0) throw this.bad(BAD_PADDING);
+    if (groupChars === 1) throw this.bad(TRUNCATED);
     if (groupChars === 2) this.out((this.acc >>> 4) & 0xff);
     if (groupChars === 3) {
       this.out((this.acc >>> 10) & 0xff);
@@ -137,6 +134,6 @@ export class Base64Stream {
   }
 
   private bad(reason: string): DecodeError {
-    return new DecodeError('ERR_JSONL_LINE', `"${this.field}": ${reason}`, { line: this.line });
+    return base64Error(this.field, this.line, reason);
   }
 }

@@ -20,15 +20,15 @@ import { DecodeError } from '../errors.js';
 export function decodeBase64Strict(s: string, field: string, line: number): Buffer {
   let len = s.length;
   if (len > 0 && s.charCodeAt(len - 1) === 0x3d /* = */) {
-    if (len % 4 !== 0) throw bad(field, line, 'incomplete base64 padding');
+    if (len % 4 !== 0) throw base64Error(field, line, BAD_PADDING);
     len -= s.charCodeAt(len - 2) === 0x3d ? 2 : 1;
   } else if (len % 4 === 1) {
-    throw bad(field, line, TRUNCATED);
+    throw base64Error(field, line, TRUNCATED);
   }
   const expected = Math.floor((len * 3) / 4);
   const out = Buffer.from(s, 'base64');
   if (out.length !== expected || s.indexOf('-') !== -1 || s.indexOf('_') !== -1 || Buffer.byteLength(s, 'utf8') !== s.length) {
-    throw bad(field, line, `invalid base64 character at position ${firstInvalid(s, len)}`);
+    throw base64Error(field, line, `invalid base64 character at position ${firstInvalid(s, len)}`);
   }
   return out;
 }
@@ -43,36 +43,48 @@ export function decodeBase64Strict(s: string, field: string, line: number): Buff
 export function decodeBase64Bytes(buf: Buffer, start: number, end: number, field: string, line: number, into?: (length: number) => Buffer): Buffer {
   let len = end - start;
   if (len > 0 && buf[end - 1] === 0x3d) {
-    if (len % 4 !== 0) throw bad(field, line, 'incomplete base64 padding');
+    if (len % 4 !== 0) throw base64Error(field, line, BAD_PADDING);
     len -= buf[end - 2] === 0x3d ? 2 : 1;
   } else if (len % 4 === 1) {
-    throw bad(field, line, TRUNCATED);
+    throw base64Error(field, line, TRUNCATED);
   }
   const expected = Math.floor((len * 3) / 4);
   const out = into ? into(expected) : Buffer.allocUnsafe(expected);
   // Decoded PIECE characters at a time: a short string per piece lives and
   // dies in V8's young generation, where one string of the whole value (1.4 MB
   // for a blob chunk) would be a fresh allocation of its own every line.
-  // Each skipped character shortens its piece's output, so the sum tells.
   let length = 0;
   for (let at = start; at < end; at += PIECE) {
     const stop = Math.min(at + PIECE, end);
-    length += out.write(buf.toString('latin1', at, stop), length, expected - length, 'base64');
-    if (length !== Math.floor(((stop - start) * 3) / 4) && stop < end) break;
-  }
-  const view = buf.subarray(start, end);
-  if (length !== expected || view.indexOf(0x2d) !== -1 || view.indexOf(0x5f) !== -1) {
-    throw bad(field, line, `invalid base64 character at position ${firstInvalid(buf.toString('latin1', start, end), len)}`);
+    const want = stop < end ? ((stop - at) / 4) * 3 : expected - length;
+    if (!decodeInto(buf, at, stop, out, length, want)) {
+      throw base64Error(field, line, `invalid base64 character at position ${firstInvalid(buf.toString('latin1', start, end), len)}`);
+    }
+    length += want;
   }
   return out;
 }
 
 /** Base64 characters decoded at a time (a multiple of 4: pieces end on whole groups). */
-const PIECE = 64 * 1024;
+export const PIECE = 64 * 1024;
 
-const TRUNCATED = 'truncated base64 (length ≡ 1 mod 4)';
+/**
+ * Decodes text[start, stop) with Node's decoder into out at `at`: whether
+ * it gave exactly `want` bytes and held neither '-' nor '_'. Node skips a
+ * character outside the alphabet (the output then comes up short) and
+ * takes the URL-safe ones; both make this false.
+ */
+export function decodeInto(text: Buffer, start: number, stop: number, out: Buffer, at: number, want: number): boolean {
+  if (out.write(text.toString('latin1', start, stop), at, want, 'base64') !== want) return false;
+  const view = text.subarray(start, stop);
+  return view.indexOf(0x2d) === -1 && view.indexOf(0x5f) === -1;
+}
 
-function bad(field: string, line: number, reason: string): DecodeError {
+export const TRUNCATED = 'truncated base64 (length ≡ 1 mod 4)';
+export const BAD_PADDING = 'incomplete base64 padding';
+
+/** Bad base64 in a JSON-lines field: ERR_JSONL_LINE naming the field and the line. */
+export function base64Error(field: string, line: number, reason: string): DecodeError {
   return new DecodeError('ERR_JSONL_LINE', `"${field}": ${reason}`, { line });
 }
 
