@@ -91,11 +91,10 @@ interface OpenRun extends OpenFile {
 
 /** A payload arriving in pieces: where they go, and what to pass on after the last. */
 interface Incoming {
-  /** The run the pieces are appended to; null: the pool, or nowhere (`span` null: a chunkblob already stored). */
+  /** The run the pieces of a blob are appended to; null: the pool, or nowhere (`span` null: a chunkblob already stored). */
   run: OpenRun | null;
   /** Where the whole payload will be. */
   span: Span | null;
-  addr?: ChunkAddress;
   /** A chunkblob's payload is hashed as it arrives, then checked like a whole one. */
   chunkBlob?: { rec: Omit<SpilledChunkBlobRecord, 'span'>; sha: Hash; newest: boolean };
   blob?: Omit<SpilledBlobRecord, 'span'>;
@@ -207,7 +206,7 @@ export class BlobSpiller extends Transform {
       if (err) return cb(err);
       if (run) {
         run.info.chunks.push({ partNo: addr.partNo, chunkNo: addr.chunkNo, partVersion: addr.partVersion });
-        this.incoming = { run, span: { file: run.file, offset: run.size, length }, addr, blob };
+        this.incoming = { run, span: { file: run.file, offset: run.size, length }, blob };
         return cb();
       }
       this.openPool((err2, pool) => {
@@ -282,7 +281,7 @@ export class BlobSpiller extends Transform {
       this.incoming = undefined;
       cb(null, this.arrived(inc));
     };
-    if (inc.run) return this.writeToRun(inc.run, inc.addr!, p.bytes, written);
+    if (inc.run) return this.writeToRun(inc.run, inc.blob!.addr, p.bytes, written);
     if (inc.span === null) return releaseBlock(p.bytes), written(null);
     this.appendToPool(p.bytes, (err) => {
       releaseBlock(p.bytes); // copied or written
