@@ -72,6 +72,46 @@ test('streamBody: reads spans in order, SHA-256 of the whole, MD5 per part and o
   t.deepEqual(noMd5.sha256, sha256('HELLOWORLD'));
 });
 
+for (const [name, sizes] of [
+  ['small bodies (read whole)', [3000, 0, 5000]],
+  ['bodies above 64 KiB (read in pieces, across more than one 1 MiB buffer)', [70 * 1024, 0, 1100 * 1024]],
+] as const) {
+  test(`streamBody: ${name}: every byte handed over in order, SHA-256 of the whole, MD5 per part (an empty part too) and of the body`, async (t) => {
+    const total = sizes.reduce((n, s) => n + s, 0);
+    const bytes = Buffer.alloc(total + 10);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 9)) & 0xff;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-body-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const f: SpillFile = { id: 1, path: path.join(dir, 'pool'), kind: 'pool' };
+    fs.writeFileSync(f.path, bytes);
+    // Parts from offset 10 on, each of its size, each split into two spans where it has bytes.
+    let at = 10;
+    const parts = sizes.map((n) => {
+      const half = Math.floor(n / 2);
+      const spans: Span[] = n === 0 ? [] : [{ file: f, offset: at, length: half }, { file: f, offset: at + half, length: n - half }];
+      at += n;
+      return { spans };
+    });
+    const body = bytes.subarray(10);
+    let off = 0;
+    const partBytes = sizes.map((n) => body.subarray(off, (off += n)));
+    const reader = new PositionedReader();
+    t.teardown(() => reader.close());
+    const got: Buffer[] = [];
+    const d = await streamBody(parts, reader, { md5: true, etag: md5(body).toString('hex') }, async (b) => void got.push(Buffer.from(b)));
+    t.true(Buffer.concat(got).equals(body));
+    t.deepEqual(d.sha256, sha256(body));
+    t.deepEqual(d.md5s, { parts: partBytes.map((b) => md5(b)), body: md5(body) });
+    const composite = await streamBody(parts, reader, { md5: true, etag: 'x-3' });
+    t.deepEqual(composite.md5s, { parts: partBytes.map((b) => md5(b)) });
+    const one = await streamBody([{ spans: parts.flatMap((p) => p.spans) }], reader, { md5: true, etag: md5(body).toString('hex') });
+    t.deepEqual(one.md5s, { parts: [md5(body)], body: md5(body) });
+    const noMd5 = await streamBody(parts, reader, { md5: false });
+    t.is(noMd5.md5s, undefined);
+    t.deepEqual(noMd5.sha256, sha256(body));
+  });
+}
+
 test('verifyBody: a plain ETag is MD5(body), H-N the MD5 of the part MD5s; a mismatch is an object-level ERR_S3_ETAG_MISMATCH', (t) => {
   const f: SpillFile = { id: 1, path: '/x', kind: 'pool' };
   const obj = plan(md5('ab').toString('hex'), [{ spans: [{ file: f, offset: 0, length: 2 }] }]);

@@ -7,13 +7,16 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { DecodeError } from '../errors.js';
+import { digestOf } from '../core/digest.js';
 import { checkEtags, needsBodyMd5 } from '../core/etag.js';
 import type { ObjectPlan } from '../core/plan.js';
 import type { PositionedReader } from '../io/positioned-reader.js';
 import type { SealedRun, SealedRuns, Span } from '../types.js';
 
-const EMPTY_MD5 = createHash('md5').digest();
+const EMPTY_MD5 = digestOf('md5', new Uint8Array(0));
 const COPY_BUFFER = 1 << 20;
+/** A body up to this size is read whole and hashed in one call per digest (see smallBody). */
+const SMALL_BODY = 64 * 1024;
 
 /** Where a body's bytes are: always its spans; and the run file when that is exactly the body. */
 export interface BodySource {
@@ -99,11 +102,13 @@ export async function streamBody(
   opts: { md5: boolean; etag?: string },
   write?: (bytes: Buffer) => Promise<void>,
 ): Promise<BodyDigest> {
-  const sha = createHash('sha256');
-  const whole: Hash | undefined = opts.md5 && opts.etag !== undefined && needsBodyMd5(opts.etag) ? createHash('md5') : undefined;
-  const partMd5s: Buffer[] = [];
+  const wholeMd5 = opts.md5 && opts.etag !== undefined && needsBodyMd5(opts.etag);
   let size = 0;
   for (const part of parts) for (const s of part.spans) size += s.length;
+  if (size <= SMALL_BODY) return smallBody(parts, size, reader, opts.md5, wholeMd5, write);
+  const sha = createHash('sha256');
+  const whole: Hash | undefined = wholeMd5 ? createHash('md5') : undefined;
+  const partMd5s: Buffer[] = [];
   const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(size, 1)));
   for (const part of parts) {
     const md5 = opts.md5 ? createHash('md5') : undefined;
@@ -123,5 +128,35 @@ export async function streamBody(
   }
   const digest: BodyDigest = { sha256: sha.digest() };
   if (opts.md5) digest.md5s = whole ? { parts: partMd5s, body: whole.digest() } : { parts: partMd5s };
+  return digest;
+}
+
+/**
+ * streamBody for a small body: read whole, each digest one call
+ * (lib/core/digest.ts: per 1 KiB object, 3.1 µs for SHA-256 and MD5
+ * against 7.1–7.6 µs through Hash objects), handed over in one piece.
+ */
+async function smallBody(
+  parts: ReadonlyArray<{ spans: readonly Span[] }>,
+  size: number,
+  reader: PositionedReader,
+  md5: boolean,
+  wholeMd5: boolean,
+  write: ((bytes: Buffer) => Promise<void>) | undefined,
+): Promise<BodyDigest> {
+  const body = Buffer.allocUnsafe(size);
+  const partMd5s: Buffer[] = [];
+  let at = 0;
+  for (const part of parts) {
+    const start = at;
+    for (const span of part.spans) {
+      reader.read(span.file.path, body.subarray(at), span.length, span.offset);
+      at += span.length;
+    }
+    if (md5) partMd5s.push(digestOf('md5', body.subarray(start, at)));
+  }
+  if (write && size > 0) await write(body);
+  const digest: BodyDigest = { sha256: digestOf('sha256', body) };
+  if (md5) digest.md5s = wholeMd5 ? { parts: partMd5s, body: partMd5s.length === 1 ? partMd5s[0]! : digestOf('md5', body) } : { parts: partMd5s };
   return digest;
 }

@@ -6,10 +6,10 @@
  * the keep-going policy and checksums: every file's SHA-256 is known as it
  * is produced, so CHECKSUMS never re-reads the tree.
  */
-import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { DecodeError } from '../errors.js';
 import { ByteArena } from '../core/arena.js';
+import { digestOf } from '../core/digest.js';
 import { ChecksumList } from '../core/checksums.js';
 import { renderDumpManifest, renderKeymap, renderSkipped, type DumpManifestInfo, type KeymapLine, type SkippedObject } from '../core/dump-files.js';
 import { etagUnverifiable } from '../core/etag.js';
@@ -268,7 +268,7 @@ export class DumpSink extends Writable {
 
   private async file(rel: Buffer, data: Buffer, mode: number): Promise<void> {
     await this.target.putFile(rel, data.length, [data], mode);
-    await this.record(rel, createHash('sha256').update(data).digest(), data.length);
+    await this.record(rel, digestOf('sha256', data), data.length);
   }
 
   /** Counts a file written and lists its checksum (a promise only when the list spilled a run). */
