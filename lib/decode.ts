@@ -168,11 +168,17 @@ async function decodeToDirectory(input: DecodeInput, dir: string, options: Decod
 
 async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOptions): Promise<Summary> {
   return inScratch(input, options, async (source, scratch) => {
-    const [{ default: tar }, { createGzip }, { createTarSink }] = await Promise.all([import('tar-stream'), import('node:zlib'), import('./sinks/tar.js')]);
+    const [{ default: tar }, { createGzip }, { createTarSink }, { createWriteCoalescer }] = await Promise.all([
+      import('tar-stream'),
+      import('node:zlib'),
+      import('./sinks/tar.js'),
+      import('./io/write-coalescer.js'),
+    ]);
     const pack = tar.pack();
     // tar-stream packs are streamx streams, which stream.pipeline accepts.
     const packStream = pack as unknown as Readable;
-    const packed = options.gzip ? pipeline(packStream, createGzip(), out) : pipeline(packStream, out);
+    // The pack's headers, bodies and paddings gathered into 64 KiB writes (lib/io/write-coalescer.ts).
+    const packed = options.gzip ? pipeline(packStream, createWriteCoalescer(), createGzip(), out) : pipeline(packStream, createWriteCoalescer(), out);
     // If the consumer goes away (EPIPE), stop decoding too.
     const abort = new AbortController();
     packed.catch((e: unknown) => abort.abort(e));

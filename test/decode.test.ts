@@ -2,7 +2,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import tar from 'tar-stream';
 import { decodeSnapshot, type Progress } from '../lib/decode.js';
 import { DecodeError } from '../lib/errors.js';
@@ -48,6 +48,36 @@ test('decodeSnapshot: to a tar stream — the same files as entries, CHECKSUMS l
   await decodeSnapshot(Readable.from([snap().toJsonl()]), { tar: sink, scratchDir: tmp(t) });
   await extracted;
   t.deepEqual(names, ['s3', 's3/b', 's3/b/_bucket.json', 's3/b/k', 's3/b/k.elastickv-meta.json', 'MANIFEST.json', 'CHECKSUMS']);
+});
+
+test('decodeSnapshot: to a tar stream, the small entries reach the output gathered, not a write each', async (t) => {
+  const b = new SnapshotBuilder().bucket('b');
+  for (let i = 0; i < 200; i++) b.putObject('b', `k${String(i).padStart(3, '0')}`, Buffer.from(`body ${i}`));
+  let writes = 0;
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      writes++;
+      chunks.push(Buffer.from(chunk));
+      cb();
+    },
+  });
+  await decodeSnapshot(Readable.from([b.toJsonl()]), { tar: sink, scratchDir: tmp(t) });
+  const tarBytes = Buffer.concat(chunks);
+  // 200 objects, each a header and a body, a header and a sidecar: ~800 pieces from tar-stream, ~200 KiB in all.
+  t.true(writes <= Math.ceil(tarBytes.length / (64 * 1024)) + 2, `${writes} writes for ${tarBytes.length} bytes`);
+  const names: string[] = [];
+  const extract = tar.extract();
+  extract.on('entry', (h, s, next) => {
+    names.push(h.name);
+    s.resume();
+    s.on('end', next);
+  });
+  const done = new Promise<void>((resolve) => extract.on('finish', () => resolve()));
+  extract.end(tarBytes);
+  await done;
+  t.is(names.filter((n) => /^s3\/b\/k\d{3}$/.test(n)).length, 200);
+  t.is(names.at(-1), 'CHECKSUMS');
 });
 
 test('decodeSnapshot: without an output it is ERR_USAGE; a non-empty DIR is ERR_USAGE and stays untouched', async (t) => {
