@@ -34,20 +34,24 @@ test('decodeSnapshot: a byte stream to a directory — the tree appears whole, t
   t.deepEqual(fs.readdirSync(path.dirname(out)), ['dump'], 'no staging left beside DIR');
 });
 
-test('decodeSnapshot: to a tar stream — the same files as entries, CHECKSUMS last', async (t) => {
-  const sink = new PassThrough();
-  const names: string[] = [];
+/** A tar extractor, and the names of the entries it reads once it has read them all. */
+function tarNames(): { extract: tar.Extract; names: Promise<string[]> } {
   const extract = tar.extract();
+  const seen: string[] = [];
   extract.on('entry', (h, s, next) => {
-    names.push(h.name);
+    seen.push(h.name);
     s.resume();
     s.on('end', next);
   });
-  const extracted = new Promise<void>((resolve) => extract.on('finish', () => resolve()));
+  return { extract, names: new Promise<string[]>((resolve) => extract.on('finish', () => resolve(seen))) };
+}
+
+test('decodeSnapshot: to a tar stream — the same files as entries, CHECKSUMS last', async (t) => {
+  const sink = new PassThrough();
+  const { extract, names } = tarNames();
   sink.pipe(extract);
   await decodeSnapshot(Readable.from([snap().toJsonl()]), { tar: sink, scratchDir: tmp(t) });
-  await extracted;
-  t.deepEqual(names, ['s3', 's3/b', 's3/b/_bucket.json', 's3/b/k', 's3/b/k.elastickv-meta.json', 'MANIFEST.json', 'CHECKSUMS']);
+  t.deepEqual(await names, ['s3', 's3/b', 's3/b/_bucket.json', 's3/b/k', 's3/b/k.elastickv-meta.json', 'MANIFEST.json', 'CHECKSUMS']);
 });
 
 test('decodeSnapshot: to a tar stream, the small entries reach the output gathered, not a write each', async (t) => {
@@ -66,16 +70,9 @@ test('decodeSnapshot: to a tar stream, the small entries reach the output gather
   const tarBytes = Buffer.concat(chunks);
   // 200 objects, each a header and a body, a header and a sidecar: ~800 pieces from tar-stream, ~200 KiB in all.
   t.true(writes <= Math.ceil(tarBytes.length / (64 * 1024)) + 2, `${writes} writes for ${tarBytes.length} bytes`);
-  const names: string[] = [];
-  const extract = tar.extract();
-  extract.on('entry', (h, s, next) => {
-    names.push(h.name);
-    s.resume();
-    s.on('end', next);
-  });
-  const done = new Promise<void>((resolve) => extract.on('finish', () => resolve()));
+  const { extract, names: read } = tarNames();
   extract.end(tarBytes);
-  await done;
+  const names = await read;
   t.is(names.filter((n) => /^s3\/b\/k\d{3}$/.test(n)).length, 200);
   t.is(names.at(-1), 'CHECKSUMS');
 });
