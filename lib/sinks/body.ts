@@ -107,7 +107,8 @@ export async function streamBody(
   for (const part of parts) for (const s of part.spans) size += s.length;
   if (size <= SMALL_BODY) return smallBody(parts, size, reader, opts.md5, wholeMd5, write);
   const sha = createHash('sha256');
-  const whole: Hash | undefined = wholeMd5 ? createHash('md5') : undefined;
+  // A lone part's MD5 is the body's: no second MD5 pass over the same bytes.
+  const whole: Hash | undefined = wholeMd5 && parts.length > 1 ? createHash('md5') : undefined;
   const partMd5s: Buffer[] = [];
   const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, Math.max(size, 1)));
   for (const part of parts) {
@@ -127,8 +128,14 @@ export async function streamBody(
     if (md5) partMd5s.push(md5.digest());
   }
   const digest: BodyDigest = { sha256: sha.digest() };
-  if (opts.md5) digest.md5s = whole ? { parts: partMd5s, body: whole.digest() } : { parts: partMd5s };
+  if (opts.md5) digest.md5s = md5sOf(partMd5s, wholeMd5, () => whole?.digest() ?? EMPTY_MD5);
   return digest;
+}
+
+/** The MD5s of a body read from its parts: each part's, and the body's when wanted — a lone part's own (as runMd5s takes a one-stretch run's). */
+function md5sOf(parts: Buffer[], wantBody: boolean, body: () => Buffer): BodyMd5s {
+  if (!wantBody) return { parts };
+  return { parts, body: parts.length === 1 ? parts[0]! : body() };
 }
 
 /**
@@ -157,6 +164,6 @@ async function smallBody(
   }
   if (write && size > 0) await write(body);
   const digest: BodyDigest = { sha256: digestOf('sha256', body) };
-  if (md5) digest.md5s = wholeMd5 ? { parts: partMd5s, body: partMd5s.length === 1 ? partMd5s[0]! : digestOf('md5', body) } : { parts: partMd5s };
+  if (md5) digest.md5s = md5sOf(partMd5s, wholeMd5, () => digestOf('md5', body));
   return digest;
 }
