@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DecodeError } from '../lib/errors.js';
 import { PositionedReader } from '../lib/io/positioned-reader.js';
+import { countingReads } from './helpers/read-count.js';
 
 /** A scratch file of `size` bytes, byte i = (i * 7 + i >> 8) & 0xff (no period a wrong offset could hide in). */
 function scratch(t: { teardown(fn: () => void): void }, name: string, size: number): { path: string; bytes: Buffer } {
@@ -14,22 +15,6 @@ function scratch(t: { teardown(fn: () => void): void }, name: string, size: numb
   const p = path.join(dir, name);
   fs.writeFileSync(p, bytes);
   return { path: p, bytes };
-}
-
-/** Counts fs.readSync calls (the reader's preads) while fn runs. */
-function countingReads(fn: () => void): number {
-  const real = fs.readSync;
-  let calls = 0;
-  fs.readSync = ((...args: Parameters<typeof fs.readSync>) => {
-    calls++;
-    return real(...args);
-  }) as typeof fs.readSync;
-  try {
-    fn();
-  } finally {
-    fs.readSync = real;
-  }
-  return calls;
 }
 
 test('small reads in file order are served from a window read ahead, not a pread each', (t) => {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ScratchFile } from '../lib/io/scratch-file.js';
 import { tempDir } from './e2e/harness.js';
+import { countingReads } from './helpers/read-count.js';
 
 test('appends are read back at their offsets, across write batches (1 MiB)', (t) => {
   const dir = tempDir(t, 'ekv-scratch-file-');
@@ -112,4 +113,53 @@ test('background: full batches are written while appends go on; after settle() a
   f.flush();
   t.is(f.size, expectedAt);
   for (const { at, bytes } of items) t.true(f.read(at, bytes.length).equals(bytes));
+});
+
+/** Piece i: its number and (i * 13) % 900 bytes of a letter that changes with i and with the round. */
+const piece = (i: number, round: string): Buffer => Buffer.from(`${round}${i}:${String.fromCharCode(97 + (i % 26)).repeat((i * 13) % 900)}|`);
+
+test('small pieces read back in append order come from a window read ahead, not a pread each', (t) => {
+  const dir = tempDir(t, 'ekv-scratch-file-');
+  const f = new ScratchFile(dir);
+  t.teardown(() => f.close());
+  const items = Array.from({ length: 3000 }, (_, i) => piece(i, 'a'));
+  const at = items.map((b) => f.append(b));
+  f.flush();
+  let wrong = 0;
+  const reads = countingReads(() => {
+    items.forEach((b, i) => {
+      if (!f.read(at[i]!, b.length).equals(b)) wrong++;
+    });
+  });
+  t.is(wrong, 0);
+  // ~1.4 MB in 3 000 pieces: the first read alone, then a 256 KiB window per ~550 pieces.
+  t.true(reads <= 8, `${reads} preads`);
+});
+
+test('reads while the file grows, and after a rewind, see the bytes appended last', (t) => {
+  const dir = tempDir(t, 'ekv-scratch-file-');
+  const f = new ScratchFile(dir);
+  t.teardown(() => f.close());
+  const check = (round: string, from: number, to: number, at: number[], items: Buffer[]): void => {
+    for (let i = from; i < to; i++) t.true(f.read(at[i]!, items[i]!.length).equals(items[i]!), `${round} piece ${i}`);
+  };
+  // Read back while appending: each read continues the last, and what
+  // follows it was appended after the window was read.
+  const items = Array.from({ length: 400 }, (_, i) => piece(i, 'b'));
+  const at: number[] = [];
+  for (let i = 0; i < items.length; i++) {
+    at.push(f.append(items[i]!));
+    f.flush();
+    check('growing', i, i + 1, at, items);
+  }
+  // After a rewind the same offsets hold other bytes: a window read from
+  // the start of the old bytes must not serve the new ones.
+  t.true(f.read(at[0]!, items[0]!.length).equals(items[0]!));
+  t.true(f.read(at[1]!, items[1]!.length).equals(items[1]!));
+  f.rewind();
+  const again = Array.from({ length: 400 }, (_, i) => piece(i, 'c'));
+  const at2 = again.map((b) => f.append(b));
+  f.flush();
+  t.is(at2[0], 0);
+  check('after rewind', 0, again.length, at2, again);
 });

@@ -6,11 +6,7 @@
  */
 import fs from 'node:fs';
 import { ioError } from '../errors.js';
-
-/** Reads shorter than this that continue the previous one are served from a window read ahead. */
-const SMALL_READ = 64 * 1024;
-/** Bytes read ahead at a time. */
-const WINDOW_BYTES = 256 * 1024;
+import { ReadWindow, type FillWindow } from './read-window.js';
 
 /**
  * Open read descriptors of scratch files, bounded (LRU). Reads are
@@ -18,11 +14,9 @@ const WINDOW_BYTES = 256 * 1024;
  * a thread-pool round trip per read costs more than the copy.
  *
  * Small bodies lie one after another in the spill pool, and the sink reads
- * them in that order: a pread per 1 KiB body cost ~9 µs of the main
- * thread, the largest item of a decode of 100 000 small objects. So a small
- * read that starts where the last one ended reads WINDOW_BYTES ahead, and
- * the reads after it are copies from that window. Reads in any other order
- * stay one pread each.
+ * them in that order: small reads in file order are served from a window
+ * read ahead (lib/io/read-window.ts). Reads in any other order stay one
+ * pread each.
  */
 export class PositionedReader {
   private readonly fds = new Map<string, number>();
@@ -31,47 +25,26 @@ export class PositionedReader {
   /** The file read last and its descriptor (see read). */
   private lastPath: string | undefined;
   private lastFd = -1;
-  /** Where the last read of lastPath ended. */
-  private lastEnd = -1;
-  /** Bytes of lastPath read ahead: window[0, windowLength) is the file from windowStart. */
-  private window: Buffer | undefined;
-  private windowStart = 0;
-  private windowLength = 0;
+  /** Bytes of lastPath read ahead, and how to read more of it. */
+  private readonly window = new ReadWindow();
+  private fill: FillWindow = () => 0;
 
   read(path: string, buf: Buffer, length: number, position: number): void {
     // Most reads are of the file read last: no LRU update then. Each Map
     // delete+set makes V8 replace the map's table, garbage that survived
     // into the old generation (~10-15 MB per 200 000 reads in tar mode).
-    const sequential = path === this.lastPath && position === this.lastEnd;
     const fd = path === this.lastPath ? this.lastFd : this.use(path);
-    this.lastEnd = position + length;
-    if (length < SMALL_READ && (sequential || this.inWindow(position, length))) {
-      if (!this.inWindow(position, length)) this.readAhead(path, fd, position);
-      if (this.inWindow(position, length)) {
-        const at = position - this.windowStart;
-        this.window!.copy(buf, 0, at, at + length);
-        return;
-      }
-    }
+    if (this.window.copy(buf, 0, length, position, this.fill)) return;
     this.readAt(path, fd, buf, length, position);
   }
 
-  private inWindow(position: number, length: number): boolean {
-    return this.windowLength > 0 && position >= this.windowStart && position + length <= this.windowStart + this.windowLength;
-  }
-
-  /** Reads up to WINDOW_BYTES of the file from position into the window (fewer at its end). */
-  private readAhead(path: string, fd: number, position: number): void {
-    this.window ??= Buffer.allocUnsafeSlow(WINDOW_BYTES);
-    this.windowLength = 0;
-    let got: number;
+  /** Reads up to w.length bytes of the file from position into w (fewer at its end). */
+  private readAhead(path: string, fd: number, w: Buffer, position: number): number {
     try {
-      got = fs.readSync(fd, this.window, 0, WINDOW_BYTES, position);
+      return fs.readSync(fd, w, 0, w.length, position);
     } catch (e) {
       throw ioError(e, path, 'cannot read scratch file');
     }
-    this.windowStart = position;
-    this.windowLength = got;
   }
 
   private readAt(path: string, fd: number, buf: Buffer, length: number, position: number): void {
@@ -108,13 +81,14 @@ export class PositionedReader {
     this.fds.set(path, fd);
     this.lastPath = path;
     this.lastFd = fd;
-    this.windowLength = 0;
+    this.window.forget();
+    this.fill = (w, at) => this.readAhead(path, fd!, w, at);
     return fd;
   }
 
   close(): void {
     this.lastPath = undefined;
-    this.windowLength = 0;
+    this.window.forget();
     for (const fd of this.fds.values()) {
       try {
         fs.closeSync(fd);

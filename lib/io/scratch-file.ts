@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CREATE_NEW } from './fs-callbacks.js';
 import { ioError } from '../errors.js';
+import { ReadWindow } from './read-window.js';
 
 /** CREATE_NEW, but opened for reading too. */
 const CREATE_NEW_RW = (CREATE_NEW & ~fs.constants.O_WRONLY) | fs.constants.O_RDWR;
@@ -52,6 +53,9 @@ export class ScratchFile {
   private written = 0;
   private batch: Buffer;
   private batched = 0;
+  /** Small pieces read back in the order they were appended come from a window read ahead. */
+  private readonly window = new ReadWindow();
+  private readonly fill = (w: Buffer, position: number): number => this.readAhead(w, position);
 
   /** The file is made in dir by open(), or at the first flush() with something to write. */
   constructor(dir: string, opts: ScratchFileOptions = {}) {
@@ -124,6 +128,9 @@ export class ScratchFile {
 
   /** Copies the length bytes appended at offset (flushed) to dst[at…]. */
   readInto(dst: Buffer, at: number, length: number, offset: number): void {
+    // Not while a background write is under way: a batch written after it
+    // may have landed already, leaving a hole (zeros) where it will write.
+    if (this.inflight === undefined && this.window.copy(dst, at, length, offset, this.fill)) return;
     let done = 0;
     try {
       while (done < length) {
@@ -139,6 +146,7 @@ export class ScratchFile {
 
   /** Nothing appended is needed any more: the file starts again empty (its disk space given back). */
   rewind(): void {
+    this.window.forget();
     this.batched = 0;
     if (this.written === 0) return;
     try {
@@ -151,6 +159,7 @@ export class ScratchFile {
 
   /** Closes and removes the file (again: nothing to do). */
   close(): void {
+    this.window.forget();
     this.written = 0;
     this.batched = 0;
     if (this.fd < 0) return;
@@ -166,6 +175,15 @@ export class ScratchFile {
       fs.unlinkSync(this.path);
     } catch {
       /* gone already: its directory was removed */
+    }
+  }
+
+  /** Reads up to w.length bytes of the file from position into w (fewer at its end). */
+  private readAhead(w: Buffer, position: number): number {
+    try {
+      return fs.readSync(this.fd, w, 0, w.length, position);
+    } catch (e) {
+      throw ioError(e, this.path, 'cannot read scratch file');
     }
   }
 
