@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { ioError } from '../errors.js';
-import { ReadWindow, type FillWindow } from './read-window.js';
+import { ReadWindow } from './read-window.js';
 
 /**
  * Open read descriptors of scratch files, bounded (LRU). Reads are
@@ -25,40 +25,15 @@ export class PositionedReader {
   /** The file read last and its descriptor (see read). */
   private lastPath: string | undefined;
   private lastFd = -1;
-  /** Bytes of lastPath read ahead, and how to read more of it. */
+  /** Bytes of lastPath read ahead. */
   private readonly window = new ReadWindow();
-  private fill: FillWindow = () => 0;
 
   read(path: string, buf: Buffer, length: number, position: number): void {
     // Most reads are of the file read last: no LRU update then. Each Map
     // delete+set makes V8 replace the map's table, garbage that survived
     // into the old generation (~10-15 MB per 200 000 reads in tar mode).
     const fd = path === this.lastPath ? this.lastFd : this.use(path);
-    if (this.window.copy(buf, 0, length, position, this.fill)) return;
-    this.readAt(path, fd, buf, length, position);
-  }
-
-  /** Reads up to w.length bytes of the file from position into w (fewer at its end). */
-  private readAhead(path: string, fd: number, w: Buffer, position: number): number {
-    try {
-      return fs.readSync(fd, w, 0, w.length, position);
-    } catch (e) {
-      throw ioError(e, path, 'cannot read scratch file');
-    }
-  }
-
-  private readAt(path: string, fd: number, buf: Buffer, length: number, position: number): void {
-    let done = 0;
-    while (done < length) {
-      let n: number;
-      try {
-        n = fs.readSync(fd, buf, done, length - done, position + done);
-      } catch (e) {
-        throw ioError(e, path, 'cannot read scratch file');
-      }
-      if (n === 0) throw ioError(new Error('unexpected end of scratch file'), path);
-      done += n;
-    }
+    this.window.read(fd, path, buf, 0, length, position);
   }
 
   /** path's descriptor, opened if need be, made the most recently used. */
@@ -82,7 +57,6 @@ export class PositionedReader {
     this.lastPath = path;
     this.lastFd = fd;
     this.window.forget();
-    this.fill = (w, at) => this.readAhead(path, fd!, w, at);
     return fd;
   }
 

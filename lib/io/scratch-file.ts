@@ -55,7 +55,6 @@ export class ScratchFile {
   private batched = 0;
   /** Small pieces read back in the order they were appended come from a window read ahead. */
   private readonly window = new ReadWindow();
-  private readonly fill = (w: Buffer, position: number): number => this.readAhead(w, position);
 
   /** The file is made in dir by open(), or at the first flush() with something to write. */
   constructor(dir: string, opts: ScratchFileOptions = {}) {
@@ -128,20 +127,10 @@ export class ScratchFile {
 
   /** Copies the length bytes appended at offset (flushed) to dst[at…]. */
   readInto(dst: Buffer, at: number, length: number, offset: number): void {
-    // Not while a background write is under way: a batch written after it
-    // may have landed already, leaving a hole (zeros) where it will write.
-    if (this.inflight === undefined && this.window.copy(dst, at, length, offset, this.fill)) return;
-    let done = 0;
-    try {
-      while (done < length) {
-        const n = fs.readSync(this.fd, dst, at + done, length - done, offset + done);
-        if (n === 0) break;
-        done += n;
-      }
-    } catch (e) {
-      throw ioError(e, this.path, 'cannot read scratch file');
-    }
-    if (done < length) throw ioError(new Error('unexpected end of scratch file'), this.path);
+    // No reading ahead while a background write is under way: a batch
+    // written after it may have landed already, leaving a hole (zeros)
+    // where it will write.
+    this.window.read(this.fd, this.path, dst, at, length, offset, this.inflight === undefined);
   }
 
   /** Nothing appended is needed any more: the file starts again empty (its disk space given back). */
@@ -175,15 +164,6 @@ export class ScratchFile {
       fs.unlinkSync(this.path);
     } catch {
       /* gone already: its directory was removed */
-    }
-  }
-
-  /** Reads up to w.length bytes of the file from position into w (fewer at its end). */
-  private readAhead(w: Buffer, position: number): number {
-    try {
-      return fs.readSync(this.fd, w, 0, w.length, position);
-    } catch (e) {
-      throw ioError(e, this.path, 'cannot read scratch file');
     }
   }
 
