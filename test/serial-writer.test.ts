@@ -5,7 +5,11 @@ import path from 'node:path';
 import { SerialWriter } from '../lib/io/serial-writer.js';
 import type { DecodeError } from '../lib/errors.js';
 
-const piece = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
+function piece(n: number, seed: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 7 + seed) & 0xff;
+  return b;
+}
 
 function openTemp(t: { teardown(f: () => void): void }): { file: string; fd: number } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-serial-'));
@@ -15,15 +19,16 @@ function openTemp(t: { teardown(f: () => void): void }): { file: string; fd: num
 }
 
 /** Replaces fs.writev for the test, noting how many calls overlap and how many buffers each carries. */
-function spyWritev(t: { teardown(f: () => void): void }, short = false): { maxInFlight: number; batches: number[] } {
+function spyWritev(t: { teardown(f: () => void): void }, short = false): { maxInFlight: number; batches: number[]; bytes: number[] } {
   const original = fs.writev;
-  const seen = { maxInFlight: 0, batches: [] as number[] };
+  const seen = { maxInFlight: 0, batches: [] as number[], bytes: [] as number[] };
   let inFlight = 0;
   let shortened = false;
   (fs as { writev: unknown }).writev = (fd: number, bufs: Buffer[], position: number, cb: (e: Error | null, n: number) => void) => {
     inFlight++;
     seen.maxInFlight = Math.max(seen.maxInFlight, inFlight);
     seen.batches.push(bufs.length);
+    seen.bytes.push(bufs.reduce((n, b) => n + b.length, 0));
     // One short write, cut inside the second buffer: the rest must follow at the right place.
     const cut = short && !shortened && bufs.length > 1 ? bufs[0]!.length + 3 : undefined;
     if (cut !== undefined) shortened = true;
@@ -56,6 +61,26 @@ test.serial('SerialWriter: one write in flight per file; pieces queued meanwhile
   t.is(seen.maxInFlight, 1);
   t.deepEqual(order, pieces.map((_, i) => i), 'callbacks in the order asked');
   t.true(seen.batches.length < pieces.length, `batches: ${seen.batches.join(',')}`);
+  t.true(fs.readFileSync(file).equals(Buffer.concat(pieces)));
+});
+
+test.serial('SerialWriter: pieces queued together go out in pwritev()s of at most 1 MiB (ext4 backs larger buffered writes with 2 MiB folios); a longer piece goes alone', async (t) => {
+  const seen = spyWritev(t);
+  const { file, fd } = openTemp(t);
+  const w = new SerialWriter(fd, file);
+  // 24 pieces of 256 KiB (6 MiB in all), then one of 3 MiB, all queued at once.
+  const pieces = [...Array.from({ length: 24 }, (_, i) => piece(256 * 1024, i)), piece(3 << 20, 99)];
+  let at = 0;
+  await Promise.all(
+    pieces.map((p) => {
+      const position = at;
+      at += p.length;
+      return new Promise<void>((resolve, reject) => w.write(p, position, (err) => (err ? reject(err) : resolve())));
+    }),
+  );
+  fs.closeSync(fd);
+  const MiB = 1 << 20;
+  t.deepEqual(seen.bytes, [256 * 1024, MiB, MiB, MiB, MiB, MiB, 768 * 1024, 3 * MiB], `pwritev sizes: ${seen.bytes.join(',')}`);
   t.true(fs.readFileSync(file).equals(Buffer.concat(pieces)));
 });
 
