@@ -25,6 +25,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ByteSource } from './workloads.js';
 
 const MiB = 1024 * 1024;
@@ -172,6 +173,31 @@ export function measureFloor(o: FloorOptions): FloorResult {
   const writeS = median(writes);
   const sha256S = median(shas);
   return { bodyBytes: o.bodyBytes, reps: o.reps, writeMethod: method, writeS, writeCpuS: median(writeCpus), sha256S, md5S: median(md5s), floorS: Math.max(writeS, sha256S), copy: dest };
+}
+
+/** One run of bench/pipeline-floor.ts: the least Node program doing the unavoidable work of a native decode. */
+export interface PipelineRun {
+  /** Spawn to exit, like a CLI row's wall s. */
+  wallS: number;
+  userS: number;
+  sysS: number;
+}
+
+/**
+ * Runs bench/pipeline-floor.ts on input once: every byte read, CRC-32C'd,
+ * SHA-256'd (and MD5'd with md5) and written to outDir (which must not
+ * exist; left for the caller to delete), cut into `objects` objects.
+ */
+export function pipelineFloor(input: string, outDir: string, md5: boolean, objects: number): PipelineRun {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pipeline-floor.js');
+  const args = [script, input, outDir, '--objects', String(objects), ...(md5 ? ['--md5'] : [])];
+  let r: ReturnType<typeof spawnSync> | undefined;
+  const wallS = seconds(() => {
+    r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  });
+  if (r!.status !== 0) throw new Error(`pipeline floor failed (${r!.status}): ${String(r!.stderr).trim()}`);
+  const out = JSON.parse(String(r!.stdout)) as { userS: number; systemS: number };
+  return { wallS, userS: out.userS, sysS: out.systemS };
 }
 
 export interface FilesFloor {

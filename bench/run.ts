@@ -71,7 +71,7 @@ import { formatSelfTimes, selfTimes, type SelfTimes } from './cpuprofile.js';
 import { human, table } from './format.js';
 import { benchRestore, type RestoreCommand } from './restore.js';
 import { benchS3 } from './s3.js';
-import { filesFloor, measureFloor, median, warmPageCache, type FilesFloor, type FloorResult } from './floor.js';
+import { filesFloor, measureFloor, median, pipelineFloor, warmPageCache, type FilesFloor, type FloorResult, type PipelineRun } from './floor.js';
 import {
   bodyBytes,
   estimateInputBytes,
@@ -117,6 +117,8 @@ const SPLIT_GROUPS = 4;
 const RM_S_PER_FILE = 70e-6;
 /** Files created for the "create files" information line, at most. */
 const FILES_FLOOR_MAX = 10_000;
+/** Runs of the Node pipeline floor per mode (bench/pipeline-floor.ts), alternating modes. */
+const PIPELINE_REPS = 2;
 
 type Mode = 'verify' | 'no-verify';
 type Command = 'decode' | RestoreCommand | 's3';
@@ -479,6 +481,8 @@ interface WorkloadResult {
   w: WorkloadSpec;
   floor?: FloorResult;
   files?: FilesFloor;
+  /** bench/pipeline-floor.ts on the native input, per mode (large-object workloads). */
+  pipeline?: Partial<Record<Mode, PipelineRun[]>>;
 }
 
 function freeBytes(dir: string): number {
@@ -693,6 +697,22 @@ async function main(): Promise<void> {
         log(
           `[${g.w.id}] floor ${fl.floorS.toFixed(2)} s: write (${fl.writeMethod}) ${fl.writeS.toFixed(2)} s, sha256 ${fl.sha256S.toFixed(2)} s, md5 ${fl.md5S.toFixed(2)} s`,
         );
+        if (!manyFiles(g.w) && g.f === 'fsm' && !g.split) {
+          // The least Node program doing this decode's unavoidable work, run like a row (after the last output is deleted).
+          const modes = [...new Set(g.rows.map((r) => r.mode))];
+          const runs: Partial<Record<Mode, PipelineRun[]>> = {};
+          for (let rep = 1; rep <= PIPELINE_REPS; rep++) {
+            for (const mode of modes) {
+              const out = path.join(root, `pipeline-${g.w.id}-${mode}-${rep}`);
+              deletePending();
+              const run = pipelineFloor(g.path, out, mode === 'verify', g.w.objects);
+              pending = out;
+              (runs[mode] ??= []).push(run);
+              log(`[${g.w.id}] Node pipeline floor, verify ${mode === 'verify' ? 'on' : 'off'} #${rep}: ${run.wallS.toFixed(2)} s, cpu ${run.userS.toFixed(2)} + ${run.sysS.toFixed(2)} s`);
+            }
+          }
+          wr.pipeline = runs;
+        }
         if (manyFiles(g.w)) {
           wr.files = filesFloor(root, Math.min(g.w.objects, FILES_FLOOR_MAX), g.w.objectSize, seedOf(g.w));
           deferred.push(wr.files.root);
@@ -762,11 +782,12 @@ async function main(): Promise<void> {
     const body = g.input?.bodyBytes ?? bodyBytes(g.w);
     const floor = results.find((r) => r.w === g.w)?.floor;
     const files = results.find((r) => r.w === g.w)?.files;
+    const pipeline = results.find((r) => r.w === g.w)?.pipeline;
     for (const row of g.rows) {
       const inputBytes = g.input ? human(g.input.inputBytes) : `~${human(estimateInputBytes(g.w, g.f))}`;
       const label = [`(${g.w.id}) ${g.w.title}`, g.label, `${row.mode === 'verify' ? 'on' : 'off'}${row.child ? ', before' : ''}`, inputBytes, human(body)];
       if (row.runs.length === 0) {
-        tableRows.push([...label, row.skipped ? 'skipped (budget)' : 'FAILED', '', '', '', '', '', '', '', '', '', '', '']);
+        tableRows.push([...label, row.skipped ? 'skipped (budget)' : 'FAILED', '', '', '', '', '', '', '', '', '', '', '', '']);
         continue;
       }
       const rs = row.runs;
@@ -790,15 +811,40 @@ async function main(): Promise<void> {
         disk,
         wchar > 0 ? (wchar / body).toFixed(2) : 'n/a',
         floor ? `${(wall / floor.floorS).toFixed(2)}×` : 'n/a',
+        g.label === 'fsm' && pipeline?.[row.mode] ? `${(wall / median(pipeline[row.mode]!.map((x) => x.wallS))).toFixed(2)}×` : '',
         files ? `${(wall / ((2 * g.w.objects * files.seconds) / files.files)).toFixed(2)}×` : '',
         other.length ? median(other).toFixed(2) : '?',
       ]);
     }
   }
   const mainTable = table(
-    ['workload', 'input', 'verify', 'input bytes', 'body bytes', 'wall s (n)', 'MB/s', 'objects/s', 'peak RSS MiB', 'CPU s', 'CPU s/GiB (user+sys)', 'CPU s/GiB over bound', 'disk wr/body', 'wchar/body', 'vs floor', 'vs file floor', 'other load'],
+    ['workload', 'input', 'verify', 'input bytes', 'body bytes', 'wall s (n)', 'MB/s', 'objects/s', 'peak RSS MiB', 'CPU s', 'CPU s/GiB (user+sys)', 'CPU s/GiB over bound', 'disk wr/body', 'wchar/body', 'vs floor', 'vs Node pipeline', 'vs file floor', 'other load'],
     tableRows.sort((x, y) => (x[0]! < y[0]! ? -1 : x[0]! > y[0]! ? 1 : 0)),
-    [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true],
+    [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true],
+  );
+  const pipelineTable = table(
+    ['workload', 'verify', 'wall s (n)', 'CPU s', 'CPU s/GiB (user+sys)', 'vs floor'],
+    results.flatMap((r) =>
+      (['verify', 'no-verify'] as const)
+        .filter((m) => r.pipeline?.[m])
+        .map((m) => {
+          const runs = r.pipeline![m]!;
+          const body = r.floor?.bodyBytes ?? bodyBytes(r.w);
+          const wall = median(runs.map((x) => x.wallS));
+          const perGiB = (x: number): string => (x / (body / GiB)).toFixed(2);
+          const user = median(runs.map((x) => x.userS));
+          const sys = median(runs.map((x) => x.sysS));
+          return [
+            `(${r.w.id}) ${r.w.title}`,
+            m === 'verify' ? 'on' : 'off',
+            `${wall.toFixed(2)} (${runs.length})`,
+            median(runs.map((x) => x.userS + x.sysS)).toFixed(2),
+            `${perGiB(user + sys)} (${perGiB(user)}+${perGiB(sys)})`,
+            r.floor ? `${(wall / r.floor.floorS).toFixed(2)}×` : 'n/a',
+          ];
+        }),
+    ),
+    [false, false, true, true, true, true],
   );
   const floorTable = table(
     ['workload', 'body bytes', 'write s', 'write MB/s', 'write CPU s', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'create files (info)'],
@@ -859,6 +905,17 @@ async function main(): Promise<void> {
     `md5 (info, one run): the extra per-byte work of verification. create files (info): synchronous open/write/close of up to ${FILES_FLOOR_MAX} files`,
     'of the object size, 1000 per directory (the CLI writes two files per object: body and sidecar).',
     '',
+    '## Node pipeline floor (same run, native input)',
+    '',
+    pipelineTable,
+    '',
+    '`node dist/bench/pipeline-floor.js INPUT OUT --objects N [--md5]` (bench/pipeline-floor.ts): the least a Node program must do',
+    'for the decode, and nothing of this tool: the input read in 4 MiB pieces into reused shared memory, CRC-32C on the main',
+    "thread, SHA-256 (and with verification MD5) on worker threads (one stream each for one object; objects alternating over",
+    'two workers otherwise), every byte written to one file per object (1 MiB writes, one at a time), all overlapped. Run',
+    `like a row (the last output deleted just before), ${PIPELINE_REPS} runs per mode, alternating; wall s from spawn to exit.`,
+    "vs Node pipeline (table above): a row's wall / this wall for the same workload and verify mode (native rows).",
+    '',
     '## Inputs',
     '',
     genTable,
@@ -876,7 +933,7 @@ async function main(): Promise<void> {
       header,
       options: { ...o, objects: Object.fromEntries(o.objects) },
       elapsedS: total,
-      floors: results.map((r) => ({ workload: r.w, floor: r.floor, files: r.files })),
+      floors: results.map((r) => ({ workload: r.w, floor: r.floor, files: r.files, pipeline: r.pipeline })),
       rows: groups.flatMap((g) => g.rows.map((r) => ({ workload: g.w, format: g.f, input: g.input, mode: r.mode, runs: r.runs, error: r.error }))),
       profiles,
     };

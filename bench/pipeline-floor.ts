@@ -1,0 +1,164 @@
+/**
+ * The least a Node program must do to turn a snapshot file into a dump of
+ * its bytes, with nothing of ours in it: read the input in 4 MiB pieces
+ * into reused shared memory, CRC-32C each piece on the main thread (native
+ * input is checked, SPEC §3.2), hash on worker threads, and write each
+ * piece out (libuv pool, one 1 MiB write at a time, as the CLI does), all
+ * overlapped. No records, no
+ * parsing, no sidecars: what is left between a decode row and this is ours.
+ *
+ *   node dist/bench/pipeline-floor.js INPUT OUTDIR [--md5] [--objects N]
+ *
+ * The input's bytes are cut into N objects of equal size (default 1: one
+ * stream, like workload (d)), one output file each. With one object,
+ * SHA-256 runs on one worker and, with --md5, MD5 on a second (a byte can
+ * only be hashed in order). With several, objects go to two workers in
+ * turn and each computes its objects' SHA-256 (and MD5): hashing of
+ * different objects spread over both cores, like (a).
+ *
+ * Prints one JSON line: wall seconds, bytes, the CRC-32C, each object's
+ * digests, this process's user and system seconds (all threads). OUTDIR
+ * must not exist; it is left for the caller to delete.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, write } from 'node:fs';
+import path from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { crc32c } from '../lib/core/crc32c.js';
+
+const PIECE = 4 << 20;
+const SLOTS = 8;
+const WRITE_BYTES = 1 << 20;
+
+interface Job {
+  slot: number;
+  length: number;
+  object: number;
+  /** The object's last piece: finish its digests. */
+  last: boolean;
+}
+
+/** A worker's reply: the slot it is done with, and at an object's end its digests (hex, in the worker's algorithm order). */
+interface Reply {
+  slot: number;
+  done?: { object: number; hex: string[] };
+}
+
+interface WorkerSetup {
+  buffers: SharedArrayBuffer[];
+  algorithms: string[];
+}
+
+if (!isMainThread) {
+  const { buffers, algorithms } = workerData as WorkerSetup;
+  const open = new Map<number, Hash[]>();
+  parentPort!.on('message', (job: Job) => {
+    let hashes = open.get(job.object);
+    if (hashes === undefined) open.set(job.object, (hashes = algorithms.map((a) => createHash(a))));
+    const bytes = new Uint8Array(buffers[job.slot]!, 0, job.length);
+    for (const h of hashes) h.update(bytes);
+    let done: Reply['done'];
+    if (job.last) {
+      done = { object: job.object, hex: hashes.map((h) => h.digest('hex')) };
+      open.delete(job.object);
+    }
+    parentPort!.postMessage({ slot: job.slot, done } satisfies Reply);
+  });
+} else {
+  await main(process.argv.slice(2));
+}
+
+async function main(args: string[]): Promise<void> {
+  const [input, outDir] = args.filter((a) => !a.startsWith('--') && !/^\d+$/.test(a));
+  const md5 = args.includes('--md5');
+  const objectsAt = args.indexOf('--objects');
+  const objects = objectsAt >= 0 ? Number(args[objectsAt + 1]) : 1;
+  if (input === undefined || outDir === undefined || !(objects >= 1)) {
+    process.stderr.write('usage: pipeline-floor INPUT OUTDIR [--md5] [--objects N]\n');
+    process.exit(2);
+  }
+  const t0 = process.hrtime.bigint();
+  const buffers = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(PIECE));
+  const views = buffers.map((b) => Buffer.from(b));
+  // One stream: an algorithm per worker. Several objects: every algorithm on each of two workers.
+  const plans = objects === 1 ? (md5 ? [['sha256'], ['md5']] : [['sha256']]) : [md5 ? ['sha256', 'md5'] : ['sha256'], md5 ? ['sha256', 'md5'] : ['sha256']];
+  const workers = plans.map((algorithms) => new Worker(new URL(import.meta.url), { workerData: { buffers, algorithms } satisfies WorkerSetup }));
+
+  const holds = new Array<number>(SLOTS).fill(0);
+  const free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
+  let wake: (() => void) | null = null;
+  const releaseSlot = (slot: number) => {
+    if (--holds[slot]! === 0) {
+      free.push(slot);
+      wake?.();
+      wake = null;
+    }
+  };
+  let failure: Error | null = null;
+  /** digests[algorithm][object], as the workers report them. */
+  const digests: Record<string, string[]> = {};
+  plans.forEach((algorithms, i) =>
+    workers[i]!.on('message', (m: Reply) => {
+      if (m.done) algorithms.forEach((a, k) => ((digests[a] ??= [])[m.done!.object] = m.done!.hex[k]!));
+      releaseSlot(m.slot);
+    }),
+  );
+
+  // One write in flight, at most 1 MiB each, as the CLI's writers do
+  // (lib/io/serial-writer.ts: the inode lock, and the VM's 2 MiB folios).
+  const writes: Array<{ out: number; slot: number; offset: number; length: number; position: number }> = [];
+  let writing = false;
+  const pump = (): void => {
+    const next = writing ? undefined : writes.shift();
+    if (next === undefined) return;
+    writing = true;
+    write(next.out, views[next.slot]!, next.offset, next.length, next.position, (err) => {
+      writing = false;
+      if (err) failure = err;
+      releaseSlot(next.slot);
+      pump();
+    });
+  };
+  const fd = openSync(input, 'r');
+  const total = fstatSync(fd).size;
+  const objectBytes = Math.ceil(total / objects);
+  mkdirSync(outDir);
+  let crc = 0;
+  let at = 0;
+  let object = -1;
+  let out = -1;
+  let objectStart = 0;
+  let objectEnd = 0;
+  const outs: number[] = [];
+  while (at < total) {
+    if (at === objectEnd) {
+      object++;
+      objectStart = at;
+      objectEnd = Math.min(total, at + objectBytes);
+      out = openSync(path.join(outDir, `object-${object}`), 'wx');
+      outs.push(out);
+    }
+    while (free.length === 0) await new Promise<void>((r) => (wake = r));
+    if (failure) throw failure;
+    const slot = free.pop()!;
+    const length = readSync(fd, views[slot]!, 0, Math.min(PIECE, objectEnd - at), at);
+    crc = crc32c(views[slot]!, crc, 0, length);
+    const last = at + length === objectEnd;
+    const targets = objects === 1 ? workers : [workers[object % 2]!];
+    holds[slot] = targets.length + Math.ceil(length / WRITE_BYTES);
+    for (const w of targets) w.postMessage({ slot, length, object, last } satisfies Job);
+    for (let offset = 0; offset < length; offset += WRITE_BYTES) {
+      writes.push({ out, slot, offset, length: Math.min(WRITE_BYTES, length - offset), position: at - objectStart + offset });
+    }
+    pump();
+    at += length;
+  }
+  while (free.length < SLOTS) await new Promise<void>((r) => (wake = r));
+  if (failure) throw failure;
+  closeSync(fd);
+  for (const o of outs) closeSync(o);
+  await Promise.all(workers.map((w) => w.terminate()));
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.resourceUsage();
+  process.stdout.write(`${JSON.stringify({ wall, bytes: total, objects, md5, crc: crc >>> 0, digests, userS: cpu.userCPUTime / 1e6, systemS: cpu.systemCPUTime / 1e6 })}\n`);
+}

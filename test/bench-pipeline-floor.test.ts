@@ -1,0 +1,37 @@
+/**
+ * The bench's Node pipeline floor (bench/pipeline-floor.ts) must do the
+ * work it stands for, or its wall time means nothing: every input byte
+ * written in place, one file per object, CRC-32C'd and hashed.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crc32cJs } from '../lib/core/crc32c.js';
+import { tempDir } from './e2e/harness.js';
+
+const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../bench/pipeline-floor.js');
+
+for (const [objects, md5] of [[1, false], [1, true], [3, true], [4, false]] as const) {
+  test(`pipeline floor, ${objects} object(s)${md5 ? ', with MD5' : ''}: the objects' files are the input cut in order, and the CRC-32C and digests are the input's and the objects'`, (t) => {
+    const dir = tempDir(t);
+    const input = path.join(dir, 'in.bin');
+    // Not a multiple of the 4 MiB read nor of the object count: short last pieces.
+    const bytes = randomBytes(9 * 1024 * 1024 + 12345);
+    fs.writeFileSync(input, bytes);
+    const out = path.join(dir, 'out');
+    const r = spawnSync(process.execPath, [SCRIPT, input, out, '--objects', String(objects), ...(md5 ? ['--md5'] : [])], { encoding: 'utf8' });
+    t.is(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { bytes: number; crc: number; digests: Record<string, string[]> };
+    t.is(report.bytes, bytes.length);
+    t.is(report.crc, crc32cJs(bytes) >>> 0);
+    const files = Array.from({ length: objects }, (_, i) => fs.readFileSync(path.join(out, `object-${i}`)));
+    t.deepEqual(fs.readdirSync(out).sort(), files.map((_, i) => `object-${i}`).sort());
+    const size = Math.ceil(bytes.length / objects);
+    files.forEach((f, i) => t.true(f.equals(bytes.subarray(i * size, (i + 1) * size)), `object ${i}`));
+    const hex = (algorithm: string) => files.map((f) => createHash(algorithm).update(f).digest('hex'));
+    t.deepEqual(report.digests, md5 ? { sha256: hex('sha256'), md5: hex('md5') } : { sha256: hex('sha256') });
+  });
+}
