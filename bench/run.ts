@@ -697,7 +697,7 @@ async function main(): Promise<void> {
         log(
           `[${g.w.id}] floor ${fl.floorS.toFixed(2)} s: write (${fl.writeMethod}) ${fl.writeS.toFixed(2)} s, sha256 ${fl.sha256S.toFixed(2)} s, md5 ${fl.md5S.toFixed(2)} s`,
         );
-        if (!manyFiles(g.w) && g.f === 'fsm' && !g.split) {
+        if (!manyFiles(g.w) && !g.tar && g.f === 'fsm' && !g.split) {
           // The least Node program doing this decode's unavoidable work, run like a row (after the last output is deleted).
           const modes = [...new Set(g.rows.map((r) => r.mode))];
           const runs: Partial<Record<Mode, PipelineRun[]>> = {};
