@@ -3,8 +3,8 @@
  * its bytes, with nothing of ours in it: read the input in 4 MiB pieces
  * into reused shared memory, CRC-32C each piece on the main thread (native
  * input is checked, SPEC §3.2), hash on worker threads, and write each
- * piece out (libuv pool, one 1 MiB write at a time, as the CLI does), all
- * overlapped. No records, no
+ * piece out (lib/io/serial-writer.ts, the decoder's writer: one write at a
+ * time per file, 1 MiB each, on the libuv pool), all overlapped. No records, no
  * parsing, no sidecars: what is left between a decode row and this is ours.
  *
  *   node dist/bench/pipeline-floor.js INPUT OUTDIR [--md5] [--objects N]
@@ -21,10 +21,11 @@
  * must not exist; it is left for the caller to delete.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, write } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { crc32c } from '../lib/core/crc32c.js';
+import { SerialWriter } from '../lib/io/serial-writer.js';
 
 const PIECE = 4 << 20;
 const SLOTS = 8;
@@ -104,21 +105,6 @@ async function main(args: string[]): Promise<void> {
     }),
   );
 
-  // One write in flight, at most 1 MiB each, as the CLI's writers do
-  // (lib/io/serial-writer.ts: the inode lock, and the VM's 2 MiB folios).
-  const writes: Array<{ out: number; slot: number; offset: number; length: number; position: number }> = [];
-  let writing = false;
-  const pump = (): void => {
-    const next = writing ? undefined : writes.shift();
-    if (next === undefined) return;
-    writing = true;
-    write(next.out, views[next.slot]!, next.offset, next.length, next.position, (err) => {
-      writing = false;
-      if (err) failure = err;
-      releaseSlot(next.slot);
-      pump();
-    });
-  };
   const fd = openSync(input, 'r');
   const total = fstatSync(fd).size;
   const objectBytes = Math.ceil(total / objects);
@@ -126,17 +112,18 @@ async function main(args: string[]): Promise<void> {
   let crc = 0;
   let at = 0;
   let object = -1;
-  let out = -1;
   let objectStart = 0;
   let objectEnd = 0;
   const outs: number[] = [];
+  let writer: SerialWriter | undefined;
   while (at < total) {
     if (at === objectEnd) {
       object++;
       objectStart = at;
       objectEnd = Math.min(total, at + objectBytes);
-      out = openSync(path.join(outDir, `object-${object}`), 'wx');
-      outs.push(out);
+      const file = path.join(outDir, `object-${object}`);
+      outs.push(openSync(file, 'wx'));
+      writer = new SerialWriter(outs[outs.length - 1]!, file);
     }
     while (free.length === 0) await new Promise<void>((r) => (wake = r));
     if (failure) throw failure;
@@ -147,10 +134,14 @@ async function main(args: string[]): Promise<void> {
     const targets = objects === 1 ? workers : [workers[object % 2]!];
     holds[slot] = targets.length + Math.ceil(length / WRITE_BYTES);
     for (const w of targets) w.postMessage({ slot, length, object, last } satisfies Job);
+    // The decoder's own writer, given the 1 MiB pieces the decoder gives it (blob chunks).
     for (let offset = 0; offset < length; offset += WRITE_BYTES) {
-      writes.push({ out, slot, offset, length: Math.min(WRITE_BYTES, length - offset), position: at - objectStart + offset });
+      const piece = views[slot]!.subarray(offset, Math.min(length, offset + WRITE_BYTES));
+      writer!.write(piece, at - objectStart + offset, (err) => {
+        if (err) failure = err;
+        releaseSlot(slot);
+      });
     }
-    pump();
     at += length;
   }
   while (free.length < SLOTS) await new Promise<void>((r) => (wake = r));

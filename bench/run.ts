@@ -154,6 +154,11 @@ function usage(msg?: string): never {
   process.exit(msg ? 2 : 0);
 }
 
+/** Seconds x per GiB of body bytes, for a table cell. */
+function perGiBOf(x: number, bodyBytes: number): string {
+  return (x / (bodyBytes / GiB)).toFixed(2);
+}
+
 /** CPU seconds that decoding the workload's bytes cannot go below: the floor's copy, its SHA-256 and, verifying, its MD5. */
 function cpuBound(f: FloorResult, verify: boolean): number {
   return f.writeCpuS + f.sha256S + (verify ? f.md5S : 0);
@@ -794,7 +799,7 @@ async function main(): Promise<void> {
       const wall = median(rs.map((x) => x.wallS));
       const rss = Math.max(...rs.map((x) => x.peakRssKiB));
       const cpu = median(rs.map((x) => x.cpuS));
-      const perGiB = (x: number): string => (x / (body / GiB)).toFixed(2);
+      const perGiB = (x: number): string => perGiBOf(x, body);
       const wb = median(rs.map((x) => x.io['write_bytes'] ?? 0));
       const wchar = median(rs.map((x) => x.io['wchar'] ?? 0));
       const other = rs.map((x) => x.otherCores).filter((x): x is number => x !== undefined);
@@ -831,7 +836,7 @@ async function main(): Promise<void> {
           const runs = r.pipeline![m]!;
           const body = r.floor?.bodyBytes ?? bodyBytes(r.w);
           const wall = median(runs.map((x) => x.wallS));
-          const perGiB = (x: number): string => (x / (body / GiB)).toFixed(2);
+          const perGiB = (x: number): string => perGiBOf(x, body);
           const user = median(runs.map((x) => x.userS));
           const sys = median(runs.map((x) => x.sysS));
           return [
@@ -912,7 +917,7 @@ async function main(): Promise<void> {
     '`node dist/bench/pipeline-floor.js INPUT OUT --objects N [--md5]` (bench/pipeline-floor.ts): the least a Node program must do',
     'for the decode, and nothing of this tool: the input read in 4 MiB pieces into reused shared memory, CRC-32C on the main',
     "thread, SHA-256 (and with verification MD5) on worker threads (one stream each for one object; objects alternating over",
-    'two workers otherwise), every byte written to one file per object (1 MiB writes, one at a time), all overlapped. Run',
+    'two workers otherwise), every byte written to one file per object (1 MiB pieces, lib/io/serial-writer.ts), all overlapped. Run',
     `like a row (the last output deleted just before), ${PIPELINE_REPS} runs per mode, alternating; wall s from spawn to exit.`,
     "vs Node pipeline (table above): a row's wall / this wall for the same workload and verify mode (native rows).",
     '',
