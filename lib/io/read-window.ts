@@ -50,10 +50,13 @@ export class ReadWindow {
   read(fd: number, path: string, dst: Uint8Array, at: number, length: number, position: number, mayFill = true): boolean {
     const sequential = position === this.lastEnd;
     this.lastEnd = position + length;
-    if (length < SMALL_READ && (this.holds(position, length) || (sequential && mayFill && this.fill(fd, path, position) && this.holds(position, length)))) {
-      const from = position - this.start;
-      this.buf!.copy(dst, at, from, from + length);
-      return true;
+    if (length < SMALL_READ) {
+      if (!this.holds(position, length) && sequential && mayFill) this.fill(fd, path, position);
+      if (this.holds(position, length)) {
+        const from = position - this.start;
+        this.buf!.copy(dst, at, from, from + length);
+        return true;
+      }
     }
     readScratch(fd, path, dst, at, length, position);
     return false;
@@ -65,8 +68,8 @@ export class ReadWindow {
     this.lastEnd = -1;
   }
 
-  /** Reads up to WINDOW_BYTES of the file from position into the window (fewer at its end); true. */
-  private fill(fd: number, path: string, position: number): boolean {
+  /** Reads up to WINDOW_BYTES of the file from position into the window (fewer at its end). */
+  private fill(fd: number, path: string, position: number): void {
     this.buf ??= Buffer.allocUnsafeSlow(WINDOW_BYTES);
     this.length = 0; // stays empty if the read fails
     try {
@@ -75,7 +78,6 @@ export class ReadWindow {
       throw ioError(e, path, 'cannot read scratch file');
     }
     this.start = position;
-    return true;
   }
 
   private holds(position: number, length: number): boolean {
