@@ -43,20 +43,25 @@ function spyWritev(t: { teardown(f: () => void): void }, short = false): { maxIn
   return seen;
 }
 
+/** Queues every piece at once, one after another in the file; resolves when all are written (onWritten(i) as each calls back). */
+function writeAll(w: SerialWriter, pieces: Buffer[], onWritten: (i: number) => void = () => {}): Promise<void[]> {
+  let at = 0;
+  return Promise.all(
+    pieces.map((p, i) => {
+      const position = at;
+      at += p.length;
+      return new Promise<void>((resolve, reject) => w.write(p, position, (err) => (err ? reject(err) : (onWritten(i), resolve()))));
+    }),
+  );
+}
+
 test.serial('SerialWriter: one write in flight per file; pieces queued meanwhile that follow each other go out together; the file holds every byte in place', async (t) => {
   const seen = spyWritev(t);
   const { file, fd } = openTemp(t);
   const w = new SerialWriter(fd, file);
   const pieces = Array.from({ length: 20 }, (_, i) => piece(1000 + i * 37, i));
   const order: number[] = [];
-  let at = 0;
-  await Promise.all(
-    pieces.map((p, i) => {
-      const position = at;
-      at += p.length;
-      return new Promise<void>((resolve, reject) => w.write(p, position, (err) => (err ? reject(err) : (order.push(i), resolve()))));
-    }),
-  );
+  await writeAll(w, pieces, (i) => order.push(i));
   fs.closeSync(fd);
   t.is(seen.maxInFlight, 1);
   t.deepEqual(order, pieces.map((_, i) => i), 'callbacks in the order asked');
@@ -70,14 +75,7 @@ test.serial('SerialWriter: pieces queued together go out in pwritev()s of at mos
   const w = new SerialWriter(fd, file);
   // 24 pieces of 256 KiB (6 MiB in all), then one of 3 MiB, all queued at once.
   const pieces = [...Array.from({ length: 24 }, (_, i) => piece(256 * 1024, i)), piece(3 << 20, 99)];
-  let at = 0;
-  await Promise.all(
-    pieces.map((p) => {
-      const position = at;
-      at += p.length;
-      return new Promise<void>((resolve, reject) => w.write(p, position, (err) => (err ? reject(err) : resolve())));
-    }),
-  );
+  await writeAll(w, pieces);
   fs.closeSync(fd);
   const MiB = 1 << 20;
   t.deepEqual(seen.bytes, [256 * 1024, MiB, MiB, MiB, MiB, MiB, 768 * 1024, 3 * MiB], `pwritev sizes: ${seen.bytes.join(',')}`);
@@ -89,14 +87,7 @@ test.serial('SerialWriter: a short write is continued where it stopped', async (
   const { file, fd } = openTemp(t);
   const w = new SerialWriter(fd, file);
   const pieces = [piece(500, 1), piece(700, 2), piece(300, 3)];
-  let at = 0;
-  await Promise.all(
-    pieces.map((p) => {
-      const position = at;
-      at += p.length;
-      return new Promise<void>((resolve, reject) => w.write(p, position, (err) => (err ? reject(err) : resolve())));
-    }),
-  );
+  await writeAll(w, pieces);
   fs.closeSync(fd);
   t.true(fs.readFileSync(file).equals(Buffer.concat(pieces)));
 });
