@@ -239,7 +239,7 @@ function parseOptions(argv: string[]): Options {
         break;
       case '--objects':
         for (const kv of value().split(',')) {
-          const m = /^([abcd])=(\d+)$/.exec(kv);
+          const m = /^([abcde])=(\d+)$/.exec(kv);
           if (!m || Number(m[2]) < 1) usage('--objects wants ID=N[,ID=N], e.g. c=20000');
           o.objects.set(m[1] as WorkloadId, Number(m[2]));
         }
