@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { SIGNAL_EXIT_CODES } from '../dist/lib/cli/common.js';
 import { main } from '../dist/lib/cli/main.js';
+import { capYoungGeneration } from '../dist/lib/cli/young-generation.js';
 
+capYoungGeneration();
 const code = await main(process.argv.slice(2));
 // Interrupted (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the archive on stdout is
 // incomplete anyway, so do not wait for a consumer that may never read it again.

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
 import { main } from '../dist/lib/cli/encode-main.js';
+import { capYoungGeneration } from '../dist/lib/cli/young-generation.js';
 
+capYoungGeneration();
 process.exit(await main(process.argv.slice(2)));

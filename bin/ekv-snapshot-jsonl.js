@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { main } from '../dist/lib/cli/convert-main.js';
+import { capYoungGeneration } from '../dist/lib/cli/young-generation.js';
 
+capYoungGeneration();
 const code = await main(process.argv.slice(2));
 // Exit only once stdout has drained: it may be a pipe carrying the converted snapshot.
 process.stdout.write('', () => process.exit(code));

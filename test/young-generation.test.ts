@@ -1,0 +1,53 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MODULE = new URL('../lib/cli/young-generation.js', import.meta.url).href;
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MiB = 1024 * 1024;
+
+/**
+ * Runs a fresh node that allocates like the decoder (many small objects, a
+ * good part alive across a few collections, the event loop turning between
+ * batches), optionally capping the new space first; returns the new space's
+ * size in bytes at the end.
+ */
+function newSpaceAfterChurn(cap: number | undefined): number {
+  const script = `
+    import { capYoungGeneration, youngGenerationBytes } from ${JSON.stringify(MODULE)};
+    ${cap === undefined ? '' : `capYoungGeneration(${cap});`}
+    let live = [];
+    for (let batch = 0; batch < 1500; batch++) {
+      for (let i = 0; i < 2000; i++) live.push({ n: i, s: 'k' + i });
+      if (live.length > 200000) live = [];
+      await new Promise((r) => setImmediate(r));
+    }
+    process.stdout.write(String(youngGenerationBytes()));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+  return Number(r.stdout);
+}
+
+test('without a cap the same churn grows the new space beyond 4 MiB (the test below can fail)', (t) => {
+  t.true(newSpaceAfterChurn(undefined) > 4 * MiB);
+});
+
+test('capYoungGeneration: the new space stops growing once it reaches the cap', (t) => {
+  const size = newSpaceAfterChurn(4 * MiB);
+  t.true(size > 0);
+  t.true(size <= 4 * MiB, `new space ${size / MiB} MiB`);
+});
+
+test('every command-line entry point caps the young generation before it runs', (t) => {
+  const bins = readdirSync(path.join(REPO, 'bin')).filter((f) => f.endsWith('.js'));
+  t.true(bins.length >= 5);
+  for (const f of bins) {
+    const text = readFileSync(path.join(REPO, 'bin', f), 'utf8');
+    const call = text.indexOf('\ncapYoungGeneration();\n');
+    t.true(call > 0, `${f} does not call capYoungGeneration()`);
+    t.true(call < text.search(/\n[^\n]*await /), `${f} calls capYoungGeneration() after its command runs`);
+  }
+});
