@@ -9,7 +9,9 @@
  * Tar output streams to a Writable (stdout) and spills to a private
  * directory under --scratch-dir or the OS temp dir, removed at the end.
  */
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -166,26 +168,44 @@ async function decodeToDirectory(input: DecodeInput, dir: string, options: Decod
   }
 }
 
+/**
+ * Whether `out` is done with a chunk once its write has completed (so the
+ * chunk's buffer may be used again): a socket, pipe or terminal, a file
+ * stream, or Node's synchronous file stream (stdout to a file). Judged by
+ * the stream's class, not by `out === process.stdout`: what stands in for
+ * stdout may keep the chunks it is given (a test harness collecting them),
+ * and so may a PassThrough or a caller's Transform.
+ */
+function writesThrough(out: Writable): boolean {
+  return out instanceof net.Socket || out instanceof fs.WriteStream || out.constructor.name === 'SyncWriteStream';
+}
+
 async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOptions): Promise<Summary> {
   return inScratch(input, options, async (source, scratch) => {
-    const [{ default: tar }, { createGzip }, { createTarSink }, { createWriteCoalescer }] = await Promise.all([
+    const [{ default: tar }, { createGzip }, { createTarSink }, { createWriteCoalescer }, { RecycledBuffers }] = await Promise.all([
       import('tar-stream'),
       import('node:zlib'),
       import('./sinks/tar.js'),
       import('./io/write-coalescer.js'),
+      import('./io/recycled-buffers.js'),
     ]);
     const pack = tar.pack();
     // tar-stream packs are streamx streams, which stream.pipeline accepts.
     const packStream = pack as unknown as Readable;
-    // The pack's headers, bodies and paddings gathered into 64 KiB writes (lib/io/write-coalescer.ts).
-    const packed = options.gzip ? pipeline(packStream, createWriteCoalescer(), createGzip(), out) : pipeline(packStream, createWriteCoalescer(), out);
+    // The pack's headers, bodies and paddings gathered into 64 KiB writes (lib/io/write-coalescer.ts),
+    // the pieces' buffers used again once written, when the stream written to is known to be done with a chunk then.
+    const gzip = options.gzip ? createGzip() : undefined;
+    const dest = gzip ?? out;
+    const buffers = gzip || writesThrough(out) ? new RecycledBuffers() : undefined;
+    const coalescer = createWriteCoalescer(undefined, buffers && { buffers, dest });
+    const packed = gzip ? pipeline(packStream, coalescer, gzip, out) : pipeline(packStream, coalescer, out);
     // If the consumer goes away (EPIPE), stop decoding too.
     const abort = new AbortController();
     packed.catch((e: unknown) => abort.abort(e));
     const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
     let summary: Summary;
     try {
-      summary = await run(source, scratch, { ...options, signal }, (sinkOpts) => createTarSink({ ...sinkOpts, pack, scratchDir: scratch }));
+      summary = await run(source, scratch, { ...options, signal }, (sinkOpts) => createTarSink({ ...sinkOpts, pack, scratchDir: scratch, ...(buffers ? { buffers } : {}) }));
     } catch (err) {
       // Decide before destroying the pack: destroying it rejects `packed` (and so aborts) too.
       const consumerFailed = abort.signal.aborted;

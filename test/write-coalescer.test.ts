@@ -1,6 +1,11 @@
 import test from 'ava';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { RecycledBuffers } from '../lib/io/recycled-buffers.js';
 import { WriteCoalescer } from '../lib/io/write-coalescer.js';
 
 /** Runs chunks through a coalescer of `bytes`; what came out, chunk by chunk. */
@@ -56,4 +61,80 @@ test('a chunk of a quarter of the size or more is passed on as it is, after the 
     [10, 256, 10],
   );
   t.true(Buffer.concat(out).equals(Buffer.concat([small, big, small])));
+});
+
+/**
+ * Writes `count` pieces of `size` bytes, piece i filled with byte i, each
+ * in a buffer taken from `buffers` and filled at once, through a coalescer
+ * handing pieces back on `dest`'s completed writes, into `dest`.
+ * Returns how many different buffers the pieces were written from.
+ */
+async function writeRecycled(buffers: RecycledBuffers, dest: Writable, count: number, size: number): Promise<number> {
+  const coalescer = new WriteCoalescer(64 * 1024, { buffers, dest });
+  const done = pipeline(coalescer, dest);
+  const memories = new Set<ArrayBufferLike>();
+  for (let i = 0; i < count; i++) {
+    const piece = buffers.take(size).fill(i & 0xff);
+    memories.add(piece.buffer);
+    if (!coalescer.write(piece)) await once(coalescer, 'drain');
+  }
+  coalescer.end();
+  await done;
+  return memories.size;
+}
+
+test('recycled pieces go back only once the file stream has written them: every byte arrives, from a few buffers', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-coalescer-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'out');
+  const count = 64;
+  const size = 256 * 1024;
+  const used = await writeRecycled(new RecycledBuffers(size), fs.createWriteStream(file), count, size);
+  const got = fs.readFileSync(file);
+  t.is(got.length, count * size);
+  for (let i = 0; i < count; i++) {
+    const piece = got.subarray(i * size, (i + 1) * size);
+    t.true(piece.every((b) => b === (i & 0xff)), `piece ${i} was overwritten before it was written`);
+  }
+  t.true(used < count, `${used} buffers for ${count} pieces: none was used again`);
+});
+
+/**
+ * A dest that takes 1 ms per write and copies the chunk only when the write
+ * completes, as a file or socket reads it meanwhile; `lieAboutLength` makes
+ * its writableLength 0 however many writes are pending.
+ */
+function slowDest(lieAboutLength: boolean): { dest: Writable; written: Buffer[] } {
+  const written: Buffer[] = [];
+  const dest = new Writable({
+    highWaterMark: 1024 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      setTimeout(() => {
+        written.push(Buffer.from(chunk));
+        cb();
+      }, 1);
+    },
+  });
+  if (lieAboutLength) Object.defineProperty(dest, 'writableLength', { get: () => 0 });
+  return { dest, written };
+}
+
+/** Which of `count` pieces of `size` (piece i all bytes i) did not arrive whole. */
+function overwritten(got: Buffer, count: number, size: number): number[] {
+  return Array.from({ length: count }, (_, i) => i).filter((i) => !got.subarray(i * size, (i + 1) * size).every((b) => b === (i & 0xff)));
+}
+
+test('recycled pieces go back only when a slow dest has completed their writes', async (t) => {
+  const size = 128 * 1024;
+  const { dest, written } = slowDest(false);
+  const used = await writeRecycled(new RecycledBuffers(size), dest, 48, size);
+  t.deepEqual(overwritten(Buffer.concat(written), 48, size), []);
+  t.true(used < 48, `${used} buffers for 48 pieces: none was used again`);
+});
+
+test('handed back on the bytes pushed alone, pieces would be overwritten in flight (the tests above can fail)', async (t) => {
+  const size = 128 * 1024;
+  const { dest, written } = slowDest(true);
+  await writeRecycled(new RecycledBuffers(size), dest, 48, size);
+  t.true(overwritten(Buffer.concat(written), 48, size).length > 0);
 });

@@ -16,6 +16,7 @@ import os from 'node:os';
 import tar from 'tar-stream';
 import { asciiFallbackName, binaryPathPaxEntry } from '../core/pax.js';
 import { PositionedReader } from '../io/positioned-reader.js';
+import type { RecycledBuffers } from '../io/recycled-buffers.js';
 import { ScratchFile } from '../io/scratch-file.js';
 import type { SealedRun, Span } from '../types.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
@@ -43,6 +44,8 @@ export class TarTarget implements Target {
     private readonly mtime: Date,
     /** Where the small files' scratch file is made (removed by close()). */
     scratchDir: string = os.tmpdir(),
+    /** Buffers for bodies read back and large files' pieces, handed back once written (else a new buffer each). */
+    private readonly buffers?: RecycledBuffers,
   ) {
     this.smallFiles = new ScratchFile(scratchDir);
     this.queueOptions = { scratchDir };
@@ -101,15 +104,19 @@ export class TarTarget implements Target {
       } else if ('pieces' in e) {
         await this.entry({ name, size: e.size, mode: e.mode }, async (w) => {
           // Copies: the entry keeps what it is given until it is written, and a piece may be overwritten once the next is taken.
-          for (const piece of e.pieces) await w(Buffer.from(piece));
+          for (const piece of e.pieces) {
+            const copy = this.buffer(piece.length);
+            piece.copy(copy);
+            await w(copy);
+          }
         });
       } else {
         // A body's entry carries its object's Last-Modified (other entries the run's time).
         await this.entry({ name, size: e.size, mode: e.mode, ...(e.mtime !== undefined ? { mtime: new Date(e.mtime * 1000) } : {}) }, async (w) => {
           for (const span of e.spans) {
             for (let off = 0; off < span.length; off += COPY_BUFFER) {
-              // A new buffer each time: the entry keeps what it is given until it is written.
-              const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER, span.length - off));
+              // Not the last one again: the entry keeps what it is given until it is written.
+              const buf = this.buffer(Math.min(COPY_BUFFER, span.length - off));
               this.reader.read(span.file.path, buf, buf.length, span.offset + off);
               await w(buf);
             }
@@ -119,6 +126,11 @@ export class TarTarget implements Target {
     }
     // The small files written are read back: their scratch bytes may go.
     if (this.queue.length === 0) this.smallFiles.rewind();
+  }
+
+  /** A buffer for `length` bytes that nothing else uses until it is written: recycled, or new. */
+  private buffer(length: number): Buffer {
+    return this.buffers ? this.buffers.take(length) : Buffer.allocUnsafe(length);
   }
 
   /**
@@ -181,9 +193,15 @@ export interface TarSinkOptions extends DumpSinkOptions {
   mtime?: Date;
   /** Where small files (sidecars, …) wait for their bucket's turn, in a scratch file (default: the OS temp dir). */
   scratchDir?: string;
+  /**
+   * Buffers for the bodies read back and CHECKSUMS' pieces, to be handed back
+   * once the pack's consumer has written them (a WriteCoalescer given the
+   * same RecycledBuffers does it). Without it each piece gets a new buffer.
+   */
+  buffers?: RecycledBuffers;
 }
 
 /** The finalizing sink writing a tar stream. */
 export function createTarSink(opts: TarSinkOptions): DumpSink {
-  return new DumpSink(new TarTarget(opts.pack, opts.mtime ?? new Date(), opts.scratchDir), opts);
+  return new DumpSink(new TarTarget(opts.pack, opts.mtime ?? new Date(), opts.scratchDir, opts.buffers), opts);
 }

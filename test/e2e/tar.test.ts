@@ -129,6 +129,20 @@ test('a real shell pipeline: cat x.jsonl | ekv-s3-decode | tar -x', (t) => {
   t.is(check.status, 0, check.stdout + check.stderr);
 });
 
+test('a pipe read slowly still gets every byte: the buffers of bodies read back are used again only once written', (t) => {
+  const dir = tempDir(t);
+  const b = new SnapshotBuilder().bucket('big');
+  for (let i = 0; i < 4; i++) b.putObject('big', `o${i}.bin`, bytesOf(`o${i}`, 3_000_000 + i), { chunkSize: 1 << 20 });
+  fs.writeFileSync(path.join(dir, 'in.fsm'), b.toFsm({ sort: true }));
+  fs.mkdirSync(path.join(dir, 'd'));
+  // The reader starts a second late: the pipe fills and the CLI's writes wait.
+  const res = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" in.fsm -q | (sleep 1; tar -x -C d)`], { cwd: dir, encoding: 'utf8' });
+  t.is(res.status, 0, res.stderr);
+  for (let i = 0; i < 4; i++) sameBytes(t, fs.readFileSync(path.join(dir, `d/s3/big/o${i}.bin`)), bytesOf(`o${i}`, 3_000_000 + i), `o${i}.bin`);
+  const check = spawnSync('sha256sum', ['-c', '--quiet', 'CHECKSUMS'], { cwd: path.join(dir, 'd'), encoding: 'utf8' });
+  t.is(check.status, 0, check.stdout + check.stderr);
+});
+
 test('a terminal as standard output is refused with exit 2', (t) => {
   const dir = tempDir(t);
   fs.writeFileSync(path.join(dir, 'x.jsonl'), sample().toJsonl());
