@@ -182,22 +182,20 @@ function writesThrough(out: Writable): boolean {
 
 async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOptions): Promise<Summary> {
   return inScratch(input, options, async (source, scratch) => {
-    const [{ default: tar }, { createGzip }, { createTarSink }, { createWriteCoalescer }, { RecycledBuffers }] = await Promise.all([
+    const [{ default: tar }, { createGzip }, { createTarSink }, { createWriteCoalescer }] = await Promise.all([
       import('tar-stream'),
       import('node:zlib'),
       import('./sinks/tar.js'),
       import('./io/write-coalescer.js'),
-      import('./io/recycled-buffers.js'),
     ]);
     const pack = tar.pack();
     // tar-stream packs are streamx streams, which stream.pipeline accepts.
     const packStream = pack as unknown as Readable;
     // The pack's headers, bodies and paddings gathered into 64 KiB writes (lib/io/write-coalescer.ts),
-    // the pieces' buffers used again once written, when the stream written to is known to be done with a chunk then.
+    // their buffers used again once written, when the stream written to is known to be done with a chunk then.
     const gzip = options.gzip ? createGzip() : undefined;
-    const dest = gzip ?? out;
-    const buffers = gzip || writesThrough(out) ? new RecycledBuffers() : undefined;
-    const coalescer = createWriteCoalescer(undefined, buffers && { buffers, dest });
+    const blocks = gzip !== undefined || writesThrough(out);
+    const coalescer = createWriteCoalescer(undefined, blocks ? (gzip ?? out) : undefined);
     const packed = gzip ? pipeline(packStream, coalescer, gzip, out) : pipeline(packStream, coalescer, out);
     // If the consumer goes away (EPIPE), stop decoding too.
     const abort = new AbortController();
@@ -205,7 +203,7 @@ async function decodeToTar(input: DecodeInput, out: Writable, options: DecodeOpt
     const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
     let summary: Summary;
     try {
-      summary = await run(source, scratch, { ...options, signal }, (sinkOpts) => createTarSink({ ...sinkOpts, pack, scratchDir: scratch, ...(buffers ? { buffers } : {}) }));
+      summary = await run(source, scratch, { ...options, signal }, (sinkOpts) => createTarSink({ ...sinkOpts, pack, scratchDir: scratch, blocks }));
     } catch (err) {
       // Decide before destroying the pack: destroying it rejects `packed` (and so aborts) too.
       const consumerFailed = abort.signal.aborted;

@@ -36,8 +36,7 @@ export { createBucketCollector, type BucketCollector, type BucketCollectorOption
 export { createDumpSink, type DumpSink, type DumpSinkOptions, type SinkStats } from './sinks/dump-sink.js';
 export { createDirectorySink, type DirectorySinkOptions, type DirectoryTargetOptions } from './sinks/directory.js';
 export { createTarSink, type TarSinkOptions } from './sinks/tar.js';
-export { createWriteCoalescer, WriteCoalescer, COALESCE_BYTES, type Recycle } from './io/write-coalescer.js';
-export { RecycledBuffers, RECYCLED_BYTES, RECYCLED_MIN_BYTES } from './io/recycled-buffers.js';
+export { createWriteCoalescer, WriteCoalescer, COALESCE_BYTES } from './io/write-coalescer.js';
 export type { Target, BodyWriter } from './sinks/target.js';
 export type { DumpFilters, DumpManifestInfo, GroupEntry } from './core/dump-files.js';
 export type { S3Options } from './s3/client.js';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RecycledBuffers } from '../lib/io/recycled-buffers.js';
+import { takeBlock } from '../lib/io/shared-blocks.js';
 import { WriteCoalescer } from '../lib/io/write-coalescer.js';
 
 /** Runs chunks through a coalescer of `bytes`; what came out, chunk by chunk. */
@@ -65,16 +65,16 @@ test('a chunk of a quarter of the size or more is passed on as it is, after the 
 
 /**
  * Writes `count` pieces of `size` bytes, piece i filled with byte i, each
- * in a buffer taken from `buffers` and filled at once, through a coalescer
- * handing pieces back on `dest`'s completed writes, into `dest`.
- * Returns how many different buffers the pieces were written from.
+ * in a shared block taken and filled at once (its hold handed over),
+ * through a coalescer releasing blocks on `dest`'s completed writes, into
+ * `dest`. Returns how many different blocks the pieces were written from.
  */
-async function writeRecycled(buffers: RecycledBuffers, dest: Writable, count: number, size: number): Promise<number> {
-  const coalescer = new WriteCoalescer(64 * 1024, { buffers, dest });
+async function writeRecycled(dest: Writable, count: number, size: number): Promise<number> {
+  const coalescer = new WriteCoalescer(64 * 1024, dest);
   const done = pipeline(coalescer, dest);
   const memories = new Set<ArrayBufferLike>();
   for (let i = 0; i < count; i++) {
-    const piece = buffers.take(size).fill(i & 0xff);
+    const piece = takeBlock(size).fill(i & 0xff);
     memories.add(piece.buffer);
     if (!coalescer.write(piece)) await once(coalescer, 'drain');
   }
@@ -89,7 +89,7 @@ test('recycled pieces go back only once the file stream has written them: every 
   const file = path.join(dir, 'out');
   const count = 64;
   const size = 256 * 1024;
-  const used = await writeRecycled(new RecycledBuffers(size), fs.createWriteStream(file), count, size);
+  const used = await writeRecycled(fs.createWriteStream(file), count, size);
   const got = fs.readFileSync(file);
   t.is(got.length, count * size);
   for (let i = 0; i < count; i++) {
@@ -127,7 +127,7 @@ function overwritten(got: Buffer, count: number, size: number): number[] {
 test('recycled pieces go back only when a slow dest has completed their writes', async (t) => {
   const size = 128 * 1024;
   const { dest, written } = slowDest(false);
-  const used = await writeRecycled(new RecycledBuffers(size), dest, 48, size);
+  const used = await writeRecycled(dest, 48, size);
   t.deepEqual(overwritten(Buffer.concat(written), 48, size), []);
   t.true(used < 48, `${used} buffers for 48 pieces: none was used again`);
 });
@@ -135,6 +135,17 @@ test('recycled pieces go back only when a slow dest has completed their writes',
 test('handed back on the bytes pushed alone, pieces would be overwritten in flight (the tests above can fail)', async (t) => {
   const size = 128 * 1024;
   const { dest, written } = slowDest(true);
-  await writeRecycled(new RecycledBuffers(size), dest, 48, size);
+  await writeRecycled(dest, 48, size);
   t.true(overwritten(Buffer.concat(written), 48, size).length > 0);
+});
+
+test('with writtenBy, the gathered chunks too reach a slow dest intact', async (t) => {
+  const { dest, written } = slowDest(false);
+  const chunks = Array.from({ length: 2000 }, (_, i) => bytesOf(1000, i));
+  const coalescer = new WriteCoalescer(64 * 1024, dest);
+  const done = pipeline(coalescer, dest);
+  for (const c of chunks) if (!coalescer.write(c)) await once(coalescer, 'drain');
+  coalescer.end();
+  await done;
+  t.true(Buffer.concat(written).equals(Buffer.concat(chunks)));
 });

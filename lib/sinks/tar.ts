@@ -16,8 +16,8 @@ import os from 'node:os';
 import tar from 'tar-stream';
 import { asciiFallbackName, binaryPathPaxEntry } from '../core/pax.js';
 import { PositionedReader } from '../io/positioned-reader.js';
-import type { RecycledBuffers } from '../io/recycled-buffers.js';
 import { ScratchFile } from '../io/scratch-file.js';
+import { takeValueBuffer } from '../io/shared-blocks.js';
 import type { SealedRun, Span } from '../types.js';
 import { DumpSink, type DumpSinkOptions } from './dump-sink.js';
 import { TarQueue, type TarQueueOptions } from './tar-queue.js';
@@ -44,8 +44,8 @@ export class TarTarget implements Target {
     private readonly mtime: Date,
     /** Where the small files' scratch file is made (removed by close()). */
     scratchDir: string = os.tmpdir(),
-    /** Buffers for bodies read back and large files' pieces, handed back once written (else a new buffer each). */
-    private readonly buffers?: RecycledBuffers,
+    /** Bodies read back and large files' pieces in shared blocks whose holds the pack's consumer releases (else a new buffer each). */
+    private readonly blocks = false,
   ) {
     this.smallFiles = new ScratchFile(scratchDir);
     this.queueOptions = { scratchDir };
@@ -128,9 +128,9 @@ export class TarTarget implements Target {
     if (this.queue.length === 0) this.smallFiles.rewind();
   }
 
-  /** A buffer for `length` bytes that nothing else uses until it is written: recycled, or new. */
+  /** A buffer for `length` bytes that nothing else uses until it is written: a held block (its hold handed to the pack), or new. */
   private buffer(length: number): Buffer {
-    return this.buffers ? this.buffers.take(length) : Buffer.allocUnsafe(length);
+    return this.blocks ? takeValueBuffer(length) : Buffer.allocUnsafe(length);
   }
 
   /**
@@ -194,14 +194,15 @@ export interface TarSinkOptions extends DumpSinkOptions {
   /** Where small files (sidecars, …) wait for their bucket's turn, in a scratch file (default: the OS temp dir). */
   scratchDir?: string;
   /**
-   * Buffers for the bodies read back and CHECKSUMS' pieces, to be handed back
-   * once the pack's consumer has written them (a WriteCoalescer given the
-   * same RecycledBuffers does it). Without it each piece gets a new buffer.
+   * Put the bodies read back and CHECKSUMS' pieces in shared blocks
+   * (lib/io/shared-blocks.ts), each hold handed to the pack: for a consumer
+   * that releases them once written (a WriteCoalescer given `writtenBy`).
+   * Without it each piece gets a new buffer.
    */
-  buffers?: RecycledBuffers;
+  blocks?: boolean;
 }
 
 /** The finalizing sink writing a tar stream. */
 export function createTarSink(opts: TarSinkOptions): DumpSink {
-  return new DumpSink(new TarTarget(opts.pack, opts.mtime ?? new Date(), opts.scratchDir, opts.buffers), opts);
+  return new DumpSink(new TarTarget(opts.pack, opts.mtime ?? new Date(), opts.scratchDir, opts.blocks), opts);
 }
