@@ -183,10 +183,28 @@ export class LineFeeder {
   }
 }
 
-/** Streams a file line by line (without '\n'), returning its SHA-256. */
+/** readLines' reads: the event loop turns after each. */
+const LINES_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Streams a file line by line (without '\n'), returning its SHA-256. The
+ * event loop turns after every chunk: the reads are synchronous, and the
+ * CHECKSUMS of a large dump is hundreds of MiB of lines whose handling
+ * allocates fast. Left without a turn, Ctrl-C waits and the young
+ * generation's cap (lib/cli/young-generation.ts), which acts on GC events
+ * delivered between turns, came too late: encode and verify grew V8's new
+ * space to 32 MiB on 100 000 objects, not 8.
+ */
 export async function readLines(abs: Buffer, show: string, onLine: (line: Buffer, n: number) => Promise<void> | void): Promise<FileHashes> {
   const feeder = new LineFeeder(onLine);
-  const h = await streamFile(abs, show, { md5: false, onChunk: (chunk) => feeder.feed(chunk) });
+  const h = await streamFile(abs, show, {
+    md5: false,
+    chunkBytes: LINES_CHUNK_BYTES,
+    onChunk: async (chunk) => {
+      await feeder.feed(chunk);
+      await new Promise(setImmediate);
+    },
+  });
   await feeder.end();
   return h;
 }

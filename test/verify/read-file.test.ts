@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LineFeeder, readSmallFile, streamFile } from '../../lib/verify/read-file.js';
+import { LineFeeder, readLines, readSmallFile, streamFile } from '../../lib/verify/read-file.js';
 import { HashPool } from '../../lib/stages/hash-pool.js';
 
 function dir(t: import('ava').ExecutionContext): string {
@@ -71,4 +71,26 @@ test('streamFile with a hash pool: a large file is hashed on the workers (same S
   t.deepEqual(await streamFile(Buffer.from(path.join(d, 'big')), 'big', { md5: false, pool }), want(big, false));
   const workers = (pool as unknown as { workers: unknown[] }).workers;
   t.is(workers.length, 2, 'the large file went to the workers');
+});
+
+test('readLines: the event loop turns between reads of a long file, and every line arrives in order', async (t) => {
+  const d = dir(t);
+  const lines = Array.from({ length: 40000 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`);
+  const text = `${lines.join('\n')}\n`;
+  t.true(text.length > 16 * 64 * 1024, 'many reads of 64 KiB');
+  fs.writeFileSync(path.join(d, 'f'), text);
+  // An immediate set again each time it runs counts the turns of the loop while the file is read.
+  let turns = 0;
+  let on = true;
+  const tick = () => {
+    turns++;
+    if (on) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const got: string[] = [];
+  const h = await readLines(Buffer.from(path.join(d, 'f')), 'f', (l) => void got.push(l.toString()));
+  on = false;
+  t.deepEqual(got, lines);
+  t.is(h.sha256, createHash('sha256').update(text).digest('hex'));
+  t.true(turns >= 16, `the loop turned ${turns} times`);
 });
