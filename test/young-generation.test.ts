@@ -14,16 +14,22 @@ const MiB = 1024 * 1024;
  * batches), optionally capping the new space first; returns the new space's
  * size in bytes at the end.
  */
-function newSpaceAfterChurn(cap: number | undefined): number {
-  const script = `
-    import { capYoungGeneration, youngGenerationBytes } from ${JSON.stringify(MODULE)};
-    ${cap === undefined ? '' : `capYoungGeneration(${cap});`}
-    let live = [];
+function newSpaceAfterChurn(cap: number | undefined, how: { worker?: 'after-cap' } = {}): number {
+  const churn = `
+    live = [];
     for (let batch = 0; batch < 1500; batch++) {
       for (let i = 0; i < 2000; i++) live.push({ n: i, s: 'k' + i });
       if (live.length > 200000) live = [];
       await new Promise((r) => setImmediate(r));
-    }
+    }`;
+  // With a worker: once the cap is reached, a worker thread starts and ends, and the churn goes on.
+  const script = `
+    import { Worker } from 'node:worker_threads';
+    import { capYoungGeneration, youngGenerationBytes } from ${JSON.stringify(MODULE)};
+    ${cap === undefined ? '' : `capYoungGeneration(${cap});`}
+    let live;
+    ${churn}
+    ${how.worker ? `await new Promise((r) => new Worker('0', { eval: true }).on('exit', r)); ${churn}` : ''}
     process.stdout.write(String(youngGenerationBytes()));
   `;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
@@ -37,6 +43,12 @@ test('without a cap the same churn grows the new space beyond 4 MiB (the test be
 
 test('capYoungGeneration: the new space stops growing once it reaches the cap', (t) => {
   const size = newSpaceAfterChurn(4 * MiB);
+  t.true(size > 0);
+  t.true(size <= 4 * MiB, `new space ${size / MiB} MiB`);
+});
+
+test('capYoungGeneration: the cap holds after a worker thread starts (Node 20 and 22 put the growth factor back then)', (t) => {
+  const size = newSpaceAfterChurn(4 * MiB, { worker: 'after-cap' });
   t.true(size > 0);
   t.true(size <= 4 * MiB, `new space ${size / MiB} MiB`);
 });
