@@ -37,20 +37,29 @@ function newSpaceAfterChurn(cap: number | undefined, how: { worker?: 'after-cap'
   return Number(r.stdout);
 }
 
-test('without a cap the same churn grows the new space beyond 4 MiB (the test below can fail)', (t) => {
-  t.true(newSpaceAfterChurn(undefined) > 4 * MiB);
+/**
+ * Growth doubles the new space, so "stopped at a 4 MiB cap" means under
+ * 8 MiB: for a moment during a collection Node 24's V8 reports the space a
+ * page or a few over its size (seen: 4.75 MiB under a 4 MiB cap, 8.5 and
+ * 9.25 under 8 MiB), which is not growth.
+ */
+const GROWN = 8 * MiB;
+
+test('without a cap the same churn grows the new space to 8 MiB or more (the tests below can fail)', (t) => {
+  const size = newSpaceAfterChurn(undefined);
+  t.true(size >= GROWN, `new space ${size / MiB} MiB`);
 });
 
 test('capYoungGeneration: the new space stops growing once it reaches the cap', (t) => {
   const size = newSpaceAfterChurn(4 * MiB);
   t.true(size > 0);
-  t.true(size <= 4 * MiB, `new space ${size / MiB} MiB`);
+  t.true(size < GROWN, `new space ${size / MiB} MiB`);
 });
 
 test('capYoungGeneration: the cap holds after a worker thread starts (Node 20 and 22 put the growth factor back then)', (t) => {
   const size = newSpaceAfterChurn(4 * MiB, { worker: 'after-cap' });
   t.true(size > 0);
-  t.true(size <= 4 * MiB, `new space ${size / MiB} MiB`);
+  t.true(size < GROWN, `new space ${size / MiB} MiB`);
 });
 
 test('every command-line entry point caps the young generation before it runs', (t) => {
