@@ -36,23 +36,22 @@ export function youngGenerationBytes(): number {
  * From now on, stops the new space from growing once it is `cap` bytes or
  * more. Node reports each garbage collection a turn or two of the event loop
  * later, so a long synchronous stretch of work can grow the new space
- * before the cap acts: such stretches turn the loop (lib/verify/read-file.ts).
+ * before the cap acts: such stretches turn the loop (lib/io/breather.ts).
  * Process-wide: the flag applies to worker threads too.
  * For command-line entry points only.
  */
 export function capYoungGeneration(cap = YOUNG_GENERATION_CAP_BYTES): void {
-  let capped = false;
   const stopGrowth = (): boolean => {
     if (youngGenerationBytes() < cap) return false;
     v8.setFlagsFromString('--semi-space-growth-factor=1');
-    return (capped = true);
+    return true;
   };
   // On Node 20 and 22 the growth factor is back at V8's default once a
   // worker thread has started (its isolate's start re-applies V8's flag
   // rules, which keep the factor at 2 or more), and the new space grew to
   // 32 MiB after the first hash worker. Node 24 keeps it. So the cap is set
-  // again each time a worker comes online.
-  process.on('worker', (w) => w.once('online', () => capped && stopGrowth()));
+  // again each time a worker comes online (if the new space has reached it).
+  process.on('worker', (w) => w.once('online', stopGrowth));
   if (stopGrowth()) return;
   const observer = new PerformanceObserver(() => {
     if (stopGrowth()) observer.disconnect();

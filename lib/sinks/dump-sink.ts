@@ -18,6 +18,7 @@ import { printable } from '../core/printable.js';
 import { sidecarPath } from '../core/names.js';
 import { bucketCollectionProblem, usage } from '../stages/record-shape.js';
 import { isFailure, planBucket, planObjects, type ObjectPlan, type PlanOptions } from '../core/plan.js';
+import { Breather } from '../io/breather.js';
 import { PositionedReader } from '../io/positioned-reader.js';
 import type { BucketCollection, SealedRuns, Span, Warning, WarningHandler } from '../types.js';
 import { VERSION } from '../version.js';
@@ -95,7 +96,7 @@ export class DumpSink extends Writable {
   private readonly reader = new PositionedReader();
   /** Runs already put whole (a run file can be published once). */
   private readonly usedRuns = new Set<number>();
-  private lastBreath = 0;
+  private readonly breather = new Breather();
 
   constructor(
     private readonly target: Target,
@@ -247,11 +248,7 @@ export class DumpSink extends Writable {
    * let the event loop run, so signals and aborts are seen (and stop us).
    */
   private async breathe(): Promise<void> {
-    const now = performance.now();
-    if (now - this.lastBreath < 10) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.lastBreath = performance.now();
-    if (this.destroyed) throw new Error('sink destroyed');
+    if ((await this.breather.breathe()) && this.destroyed) throw new Error('sink destroyed');
   }
 
   /** _skipped.jsonl, each entry also reported as a warning. */
