@@ -41,20 +41,19 @@ export function youngGenerationBytes(): number {
  * For command-line entry points only.
  */
 export function capYoungGeneration(cap = YOUNG_GENERATION_CAP_BYTES): void {
-  const stopGrowth = (): boolean => {
-    if (youngGenerationBytes() < cap) return false;
-    v8.setFlagsFromString('--semi-space-growth-factor=1');
-    return true;
+  const hold = (): void => {
+    if (youngGenerationBytes() >= cap) v8.setFlagsFromString('--semi-space-growth-factor=1');
   };
   // On Node 20 and 22 the growth factor is back at V8's default once a
   // worker thread has started (its isolate's start re-applies V8's flag
   // rules, which keep the factor at 2 or more), and the new space grew to
-  // 32 MiB after the first hash worker. Node 24 keeps it. So the cap is set
-  // again each time a worker comes online (if the new space has reached it).
-  process.on('worker', (w) => w.once('online', stopGrowth));
-  if (stopGrowth()) return;
-  const observer = new PerformanceObserver(() => {
-    if (stopGrowth()) observer.disconnect();
-  });
-  observer.observe({ entryTypes: ['gc'] });
+  // 32 MiB after the first hash worker. Node 24 keeps it. V8 also shrinks
+  // the new space when little survives, so at a worker's start it may be
+  // under the cap, and grow past it later. So the cap is set again when a
+  // worker comes online and after every collection for the life of the
+  // process, whenever the new space has reached it (a setting of the flag
+  // costs about a microsecond; collections come a few hundred a second).
+  process.on('worker', (w) => w.once('online', hold));
+  hold();
+  new PerformanceObserver(hold).observe({ entryTypes: ['gc'] });
 }
