@@ -11,7 +11,6 @@
  *     → the dump's checks (CHECKSUMS, sidecars); any problem: nothing published
  *     → self-test (decode the file, compare trees) → publish, info file.
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -245,7 +244,7 @@ async function writeEntries(
     bs.sort((x, y) => Buffer.compare(R.restoreBucketGenKey(x.name), R.restoreBucketGenKey(y.name)));
     for (const { name } of bs) await file.write(entry(R.restoreBucketGenKey(name), R.bucketGenValue(), 'bucket'));
     for (const { b, name } of bs) await file.write(entry(R.restoreBucketMetaKey(name), R.bucketMetaValue(b), 'bucket'));
-    for await (const chunk of fs.createReadStream(manifests.tmpPath, { highWaterMark: 1 << 20 })) await file.write([chunk as Buffer]);
+    await file.append(manifests.tmpPath);
   } finally {
     await manifests.discard();
   }

@@ -2,7 +2,11 @@
  * The output snapshot file (SPEC §12): written to `OUT.partial-<random>`
  * beside OUT, hashed (SHA-256) and CRC'd as it is written, and published at
  * OUT without ever replacing an existing file (link, then unlink the
- * temporary name). Writes are gathered into 1 MiB batches.
+ * temporary name). Small pieces are copied into one 1 MiB batch buffer,
+ * written when full and used again: a new buffer per batch (Buffer.concat)
+ * was ~2 400 MiB of garbage for a 1 000 000-object dump, 20–50 MiB of it
+ * waiting for the collector at a time, and a piece is not referred to once
+ * write() returns, so a caller may reuse its buffers.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
@@ -19,7 +23,7 @@ export class FsmFile {
   private readonly sha = createHash('sha256');
   /** Only when a footer will be written. */
   private readonly crc: Crc32c | undefined;
-  private batch: Buffer[] = [];
+  private readonly batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
   private batched = 0;
   /** Bytes written so far. */
   bytes = 0;
@@ -48,21 +52,43 @@ export class FsmFile {
     }
   }
 
-  /** Appends pieces, in order. Small ones are gathered; a large one (a body chunk) is written as it is, not copied. */
+  /** Appends pieces, in order. Small ones are copied into the batch; a large one (a body chunk) is written as it is. */
   async write(pieces: readonly Buffer[]): Promise<void> {
     for (const p of pieces) {
-      this.sha.update(p);
-      this.crc?.update(p);
-      this.bytes += p.length;
+      this.count(p);
       if (p.length >= DIRECT_BYTES) {
         await this.flush();
         await this.writeOut(p);
         continue;
       }
-      this.batch.push(p);
-      this.batched += p.length;
+      if (this.batched + p.length > BATCH_BYTES) await this.flush();
+      this.batched += p.copy(this.batch, this.batched);
     }
-    if (this.batched >= BATCH_BYTES) await this.flush();
+  }
+
+  /**
+   * Appends the bytes of the file at `from`, read through the batch buffer:
+   * a stream would take a new 1 MiB buffer per read, and for the manifest
+   * entries of a million objects (~300 MiB in ~2 s) that garbage was the
+   * encode's peak of memory.
+   */
+  async append(from: string): Promise<void> {
+    await this.flush();
+    let fh: fsp.FileHandle | undefined;
+    try {
+      fh = await fsp.open(from, 'r');
+      for (;;) {
+        const { bytesRead } = await fh.read(this.batch, 0, BATCH_BYTES, null);
+        if (bytesRead === 0) break;
+        const piece = this.batch.subarray(0, bytesRead);
+        this.count(piece);
+        await this.writeOut(piece);
+      }
+    } catch (e) {
+      throw e instanceof DecodeError ? e : ioError(e, from, 'cannot read');
+    } finally {
+      await fh?.close();
+    }
   }
 
   /** Appends the CRC-32C footer of every byte so far. */
@@ -100,12 +126,17 @@ export class FsmFile {
     await fsp.rm(this.tmpPath, { force: true });
   }
 
+  private count(p: Buffer): void {
+    this.sha.update(p);
+    this.crc?.update(p);
+    this.bytes += p.length;
+  }
+
   private async flush(): Promise<void> {
     if (this.batched === 0) return;
-    const pieces = this.batch;
-    this.batch = [];
+    const n = this.batched;
     this.batched = 0;
-    await this.writeOut(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+    await this.writeOut(this.batch.subarray(0, n));
   }
 
   private async writeOut(buf: Buffer): Promise<void> {

@@ -74,10 +74,14 @@ export function readSmallFile(abs: Buffer, show: string): { bytes: Buffer; sha25
 }
 
 /**
- * Streams a file through onChunk (each chunk a fresh Buffer of chunkBytes,
- * default 1 MiB; the last may be shorter), computing SHA-256 and optionally
- * MD5. The size is taken when the file is opened: a file that grows or
- * shrinks meanwhile is an error, not a silently different body.
+ * Streams a file through onChunk (chunks of chunkBytes, default 1 MiB; the
+ * last may be shorter), computing SHA-256 and optionally MD5. A chunk is
+ * valid until onChunk's promise resolves: every chunk of the file is read
+ * into one block taken from the shared free list (lib/io/shared-blocks.ts)
+ * and given back at the end, so a dump of a million small files is read
+ * without a new buffer per file. The size is taken when the file is
+ * opened: a file that grows or shrinks meanwhile is an error, not a
+ * silently different body.
  */
 export async function streamFile(
   abs: Buffer,
@@ -89,18 +93,22 @@ export async function streamFile(
   const sha = createHash('sha256');
   const md5 = opts.md5 ? createHash('md5') : undefined;
   const want = opts.chunkBytes ?? READ_BYTES;
+  const n = Math.max(1, Math.min(want, size));
+  const buf = n <= BLOCK_BYTES ? takeBlock(n) : Buffer.allocUnsafe(n);
   try {
     for (let done = 0; done < size; ) {
-      const chunk = readUpTo(fd, Math.min(want, size - done), show);
-      if (chunk.length === 0) throw grew(show);
+      const got = readInto(fd, buf.subarray(0, Math.min(want, size - done)), show);
+      if (got === 0) throw grew(show);
+      const chunk = buf.subarray(0, got);
       sha.update(chunk);
       md5?.update(chunk);
-      done += chunk.length;
+      done += got;
       if (opts.onChunk) await opts.onChunk(chunk);
     }
-    if (readUpTo(fd, 1, show).length !== 0) throw grew(show);
+    if (readInto(fd, buf.subarray(0, 1), show) !== 0) throw grew(show);
   } finally {
     fs.closeSync(fd);
+    releaseBlock(buf);
   }
   return { size, sha256: sha.digest('hex'), ...(md5 ? { md5: md5.digest('hex') } : {}) };
 }
@@ -159,7 +167,8 @@ function readInto(fd: number, buf: Buffer, show: string): number {
 
 /** Feeds chunks, calls onLine (awaited, in order) with each line without its '\n', numbered from 1. */
 export class LineFeeder {
-  private readonly framer = new LineFramer();
+  /** reuse: streamFile's chunks are not to be kept, and collect copies each line. */
+  private readonly framer = new LineFramer({ reuse: true });
   private readonly pending: Buffer[] = [];
   private readonly breather = new Breather();
   private n = 0;

@@ -26,6 +26,25 @@ test('streamFile: whole chunks of chunkBytes (the last shorter), SHA-256 and MD5
   t.deepEqual(e, { size: 0, sha256: createHash('sha256').digest('hex') });
 });
 
+// Serial: other tests of this file take blocks from the same free list.
+test.serial('streamFile: every chunk of a file is read into one buffer, given back for the next file', async (t) => {
+  const d = dir(t);
+  // Chunks above 4 KiB: smaller Buffers could share one of Node's pool slabs anyway.
+  fs.writeFileSync(path.join(d, 'f'), Buffer.alloc(12500, 1));
+  fs.writeFileSync(path.join(d, 'g'), Buffer.alloc(7000, 2));
+  const seen: ArrayBufferLike[] = [];
+  const bytes: number[] = [];
+  const onChunk = (c: Buffer) => {
+    seen.push(c.buffer);
+    bytes.push(c[0]!, c[c.length - 1]!);
+  };
+  await streamFile(Buffer.from(path.join(d, 'f')), 'f', { md5: false, chunkBytes: 5000, onChunk });
+  await streamFile(Buffer.from(path.join(d, 'g')), 'g', { md5: false, chunkBytes: 5000, onChunk });
+  t.is(seen.length, 5);
+  t.true(seen.every((b) => b === seen[0]), 'one buffer for all five chunks');
+  t.deepEqual(bytes, [1, 1, 1, 1, 1, 1, 2, 2, 2, 2]);
+});
+
 test('a symlink is not followed and a FIFO is not read', async (t) => {
   const d = dir(t);
   fs.writeFileSync(path.join(d, 'real'), 'x');
