@@ -209,6 +209,54 @@ export class LineFeeder {
  */
 const LINES_CHUNK_BYTES = 64 * 1024;
 
+/**
+ * A file's lines pulled one at a time (without '\n'), for walking two
+ * sorted files side by side. Lines are views of 64 KiB reads taken fresh
+ * each time (a line spanning two reads is joined), so a line stays valid
+ * after the next one is read. No hash is computed.
+ */
+export class LineCursor {
+  private readonly fd: number;
+  private readonly framer = new LineFramer();
+  private readonly lines: Buffer[] = [];
+  private head = 0;
+  private ended = false;
+  private readonly collect = (l: Buffer) => {
+    this.lines.push(l);
+  };
+  /** Lines taken so far: the number of the line next() returned last. */
+  n = 0;
+
+  constructor(
+    abs: Buffer,
+    private readonly show: string,
+  ) {
+    this.fd = openRegular(abs, show).fd;
+  }
+
+  /** The next line, or undefined at the end of the file. */
+  next(): Buffer | undefined {
+    while (this.head === this.lines.length) {
+      if (this.ended) return undefined;
+      this.lines.length = 0;
+      this.head = 0;
+      const chunk = Buffer.allocUnsafe(LINES_CHUNK_BYTES);
+      const got = readInto(this.fd, chunk, this.show);
+      if (got > 0) this.framer.write(chunk.subarray(0, got), this.collect);
+      else {
+        this.framer.end(this.collect);
+        this.ended = true;
+      }
+    }
+    this.n++;
+    return this.lines[this.head++];
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
 /** Streams a file line by line (without '\n'), returning its SHA-256. */
 export async function readLines(abs: Buffer, show: string, onLine: (line: Buffer, n: number) => Promise<void> | void): Promise<FileHashes> {
   const feeder = new LineFeeder(onLine);

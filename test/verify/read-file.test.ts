@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LineFeeder, readLines, readSmallFile, streamFile } from '../../lib/verify/read-file.js';
+import { LineCursor, LineFeeder, readLines, readSmallFile, streamFile } from '../../lib/verify/read-file.js';
 import { HashPool } from '../../lib/stages/hash-pool.js';
 
 function dir(t: import('ava').ExecutionContext): string {
@@ -116,4 +116,22 @@ test('readLines: the event loop turns while a long file is read, and every line 
   t.deepEqual(got, lines);
   t.is(h.sha256, createHash('sha256').update(text).digest('hex'));
   t.true(turns >= 16, `the loop turned ${turns} times`);
+});
+
+test('LineCursor: lines pulled one at a time across 64 KiB reads, each still valid after the next, numbered', (t) => {
+  const d = dir(t);
+  // Lines of 1..300 bytes: many of them span the boundary of two reads.
+  const lines = Array.from({ length: 2000 }, (_, i) => Buffer.alloc(1 + ((i * 37) % 300), 0x61 + (i % 26)));
+  fs.writeFileSync(path.join(d, 'f'), Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
+  const c = new LineCursor(Buffer.from(path.join(d, 'f')), 'f');
+  const got: Buffer[] = [];
+  for (let l = c.next(); l !== undefined; l = c.next()) got.push(l);
+  t.is(c.n, 2000);
+  t.is(c.next(), undefined);
+  c.close();
+  t.deepEqual(got, lines);
+  fs.writeFileSync(path.join(d, 'g'), 'one\ntwo');
+  const g = new LineCursor(Buffer.from(path.join(d, 'g')), 'g');
+  t.deepEqual([g.next()?.toString(), g.next()?.toString(), g.next()], ['one', 'two', undefined]);
+  g.close();
 });
