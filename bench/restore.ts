@@ -39,10 +39,10 @@ export function measuredCells(r: { w: WorkloadSpec; bodyBytes: number; runs: Chi
 }
 
 /** Runs one CLI in the bench child (cli-child.ts); rejects unless it exits 0. */
-export function runChild(cli: 'decode' | RestoreCommand | 'restore', args: string[], statsPath: string): Promise<ChildRun> {
+export function runChild(cli: 'decode' | RestoreCommand | 'restore', args: string[], statsPath: string, child = CHILD): Promise<ChildRun> {
   const timePath = `${statsPath}.time`;
   const useTime = existsSync(TIME);
-  const [cmd, argv] = useTime ? [TIME, ['-f', '%M', '-o', timePath, process.execPath, CHILD, ...args]] : [process.execPath, [CHILD, ...args]];
+  const [cmd, argv] = useTime ? [TIME, ['-f', '%M', '-o', timePath, process.execPath, child, ...args]] : [process.execPath, [child, ...args]];
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EKV_BENCH_STATS: statsPath, EKV_BENCH_CLI: cli } });
@@ -74,6 +74,8 @@ interface RestoreRow {
   bodyBytes: number;
   floor: FloorResult;
   runs: ChildRun[];
+  /** The CLI child of another build (--baseline): a "before" row. */
+  child?: string;
   error?: string;
 }
 
@@ -83,6 +85,8 @@ export interface RestoreBenchOptions {
   root: string;
   reps: number;
   fsync: boolean;
+  /** Another build's cli-child.js: every row also run with it, alternating. */
+  baseline?: string;
   log: (msg: string) => void;
 }
 
@@ -107,24 +111,29 @@ export async function benchRestore(o: RestoreBenchOptions): Promise<string[]> {
     }
     if (o.commands.includes('verify')) variants.push({ label: 'verify (directory)', cli: 'verify', args: () => [dump, '-q'] });
     for (const v of variants) {
-      const row: RestoreRow = { w, label: v.label, bodyBytes: gen.bodyBytes, floor, runs: [] };
-      rows.push(row);
-      for (let rep = 1; rep <= o.reps && !row.error; rep++) {
-        try {
-          const r = await runChild(v.cli, v.args(rep), statsPath);
-          row.runs.push(r);
-          o.log(`[${w.id} ${v.label} #${rep}] ${r.wallS.toFixed(2)} s, ${(gen.bodyBytes / 1e6 / r.wallS).toFixed(0)} MB/s, ${(w.objects / r.wallS).toFixed(0)} obj/s, RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB`);
-        } catch (e) {
-          row.error = (e as Error).message;
-          o.log(`[${w.id} ${v.label}] FAILED: ${row.error}`);
+      const pair: RestoreRow[] = [undefined, o.baseline].map((child) => ({ w, label: v.label, bodyBytes: gen.bodyBytes, floor, runs: [], ...(child ? { child } : {}) }));
+      rows.push(...pair);
+      for (let rep = 1; rep <= o.reps; rep++) {
+        // Alternating which build goes first, so neither always runs right after the other's deletions.
+        for (const row of rep % 2 ? pair : [...pair].reverse()) {
+          if (row.error) continue;
+          const name = `${w.id} ${v.label}${row.child ? ', before' : ''} #${rep}`;
+          try {
+            const r = await runChild(v.cli, v.args(rep), statsPath, row.child);
+            row.runs.push(r);
+            o.log(`[${name}] ${r.wallS.toFixed(2)} s, ${(gen.bodyBytes / 1e6 / r.wallS).toFixed(0)} MB/s, ${(w.objects / r.wallS).toFixed(0)} obj/s, RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB`);
+          } catch (e) {
+            row.error = (e as Error).message;
+            o.log(`[${name}] FAILED: ${row.error}`);
+          }
+          if (v.out) for (const f of [v.out(rep), `${v.out(rep)}.encode_info.json`]) rmSync(f, { force: true });
         }
-        if (v.out) for (const f of [v.out(rep), `${v.out(rep)}.encode_info.json`]) rmSync(f, { force: true });
       }
     }
     rmSync(dump, { recursive: true, force: true });
   }
   const body = rows.map((r) => {
-    const label = [`(${r.w.id}) ${r.w.title}`, r.label, human(r.bodyBytes), String(r.w.objects)];
+    const label = [`(${r.w.id}) ${r.w.title}`, `${r.label}${r.child ? ', before' : ''}`, human(r.bodyBytes), String(r.w.objects)];
     if (r.runs.length === 0) return [...label, 'FAILED', '', '', '', '', ''];
     const wall = median(r.runs.map((x) => x.wallS));
     return [...label, ...measuredCells(r, wall), `${(wall / r.floor.floorS).toFixed(2)}×`];

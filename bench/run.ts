@@ -584,7 +584,7 @@ async function main(): Promise<void> {
 
   const restoreCommands = o.commands.filter((c): c is RestoreCommand => c === 'encode' || c === 'verify');
   const restoreReport = async (): Promise<string[]> => [
-    ...(restoreCommands.length === 0 ? [] : await benchRestore({ workloads, commands: restoreCommands, root, reps: o.reps, fsync: o.fsync, log })),
+    ...(restoreCommands.length === 0 ? [] : await benchRestore({ workloads, commands: restoreCommands, root, reps: o.reps, fsync: o.fsync, log, ...(o.baseline ? { baseline: o.baseline } : {}) })),
     ...(o.commands.includes('s3') ? await benchS3({ workloads, objectsGiven: o.objects.has('c'), root, reps: o.reps, fsync: o.fsync, log }) : []),
   ];
   if (!o.commands.includes('decode')) {
