@@ -1,6 +1,6 @@
 /**
  * Runs the ekv-s3-decode CLI (or, with EKV_BENCH_CLI=encode|verify|restore,
- * ekv-s3-encode / ekv-s3-verify / ekv-s3-restore-objects) in this process, exactly as bin/ does (young generation capped first), and just before exiting writes this process's I/O counters
+ * ekv-s3-encode / ekv-s3-verify / ekv-s3-restore-objects) in this process, exactly as bin/ does (young generation capped and old generation growth limited first), and just before exiting writes this process's I/O counters
  * (/proc/self/io), peak RSS (VmHWM) and CPU times as JSON to the file named
  * by $EKV_BENCH_STATS. The benchmark spawns this instead of bin/ so it can
  * count the bytes the CLI wrote.
@@ -9,6 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { capYoungGeneration } from '../lib/cli/young-generation.js';
+import { limitOldGenerationGrowth } from '../lib/cli/old-generation.js';
 
 export interface ChildStats {
   exitCode: number;
@@ -60,6 +61,7 @@ async function load(cli: string | undefined): Promise<(argv: string[]) => Promis
 }
 
 capYoungGeneration();
+limitOldGenerationGrowth();
 const main = await load(process.env['EKV_BENCH_CLI']);
 const code = await main(process.argv.slice(2));
 process.stdout.write('', () => {
