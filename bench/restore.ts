@@ -38,11 +38,11 @@ export function measuredCells(r: { w: WorkloadSpec; bodyBytes: number; runs: Chi
   ];
 }
 
-/** Runs one CLI in the bench child (cli-child.ts); rejects unless it exits 0. */
-export function runChild(cli: 'decode' | RestoreCommand | 'restore', args: string[], statsPath: string, child = CHILD): Promise<ChildRun> {
+/** Runs one CLI in the bench child (cli-child.ts, or another build's: script); rejects unless it exits 0. */
+export function runChild(cli: 'decode' | RestoreCommand | 'restore', args: string[], statsPath: string, script = CHILD): Promise<ChildRun> {
   const timePath = `${statsPath}.time`;
   const useTime = existsSync(TIME);
-  const [cmd, argv] = useTime ? [TIME, ['-f', '%M', '-o', timePath, process.execPath, child, ...args]] : [process.execPath, [child, ...args]];
+  const [cmd, argv] = useTime ? [TIME, ['-f', '%M', '-o', timePath, process.execPath, script, ...args]] : [process.execPath, [script, ...args]];
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EKV_BENCH_STATS: statsPath, EKV_BENCH_CLI: cli } });
@@ -78,6 +78,9 @@ interface RestoreRow {
   child?: string;
   error?: string;
 }
+
+/** A row's command label, marked when it is the other build's. */
+const rowLabel = (r: RestoreRow): string => `${r.label}${r.child ? ', before' : ''}`;
 
 export interface RestoreBenchOptions {
   workloads: WorkloadSpec[];
@@ -117,7 +120,7 @@ export async function benchRestore(o: RestoreBenchOptions): Promise<string[]> {
         // Alternating which build goes first, so neither always runs right after the other's deletions.
         for (const row of rep % 2 ? pair : [...pair].reverse()) {
           if (row.error) continue;
-          const name = `${w.id} ${v.label}${row.child ? ', before' : ''} #${rep}`;
+          const name = `${w.id} ${rowLabel(row)} #${rep}`;
           try {
             const r = await runChild(v.cli, v.args(rep), statsPath, row.child);
             row.runs.push(r);
@@ -133,7 +136,7 @@ export async function benchRestore(o: RestoreBenchOptions): Promise<string[]> {
     rmSync(dump, { recursive: true, force: true });
   }
   const body = rows.map((r) => {
-    const label = [`(${r.w.id}) ${r.w.title}`, `${r.label}${r.child ? ', before' : ''}`, human(r.bodyBytes), String(r.w.objects)];
+    const label = [`(${r.w.id}) ${r.w.title}`, rowLabel(r), human(r.bodyBytes), String(r.w.objects)];
     if (r.runs.length === 0) return [...label, 'FAILED', '', '', '', '', ''];
     const wall = median(r.runs.map((x) => x.wallS));
     return [...label, ...measuredCells(r, wall), `${(wall / r.floor.floorS).toFixed(2)}×`];

@@ -1,11 +1,8 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assertEveryEntryPointCallsFirst } from './helpers/entry-points.js';
 
 const MODULE = new URL('../lib/cli/old-generation.js', import.meta.url).href;
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MiB = 1024 * 1024;
 
 /**
@@ -60,13 +57,4 @@ test('limitOldGenerationGrowth: the limit holds after a worker thread starts', (
   t.true(size < 60 * MiB, `old space ${size / MiB} MiB`);
 });
 
-test('every command-line entry point limits the old generation before it runs', (t) => {
-  const bins = readdirSync(path.join(REPO, 'bin')).filter((f) => f.endsWith('.js'));
-  t.true(bins.length >= 5);
-  for (const f of bins) {
-    const text = readFileSync(path.join(REPO, 'bin', f), 'utf8');
-    const call = text.indexOf('\nlimitOldGenerationGrowth();\n');
-    t.true(call > 0, `${f} does not call limitOldGenerationGrowth()`);
-    t.true(call < text.search(/\n[^\n]*await /), `${f} calls limitOldGenerationGrowth() after its command runs`);
-  }
-});
+test('every command-line entry point limits the old generation before it runs', (t) => assertEveryEntryPointCallsFirst(t, 'limitOldGenerationGrowth'));

@@ -1,11 +1,8 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assertEveryEntryPointCallsFirst } from './helpers/entry-points.js';
 
 const MODULE = new URL('../lib/cli/young-generation.js', import.meta.url).href;
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MiB = 1024 * 1024;
 
 /**
@@ -62,13 +59,4 @@ test('capYoungGeneration: the cap holds after a worker thread starts (Node 20 an
   t.true(size < GROWN, `new space ${size / MiB} MiB`);
 });
 
-test('every command-line entry point caps the young generation before it runs', (t) => {
-  const bins = readdirSync(path.join(REPO, 'bin')).filter((f) => f.endsWith('.js'));
-  t.true(bins.length >= 5);
-  for (const f of bins) {
-    const text = readFileSync(path.join(REPO, 'bin', f), 'utf8');
-    const call = text.indexOf('\ncapYoungGeneration();\n');
-    t.true(call > 0, `${f} does not call capYoungGeneration()`);
-    t.true(call < text.search(/\n[^\n]*await /), `${f} calls capYoungGeneration() after its command runs`);
-  }
-});
+test('every command-line entry point caps the young generation before it runs', (t) => assertEveryEntryPointCallsFirst(t, 'capYoungGeneration'));

@@ -41,6 +41,29 @@ interface Entry {
 
 const MANIFEST = Buffer.from('MANIFEST.json');
 
+/** Whether a path is left out of the comparison. */
+function skipper(opts: CompareOptions): (p: Buffer) => boolean {
+  return (p) => p.equals(MANIFEST) || (opts.ignore?.(p) ?? false);
+}
+
+/** What differs for one path, given its digest on each side (undefined: not listed there); undefined when nothing. */
+function verdict(input: string | undefined, decoded: string | undefined): string | undefined {
+  if (decoded === undefined) return 'missing after the round trip';
+  if (input === undefined) return 'appears only after the round trip';
+  return input === decoded ? undefined : 'content differs after the round trip';
+}
+
+/** Collects up to MAX_DIFFERENCES differences, "<path>: <what>". */
+class Differences {
+  readonly list: string[] = [];
+
+  judge(p: Buffer, input: string | undefined, decoded: string | undefined): void {
+    if (this.list.length >= MAX_DIFFERENCES) return;
+    const what = verdict(input, decoded);
+    if (what) this.list.push(`${printable(p)}: ${what}`);
+  }
+}
+
 /** One line of `file` parsed; an unparsable line is an error naming the file and line. */
 function parse(file: string, line: Buffer, n: number): Entry {
   const r = parseChecksumsLine(line);
@@ -83,13 +106,10 @@ class SortedSide {
 
 /** The merge of the two sorted lists; undefined when either is not sorted (exported for its tests). */
 export async function compareSorted(opts: CompareOptions): Promise<string[] | undefined> {
-  const skip = (p: Buffer) => p.equals(MANIFEST) || (opts.ignore?.(p) ?? false);
+  const skip = skipper(opts);
   const a = new SortedSide(opts.input, skip);
   let b: SortedSide | undefined;
-  const differences: string[] = [];
-  const note = (p: Buffer, what: string) => {
-    if (differences.length < MAX_DIFFERENCES) differences.push(`${printable(p)}: ${what}`);
-  };
+  const differences = new Differences();
   const breather = new Breather();
   try {
     b = new SortedSide(opts.decoded, skip);
@@ -97,15 +117,13 @@ export async function compareSorted(opts: CompareOptions): Promise<string[] | un
     let y = b.next();
     for (let n = 1; x || y; n++) {
       const order = !x ? 1 : !y ? -1 : Buffer.compare(x.path, y.path);
-      if (order < 0) note(x!.path, 'missing after the round trip');
-      else if (order > 0) note(y!.path, 'appears only after the round trip');
-      else if (x!.sha256 !== y!.sha256) note(x!.path, 'content differs after the round trip');
+      differences.judge(order <= 0 ? x!.path : y!.path, order <= 0 ? x!.sha256 : undefined, order >= 0 ? y!.sha256 : undefined);
       if (order <= 0) x = a.next();
       if (order >= 0) y = b.next();
       // Millions of lines read synchronously: let signals and GC events in.
       if ((n & 255) === 0 && breather.due && (await breather.breathe())) opts.signal?.throwIfAborted();
     }
-    return differences;
+    return differences.list;
   } catch (e) {
     if (e instanceof Unsorted) return undefined;
     throw e;
@@ -118,40 +136,34 @@ export async function compareSorted(opts: CompareOptions): Promise<string[] | un
 const INPUT = 0x61;
 const DECODED = 0x62;
 
-/** Both lists through an external sort by path, then judged path by path. */
+/** Both lists through an external sort by path, then judged path by path (the first line of each side). */
 async function compareBySort(opts: CompareOptions): Promise<string[]> {
+  const skip = skipper(opts);
   const sorter = new ExternalSorter({ dir: opts.scratch, name: 'self-test' });
   try {
-    const differences: string[] = [];
     const load = (file: string, side: number) =>
       readLines(Buffer.from(file), 'CHECKSUMS', async (line, n) => {
         const r = parse(file, line, n);
-        if (r.path.equals(MANIFEST) || opts.ignore?.(r.path)) return;
-        await sorter.add(r.path, Buffer.from(String.fromCharCode(side) + r.sha256, 'latin1'));
+        if (!skip(r.path)) await sorter.add(r.path, Buffer.from(String.fromCharCode(side) + r.sha256, 'latin1'));
       });
     await load(opts.input, INPUT);
     await load(opts.decoded, DECODED);
+    const differences = new Differences();
     let cur: Buffer | undefined;
-    let sides: string[] = [];
-    const judge = () => {
-      if (!cur || differences.length >= MAX_DIFFERENCES) return;
-      const a = sides.filter((s) => s.charCodeAt(0) === INPUT);
-      const b = sides.filter((s) => s.charCodeAt(0) === DECODED);
-      const where = printable(cur);
-      if (b.length === 0) differences.push(`${where}: missing after the round trip`);
-      else if (a.length === 0) differences.push(`${where}: appears only after the round trip`);
-      else if (a[0]!.slice(1) !== b[0]!.slice(1)) differences.push(`${where}: content differs after the round trip`);
-    };
+    let input: string | undefined;
+    let decoded: string | undefined;
     for await (const r of sorter.sorted()) {
       if (!cur || !cur.equals(r.key)) {
-        judge();
+        if (cur) differences.judge(cur, input, decoded);
         cur = r.key;
-        sides = [];
+        input = decoded = undefined;
       }
-      sides.push(r.payload.toString('latin1'));
+      const sha = r.payload.toString('latin1', 1);
+      if (r.payload[0] === INPUT) input ??= sha;
+      else decoded ??= sha;
     }
-    judge();
-    return differences;
+    if (cur) differences.judge(cur, input, decoded);
+    return differences.list;
   } finally {
     await sorter.close();
   }
