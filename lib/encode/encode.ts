@@ -222,6 +222,7 @@ async function writeEntries(
   let bodyBytes = 0;
   try {
     let prev: Buffer | undefined;
+    const rootSlash = Buffer.from(`${root}/`);
     for await (const rec of objects.sorted()) {
       opts.signal?.throwIfAborted();
       const o = unpackObject(rec.payload);
@@ -229,7 +230,7 @@ async function writeEntries(
       prev = rec.key;
       let chunkNo = 0;
       const show = printable(o.bodyPath);
-      const h = await streamFile(Buffer.concat([Buffer.from(root), Buffer.from('/'), o.bodyPath]), show, {
+      const h = await streamFile(Buffer.concat([rootSlash, o.bodyPath]), show, {
         md5: true,
         chunkBytes: R.CHUNK_BYTES,
         onChunk: (chunk) => file.write(entry(R.restoreBlobKey(o.bucket, o.key, chunkNo++), chunk, show)),
