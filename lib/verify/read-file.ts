@@ -42,19 +42,10 @@ function openRegular(abs: Buffer, show: string): { fd: number; size: number } {
   return { fd, size: st.size };
 }
 
-/** Reads up to n bytes at the current position; fewer only at end of file. */
-function readUpTo(fd: number, n: number, show: string): Buffer {
+/** Reads up to n bytes at the current position; fewer only at end of file, or once `enough` are in (see readInto). */
+function readUpTo(fd: number, n: number, show: string, enough = n): Buffer {
   const buf = Buffer.allocUnsafe(n);
-  let got = 0;
-  try {
-    while (got < n) {
-      const r = fs.readSync(fd, buf, got, n - got, null);
-      if (r === 0) break;
-      got += r;
-    }
-  } catch (e) {
-    throw ioError(e, show, 'cannot read');
-  }
+  const got = readInto(fd, buf, show, enough);
   return got === n ? buf : buf.subarray(0, got);
 }
 
@@ -65,7 +56,7 @@ export function readSmallFile(abs: Buffer, show: string): { bytes: Buffer; sha25
   const { fd, size } = openRegular(abs, show);
   try {
     if (size > SMALL_FILE_MAX) throw new DecodeError('ERR_DUMP_INVALID', `file of ${size} bytes is too large for its role`, { path: show });
-    const bytes = readUpTo(fd, size + 1, show);
+    const bytes = readUpTo(fd, size + 1, show, size);
     if (bytes.length !== size) throw grew(show);
     return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
   } finally {
@@ -93,19 +84,25 @@ export async function streamFile(
   const sha = createHash('sha256');
   const md5 = opts.md5 ? createHash('md5') : undefined;
   const want = opts.chunkBytes ?? READ_BYTES;
-  const n = Math.max(1, Math.min(want, size));
+  // One byte more than a chunk: the last read asks for one byte past the
+  // size, so it finds the end of the file itself (most files are one read).
+  const n = Math.min(want, size) + 1;
   const buf = n <= BLOCK_BYTES ? takeBlock(n) : Buffer.allocUnsafe(n);
   try {
-    for (let done = 0; done < size; ) {
-      const got = readInto(fd, buf.subarray(0, Math.min(want, size - done)), show);
-      if (got === 0) throw grew(show);
-      const chunk = buf.subarray(0, got);
-      sha.update(chunk);
-      md5?.update(chunk);
-      done += got;
-      if (opts.onChunk) await opts.onChunk(chunk);
+    for (let done = 0; ; ) {
+      const length = Math.min(want, size - done);
+      const last = done + length === size;
+      const got = readInto(fd, buf.subarray(0, last ? length + 1 : length), show, length);
+      if (got !== length) throw grew(show);
+      done += length;
+      if (length > 0) {
+        const chunk = buf.subarray(0, length);
+        sha.update(chunk);
+        md5?.update(chunk);
+        if (opts.onChunk) await opts.onChunk(chunk);
+      }
+      if (last) break;
     }
-    if (readInto(fd, buf.subarray(0, 1), show) !== 0) throw grew(show);
   } finally {
     fs.closeSync(fd);
     releaseBlock(buf);
@@ -150,15 +147,20 @@ async function hashOnWorkers(fd: number, size: number, show: string, pool: HashP
   return { size, sha256: h.sha256.toString('hex'), ...(md5 && part?.md5 ? { md5: part.md5.toString('hex') } : {}) };
 }
 
-/** Fills buf from the current position; returns the bytes read (fewer only at end of file). */
-function readInto(fd: number, buf: Buffer, show: string): number {
+/**
+ * Reads into buf from the current position until `enough` bytes are in
+ * (all of buf unless told) or the file ends; returns the bytes read. With
+ * `enough` one short of buf's length, a read that stops there (a regular
+ * file's read is short only at its end) saves the read that would return 0.
+ */
+function readInto(fd: number, buf: Buffer, show: string, enough = buf.length): number {
   let got = 0;
   try {
-    while (got < buf.length) {
+    do {
       const r = fs.readSync(fd, buf, got, buf.length - got, null);
       if (r === 0) break;
       got += r;
-    }
+    } while (got < enough);
   } catch (e) {
     throw ioError(e, show, 'cannot read');
   }

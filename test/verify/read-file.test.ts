@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LineCursor, LineFeeder, readLines, readSmallFile, streamFile } from '../../lib/verify/read-file.js';
 import { HashPool } from '../../lib/stages/hash-pool.js';
+import { countingReads } from '../helpers/read-count.js';
 
 function dir(t: import('ava').ExecutionContext): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-readfile-'));
@@ -63,6 +64,35 @@ test('a file that grows while it is streamed is an error', async (t) => {
     streamFile(Buffer.from(f), 'f', { md5: false, chunkBytes: 3, onChunk: () => fs.appendFileSync(f, 'more') }),
     { message: /changed while it was read/ },
   );
+});
+
+test('a file that shrinks while it is streamed is an error', async (t) => {
+  const d = dir(t);
+  const f = path.join(d, 'f');
+  fs.writeFileSync(f, 'abcdef');
+  await t.throwsAsync(
+    streamFile(Buffer.from(f), 'f', { md5: false, chunkBytes: 3, onChunk: () => fs.truncateSync(f, 4) }),
+    { message: /changed while it was read/ },
+  );
+});
+
+test.serial('a file of one chunk or less is one read: the read that asks one byte past its size finds its end', async (t) => {
+  const d = dir(t);
+  const f = path.join(d, 'f');
+  fs.writeFileSync(f, 'x'.repeat(5000));
+  const e = path.join(d, 'e');
+  fs.writeFileSync(e, '');
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  // Without onChunk streamFile makes its reads before its first await.
+  let h: Promise<unknown> | undefined;
+  t.is(countingReads(() => void (h = streamFile(Buffer.from(f), 'f', { md5: false }))), 1);
+  t.deepEqual(await h, { size: 5000, sha256: sha('x'.repeat(5000)) });
+  t.is(countingReads(() => void (h = streamFile(Buffer.from(e), 'e', { md5: false }))), 1);
+  t.deepEqual(await h, { size: 0, sha256: sha('') });
+  t.is(countingReads(() => t.is(readSmallFile(Buffer.from(f), 'f').bytes.length, 5000)), 1);
+  // Three chunks of 2000, 2000 and 1000 bytes: three reads, the last one finding the end.
+  t.is(countingReads(() => void (h = streamFile(Buffer.from(f), 'f', { md5: false, chunkBytes: 2000 }))), 3);
+  t.deepEqual(await h, { size: 5000, sha256: sha('x'.repeat(5000)) });
 });
 
 test('LineFeeder: lines across chunks, numbered, a last line without newline', async (t) => {
