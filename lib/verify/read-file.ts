@@ -84,15 +84,16 @@ export async function streamFile(
   const sha = createHash('sha256');
   const md5 = opts.md5 ? createHash('md5') : undefined;
   const want = opts.chunkBytes ?? READ_BYTES;
-  // One byte more than a chunk: the last read asks for one byte past the
-  // size, so it finds the end of the file itself (most files are one read).
-  const n = Math.min(want, size) + 1;
+  // A file shorter than a chunk gets one byte of room more, so that its one
+  // read can ask past the end and, coming back short, find it.
+  const n = Math.max(1, Math.min(want, size + 1));
   const buf = n <= BLOCK_BYTES ? takeBlock(n) : Buffer.allocUnsafe(n);
   try {
     for (let done = 0; ; ) {
       const length = Math.min(want, size - done);
       const last = done + length === size;
-      const got = readInto(fd, buf.subarray(0, last ? length + 1 : length), show, length);
+      const past = last && length < buf.length;
+      const got = readInto(fd, buf.subarray(0, past ? length + 1 : length), show, length);
       if (got !== length) throw grew(show);
       done += length;
       if (length > 0) {
@@ -101,7 +102,10 @@ export async function streamFile(
         md5?.update(chunk);
         if (opts.onChunk) await opts.onChunk(chunk);
       }
-      if (last) break;
+      if (!last) continue;
+      // A last chunk that fills the buffer: the end takes a read of its own.
+      if (!past && readInto(fd, buf.subarray(0, 1), show) !== 0) throw grew(show);
+      break;
     }
   } finally {
     fs.closeSync(fd);

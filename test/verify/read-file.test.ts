@@ -46,6 +46,23 @@ test.serial('streamFile: every chunk of a file is read into one buffer, given ba
   t.deepEqual(bytes, [1, 1, 1, 1, 1, 1, 2, 2, 2, 2]);
 });
 
+test.serial('streamFile: files of a chunk (1 MiB) or more are read into a shared block too, one for every file', async (t) => {
+  const d = dir(t);
+  fs.writeFileSync(path.join(d, 'f'), Buffer.alloc(2.5 * 1024 * 1024, 1));
+  fs.writeFileSync(path.join(d, 'g'), Buffer.alloc(1024 * 1024, 2));
+  const seen: ArrayBufferLike[] = [];
+  const sizes: number[] = [];
+  const onChunk = (c: Buffer) => {
+    seen.push(c.buffer);
+    sizes.push(c.length);
+  };
+  await streamFile(Buffer.from(path.join(d, 'f')), 'f', { md5: false, onChunk });
+  await streamFile(Buffer.from(path.join(d, 'g')), 'g', { md5: false, onChunk });
+  t.deepEqual(sizes, [1 << 20, 1 << 20, 0.5 * 1024 * 1024, 1 << 20]);
+  t.true(seen[0] instanceof SharedArrayBuffer, 'a shared block, not a new buffer');
+  t.true(seen.every((b) => b === seen[0]), 'one block for both files');
+});
+
 test('a symlink is not followed and a FIFO is not read', async (t) => {
   const d = dir(t);
   fs.writeFileSync(path.join(d, 'real'), 'x');
