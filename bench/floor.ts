@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cyclicStreams, Md5Lanes } from './md5-lanes.js';
 import { ByteSource } from './workloads.js';
 
 const MiB = 1024 * 1024;
@@ -40,6 +41,12 @@ export interface FloorResult {
   writeCpuS: number;
   sha256S: number;
   md5S: number;
+  /**
+   * The same bytes cut into 16 streams whose MD5s are computed side by side
+   * (bench/md5-lanes.ts, WebAssembly SIMD), one run: what the MD5s of many
+   * objects or parts cost when they are not each hashed as one stream.
+   */
+  md5LanesS: number;
   /** max(writeS, sha256S). */
   floorS: number;
   /** The copy's path (still there with keepCopy). */
@@ -170,9 +177,12 @@ export function measureFloor(o: FloorOptions): FloorResult {
   if (!o.keepCopy) unlinkSync(dest);
   for (let r = 0; r < o.reps; r++) shas.push(hashSeconds('sha256', data, o.bodyBytes));
   md5s.push(hashSeconds('md5', data, o.bodyBytes)); // information only: once
+  const lanes = new Md5Lanes(4);
+  lanes.hash(cyclicStreams(data, 16 * MiB, lanes.lanes)); // warm-up
+  const md5LanesS = seconds(() => lanes.hash(cyclicStreams(data, o.bodyBytes, lanes.lanes)));
   const writeS = median(writes);
   const sha256S = median(shas);
-  return { bodyBytes: o.bodyBytes, reps: o.reps, writeMethod: method, writeS, writeCpuS: median(writeCpus), sha256S, md5S: median(md5s), floorS: Math.max(writeS, sha256S), copy: dest };
+  return { bodyBytes: o.bodyBytes, reps: o.reps, writeMethod: method, writeS, writeCpuS: median(writeCpus), sha256S, md5S: median(md5s), md5LanesS, floorS: Math.max(writeS, sha256S), copy: dest };
 }
 
 /** One run of bench/pipeline-floor.ts: the least Node program doing the unavoidable work of a native decode. */

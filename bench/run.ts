@@ -700,7 +700,7 @@ async function main(): Promise<void> {
         pending = wr.floor.copy;
         const fl = wr.floor;
         log(
-          `[${g.w.id}] floor ${fl.floorS.toFixed(2)} s: write (${fl.writeMethod}) ${fl.writeS.toFixed(2)} s, sha256 ${fl.sha256S.toFixed(2)} s, md5 ${fl.md5S.toFixed(2)} s`,
+          `[${g.w.id}] floor ${fl.floorS.toFixed(2)} s: write (${fl.writeMethod}) ${fl.writeS.toFixed(2)} s, sha256 ${fl.sha256S.toFixed(2)} s, md5 ${fl.md5S.toFixed(2)} s, md5 ×16 ${fl.md5LanesS.toFixed(2)} s`,
         );
         if (!manyFiles(g.w) && !g.tar && g.f === 'fsm' && !g.split) {
           // The least Node program doing this decode's unavoidable work, run like a row (after the last output is deleted).
@@ -852,7 +852,7 @@ async function main(): Promise<void> {
     [false, false, true, true, true, true],
   );
   const floorTable = table(
-    ['workload', 'body bytes', 'write s', 'write MB/s', 'write CPU s', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'create files (info)'],
+    ['workload', 'body bytes', 'write s', 'write MB/s', 'write CPU s', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'md5 ×16 s (info)', 'create files (info)'],
     results
       .filter((r) => r.floor)
       .map((r) => {
@@ -869,10 +869,11 @@ async function main(): Promise<void> {
           f.floorS.toFixed(2),
           f.md5S.toFixed(2),
           (mb / f.md5S).toFixed(0),
+          f.md5LanesS.toFixed(2),
           r.files ? `${r.files.files} × ${human(r.files.size)}: ${r.files.seconds.toFixed(2)} s = ${(r.files.files / r.files.seconds).toFixed(0)}/s` : '',
         ];
       }),
-    [false, true, true, true, true, true, true, true, true, true, false],
+    [false, true, true, true, true, true, true, true, true, true, true, false],
   );
   const genTable = table(
     ['workload', 'input', 'records', 'input bytes', 'generate s'],
@@ -907,7 +908,9 @@ async function main(): Promise<void> {
     'write: `dd if=INPUT of=TMP/floor.bin bs=1M count=<body bytes> iflag=count_bytes` (page cache, no fsync), median;',
     "write CPU s: dd's user + system time (/proc/self/stat cutime + cstime around it), median: the kernel's copy of the bytes.",
     'sha256: node:crypto SHA-256 of the body bytes on one core, 1 MiB updates, median. floor = max(write, sha256).',
-    `md5 (info, one run): the extra per-byte work of verification. create files (info): synchronous open/write/close of up to ${FILES_FLOOR_MAX} files`,
+    'md5 (info, one run): the extra per-byte work of verification, one stream. md5 ×16 (info, one run): the same bytes as 16 streams',
+    'hashed side by side (bench/md5-lanes.ts, WebAssembly SIMD): what MD5s of many objects or parts could cost.',
+    `create files (info): synchronous open/write/close of up to ${FILES_FLOOR_MAX} files`,
     'of the object size, 1000 per directory (the CLI writes two files per object: body and sidecar).',
     '',
     '## Node pipeline floor (same run, native input)',
