@@ -26,7 +26,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cyclicStreams, Md5Lanes } from './md5-lanes.js';
+import { Md5Lanes } from '../lib/core/md5-lanes.js';
+import { cyclicStreams } from './md5-lanes.js';
 import { ByteSource } from './workloads.js';
 
 const MiB = 1024 * 1024;

@@ -1,7 +1,10 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { RunDigest } from '../lib/core/run-digest.js';
 import { HashPool } from '../lib/stages/hash-pool.js';
+import { tempDir } from './e2e/harness.js';
 
 const md5 = (...b: Buffer[]) => b.reduce((h, x) => h.update(x), createHash('md5')).digest();
 const sha256 = (...b: Buffer[]) => b.reduce((h, x) => h.update(x), createHash('sha256')).digest();
@@ -46,6 +49,28 @@ test('RunDigest: a new partVersion of the same part starts a new stretch; MD5 on
   });
 });
 
+test('RunDigest: md5Only adds the start of a stretch to its MD5 alone: not to the SHA-256, not to the length', (t) => {
+  const [a, b, c] = [bytes(11, 900), bytes(12, 50), bytes(13, 70)];
+  // The SHA-256 owner saw a without MD5; then a again for the MD5 only, then b with both.
+  const owner = new RunDigest(true);
+  owner.update(1n, 0n, a, false);
+  owner.md5Only(1n, 0n, a);
+  owner.update(1n, 0n, b, true);
+  owner.update(2n, 0n, c, false);
+  t.deepEqual(owner.digest(), {
+    sha256: sha256(a, b, c),
+    parts: [
+      { partNo: 1n, partVersion: 0n, length: 950, md5: md5(a, b) },
+      { partNo: 2n, partVersion: 0n, length: 70 },
+    ],
+  });
+  // Another worker that saw nothing of the stretch before.
+  const other = new RunDigest(false);
+  other.md5Only(1n, 0n, a);
+  other.update(1n, 0n, b, true);
+  t.deepEqual(other.digest(), { parts: [{ partNo: 1n, partVersion: 0n, length: 50, md5: md5(a, b) }] });
+});
+
 test('HashPool: worker threads give the same hashes, for interleaved runs and payloads larger than a slot', async (t) => {
   const pool = new HashPool({ md5: true });
   t.teardown(() => pool.close());
@@ -74,4 +99,81 @@ test('HashPool without MD5 (--no-verify) computes SHA-256 only', async (t) => {
   const h = await pool.seal(9);
   t.deepEqual(h.sha256, sha256(a));
   t.deepEqual(h.parts.map((p) => p.md5), [undefined]);
+});
+
+/** A run file written as the pool asks: its bytes reach the file only when written() is called, as the spiller's writes land. */
+function runFile(dir: string, name: string) {
+  const p = path.join(dir, name);
+  const handed: Buffer[] = [];
+  let writtenCalls = 0;
+  return {
+    p,
+    hand: (b: Buffer) => handed.push(b),
+    file: {
+      path: p,
+      written: async () => {
+        writtenCalls++;
+        fs.writeFileSync(p, Buffer.concat(handed));
+      },
+    },
+    calls: () => writtenCalls,
+  };
+}
+
+test('HashPool with run files: MD5s of every stretch from the files once written, for many runs side by side; SHA-256 as before', async (t) => {
+  const dir = tempDir(t);
+  const pool = new HashPool({ md5: true });
+  t.teardown(() => pool.close());
+  const runs = Array.from({ length: 18 }, (_, id) => {
+    const f = runFile(dir, `run-${id}`);
+    const stretches = Array.from({ length: 1 + (id % 3) }, (_, k) => ({ partNo: BigInt(k + 1), partVersion: 0n, bytes: bytes(id * 10 + k, 3000 + 40_000 * k + id) }));
+    return { id, f, stretches };
+  });
+  for (const r of runs) pool.begin(r.id, r.f.file);
+  for (const r of runs)
+    for (const s of r.stretches) {
+      r.f.hand(s.bytes);
+      await pool.update(r.id, s.partNo, s.partVersion, s.bytes);
+    }
+  const sealed = Promise.all(runs.map((r) => pool.seal(r.id)));
+  pool.flush();
+  const hashes = await sealed;
+  runs.forEach((r, i) => {
+    const h = hashes[i]!;
+    t.deepEqual(h.sha256, sha256(...r.stretches.map((s) => s.bytes)));
+    t.deepEqual(
+      h.parts.map((p) => [p.partNo, p.length, p.md5]),
+      r.stretches.map((s) => [s.partNo, s.bytes.length, md5(s.bytes)]),
+    );
+    t.true(r.f.calls() >= 1, 'the file is read only after written()');
+  });
+});
+
+test('HashPool with run files: a stretch that grows past the inline limit gets its MD5 on a worker after reading its start back; the next stretch from the file again', async (t) => {
+  const dir = tempDir(t);
+  const pool = new HashPool({ md5: true, inlineMd5From: 1 << 20 });
+  t.teardown(() => pool.close());
+  const f = runFile(dir, 'run-big');
+  pool.begin(1, f.file);
+  const big = bytes(40, 3 * (1 << 20) + 5);
+  const pieces = [];
+  for (let at = 0; at < big.length; at += 300_000) pieces.push(big.subarray(at, at + 300_000));
+  for (const p of pieces) {
+    f.hand(p);
+    await pool.update(1, 1n, 0n, p);
+  }
+  const tail = bytes(41, 777);
+  f.hand(tail);
+  await pool.update(1, 2n, 0n, tail);
+  const callsBeforeSeal = f.calls();
+  const h = await pool.seal(1);
+  t.deepEqual(h.sha256, sha256(big, tail));
+  t.deepEqual(
+    h.parts.map((p) => [p.partNo, p.length, p.md5]),
+    [
+      [1n, big.length, md5(big)],
+      [2n, 777, md5(tail)],
+    ],
+  );
+  t.true(callsBeforeSeal >= 1, 'the start of the long stretch was read back after written()');
 });

@@ -41,6 +41,22 @@ export class RunDigest {
     this.md5?.update(bytes);
   }
 
+  /**
+   * Bytes of stretch (partNo, partVersion) for its MD5 only: the start of a
+   * stretch whose MD5 begins late (read back from the run's file, after the
+   * stretch's first bytes went by without it), before update() gives the
+   * rest with `md5` true. Neither the SHA-256 nor the stretch's length sees
+   * them again.
+   */
+  md5Only(partNo: bigint, partVersion: bigint, bytes: Uint8Array): void {
+    const last = this.parts[this.parts.length - 1];
+    if (!last || last.partNo !== partNo || last.partVersion !== partVersion) {
+      this.finishStretch();
+      this.parts.push({ partNo, partVersion, length: 0 });
+    }
+    (this.md5 ??= createHash('md5')).update(bytes);
+  }
+
   digest(): RunDigestResult {
     this.finishStretch();
     const out: RunDigestResult = { parts: this.parts };

@@ -16,23 +16,35 @@
  * object gets SHA-256 on one worker and MD5 on the other, consecutive
  * objects and the parts of a multipart object go to whichever worker is
  * ahead, so MD5s of different objects and parts run on both cores.
+ *
+ * MD5s from the run's file. A run begun with its file (the spiller's runs)
+ * has no MD5 computed while it is written: when it is sealed, the MD5 of
+ * each stretch is computed from the file by Md5Files, which hashes many
+ * stretches side by side (1.4–3× cheaper per byte: lib/core/md5-lanes.ts).
+ * A stretch that grows past INLINE_MD5_FROM bytes (one large object: few
+ * streams to put side by side, and a long wait after its last byte) gets a
+ * worker as above instead, which first reads the stretch so far back from
+ * the file.
  */
 import { blockOf, hold, release } from '../io/shared-blocks.js';
 import { Waiters, WorkerThread } from '../io/worker-thread.js';
 import type { RunHashes } from '../types.js';
 import type { RunDigestResult } from '../core/run-digest.js';
 import type { HashReply, HashRequest, HashWorkerData } from './hash-worker.js';
+import { Md5Files } from './md5-files.js';
 
 const SLOT_BYTES = 1 << 20;
 const SLOTS = 8;
 /** Relative cost of hashing a byte (one core here: SHA-256 0.53 s/GiB, MD5 1.24 s/GiB). */
 const SHA_COST = 0.53;
 const MD5_COST = 1.24;
+/** A stretch longer than this has its MD5 computed as it is written, not from the file after (see above). */
+export const INLINE_MD5_FROM = 64 << 20;
 
 interface PoolWorker {
   thread: WorkerThread<HashRequest, HashReply>;
   sealed: Map<number, (r: RunDigestResult) => void>;
-  /** What was posted to it and not hashed yet, in order (its replies come in the same order). */
+  /** What was posted to it and not hashed yet, in order (its replies come in the same order); slot -1 and no block: a read of the file. */
   queue: Array<{ slot: number; block: BlockPost | undefined; cost: number }>;
   /** The hashing cost of queue. */
   backlog: number;
@@ -44,12 +56,33 @@ interface BlockPost {
   left: number;
 }
 
+/** The file a run is written to, for MD5s computed from it. */
+export interface RunFile {
+  path: string;
+  /** Resolves once every byte handed to update() so far is in the file. */
+  written(): Promise<void>;
+}
+
+/** A stretch whose MD5 is computed from the run's file once the run is sealed. */
+interface LaterStretch {
+  partNo: bigint;
+  partVersion: bigint;
+  offset: number;
+  length: number;
+}
+
 /** Which worker owns a run's SHA-256 and the MD5 of its current stretch. */
 interface RunOwners {
   sha: PoolWorker;
+  /** undefined: no MD5 of the current stretch on the way (none asked for, or one from the file later). */
   md5: PoolWorker | undefined;
   partNo: bigint;
   partVersion: bigint;
+  file: RunFile | undefined;
+  /** Bytes of the run so far: the file offset of the next. */
+  bytes: number;
+  /** Stretches whose MD5 comes from the file; the last may be the current one (then `md5` is undefined). */
+  later: LaterStretch[];
 }
 
 export class HashPool {
@@ -68,16 +101,24 @@ export class HashPool {
   private blockPosts = 0;
   private readonly waiting = new Waiters();
   private failure: Error | undefined;
+  private files_: Md5Files | undefined;
+  /** flush() was called: MD5s from files asked for later are not kept waiting either. */
+  private flushed = false;
 
-  constructor(algos: { md5: boolean }) {
+  private readonly inlineMd5From: number;
+
+  /** `inlineMd5From`: INLINE_MD5_FROM, unless a test needs a smaller one. */
+  constructor(algos: { md5: boolean; inlineMd5From?: number }) {
     this.md5 = algos.md5;
+    this.inlineMd5From = algos.inlineMd5From ?? INLINE_MD5_FROM;
   }
 
-  begin(id: number): void {
+  /** Starts run `id`; with its file, the run's MD5s are computed from the file (see above). */
+  begin(id: number, file?: RunFile): void {
     // Workers start with the first run: inputs of small objects never need them.
     // SHA-256 alone keeps one worker busy at less than the main thread's pace.
     if (this.workers.length === 0) this.workers = Array.from({ length: this.md5 ? 2 : 1 }, () => this.spawn({ shared: this.shared }));
-    this.runs.set(id, { sha: this.leastBusy(), md5: undefined, partNo: -1n, partVersion: -1n });
+    this.runs.set(id, { sha: this.leastBusy(), md5: undefined, partNo: -1n, partVersion: -1n, file: this.md5 ? file : undefined, bytes: 0, later: [] });
   }
 
   /**
@@ -87,12 +128,19 @@ export class HashPool {
    */
   async update(id: number, partNo: bigint, partVersion: bigint, bytes: Buffer): Promise<void> {
     const run = this.runs.get(id)!;
-    if (run.md5 === undefined || partNo !== run.partNo || partVersion !== run.partVersion) {
+    if (partNo !== run.partNo || partVersion !== run.partVersion) {
       run.partNo = partNo;
       run.partVersion = partVersion;
+      run.md5 = undefined;
+      if (run.file) run.later.push({ partNo, partVersion, offset: run.bytes, length: 0 });
       // The SHA-256 owner counts as one slot busier: a lone object's two hashes go to two workers.
-      if (this.md5) run.md5 = this.leastBusy(run.sha);
+      else if (this.md5) run.md5 = this.leastBusy(run.sha);
     }
+    // The current stretch, when its MD5 is to come from the file.
+    const later = run.md5 === undefined ? run.later[run.later.length - 1] : undefined;
+    if (later && later.length + bytes.length > this.inlineMd5From) await this.inlineFromNow(id, run, later);
+    else if (later) later.length += bytes.length;
+    run.bytes += bytes.length;
     const block = blockOf(bytes);
     if (block && bytes.length > 0) return this.updateInBlock(id, run, bytes, block);
     for (let at = 0; at < bytes.length || (at === 0 && bytes.length === 0); at += SLOT_BYTES) {
@@ -104,7 +152,7 @@ export class HashPool {
     }
   }
 
-  /** The run's hashes, once every worker has hashed all of it. */
+  /** The run's hashes, once every worker has hashed all of it (and, for a run begun with its file, once all of it is written). */
   async seal(id: number): Promise<RunHashes> {
     const run = this.runs.get(id)!;
     this.runs.delete(id);
@@ -123,9 +171,19 @@ export class HashPool {
     // Buffers cross the thread boundary as plain Uint8Arrays.
     const buf = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
     const sha = results[this.workers.indexOf(run.sha)]!;
-    // The SHA-256 owner saw every stretch; each stretch's MD5 comes from the worker that owned it.
+    // The SHA-256 owner saw every stretch; each stretch's MD5 comes from the worker that owned it, or from the file.
     const md5s = new Map<string, Uint8Array>();
     for (const r of results) for (const p of r.parts) if (p.md5) md5s.set(`${p.partNo}/${p.partVersion}`, p.md5);
+    if (run.later.length > 0) {
+      await run.file!.written();
+      const hashed = this.files.hash(
+        run.file!.path,
+        run.later.map((s) => ({ offset: s.offset, length: s.length })),
+      );
+      if (this.flushed) this.files.flush();
+      const fromFile = await hashed;
+      run.later.forEach((s, i) => md5s.set(`${s.partNo}/${s.partVersion}`, fromFile[i]!));
+    }
     const parts = sha.parts.map((p) => {
       const { md5: _none, ...stretch } = p;
       const md5 = md5s.get(`${p.partNo}/${p.partVersion}`);
@@ -134,9 +192,36 @@ export class HashPool {
     return { sha256: buf(sha.sha256!), parts };
   }
 
+  /** No more runs are coming for now: MD5s from files are computed without waiting for more to put side by side. */
+  flush(): void {
+    this.flushed = true;
+    this.files_?.flush();
+  }
+
   async close(): Promise<void> {
     // Referenced until they have exited, so the caller's cleanup runs after.
-    await Promise.all(this.workers.map((w) => w.thread.close()));
+    await Promise.all([...this.workers.map((w) => w.thread.close()), this.files_?.close()]);
+  }
+
+  private get files(): Md5Files {
+    return (this.files_ ??= new Md5Files());
+  }
+
+  /**
+   * The current stretch grew too long to wait for its MD5 from the file:
+   * a worker computes it from now on, after reading its bytes so far back
+   * from the file (once they are written).
+   */
+  private async inlineFromNow(id: number, run: RunOwners, later: LaterStretch): Promise<void> {
+    run.later.pop();
+    const md5 = (run.md5 = this.leastBusy(run.sha));
+    if (later.length === 0) return;
+    await run.file!.written();
+    this.check();
+    const cost = later.length * MD5_COST;
+    md5.queue.push({ slot: -1, block: undefined, cost });
+    md5.backlog += cost;
+    md5.thread.post({ t: 'file', id, partNo: later.partNo, partVersion: later.partVersion, path: run.file!.path, offset: later.offset, length: later.length });
   }
 
   private get shared(): SharedArrayBuffer {
@@ -210,6 +295,7 @@ export class HashPool {
   private hashed(w: PoolWorker): void {
     const done = w.queue.shift()!;
     w.backlog = w.queue.length === 0 ? 0 : w.backlog - done.cost;
+    if (done.slot === -1 && !done.block) return; // a read of the file: nothing to release
     if (done.block) {
       release(done.block.block);
       if (--done.block.left > 0) return;

@@ -7,6 +7,7 @@
  * arrive in order on one port; a reply follows each data message as soon as
  * its bytes are hashed.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunDigest, type RunDigestResult } from '../core/run-digest.js';
 
@@ -17,6 +18,8 @@ export interface HashWorkerData {
 export type HashRequest =
   /** Bytes at offset in the slots buffer, or in `block`; `sha`: this worker owns the run's SHA-256; `md5`: it hashes this stretch's MD5. */
   | { t: 'data'; id: number; partNo: bigint; partVersion: bigint; offset: number; length: number; block?: SharedArrayBuffer; sha: boolean; md5: boolean }
+  /** Bytes [offset, offset + length) of the run's file, written already: the start of a stretch whose MD5 this worker now computes. */
+  | { t: 'file'; id: number; partNo: bigint; partVersion: bigint; path: string; offset: number; length: number }
   | { t: 'seal'; id: number };
 
 /** 'hashed': one data message is done (in order); 'sealed': what this worker computed of the run (no parts if it got none of it). */
@@ -34,9 +37,30 @@ port.on('message', (m: HashRequest) => {
     const bytes = m.block ? new Uint8Array(m.block, m.offset, m.length) : slots.subarray(m.offset, m.offset + m.length);
     run.update(m.partNo, m.partVersion, bytes, m.md5);
     port.postMessage({ t: 'hashed' } satisfies HashReply);
+  } else if (m.t === 'file') {
+    let run = runs.get(m.id);
+    if (!run) runs.set(m.id, (run = new RunDigest(false)));
+    readRange(m.path, m.offset, m.length, (bytes) => run.md5Only(m.partNo, m.partVersion, bytes));
+    port.postMessage({ t: 'hashed' } satisfies HashReply);
   } else {
     const run = runs.get(m.id);
     runs.delete(m.id);
     port.postMessage({ t: 'sealed', id: m.id, result: run ? run.digest() : { parts: [] } } satisfies HashReply);
   }
 });
+
+/** Feeds bytes [offset, offset + length) of the file at path to `use`, 1 MiB at a time (a read error ends the worker: the pool fails). */
+function readRange(path: string, offset: number, length: number, use: (bytes: Uint8Array) => void): void {
+  const buf = Buffer.allocUnsafe(Math.min(length, 1 << 20));
+  const fd = openSync(path, 'r');
+  try {
+    for (let at = 0; at < length; ) {
+      const got = readSync(fd, buf, 0, Math.min(buf.length, length - at), offset + at);
+      if (got === 0) throw new Error(`${path} ended at byte ${offset + at}, inside a stretch to hash`);
+      use(buf.subarray(0, got));
+      at += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -150,6 +150,7 @@ export class BlobSpiller extends Transform {
     if (!bad.done) return cb(bad.value);
     this.sealRun((err) => {
       if (err) return cb(err);
+      this.hashes.flush(); // the last run is sealed: no more MD5s to wait for
       const pool = this.pool;
       this.pool = null;
       const closed = new Promise<void>((resolve, reject) => (pool ? pool.close((e) => (e ? reject(e) : resolve())) : resolve()));
@@ -312,7 +313,9 @@ export class BlobSpiller extends Transform {
         chunks: [],
       };
       this.run = { file, fd, size: 0, info, writer: new SerialWriter(fd, file.path) };
-      this.hashes.begin(id);
+      // Its MD5s may be computed from the file (lib/stages/hash-pool.ts): bytes handed to
+      // hashing are written once the run's writes in flight are (a failed write fails that wait).
+      this.hashes.begin(id, { path: file.path, written: () => new Promise((resolve, reject) => this.whenWritten(0, (e) => (e ? reject(e) : resolve()))) });
       this.stats.runs++;
       done(null, this.run);
     });
@@ -370,7 +373,10 @@ export class BlobSpiller extends Transform {
     if (!run) return done();
     this.run = null;
     const { file, size } = run;
-    this.sealing.push(this.hashes.seal(file.id).then((hashes) => void this.push({ kind: 'run', run: { file, size, hashes } } satisfies SealedRunRecord)));
+    const sealed = this.hashes.seal(file.id).then((hashes) => void this.push({ kind: 'run', run: { file, size, hashes } } satisfies SealedRunRecord));
+    // A failure is reported by _flush (Promise.all of these); until then it is not an unhandled rejection.
+    sealed.catch(() => {});
+    this.sealing.push(sealed);
     this.whenWritten(0, (err) => (err ? done(err) : closeFd(run.fd, file.path, done)));
   }
 
