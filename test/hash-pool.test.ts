@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RunDigest } from '../lib/core/run-digest.js';
+import { isDecodeError } from '../lib/errors.js';
 import { HashPool } from '../lib/stages/hash-pool.js';
 import { tempDir } from './e2e/harness.js';
 
@@ -176,4 +177,16 @@ test('HashPool with run files: a stretch that grows past the inline limit gets i
     ],
   );
   t.true(callsBeforeSeal >= 1, 'the start of the long stretch was read back after written()');
+});
+
+test('HashPool with run files: a run file that cannot be read back fails its seal with an I/O error naming it', async (t) => {
+  const dir = tempDir(t);
+  const pool = new HashPool({ md5: true });
+  t.teardown(() => pool.close());
+  const missing = path.join(dir, 'run-gone');
+  pool.begin(1, { path: missing, written: async () => {} });
+  await pool.update(1, 1n, 0n, bytes(50, 5000));
+  pool.flush();
+  const err = await t.throwsAsync(pool.seal(1));
+  t.true(isDecodeError(err) && err.code === 'ERR_IO' && err.context.path === missing && /cannot read to hash: ENOENT/.test(err.message), String(err));
 });

@@ -19,8 +19,9 @@
  *
  * MD5s from the run's file. A run begun with its file (the spiller's runs)
  * has no MD5 computed while it is written: when it is sealed, the MD5 of
- * each stretch is computed from the file by Md5Files, which hashes many
- * stretches side by side (1.4–3× cheaper per byte: lib/core/md5-lanes.ts).
+ * each stretch is computed from the file by Md5Files on the last worker,
+ * which hashes many stretches side by side (1.4–3× cheaper per byte:
+ * lib/core/md5-lanes.ts); that worker counts as busier meanwhile.
  * A stretch that grows past INLINE_MD5_FROM bytes (one large object: few
  * streams to put side by side, and a long wait after its last byte) gets a
  * worker as above instead, which first reads the stretch so far back from
@@ -48,6 +49,8 @@ interface PoolWorker {
   queue: Array<{ slot: number; block: BlockPost | undefined; cost: number }>;
   /** The hashing cost of queue. */
   backlog: number;
+  /** The cost of the MD5s from files it was asked for and has not answered. */
+  fileBacklog: number;
 }
 
 /** Bytes in a shared block posted to the workers: how many of them still have to hash them. */
@@ -176,12 +179,17 @@ export class HashPool {
     for (const r of results) for (const p of r.parts) if (p.md5) md5s.set(`${p.partNo}/${p.partVersion}`, p.md5);
     if (run.later.length > 0) {
       await run.file!.written();
+      this.check();
+      const w = this.filesWorker;
+      // Side by side, an MD5 costs about half as much per byte (lib/core/md5-lanes.ts).
+      const cost = (run.later.reduce((n, s) => n + s.length, 0) * MD5_COST) / 2;
+      w.fileBacklog += cost;
       const hashed = this.files.hash(
         run.file!.path,
         run.later.map((s) => ({ offset: s.offset, length: s.length })),
       );
       if (this.flushed) this.files.flush();
-      const fromFile = await hashed;
+      const fromFile = await hashed.finally(() => (w.fileBacklog -= cost));
       run.later.forEach((s, i) => md5s.set(`${s.partNo}/${s.partVersion}`, fromFile[i]!));
     }
     const parts = sha.parts.map((p) => {
@@ -200,11 +208,16 @@ export class HashPool {
 
   async close(): Promise<void> {
     // Referenced until they have exited, so the caller's cleanup runs after.
-    await Promise.all([...this.workers.map((w) => w.thread.close()), this.files_?.close()]);
+    await Promise.all(this.workers.map((w) => w.thread.close()));
+  }
+
+  /** The worker that computes MD5s from files: the last one. */
+  private get filesWorker(): PoolWorker {
+    return this.workers[this.workers.length - 1]!;
   }
 
   private get files(): Md5Files {
-    return (this.files_ ??= new Md5Files());
+    return (this.files_ ??= new Md5Files(this.filesWorker.thread));
   }
 
   /**
@@ -234,7 +247,7 @@ export class HashPool {
 
   /** The worker with the least hashing queued (`busier` counts one slot of MD5 more). */
   private leastBusy(busier?: PoolWorker): PoolWorker {
-    const load = (w: PoolWorker) => w.backlog + (w === busier ? SLOT_BYTES * MD5_COST : 0);
+    const load = (w: PoolWorker) => w.backlog + w.fileBacklog + (w === busier ? SLOT_BYTES * MD5_COST : 0);
     return this.workers.reduce((best, w) => (load(w) < load(best) ? w : best));
   }
 
@@ -276,12 +289,13 @@ export class HashPool {
   }
 
   private spawn(data: HashWorkerData): PoolWorker {
-    const w: PoolWorker = { thread: undefined!, sealed: new Map(), queue: [], backlog: 0 };
+    const w: PoolWorker = { thread: undefined!, sealed: new Map(), queue: [], backlog: 0, fileBacklog: 0 };
     w.thread = new WorkerThread<HashRequest, HashReply>(new URL('./hash-worker.js', import.meta.url), {
       workerData: data,
       name: 'hash worker',
       onMessage: (m) => {
         if (m.t === 'hashed') return this.hashed(w);
+        if (m.t === 'md5-files') return this.files_?.reply(m);
         const resolve = w.sealed.get(m.id);
         w.sealed.delete(m.id);
         resolve?.(m.result);
@@ -308,6 +322,7 @@ export class HashPool {
 
   private fail(err: Error): void {
     this.failure ??= err;
+    this.files_?.fail(err);
     this.waiting.wakeAll();
     for (const pw of this.workers) for (const resolve of pw.sealed.values()) resolve({ parts: [] });
   }

@@ -5,11 +5,14 @@
  * of after it. Each data message says which hashes this worker computes of
  * those bytes (the pool spreads runs and parts over its workers). Messages
  * arrive in order on one port; a reply follows each data message as soon as
- * its bytes are hashed.
+ * its bytes are hashed. One worker also computes MD5s of ranges of written
+ * files, many side by side (md5-files-queue.ts), between those messages.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RunDigest, type RunDigestResult } from '../core/run-digest.js';
+import { fileRangeStream } from '../io/file-range-stream.js';
+import { Md5FilesQueue, type Md5FilesReply, type Md5FilesRequest } from './md5-files-queue.js';
 
 export interface HashWorkerData {
   shared: SharedArrayBuffer;
@@ -20,15 +23,19 @@ export type HashRequest =
   | { t: 'data'; id: number; partNo: bigint; partVersion: bigint; offset: number; length: number; block?: SharedArrayBuffer; sha: boolean; md5: boolean }
   /** Bytes [offset, offset + length) of the run's file, written already: the start of a stretch whose MD5 this worker now computes. */
   | { t: 'file'; id: number; partNo: bigint; partVersion: bigint; path: string; offset: number; length: number }
-  | { t: 'seal'; id: number };
+  | { t: 'seal'; id: number }
+  /** MD5s of ranges of a written file (lib/stages/md5-files.ts), answered when done, not in order with the rest. */
+  | ({ t: 'md5-files' } & Md5FilesRequest)
+  | { t: 'md5-flush' };
 
 /** 'hashed': one data message is done (in order); 'sealed': what this worker computed of the run (no parts if it got none of it). */
-export type HashReply = { t: 'hashed' } | { t: 'sealed'; id: number; result: RunDigestResult };
+export type HashReply = { t: 'hashed' } | { t: 'sealed'; id: number; result: RunDigestResult } | ({ t: 'md5-files' } & Md5FilesReply);
 
 const data = workerData as HashWorkerData;
 const slots = new Uint8Array(data.shared);
 const runs = new Map<number, RunDigest>();
 const port = parentPort!;
+let files: Md5FilesQueue | undefined;
 
 port.on('message', (m: HashRequest) => {
   if (m.t === 'data') {
@@ -37,6 +44,10 @@ port.on('message', (m: HashRequest) => {
     const bytes = m.block ? new Uint8Array(m.block, m.offset, m.length) : slots.subarray(m.offset, m.offset + m.length);
     run.update(m.partNo, m.partVersion, bytes, m.md5);
     port.postMessage({ t: 'hashed' } satisfies HashReply);
+  } else if (m.t === 'md5-files') {
+    (files ??= new Md5FilesQueue((r) => port.postMessage({ t: 'md5-files', ...r } satisfies HashReply))).add(m);
+  } else if (m.t === 'md5-flush') {
+    files?.flush();
   } else if (m.t === 'file') {
     let run = runs.get(m.id);
     if (!run) runs.set(m.id, (run = new RunDigest(false)));
@@ -54,11 +65,11 @@ function readRange(path: string, offset: number, length: number, use: (bytes: Ui
   const buf = Buffer.allocUnsafe(Math.min(length, 1 << 20));
   const fd = openSync(path, 'r');
   try {
-    for (let at = 0; at < length; ) {
-      const got = readSync(fd, buf, 0, Math.min(buf.length, length - at), offset + at);
-      if (got === 0) throw new Error(`${path} ended at byte ${offset + at}, inside a stretch to hash`);
-      use(buf.subarray(0, got));
-      at += got;
+    const range = fileRangeStream(fd, offset, length);
+    for (let at = 0; at < length; at += buf.length) {
+      const bytes = buf.subarray(0, Math.min(buf.length, length - at));
+      range.read(bytes, at);
+      use(bytes);
     }
   } finally {
     closeSync(fd);
