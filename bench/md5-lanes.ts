@@ -41,11 +41,11 @@ export function cyclicStreams(data: Buffer, bytes: number, n: number): Md5Stream
 }
 
 /** Stream i of n equal pieces of the file open at fd (the last one shorter). */
-function fileStreams(fd: number, size: number, n: number): Md5Stream[] {
+function fileStreams(fd: number, file: string, size: number, n: number): Md5Stream[] {
   const each = Math.ceil(size / n);
   return Array.from({ length: n }, (_, i) => {
     const start = Math.min(size, i * each);
-    return fileRangeStream(fd, start, Math.min(each, size - start));
+    return fileRangeStream(fd, file, start, Math.min(each, size - start));
   });
 }
 
@@ -70,9 +70,9 @@ function main(args: string[]): void {
   }
   const fd = openSync(file, 'r');
   const size = fstatSync(fd).size;
-  const streams = fileStreams(fd, size, n);
+  const streams = fileStreams(fd, file, size, n);
   const engine = new Md5Lanes(sets);
-  engine.hash(fileStreams(fd, Math.min(size, 64 << 20), engine.lanes)); // warm-up: V8 compiles the module's function
+  engine.hash(fileStreams(fd, file, Math.min(size, 64 << 20), engine.lanes)); // warm-up: V8 compiles the module's function
   let lanes: Buffer[] = [];
   const lanesS = cpuSeconds(() => (lanes = engine.hash(streams)));
   const buf = Buffer.allocUnsafe(CHUNK);

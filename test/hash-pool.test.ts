@@ -190,3 +190,17 @@ test('HashPool with run files: a run file that cannot be read back fails its sea
   const err = await t.throwsAsync(pool.seal(1));
   t.true(isDecodeError(err) && err.code === 'ERR_IO' && err.context.path === missing && /cannot read to hash: ENOENT/.test(err.message), String(err));
 });
+
+test('HashPool with run files: a run file shorter than what was handed to hashing fails its seal with one clear I/O error naming it', async (t) => {
+  const dir = tempDir(t);
+  const pool = new HashPool({ md5: true });
+  t.teardown(() => pool.close());
+  const short = path.join(dir, 'run-short');
+  const b = bytes(51, 5000);
+  pool.begin(1, { path: short, written: async () => fs.writeFileSync(short, b.subarray(0, 4000)) });
+  await pool.update(1, 1n, 0n, b);
+  pool.flush();
+  const err = await t.throwsAsync(pool.seal(1));
+  t.true(isDecodeError(err) && err.code === 'ERR_IO' && err.context.path === short, String(err));
+  t.is(isDecodeError(err) ? err.detail : '', 'cannot read to hash: I/O error: unexpected end of scratch file');
+});

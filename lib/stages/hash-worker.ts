@@ -65,7 +65,7 @@ function readRange(path: string, offset: number, length: number, use: (bytes: Ui
   const buf = Buffer.allocUnsafe(Math.min(length, 1 << 20));
   const fd = openSync(path, 'r');
   try {
-    const range = fileRangeStream(fd, offset, length);
+    const range = fileRangeStream(fd, path, offset, length);
     for (let at = 0; at < length; at += buf.length) {
       const bytes = buf.subarray(0, Math.min(buf.length, length - at));
       range.read(bytes, at);

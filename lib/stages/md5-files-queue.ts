@@ -14,6 +14,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { md5Alone, Md5Lanes, type Md5Stream } from '../core/md5-lanes.js';
+import { isDecodeError } from '../errors.js';
 import { fileRangeStream } from '../io/file-range-stream.js';
 
 export interface Md5FilesRange {
@@ -73,7 +74,7 @@ export class Md5FilesQueue {
     }
     const job: Job = { id: m.id, fd, md5s: new Array<Uint8Array>(m.ranges.length), left: m.ranges.length, failed: false };
     if (job.left === 0) return this.finish(job);
-    m.ranges.forEach((r, index) => this.queue.push({ job, index, stream: fileRangeStream(fd, r.offset, r.length) }));
+    m.ranges.forEach((r, index) => this.queue.push({ job, index, stream: fileRangeStream(fd, m.path, r.offset, r.length) }));
     this.schedule();
   }
 
@@ -127,8 +128,9 @@ export class Md5FilesQueue {
     this.fail(job.id, e);
   }
 
+  /** An error that cannot cross threads as it is: a system error's code and message, or a DecodeError's detail (its path is the owner's). */
   private fail(id: number, e: unknown): void {
     const err = e as NodeJS.ErrnoException;
-    this.reply({ id, failed: { code: err.code, message: err.message } });
+    this.reply({ id, failed: isDecodeError(e) ? { message: e.detail } : { code: err.code, message: err.message } });
   }
 }
