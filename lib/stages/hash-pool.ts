@@ -45,13 +45,16 @@ export const INLINE_MD5_FROM = 64 << 20;
 interface PoolWorker {
   thread: WorkerThread<HashRequest, HashReply>;
   sealed: Map<number, (r: RunDigestResult) => void>;
-  /** What was posted to it and not hashed yet, in order (its replies come in the same order); slot -1 and no block: a read of the file. */
-  queue: Array<{ slot: number; block: BlockPost | undefined; cost: number }>;
+  /** What was posted to it and not hashed yet, in order (its replies come in the same order). */
+  queue: Posted[];
   /** The hashing cost of queue. */
   backlog: number;
   /** The cost of the MD5s from files it was asked for and has not answered. */
   fileBacklog: number;
 }
+
+/** One request a worker answers with 'hashed': bytes in a slot, bytes in a block, or a read of a run's file (which holds nothing). */
+type Posted = { cost: number } & ({ slot: number } | { block: BlockPost } | { file: true });
 
 /** Bytes in a shared block posted to the workers: how many of them still have to hash them. */
 interface BlockPost {
@@ -232,7 +235,7 @@ export class HashPool {
     await run.file!.written();
     this.check();
     const cost = later.length * MD5_COST;
-    md5.queue.push({ slot: -1, block: undefined, cost });
+    md5.queue.push({ file: true, cost });
     md5.backlog += cost;
     md5.thread.post({ t: 'file', id, partNo: later.partNo, partVersion: later.partVersion, path: run.file!.path, offset: later.offset, length: later.length });
   }
@@ -269,7 +272,7 @@ export class HashPool {
       const md5 = w === run.md5;
       if (!sha && !md5) continue;
       const cost = length * ((sha ? SHA_COST : 0) + (md5 ? MD5_COST : 0));
-      w.queue.push({ slot, block: post, cost });
+      w.queue.push(post ? { block: post, cost } : { slot, cost });
       w.backlog += cost;
       if (block) hold(block);
       w.thread.post({ t: 'data', id, partNo: run.partNo, partVersion: run.partVersion, offset, length, sha, md5, ...(block ? { block } : {}) });
@@ -309,8 +312,8 @@ export class HashPool {
   private hashed(w: PoolWorker): void {
     const done = w.queue.shift()!;
     w.backlog = w.queue.length === 0 ? 0 : w.backlog - done.cost;
-    if (done.slot === -1 && !done.block) return; // a read of the file: nothing to release
-    if (done.block) {
+    if ('file' in done) return; // nothing held
+    if ('block' in done) {
       release(done.block.block);
       if (--done.block.left > 0) return;
       this.blockPosts--;
