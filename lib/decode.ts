@@ -154,7 +154,8 @@ async function decodeToDirectory(input: DecodeInput, dir: string, options: Decod
     scratch = options.scratchDir ? await makeScratch(options.scratchDir) : work;
     // Each output mode loads its own sink: a CLI run starts faster without the other's modules.
     const { createDirectorySink } = await import('./sinks/directory.js');
-    const summary = await run(source, scratch, options, (sinkOpts) => createDirectorySink({ ...sinkOpts, root: staging, tmpDir: work }));
+    // Runs are published by rename: written past the page cache (lib/io/direct-writer.ts).
+    const summary = await run(source, scratch, options, (sinkOpts) => createDirectorySink({ ...sinkOpts, root: staging, tmpDir: work }), true);
     await fsp.rm(work, { recursive: true, force: true });
     await (inside ? publishInto(staging, output) : publishStaging(staging, output));
     return { ...summary, output };
@@ -259,6 +260,7 @@ async function run(
   scratch: string,
   options: DecodeOptions,
   makeSink: (opts: DumpSinkOptions) => DumpSink,
+  direct = false,
 ): Promise<Summary> {
   const started = Date.now();
   source.useScratch?.(scratch);
@@ -267,7 +269,7 @@ async function run(
   const verify = options.verify ?? true;
   const filters = { ...(options.buckets?.length ? { buckets: options.buckets } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) };
   const filter = createRecordFilter({ ...filters, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
-  const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify });
+  const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify, direct });
   const collector = createBucketCollector({ scratchDir: scratch });
   const flags = {
     includeOrphans: options.includeOrphans ?? false,

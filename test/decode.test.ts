@@ -77,6 +77,36 @@ test('decodeSnapshot: to a tar stream, the small entries reach the output gather
   t.is(names.at(-1), 'CHECKSUMS');
 });
 
+/** Replaces fs.open for the test, noting the base name and whether O_DIRECT was asked of each file opened. */
+function spyOpen(t: { teardown(fn: () => void): void }): Map<string, boolean> {
+  const original = fs.open;
+  const seen = new Map<string, boolean>();
+  (fs as { open: unknown }).open = (p: string, ...rest: unknown[]) => {
+    const flags = rest.length > 1 && typeof rest[0] === 'number' ? rest[0] : 0;
+    seen.set(path.basename(p), (seen.get(path.basename(p)) ?? false) || (flags & fs.constants.O_DIRECT) !== 0);
+    return (original as (...a: unknown[]) => void)(p, ...rest);
+  };
+  t.teardown(() => ((fs as { open: unknown }).open = original));
+  return seen;
+}
+
+test.serial('decodeSnapshot: a large object is written past the page cache (O_DIRECT) to a directory, where it is published by rename; through it to a tar stream, which reads it back', async (t) => {
+  const body = Buffer.alloc(200 * 1024 + 3, 'x');
+  const fsm = new SnapshotBuilder().bucket('b').putObject('b', 'big', body).toFsm({ sort: true });
+  const toDir = spyOpen(t);
+  const out = path.join(tmp(t), 'dump');
+  await decodeSnapshot(Readable.from([fsm]), { output: out });
+  t.true(fs.readFileSync(path.join(out, 's3/b/big')).equals(body));
+  t.true(toDir.get('run-0'));
+  const toTar = spyOpen(t);
+  const sink = new PassThrough();
+  const { extract, names } = tarNames();
+  sink.pipe(extract);
+  await decodeSnapshot(Readable.from([fsm]), { tar: sink, scratchDir: tmp(t) });
+  t.true((await names).includes('s3/b/big'));
+  t.is(toTar.get('run-0'), false);
+});
+
 test('decodeSnapshot: without an output it is ERR_USAGE; a non-empty DIR is ERR_USAGE and stays untouched', async (t) => {
   const err = await t.throwsAsync(decodeSnapshot(Readable.from([snap().toJsonl()]), {}));
   t.true(err instanceof DecodeError && err.code === 'ERR_USAGE');

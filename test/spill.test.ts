@@ -28,14 +28,14 @@ function blob(a: ChunkAddress, payload: string | Buffer): ClassifiedRecord {
   return { kind: 'blob', addr: a, payload: Buffer.from(payload), tombstone: false, where: { line: 1 }, key: Buffer.from('k') };
 }
 
-async function spill(records: ClassifiedRecord[], md5On = true): Promise<{ out: SpilledRecord[]; dir: string }> {
+async function spill(records: ClassifiedRecord[], md5On = true, opts: { direct?: boolean; seen?: (r: SpilledRecord) => void } = {}): Promise<{ out: SpilledRecord[]; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spill-'));
   const out: SpilledRecord[] = [];
   try {
     await pipeline(
       Readable.from(records),
-      createBlobSpiller({ scratchDir: dir, md5: md5On }),
-      new Writable({ objectMode: true, write: (r: SpilledRecord, _e, cb) => (out.push(r), cb()) }),
+      createBlobSpiller({ scratchDir: dir, md5: md5On, direct: opts.direct ?? false }),
+      new Writable({ objectMode: true, write: (r: SpilledRecord, _e, cb) => (opts.seen?.(r), out.push(r), cb()) }),
     );
   } catch (e) {
     fs.rmSync(dir, { recursive: true });
@@ -75,6 +75,25 @@ test('chunks in body order form one run file whose bytes are the body', async (t
     run.hashes.parts.map((p) => [p.partNo, p.length, p.md5]),
     [[1n, n + 2, md5(Buffer.concat([a, b]))], [2n, 1, md5(c)]],
   );
+});
+
+test('direct: runs written past the page cache hold their whole body, and their hashes, when their SealedRunRecord arrives (a run is sealed without waiting for its writes)', async (t) => {
+  // Sizes that leave partial blocks: each run's last block goes through the page cache first, then directly.
+  const bodies = [3, 5, 2].map((chunks, i) => Array.from({ length: chunks }, (_, c) => fill(String.fromCharCode(97 + i * 5 + c), RUN_MIN_BYTES + 4097 * c + 1)));
+  const records = bodies.flatMap((chunks, i) => chunks.map((payload, c) => blob(addr(`o${i}`, 1, c), payload)));
+  const atArrival = new Map<number, Buffer>();
+  const { out, dir } = await spill(records, true, { direct: true, seen: (r) => r.kind === 'run' && atArrival.set(r.run.file.id, fs.readFileSync(r.run.file.path)) });
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  const files = [...new Set(blobs(out).map((r) => r.span!.file))];
+  t.is(files.length, 3);
+  files.forEach((file, i) => {
+    const body = Buffer.concat(bodies[i]!);
+    t.true(atArrival.get(file.id)!.equals(body), `run ${i} whole when sealed`);
+    const run = sealed(out, file);
+    t.is(run.size, body.length);
+    t.deepEqual(run.hashes.sha256, sha256(body));
+    t.deepEqual(run.hashes.parts.map((p) => p.md5), [md5(body)]);
+  });
 });
 
 test('run MD5s are skipped when verification is off; SHA-256 stays', async (t) => {

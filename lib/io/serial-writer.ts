@@ -21,7 +21,7 @@
  */
 import fs from 'node:fs';
 import { ioError } from '../errors.js';
-import type { Done } from './fs-callbacks.js';
+import { closeFd, type Done } from './fs-callbacks.js';
 
 /** Bytes in one pwritev() at most, unless one piece is longer (see above). */
 const MAX_WRITE_BYTES = 1 << 20;
@@ -48,6 +48,11 @@ export class SerialWriter {
     if (buf.length === 0) return done();
     this.queue.push({ buf, position, done });
     if (!this.busy) this.next();
+  }
+
+  /** Closes the file (after the last callback). */
+  close(done: Done): void {
+    closeFd(this.fd, this.path, done);
   }
 
   private next(): void {

@@ -27,8 +27,9 @@ import { createHash, type Hash } from 'node:crypto';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { DecodeError, ioError } from '../errors.js';
-import { closeFd, openExclusive, type Done } from '../io/fs-callbacks.js';
+import { openExclusive, type Done } from '../io/fs-callbacks.js';
 import { SerialWriter } from '../io/serial-writer.js';
+import { DirectWriter } from '../io/direct-writer.js';
 import { HashPool } from './hash-pool.js';
 import { SpillPool } from './spill-pool.js';
 import { releaseBlock } from '../io/shared-blocks.js';
@@ -57,6 +58,12 @@ export interface SpillerOptions {
   scratchDir: string;
   /** Compute MD5s of runs for ETag checks (default true; off with --no-verify). */
   md5?: boolean;
+  /**
+   * Write runs with O_DIRECT, past the page cache (lib/io/direct-writer.ts;
+   * default false): for a dump directory, whose runs are published by
+   * rename and read again only to compute MD5s.
+   */
+  direct?: boolean;
 }
 
 /** What the blob spiller wrote. */
@@ -75,18 +82,19 @@ export interface RunInfo {
   chunks: Array<{ partNo: bigint; chunkNo: bigint; partVersion: bigint }>;
 }
 
-/** A spill file being written. */
-interface OpenFile {
+/** A run's file being written. */
+interface OpenRun {
   file: SpillFile;
-  fd: number;
   /** Bytes appended so far. */
   size: number;
-}
-
-interface OpenRun extends OpenFile {
   info: RunInfo;
-  /** The run's writes, one at a time (lib/io/serial-writer.ts). */
-  writer: SerialWriter;
+  /** The run's writes, one at a time (lib/io/serial-writer.ts, lib/io/direct-writer.ts). */
+  writer: SerialWriter | DirectWriter;
+  /** Bytes in the file: writes complete in file order. */
+  written: number;
+  /** Each waits until the bytes appended before it asked are in the file. */
+  waiters: Array<{ upTo: number; done: Done }>;
+  error: DecodeError | null;
 }
 
 /** A payload arriving in pieces: where they go, and what to pass on after the last. */
@@ -108,6 +116,7 @@ export class BlobSpiller extends Transform {
   readonly stats: SpillerStats = { runs: 0, runBytes: 0, poolBytes: 0 };
   private readonly scratchDir: string;
   private readonly md5: boolean;
+  private readonly direct: boolean;
   private nextId = 0;
   private run: OpenRun | null = null;
   private pool: SpillPool | null = null;
@@ -132,6 +141,7 @@ export class BlobSpiller extends Transform {
     super({ objectMode: true, writableHighWaterMark: PAYLOAD_RECORDS, readableHighWaterMark: METADATA_RECORDS });
     this.scratchDir = opts.scratchDir;
     this.md5 = opts.md5 ?? true;
+    this.direct = opts.direct ?? false;
     this.hashes = new HashPool({ md5: this.md5 });
   }
 
@@ -165,7 +175,7 @@ export class BlobSpiller extends Transform {
 
   override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
     // Close what is open; the scratch directory itself is removed by its owner.
-    if (this.run) closeFd(this.run.fd, this.run.file.path, () => {});
+    this.run?.writer.close(() => {});
     this.pool?.abandon();
     this.run = null;
     this.pool = null;
@@ -303,8 +313,8 @@ export class BlobSpiller extends Transform {
   private openRun(addr: ChunkAddress, done: (err: DecodeError | null, run?: OpenRun) => void): void {
     const id = this.nextId++;
     const file: SpillFile = { id, path: path.join(this.scratchDir, `run-${id}`), kind: 'run' };
-    openExclusive(file.path, (err, fd) => {
-      if (err || fd === undefined) return done(err);
+    openWriter(file.path, this.direct, (err, writer) => {
+      if (err || !writer) return done(err);
       const info: RunInfo = {
         bucket: Buffer.from(addr.bucket),
         generation: addr.generation,
@@ -312,10 +322,11 @@ export class BlobSpiller extends Transform {
         uploadId: Buffer.from(addr.uploadId),
         chunks: [],
       };
-      this.run = { file, fd, size: 0, info, writer: new SerialWriter(fd, file.path) };
+      const run: OpenRun = { file, size: 0, info, writer, written: 0, waiters: [], error: null };
+      this.run = run;
       // Its MD5s may be computed from the file (lib/stages/hash-pool.ts): bytes handed to
       // hashing are written once the run's writes in flight are (a failed write fails that wait).
-      this.hashes.begin(id, { path: file.path, written: () => new Promise((resolve, reject) => this.whenWritten(0, (e) => (e ? reject(e) : resolve()))) });
+      this.hashes.begin(id, { path: file.path, written: () => new Promise((resolve, reject) => runWritten(run, (e) => (e ? reject(e) : resolve()))) });
       this.stats.runs++;
       done(null, this.run);
     });
@@ -345,6 +356,7 @@ export class BlobSpiller extends Transform {
       this.inflight -= payload.length;
       used();
       if (err) this.writeError ??= err;
+      runWrote(run, payload.length, err);
       for (const wake of this.writeWaiters.splice(0)) wake();
     });
     this.hashes.update(file.id, addr.partNo, addr.partVersion, payload).then(
@@ -364,20 +376,25 @@ export class BlobSpiller extends Transform {
   }
 
   /**
-   * Closes the current run. Its hashes are finished by the workers in the
-   * background; once they are, the run goes downstream as a SealedRunRecord
-   * (a new immutable record: nothing emitted earlier is changed).
+   * Ends the current run. Its last writes, its close and its hashes go on
+   * in the background while the next run starts (with O_DIRECT its last
+   * writes wait for the disk); once all are done, the run goes downstream
+   * as a SealedRunRecord (a new immutable record: nothing emitted earlier
+   * is changed).
    */
   private sealRun(done: Done): void {
     const run = this.run;
     if (!run) return done();
     this.run = null;
     const { file, size } = run;
-    const sealed = this.hashes.seal(file.id).then((hashes) => void this.push({ kind: 'run', run: { file, size, hashes } } satisfies SealedRunRecord));
+    const closed = new Promise<void>((resolve, reject) =>
+      runWritten(run, (err) => run.writer.close((e2) => (err || e2 ? reject(err ?? e2) : resolve()))),
+    );
+    const sealed = Promise.all([this.hashes.seal(file.id), closed]).then(([hashes]) => void this.push({ kind: 'run', run: { file, size, hashes } } satisfies SealedRunRecord));
     // A failure is reported by _flush (Promise.all of these); until then it is not an unhandled rejection.
     sealed.catch(() => {});
     this.sealing.push(sealed);
-    this.whenWritten(0, (err) => (err ? done(err) : closeFd(run.fd, file.path, done)));
+    done(this.writeError);
   }
 
   /** Appends to the pool (see lib/stages/spill-pool.ts). */
@@ -403,6 +420,26 @@ export class BlobSpiller extends Transform {
 /** The blob spiller stage: writes chunk payloads to spill files and passes on payload-free records. */
 export function createBlobSpiller(opts: SpillerOptions): BlobSpiller {
   return new BlobSpiller(opts);
+}
+
+/** Calls back once the bytes appended to the run so far are in its file (or one of its writes failed). */
+function runWritten(run: OpenRun, done: Done): void {
+  if (run.error) return done(run.error);
+  if (run.written >= run.size) return done();
+  run.waiters.push({ upTo: run.size, done });
+}
+
+/** A write of the run completed: wakes who waited for it. */
+function runWrote(run: OpenRun, length: number, err: DecodeError | null | undefined): void {
+  run.written += length;
+  run.error ??= err ?? null;
+  while (run.waiters.length > 0 && (run.error || run.waiters[0]!.upTo <= run.written)) run.waiters.shift()!.done(run.error);
+}
+
+/** A new run file's writer: direct (past the page cache) or one write at a time through it. */
+function openWriter(file: string, direct: boolean, done: (err: DecodeError | null, w?: SerialWriter | DirectWriter) => void): void {
+  if (direct) return DirectWriter.create(file, done);
+  openExclusive(file, (err, fd) => (err || fd === undefined ? done(err) : done(null, new SerialWriter(fd, file))));
 }
 
 /** Whether addr is the next chunk of the run in body order. */

@@ -1,0 +1,211 @@
+/**
+ * Appends to a file with O_DIRECT: bytes go from an aligned staging buffer
+ * to the disk, not through the page cache. On a VM that hands free memory
+ * back to its host (free page reporting, as on this project's machines)
+ * every fresh page-cache page is a host page fault on first touch: `dd` of
+ * 1 GiB into fresh page cache took 1.8-1.9 s of system time there, with
+ * oflag=direct 0.10-0.16 s (docs/PERFORMANCE.md, "Writes that skip the page
+ * cache"). A dump's bodies are not read again by the decoder unless an MD5
+ * must be computed from them, so keeping them in the page cache only
+ * evicts what the host was using.
+ *
+ * O_DIRECT needs the memory, the file offset and the length of each write
+ * aligned (DIRECT_ALIGN). Pieces are copied into a staging buffer and
+ * written a whole number of blocks at a time, one write in flight while
+ * the next stage fills; the bytes past the
+ * last whole block stay staged, and when nothing more is queued they are
+ * written through a second, buffered descriptor of the same file so that
+ * every piece is in the file when its callback runs (as with SerialWriter).
+ * The next direct write starts at that block again and covers them (the
+ * kernel writes back and drops the cached page first). A filesystem that
+ * refuses an aligned direct write (EINVAL) gets every later byte of the
+ * file through the buffered descriptor.
+ */
+import fs from 'node:fs';
+import { ioError, type DecodeError } from '../errors.js';
+import { closeFd, CREATE_NEW, type Done } from './fs-callbacks.js';
+
+/** Alignment of direct writes: memory, offset and length (the device's logical block is 512 or 4096 bytes). */
+export const DIRECT_ALIGN = 4096;
+/** Bytes in one direct write at most. */
+const STAGE_BYTES = 1 << 20;
+const WASM_PAGE = 64 * 1024;
+
+/** What this file uses of the WebAssembly JS API (not in the TypeScript libraries this project compiles with). */
+declare const WebAssembly: { Memory: new (d: { initial: number }) => { readonly buffer: ArrayBuffer } };
+
+/**
+ * A buffer whose first byte is page-aligned: WebAssembly memory is mapped
+ * by V8 a page at a time, while Buffer.allocUnsafeSlow's memory starts
+ * 16 bytes into a page (glibc's chunk header).
+ */
+export function alignedBuffer(bytes: number): Buffer {
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / WASM_PAGE) });
+  return Buffer.from(memory.buffer, 0, bytes);
+}
+
+interface Pending {
+  buf: Buffer;
+  /** Bytes of buf already copied into the stage. */
+  copied: number;
+  /** File offset just past the piece. */
+  end: number;
+  done: Done;
+}
+
+type Stages = readonly [Buffer, Buffer];
+/**
+ * Stages of closed writers, used again: an aligned buffer is returned to
+ * the system only when the garbage collector gets to it (a run per object,
+ * each with fresh stages, took a decode of 64 objects from 131 to 204 MiB).
+ */
+const freeStages: Stages[] = [];
+
+export class DirectWriter {
+  /** Two stages: one is written while the other is filled. */
+  private stages: Stages | null = freeStages.pop() ?? [alignedBuffer(STAGE_BYTES + DIRECT_ALIGN), alignedBuffer(STAGE_BYTES + DIRECT_ALIGN)];
+  /** The stage being filled: stages[cur][0, staged) holds the file from stageStart (a multiple of DIRECT_ALIGN). */
+  private cur: 0 | 1 = 0;
+  private stageStart = 0;
+  private staged = 0;
+  /** Pieces not yet copied whole into a stage, then those copied but not yet in the file; in file order. */
+  private readonly queue: Pending[] = [];
+  private readonly inStage: Pending[] = [];
+  /** Where the next piece must start. */
+  private size = 0;
+  private writing = false;
+  /** A write of the partial block is due once the pieces queued in this turn of the event loop are in. */
+  private tailDue = false;
+  /** Direct writes refused (EINVAL): every later byte goes through the buffered descriptor. */
+  private buffered = false;
+  private error: DecodeError | null = null;
+
+  private constructor(
+    private readonly directFd: number,
+    private readonly bufferedFd: number,
+    private readonly path: string,
+  ) {}
+
+  /**
+   * Creates the file (it must not exist), open twice: with O_DIRECT, and
+   * without for the tail. A filesystem that refuses O_DIRECT at open gets a
+   * writer with only the buffered descriptor.
+   */
+  static create(path: string, done: (err: DecodeError | null, w?: DirectWriter) => void): void {
+    fs.open(path, CREATE_NEW | fs.constants.O_DIRECT, 0o600, (err, directFd) => {
+      if (err?.code === 'EINVAL') {
+        return fs.open(path, CREATE_NEW, 0o600, (e2, fd) => (e2 ? done(ioError(e2, path, 'cannot create')) : done(null, new DirectWriter(-1, fd, path))));
+      }
+      if (err) return done(ioError(err, path, 'cannot create'));
+      fs.open(path, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW, (e2, bufferedFd) => {
+        if (e2) return closeFd(directFd, path, () => done(ioError(e2, path, 'cannot open')));
+        done(null, new DirectWriter(directFd, bufferedFd, path));
+      });
+    });
+  }
+
+  /** Whether writes go to the disk directly (false: the filesystem refused O_DIRECT). */
+  get direct(): boolean {
+    return this.directFd >= 0 && !this.buffered;
+  }
+
+  /** Appends buf, which must start where the last piece ended; calls back once it is in the file. buf must not change until then. */
+  write(buf: Buffer, position: number, done: Done): void {
+    if (this.error) return done(this.error);
+    if (position !== this.size) return done(ioError(new Error(`a direct write at ${position}, not at the end (${this.size})`), this.path, 'cannot write'));
+    if (buf.length === 0) return done();
+    this.size += buf.length;
+    this.queue.push({ buf, copied: 0, end: this.size, done });
+    this.pump();
+  }
+
+  /** Closes both descriptors (after the last callback: the stages go back to be used by the next writer). */
+  close(done: Done): void {
+    if (this.stages && !this.writing) freeStages.push(this.stages);
+    this.stages = null;
+    const fds = this.directFd >= 0 ? [this.directFd, this.bufferedFd] : [this.bufferedFd];
+    let left = fds.length;
+    let first: DecodeError | null = null;
+    for (const fd of fds) {
+      closeFd(fd, this.path, (err) => {
+        first ??= err ?? null;
+        if (--left === 0) done(first);
+      });
+    }
+  }
+
+  /** Fills the stage; unless a write is in flight, writes its whole blocks, or else (`tail`) a partial block its pieces wait for. */
+  private pump(tail = false): void {
+    this.fill();
+    if (this.writing || this.error || !this.stages) return;
+    const direct = this.direct;
+    const stage = this.stages[this.cur];
+    const whole = direct ? this.staged - (this.staged % DIRECT_ALIGN) : this.staged;
+    if (whole > 0) {
+      // The rest (less than a block) moves to the front of the other stage, which is filled from now on.
+      const at = this.stageStart;
+      this.cur = this.cur === 0 ? 1 : 0;
+      stage.copy(this.stages[this.cur], 0, whole, this.staged);
+      this.staged -= whole;
+      this.stageStart += whole;
+      return this.issue(stage, whole, at, direct);
+    }
+    if (this.inStage.length === 0) return;
+    // Less than a block staged and nothing more queued, even after this turn of the event loop: its pieces
+    // go to the file through the page cache, and the bytes stay staged for the direct write that will cover them.
+    if (tail) return this.issue(stage, this.staged, this.stageStart, false);
+    if (this.tailDue) return;
+    this.tailDue = true;
+    setImmediate(() => {
+      this.tailDue = false;
+      this.pump(true);
+    });
+  }
+
+  /** Copies queued pieces into the stage while it has room. */
+  private fill(): void {
+    if (!this.stages) return;
+    const stage = this.stages[this.cur];
+    while (this.staged < STAGE_BYTES) {
+      const p = this.queue[0];
+      if (!p) return;
+      const n = Math.min(p.buf.length - p.copied, STAGE_BYTES - this.staged);
+      // fill(), not copy(): pieces often lie in a SharedArrayBuffer (lib/io/shared-blocks.ts), which Node 20's
+      // copy() reads byte by byte (V8's relaxed memmove, ~3 GiB/s); fill() with a buffer is one memcpy (~18 GiB/s).
+      stage.fill(p.buf.subarray(p.copied, p.copied + n), this.staged, this.staged + n);
+      p.copied += n;
+      this.staged += n;
+      if (p.copied === p.buf.length) this.inStage.push(this.queue.shift()!);
+    }
+  }
+
+  /** Writes stage[0, length) at file offset `at`, directly or through the page cache. */
+  private issue(stage: Buffer, length: number, at: number, direct: boolean): void {
+    this.writing = true;
+    writeStage(direct ? this.directFd : this.bufferedFd, stage.subarray(0, length), at, (err) => {
+      this.writing = false;
+      if (err?.code === 'EINVAL' && direct) {
+        this.buffered = true;
+        return this.issue(stage, length, at, false);
+      }
+      if (err) return this.fail(ioError(err, this.path, 'cannot write'));
+      while (this.inStage.length > 0 && this.inStage[0]!.end <= at + length) this.inStage.shift()!.done();
+      this.pump();
+    });
+  }
+
+  private fail(err: DecodeError): void {
+    this.error = err;
+    for (const p of this.inStage.splice(0)) p.done(err);
+    for (const p of this.queue.splice(0)) p.done(err);
+  }
+}
+
+/** pwrite()s all of buf at position, looping over short writes. */
+function writeStage(fd: number, buf: Buffer, position: number, done: (err: NodeJS.ErrnoException | null) => void): void {
+  fs.write(fd, buf, 0, buf.length, position, (err, n) => {
+    if (err) return done(err);
+    if (n < buf.length) return writeStage(fd, buf.subarray(n), position + n, done);
+    done(null);
+  });
+}
