@@ -40,6 +40,12 @@ export interface FloorResult {
   writeS: number;
   /** CPU seconds (user + system) of the copy, median: the kernel's page-cache read and write of N bytes, at this moment of the VM. */
   writeCpuS: number;
+  /**
+   * The same copy with `dd oflag=direct`, once, information only: the write
+   * path of a decode to a directory (lib/io/direct-writer.ts), which skips
+   * the page cache. undefined without dd.
+   */
+  writeDirect?: { s: number; cpuS: number };
   sha256S: number;
   md5S: number;
   /**
@@ -86,13 +92,14 @@ function childrenCpuS(): number {
 const CLOCK_TICKS = 100;
 
 /** Copies the first n bytes of source to dest; returns wall seconds and the copy's CPU seconds. */
-function copyBytes(source: string, dest: string, n: number): { s: number; cpuS: number; method: 'dd' | 'node' } {
+function copyBytes(source: string, dest: string, n: number, direct = false): { s: number; cpuS: number; method: 'dd' | 'node' } {
   if (haveDd()) {
     let status: number | null = null;
     let stderr = '';
     const cpu0 = childrenCpuS();
     const s = seconds(() => {
-      const r = spawnSync('dd', [`if=${source}`, `of=${dest}`, 'bs=1M', `count=${n}`, 'iflag=count_bytes', 'status=none'], { encoding: 'latin1' });
+      const args = [`if=${source}`, `of=${dest}`, 'bs=1M', `count=${n}`, 'iflag=count_bytes', 'status=none', ...(direct ? ['oflag=direct'] : [])];
+      const r = spawnSync('dd', args, { encoding: 'latin1' });
       status = r.status;
       stderr = r.stderr;
     });
@@ -175,6 +182,13 @@ export function measureFloor(o: FloorOptions): FloorResult {
     writes.push(c.s);
     writeCpus.push(c.cpuS);
   }
+  let writeDirect: { s: number; cpuS: number } | undefined;
+  if (method === 'dd') {
+    const direct = `${dest}.direct`;
+    const c = copyBytes(o.source, direct, o.bodyBytes, true);
+    unlinkSync(direct);
+    writeDirect = { s: c.s, cpuS: c.cpuS };
+  }
   if (!o.keepCopy) unlinkSync(dest);
   for (let r = 0; r < o.reps; r++) shas.push(hashSeconds('sha256', data, o.bodyBytes));
   md5s.push(hashSeconds('md5', data, o.bodyBytes)); // information only: once
@@ -183,7 +197,7 @@ export function measureFloor(o: FloorOptions): FloorResult {
   const md5LanesS = seconds(() => lanes.hash(cyclicStreams(data, o.bodyBytes, lanes.lanes)));
   const writeS = median(writes);
   const sha256S = median(shas);
-  return { bodyBytes: o.bodyBytes, reps: o.reps, writeMethod: method, writeS, writeCpuS: median(writeCpus), sha256S, md5S: median(md5s), md5LanesS, floorS: Math.max(writeS, sha256S), copy: dest };
+  return { bodyBytes: o.bodyBytes, reps: o.reps, writeMethod: method, writeS, writeCpuS: median(writeCpus), ...(writeDirect ? { writeDirect } : {}), sha256S, md5S: median(md5s), md5LanesS, floorS: Math.max(writeS, sha256S), copy: dest };
 }
 
 /** One run of bench/pipeline-floor.ts: the least Node program doing the unavoidable work of a native decode. */

@@ -852,7 +852,7 @@ async function main(): Promise<void> {
     [false, false, true, true, true, true],
   );
   const floorTable = table(
-    ['workload', 'body bytes', 'write s', 'write MB/s', 'write CPU s', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'md5 ×16 s (info)', 'create files (info)'],
+    ['workload', 'body bytes', 'write s', 'write MB/s', 'write CPU s', 'write direct s (CPU s, info)', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'md5 ×16 s (info)', 'create files (info)'],
     results
       .filter((r) => r.floor)
       .map((r) => {
@@ -864,6 +864,7 @@ async function main(): Promise<void> {
           `${f.writeS.toFixed(2)} (${f.writeMethod})`,
           (mb / f.writeS).toFixed(0),
           f.writeCpuS.toFixed(2),
+          f.writeDirect ? `${f.writeDirect.s.toFixed(2)} (${f.writeDirect.cpuS.toFixed(2)})` : '',
           f.sha256S.toFixed(2),
           (mb / f.sha256S).toFixed(0),
           f.floorS.toFixed(2),
@@ -873,7 +874,7 @@ async function main(): Promise<void> {
           r.files ? `${r.files.files} × ${human(r.files.size)}: ${r.files.seconds.toFixed(2)} s = ${(r.files.files / r.files.seconds).toFixed(0)}/s` : '',
         ];
       }),
-    [false, true, true, true, true, true, true, true, true, true, true, false],
+    [false, true, true, true, true, true, true, true, true, true, true, true, false],
   );
   const genTable = table(
     ['workload', 'input', 'records', 'input bytes', 'generate s'],
@@ -907,6 +908,7 @@ async function main(): Promise<void> {
     '',
     'write: `dd if=INPUT of=TMP/floor.bin bs=1M count=<body bytes> iflag=count_bytes` (page cache, no fsync), median;',
     "write CPU s: dd's user + system time (/proc/self/stat cutime + cstime around it), median: the kernel's copy of the bytes.",
+    'write direct s: the same dd with oflag=direct, once (the decoder writes a directory\'s large objects past the page cache: lib/io/direct-writer.ts).',
     'sha256: node:crypto SHA-256 of the body bytes on one core, 1 MiB updates, median. floor = max(write, sha256).',
     'md5 (info, one run): the extra per-byte work of verification, one stream. md5 ×16 (info, one run): the same bytes as 16 streams',
     'hashed side by side (bench/md5-lanes.ts, WebAssembly SIMD): what MD5s of many objects or parts could cost.',
