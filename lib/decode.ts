@@ -154,7 +154,7 @@ async function decodeToDirectory(input: DecodeInput, dir: string, options: Decod
     scratch = options.scratchDir ? await makeScratch(options.scratchDir) : work;
     // Each output mode loads its own sink: a CLI run starts faster without the other's modules.
     const { createDirectorySink } = await import('./sinks/directory.js');
-    // Runs are published by rename: written past the page cache (lib/io/direct-writer.ts).
+    // Runs are published by rename: unless their MD5s are read back, written past the page cache.
     const summary = await run(source, scratch, options, (sinkOpts) => createDirectorySink({ ...sinkOpts, root: staging, tmpDir: work }), true);
     await fsp.rm(work, { recursive: true, force: true });
     await (inside ? publishInto(staging, output) : publishStaging(staging, output));
@@ -260,6 +260,7 @@ async function run(
   scratch: string,
   options: DecodeOptions,
   makeSink: (opts: DumpSinkOptions) => DumpSink,
+  /** The sink publishes runs by rename (a directory): they may be written with O_DIRECT. */
   direct = false,
 ): Promise<Summary> {
   const started = Date.now();
@@ -269,7 +270,9 @@ async function run(
   const verify = options.verify ?? true;
   const filters = { ...(options.buckets?.length ? { buckets: options.buckets } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) };
   const filter = createRecordFilter({ ...filters, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
-  const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify, direct });
+  // O_DIRECT (lib/io/direct-writer.ts) only where a run is not read back: with verification its MD5s
+  // are computed from its file, which then has to come back from the disk through the page cache.
+  const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify, direct: direct && !verify });
   const collector = createBucketCollector({ scratchDir: scratch });
   const flags = {
     includeOrphans: options.includeOrphans ?? false,

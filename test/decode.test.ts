@@ -90,19 +90,24 @@ function spyOpen(t: { teardown(fn: () => void): void }): Map<string, boolean> {
   return seen;
 }
 
-test.serial('decodeSnapshot: a large object is written past the page cache (O_DIRECT) to a directory, where it is published by rename; through it to a tar stream, which reads it back', async (t) => {
+test.serial('decodeSnapshot: without verification a large object is written past the page cache (O_DIRECT) to a directory, where it is published by rename; through it with verification (its MD5 is read back) and to a tar stream (which reads it back)', async (t) => {
   const body = Buffer.alloc(200 * 1024 + 3, 'x');
   const fsm = new SnapshotBuilder().bucket('b').putObject('b', 'big', body).toFsm({ sort: true });
   const toDir = spyOpen(t);
   const out = path.join(tmp(t), 'dump');
-  await decodeSnapshot(Readable.from([fsm]), { output: out });
+  await decodeSnapshot(Readable.from([fsm]), { output: out, verify: false });
   t.true(fs.readFileSync(path.join(out, 's3/b/big')).equals(body));
   t.true(toDir.get('run-0'));
+  const verified = spyOpen(t);
+  const out2 = path.join(tmp(t), 'dump');
+  await decodeSnapshot(Readable.from([fsm]), { output: out2 });
+  t.true(fs.readFileSync(path.join(out2, 's3/b/big')).equals(body));
+  t.is(verified.get('run-0'), false);
   const toTar = spyOpen(t);
   const sink = new PassThrough();
   const { extract, names } = tarNames();
   sink.pipe(extract);
-  await decodeSnapshot(Readable.from([fsm]), { tar: sink, scratchDir: tmp(t) });
+  await decodeSnapshot(Readable.from([fsm]), { tar: sink, scratchDir: tmp(t), verify: false });
   t.true((await names).includes('s3/b/big'));
   t.is(toTar.get('run-0'), false);
 });

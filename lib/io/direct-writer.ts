@@ -5,9 +5,10 @@
  * every fresh page-cache page is a host page fault on first touch: `dd` of
  * 1 GiB into fresh page cache took 1.8-1.9 s of system time there, with
  * oflag=direct 0.10-0.16 s (docs/PERFORMANCE.md, "Writes that skip the page
- * cache"). A dump's bodies are not read again by the decoder unless an MD5
- * must be computed from them, so keeping them in the page cache only
- * evicts what the host was using.
+ * cache"). The decoder uses it for the runs of a dump directory without
+ * verification: published by rename, never read again, they would only
+ * evict what the host keeps cached. (With verification a run's MD5s are
+ * computed from its file, which would then come back from the disk.)
  *
  * O_DIRECT needs the memory, the file offset and the length of each write
  * aligned (DIRECT_ALIGN). Pieces are copied into a staging buffer and

@@ -60,8 +60,9 @@ export interface SpillerOptions {
   md5?: boolean;
   /**
    * Write runs with O_DIRECT, past the page cache (lib/io/direct-writer.ts;
-   * default false): for a dump directory, whose runs are published by
-   * rename and read again only to compute MD5s.
+   * default false): for runs nothing reads again, as a dump directory's
+   * without verification (published by rename). Correct either way; a run
+   * read back (MD5s, a tar) would come from the disk.
    */
   direct?: boolean;
 }
