@@ -154,7 +154,7 @@ async function decodeToDirectory(input: DecodeInput, dir: string, options: Decod
     scratch = options.scratchDir ? await makeScratch(options.scratchDir) : work;
     // Each output mode loads its own sink: a CLI run starts faster without the other's modules.
     const { createDirectorySink } = await import('./sinks/directory.js');
-    // Runs are published by rename: unless their MD5s are read back, written past the page cache.
+    // Runs are published by rename: where their MD5s are not read back, written past the page cache.
     const summary = await run(source, scratch, options, (sinkOpts) => createDirectorySink({ ...sinkOpts, root: staging, tmpDir: work }), true);
     await fsp.rm(work, { recursive: true, force: true });
     await (inside ? publishInto(staging, output) : publishStaging(staging, output));
@@ -270,9 +270,7 @@ async function run(
   const verify = options.verify ?? true;
   const filters = { ...(options.buckets?.length ? { buckets: options.buckets } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) };
   const filter = createRecordFilter({ ...filters, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
-  // O_DIRECT (lib/io/direct-writer.ts) only where a run is not read back: with verification its MD5s
-  // are computed from its file, which then has to come back from the disk through the page cache.
-  const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify, direct: direct && !verify });
+  const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify, direct });
   const collector = createBucketCollector({ scratchDir: scratch });
   const flags = {
     includeOrphans: options.includeOrphans ?? false,

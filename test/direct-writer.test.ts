@@ -174,6 +174,19 @@ test('DirectWriter: a piece that does not start where the last one ended is an E
   t.true(fs.readFileSync(file).equals(piece(10, 1)));
 });
 
+test.serial('DirectWriter.adopt: goes on at the end of a file written before; its partial last block is read back and written again directly with what follows', async (t) => {
+  const file = tempFile(t);
+  const head = piece(5000, 9);
+  fs.writeFileSync(file, head);
+  const seen = spyWrite(t);
+  const w = await new Promise<DirectWriter>((resolve, reject) => DirectWriter.adopt(file, head.length, (err, w) => (err || !w ? reject(err) : resolve(w))));
+  const more = piece(3 * DIRECT_ALIGN, 10);
+  await write(w, more, head.length);
+  await close(w);
+  t.true(fs.readFileSync(file).equals(Buffer.concat([head, more])));
+  t.deepEqual(seen[0], { direct: true, position: DIRECT_ALIGN, length: 3 * DIRECT_ALIGN });
+});
+
 test('alignedBuffer: its memory can be written with O_DIRECT from its first byte', (t) => {
   const file = tempFile(t);
   const buf = alignedBuffer(DIRECT_ALIGN * 2);

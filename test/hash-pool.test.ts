@@ -107,6 +107,8 @@ function runFile(dir: string, name: string) {
   const p = path.join(dir, name);
   const handed: Buffer[] = [];
   let writtenCalls = 0;
+  /** Bytes handed when the pool said the rest is hashed as written. */
+  const asWrittenAt: number[] = [];
   return {
     p,
     hand: (b: Buffer) => handed.push(b),
@@ -116,8 +118,10 @@ function runFile(dir: string, name: string) {
         writtenCalls++;
         fs.writeFileSync(p, Buffer.concat(handed));
       },
+      hashedAsWritten: () => void asWrittenAt.push(handed.reduce((n, b) => n + b.length, 0)),
     },
     calls: () => writtenCalls,
+    asWrittenAt,
   };
 }
 
@@ -147,6 +151,7 @@ test('HashPool with run files: MD5s of every stretch from the files once written
       r.stretches.map((s) => [s.partNo, s.bytes.length, md5(s.bytes)]),
     );
     t.true(r.f.calls() >= 1, 'the file is read only after written()');
+    t.deepEqual(r.f.asWrittenAt, [], 'every stretch is read back');
   });
 });
 
@@ -177,6 +182,8 @@ test('HashPool with run files: a stretch that grows past the inline limit gets i
     ],
   );
   t.true(callsBeforeSeal >= 1, 'the start of the long stretch was read back after written()');
+  // Told once, with the piece that took the stretch past 1 MiB: 4 pieces of 300 000 bytes.
+  t.deepEqual(f.asWrittenAt, [4 * 300_000]);
 });
 
 test('HashPool with run files: a run file that cannot be read back fails its seal with an I/O error naming it', async (t) => {

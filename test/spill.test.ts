@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DecodeError } from '../lib/errors.js';
+import { spyOnOpen } from './helpers/open-spy.js';
 import { continuesRun, createBlobSpiller, RUN_MIN_BYTES } from '../lib/stages/spill.js';
 import type { ChunkAddress, ClassifiedRecord, SealedRun, SealedRunRecord, SpilledRecord, SpilledBlobRecord, SpilledChunkBlobRecord, SpillFile } from '../lib/types.js';
 
@@ -94,6 +95,26 @@ test('direct: runs written past the page cache hold their whole body, and their 
     t.deepEqual(run.hashes.sha256, sha256(body));
     t.deepEqual(run.hashes.parts.map((p) => p.md5), [md5(body)]);
   });
+});
+
+test.serial('direct with MD5s: a run is written through the page cache while its stretch may be read back, and with O_DIRECT from where it grows past 64 MiB', async (t) => {
+  const opened = spyOnOpen(t);
+  const MiB = 1 << 20;
+  // 70 chunks of 1 MiB + 3 bytes: the switch comes at an unaligned end, whose last block is read back.
+  const chunks = Array.from({ length: 70 }, (_, c) => Buffer.alloc(MiB + 3, c));
+  const small = fill('s', 5 * MiB);
+  const records = [...chunks.map((payload, c) => blob(addr('big', 1, c), payload)), blob(addr('small', 1, 0), small)];
+  const atArrival = new Map<number, boolean>();
+  const { out, dir } = await spill(records, true, { direct: true, seen: (r) => r.kind === 'run' && atArrival.set(r.run.file.id, fs.statSync(r.run.file.path).size === r.run.size) });
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  const [bigFile, smallFile] = [...new Set(blobs(out).map((r) => r.span!.file))];
+  const body = Buffer.concat(chunks);
+  t.true(fs.readFileSync(bigFile!.path).equals(body));
+  t.deepEqual(sealed(out, bigFile!).hashes.parts.map((p) => p.md5), [md5(body)]);
+  t.deepEqual(sealed(out, smallFile!).hashes.parts.map((p) => p.md5), [md5(small)]);
+  t.true(opened.get(path.basename(bigFile!.path)), 'the long run went on with O_DIRECT');
+  t.false(opened.get(path.basename(smallFile!.path)), 'the short run stayed in the page cache, to be read back');
+  t.deepEqual([...atArrival.values()], [true, true]);
 });
 
 test('run MD5s are skipped when verification is off; SHA-256 stays', async (t) => {

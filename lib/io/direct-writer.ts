@@ -105,6 +105,32 @@ export class DirectWriter {
     });
   }
 
+  /**
+   * A writer that goes on appending to the file at path, `size` bytes long
+   * and no longer written by anyone else: its last partial block is read
+   * back into the stage, to be written again with what follows. Calls back
+   * with no writer when the filesystem refuses O_DIRECT (EINVAL).
+   */
+  static adopt(path: string, size: number, done: (err: DecodeError | null, w?: DirectWriter) => void): void {
+    fs.open(path, fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW | fs.constants.O_DIRECT, (err, directFd) => {
+      if (err?.code === 'EINVAL') return done(null);
+      if (err) return done(ioError(err, path, 'cannot open'));
+      fs.open(path, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW, (e2, bufferedFd) => {
+        if (e2) return closeFd(directFd, path, () => done(ioError(e2, path, 'cannot open')));
+        const w = new DirectWriter(directFd, bufferedFd, path);
+        w.size = size;
+        w.stageStart = size - (size % DIRECT_ALIGN);
+        const partial = size - w.stageStart;
+        if (partial === 0) return done(null, w);
+        fs.read(bufferedFd, w.stages![0], 0, partial, w.stageStart, (e3, n) => {
+          if (e3 || n !== partial) return w.close(() => done(ioError(e3 ?? new Error('unexpected end of file'), path, 'cannot read')));
+          w.staged = partial;
+          done(null, w);
+        });
+      });
+    });
+  }
+
   /** Whether writes go to the disk directly (false: the filesystem refused O_DIRECT). */
   get direct(): boolean {
     return this.directFd >= 0 && !this.buffered;

@@ -67,6 +67,11 @@ export interface RunFile {
   path: string;
   /** Resolves once every byte handed to update() so far is in the file. */
   written(): Promise<void>;
+  /**
+   * The current stretch's MD5 is computed as its bytes come from now on
+   * (it grew past INLINE_MD5_FROM): they are not read back from the file.
+   */
+  hashedAsWritten?(): void;
 }
 
 /** A stretch whose MD5 is computed from the run's file once the run is sealed. */
@@ -231,6 +236,7 @@ export class HashPool {
   private async inlineFromNow(id: number, run: RunOwners, later: LaterStretch): Promise<void> {
     run.later.pop();
     const md5 = (run.md5 = this.leastBusy(run.sha));
+    run.file!.hashedAsWritten?.();
     if (later.length === 0) return;
     await run.file!.written();
     this.check();

@@ -59,10 +59,13 @@ export interface SpillerOptions {
   /** Compute MD5s of runs for ETag checks (default true; off with --no-verify). */
   md5?: boolean;
   /**
-   * Write runs with O_DIRECT, past the page cache (lib/io/direct-writer.ts;
-   * default false): for runs nothing reads again, as a dump directory's
-   * without verification (published by rename). Correct either way; a run
-   * read back (MD5s, a tar) would come from the disk.
+   * Runs are published by rename and not read again (a dump directory):
+   * write them with O_DIRECT, past the page cache (lib/io/direct-writer.ts;
+   * default false), where their MD5s are not to be computed from the file
+   * — all of a run without verification, and with it the rest of a run
+   * from where its stretch grows too long to wait for that
+   * (lib/stages/hash-pool.ts, INLINE_MD5_FROM). Bytes read back anyway
+   * come from the disk.
    */
   direct?: boolean;
 }
@@ -96,6 +99,8 @@ interface OpenRun {
   /** Each waits until the bytes appended before it asked are in the file. */
   waiters: Array<{ upTo: number; done: Done }>;
   error: DecodeError | null;
+  /** Its bytes from here on are not read back: written with O_DIRECT from the next write. */
+  toDirect: boolean;
 }
 
 /** A payload arriving in pieces: where they go, and what to pass on after the last. */
@@ -314,7 +319,7 @@ export class BlobSpiller extends Transform {
   private openRun(addr: ChunkAddress, done: (err: DecodeError | null, run?: OpenRun) => void): void {
     const id = this.nextId++;
     const file: SpillFile = { id, path: path.join(this.scratchDir, `run-${id}`), kind: 'run' };
-    openWriter(file.path, this.direct, (err, writer) => {
+    openWriter(file.path, this.direct && !this.md5, (err, writer) => {
       if (err || !writer) return done(err);
       const info: RunInfo = {
         bucket: Buffer.from(addr.bucket),
@@ -323,11 +328,15 @@ export class BlobSpiller extends Transform {
         uploadId: Buffer.from(addr.uploadId),
         chunks: [],
       };
-      const run: OpenRun = { file, size: 0, info, writer, written: 0, waiters: [], error: null };
+      const run: OpenRun = { file, size: 0, info, writer, written: 0, waiters: [], error: null, toDirect: false };
       this.run = run;
       // Its MD5s may be computed from the file (lib/stages/hash-pool.ts): bytes handed to
       // hashing are written once the run's writes in flight are (a failed write fails that wait).
-      this.hashes.begin(id, { path: file.path, written: () => new Promise((resolve, reject) => runWritten(run, (e) => (e ? reject(e) : resolve()))) });
+      this.hashes.begin(id, {
+        path: file.path,
+        written: () => new Promise((resolve, reject) => runWritten(run, (e) => (e ? reject(e) : resolve()))),
+        hashedAsWritten: () => void (run.toDirect = this.direct && run.writer instanceof SerialWriter),
+      });
       this.stats.runs++;
       done(null, this.run);
     });
@@ -345,6 +354,7 @@ export class BlobSpiller extends Transform {
 
   /** Appends bytes of a chunk (the whole payload, or a piece of it) to the run, as appendToRun does. */
   private writeToRun(run: OpenRun, addr: ChunkAddress, payload: Buffer, done: (err: DecodeError | null, span?: Span) => void): void {
+    if (run.toDirect) return this.goDirect(run, (err) => (err ? done(err) : this.writeToRun(run, addr, payload, done)));
     const { file } = run;
     const offset = run.size;
     run.size += payload.length;
@@ -367,6 +377,26 @@ export class BlobSpiller extends Transform {
       },
       (e: unknown) => done(ioError(e, file.path, 'cannot hash')),
     );
+  }
+
+  /**
+   * Moves the run to O_DIRECT writes from its current end, once its
+   * buffered writes are in the file; it stays buffered where the
+   * filesystem refuses O_DIRECT.
+   */
+  private goDirect(run: OpenRun, done: Done): void {
+    run.toDirect = false;
+    runWritten(run, (err) => {
+      if (err) return done(err);
+      DirectWriter.adopt(run.file.path, run.size, (e2, w) => {
+        if (e2 || !w) return done(e2);
+        // Destroyed meanwhile: _destroy closed the old writer.
+        if (this.run !== run) return w.close(() => done(ioError(new Error('the spiller was destroyed'), run.file.path, 'cannot write')));
+        const old = run.writer;
+        run.writer = w;
+        old.close(done);
+      });
+    });
   }
 
   /** Calls back once at most `limit` bytes of run writes are still pending (or one failed). */
