@@ -97,20 +97,27 @@ test('direct: runs written past the page cache hold their whole body, and their 
   });
 });
 
-test.serial('direct with MD5s: a run is written through the page cache while its stretch may be read back, and with O_DIRECT from where it grows past 64 MiB', async (t) => {
+test.serial('direct with MD5s: a run is written through the page cache while its stretch may be read back, and with O_DIRECT from where it grows past 64 MiB; a later part is read back from there', async (t) => {
   const opened = spyOnOpen(t);
   const MiB = 1 << 20;
   // 70 chunks of 1 MiB + 3 bytes: the switch comes at an unaligned end, whose last block is read back.
   const chunks = Array.from({ length: 70 }, (_, c) => Buffer.alloc(MiB + 3, c));
+  // A second part after the switch: its MD5 is read back from the part of the file written directly.
+  const part2 = [fill('p', MiB + 5), fill('q', 7)];
   const small = fill('s', 5 * MiB);
-  const records = [...chunks.map((payload, c) => blob(addr('big', 1, c), payload)), blob(addr('small', 1, 0), small)];
+  const records = [
+    ...chunks.map((payload, c) => blob(addr('big', 1, c), payload)),
+    ...part2.map((payload, c) => blob(addr('big', 2, c), payload)),
+    blob(addr('small', 1, 0), small),
+  ];
   const atArrival = new Map<number, boolean>();
   const { out, dir } = await spill(records, true, { direct: true, seen: (r) => r.kind === 'run' && atArrival.set(r.run.file.id, fs.statSync(r.run.file.path).size === r.run.size) });
   t.teardown(() => fs.rmSync(dir, { recursive: true }));
   const [bigFile, smallFile] = [...new Set(blobs(out).map((r) => r.span!.file))];
   const body = Buffer.concat(chunks);
-  t.true(fs.readFileSync(bigFile!.path).equals(body));
-  t.deepEqual(sealed(out, bigFile!).hashes.parts.map((p) => p.md5), [md5(body)]);
+  const body2 = Buffer.concat(part2);
+  t.true(fs.readFileSync(bigFile!.path).equals(Buffer.concat([body, body2])));
+  t.deepEqual(sealed(out, bigFile!).hashes.parts.map((p) => p.md5), [md5(body), md5(body2)]);
   t.deepEqual(sealed(out, smallFile!).hashes.parts.map((p) => p.md5), [md5(small)]);
   t.true(opened.get(path.basename(bigFile!.path)), 'the long run went on with O_DIRECT');
   t.false(opened.get(path.basename(smallFile!.path)), 'the short run stayed in the page cache, to be read back');
