@@ -133,13 +133,18 @@ export class Md5Lanes {
   }
 }
 
-/** The MD5 of one stream with node:crypto, read into `buf` a piece at a time: what side by side is measured against, and what a lone stream costs least with. */
-export function md5Alone(stream: Md5Stream, buf: Uint8Array): Buffer {
-  const h = createHash('md5');
+/** Reads the stream into `buf` a piece at a time, handing each piece to `use` (valid until the next). */
+export function readPieces(stream: Md5Stream, buf: Uint8Array, use: (piece: Uint8Array) => void): void {
   for (let pos = 0; pos < stream.length; pos += buf.length) {
     const piece = buf.subarray(0, Math.min(buf.length, stream.length - pos));
     stream.read(piece, pos);
-    h.update(piece);
+    use(piece);
   }
+}
+
+/** The MD5 of one stream with node:crypto, read into `buf` a piece at a time: what side by side is measured against, and what a lone stream costs least with. */
+export function md5Alone(stream: Md5Stream, buf: Uint8Array): Buffer {
+  const h = createHash('md5');
+  readPieces(stream, buf, (piece) => h.update(piece));
   return h.digest();
 }

@@ -24,7 +24,7 @@
  */
 import fs from 'node:fs';
 import { ioError, type DecodeError } from '../errors.js';
-import { closeFd, CREATE_NEW, type Done } from './fs-callbacks.js';
+import { closeFd, CREATE_NEW, writeAll, type Done } from './fs-callbacks.js';
 
 /** Alignment of direct writes: memory, offset and length (the device's logical block is 512 or 4096 bytes). */
 export const DIRECT_ALIGN = 4096;
@@ -209,13 +209,13 @@ export class DirectWriter {
   /** Writes stage[0, length) at file offset `at`, directly or through the page cache. */
   private issue(stage: Buffer, length: number, at: number, direct: boolean): void {
     this.writing = true;
-    writeStage(direct ? this.directFd : this.bufferedFd, stage.subarray(0, length), at, (err) => {
+    writeAll(direct ? this.directFd : this.bufferedFd, stage.subarray(0, length), at, this.path, (err) => {
       this.writing = false;
-      if (err?.code === 'EINVAL' && direct) {
+      if (direct && (err?.cause as NodeJS.ErrnoException | undefined)?.code === 'EINVAL') {
         this.buffered = true;
         return this.issue(stage, length, at, false);
       }
-      if (err) return this.fail(ioError(err, this.path, 'cannot write'));
+      if (err) return this.fail(err);
       while (this.inStage.length > 0 && this.inStage[0]!.end <= at + length) this.inStage.shift()!.done();
       this.pump();
     });
@@ -226,13 +226,4 @@ export class DirectWriter {
     for (const p of this.inStage.splice(0)) p.done(err);
     for (const p of this.queue.splice(0)) p.done(err);
   }
-}
-
-/** pwrite()s all of buf at position, looping over short writes. */
-function writeStage(fd: number, buf: Buffer, position: number, done: (err: NodeJS.ErrnoException | null) => void): void {
-  fs.write(fd, buf, 0, buf.length, position, (err, n) => {
-    if (err) return done(err);
-    if (n < buf.length) return writeStage(fd, buf.subarray(n), position + n, done);
-    done(null);
-  });
 }

@@ -10,6 +10,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { readPieces } from '../core/md5-lanes.js';
 import { RunDigest, type RunDigestResult } from '../core/run-digest.js';
 import { fileRangeStream } from '../io/file-range-stream.js';
 import { Md5FilesQueue, type Md5FilesReply, type Md5FilesRequest } from './md5-files-queue.js';
@@ -60,17 +61,14 @@ port.on('message', (m: HashRequest) => {
   }
 });
 
+/** The buffer readRange reads into, kept for the next. */
+let rangeBuf: Buffer | undefined;
+
 /** Feeds bytes [offset, offset + length) of the file at path to `use`, 1 MiB at a time (a read error ends the worker: the pool fails). */
 function readRange(path: string, offset: number, length: number, use: (bytes: Uint8Array) => void): void {
-  const buf = Buffer.allocUnsafe(Math.min(length, 1 << 20));
   const fd = openSync(path, 'r');
   try {
-    const range = fileRangeStream(fd, path, offset, length);
-    for (let at = 0; at < length; at += buf.length) {
-      const bytes = buf.subarray(0, Math.min(buf.length, length - at));
-      range.read(bytes, at);
-      use(bytes);
-    }
+    readPieces(fileRangeStream(fd, path, offset, length), (rangeBuf ??= Buffer.allocUnsafe(1 << 20)), use);
   } finally {
     closeSync(fd);
   }

@@ -373,7 +373,7 @@ export class BlobSpiller extends Transform {
     this.hashes.update(file.id, addr.partNo, addr.partVersion, payload).then(
       () => {
         used();
-        this.whenWritten(MAX_INFLIGHT_BYTES, (e) => (e ? done(e) : done(null, { file, offset, length: payload.length })));
+        this.whenWritten((e) => (e ? done(e) : done(null, { file, offset, length: payload.length })));
       },
       (e: unknown) => done(ioError(e, file.path, 'cannot hash')),
     );
@@ -399,11 +399,11 @@ export class BlobSpiller extends Transform {
     });
   }
 
-  /** Calls back once at most `limit` bytes of run writes are still pending (or one failed). */
-  private whenWritten(limit: number, done: Done): void {
+  /** Calls back once at most MAX_INFLIGHT_BYTES of run writes are still pending (or one failed). */
+  private whenWritten(done: Done): void {
     if (this.writeError) return done(this.writeError);
-    if (this.inflight <= limit) return done();
-    this.writeWaiters.push(() => this.whenWritten(limit, done));
+    if (this.inflight <= MAX_INFLIGHT_BYTES) return done();
+    this.writeWaiters.push(() => this.whenWritten(done));
   }
 
   /**
