@@ -4,14 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { alignedBuffer, DIRECT_ALIGN, DirectWriter } from '../lib/io/direct-writer.js';
 import type { DecodeError } from '../lib/errors.js';
+import { piece, writeAll } from './helpers/pieces.js';
 
 const O_DIRECT = fs.constants.O_DIRECT;
-
-function piece(n: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 7 + seed) & 0xff;
-  return b;
-}
 
 function tempFile(t: { teardown(f: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-direct-'));
@@ -52,18 +47,6 @@ function create(file: string): Promise<DirectWriter> {
 
 function write(w: DirectWriter, buf: Buffer, position: number): Promise<void> {
   return new Promise((resolve, reject) => w.write(buf, position, (err) => (err ? reject(err) : resolve())));
-}
-
-/** Queues every piece at once, one after another in the file; resolves when all are written (onWritten(i) as each calls back). */
-function writeAll(w: DirectWriter, pieces: Buffer[], onWritten: (i: number) => void = () => {}): Promise<void[]> {
-  let at = 0;
-  return Promise.all(
-    pieces.map((p, i) => {
-      const position = at;
-      at += p.length;
-      return write(w, p, position).then(() => onWritten(i));
-    }),
-  );
 }
 
 function close(w: DirectWriter): Promise<void> {

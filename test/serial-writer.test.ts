@@ -4,12 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SerialWriter } from '../lib/io/serial-writer.js';
 import type { DecodeError } from '../lib/errors.js';
-
-function piece(n: number, seed: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 7 + seed) & 0xff;
-  return b;
-}
+import { piece, writeAll } from './helpers/pieces.js';
 
 function openTemp(t: { teardown(f: () => void): void }): { file: string; fd: number } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ekv-serial-'));
@@ -41,18 +36,6 @@ function spyWritev(t: { teardown(f: () => void): void }, short = false): { maxIn
   };
   t.teardown(() => ((fs as { writev: unknown }).writev = original));
   return seen;
-}
-
-/** Queues every piece at once, one after another in the file; resolves when all are written (onWritten(i) as each calls back). */
-function writeAll(w: SerialWriter, pieces: Buffer[], onWritten: (i: number) => void = () => {}): Promise<void[]> {
-  let at = 0;
-  return Promise.all(
-    pieces.map((p, i) => {
-      const position = at;
-      at += p.length;
-      return new Promise<void>((resolve, reject) => w.write(p, position, (err) => (err ? reject(err) : (onWritten(i), resolve()))));
-    }),
-  );
 }
 
 test.serial('SerialWriter: one write in flight per file; pieces queued meanwhile that follow each other go out together; the file holds every byte in place', async (t) => {
