@@ -32,6 +32,7 @@ export { createVersionResolver, type VersionResolver, type ResolverOptions, type
 export { createKeyClassifier, type KeyClassifier, type ClassifierOptions, type ClassifierStats } from './stages/classify.js';
 export { createRecordFilter, type RecordFilter, type FilterOptions, type FilterStats } from './stages/filter.js';
 export { createBlobSpiller, type BlobSpiller, type SpillerOptions, type SpillerStats } from './stages/spill.js';
+export { PageCacheCost, COSTLY_SYSTEM_S_PER_GIB, type PageCacheCostOptions } from './io/page-cache-cost.js';
 export { createBucketCollector, type BucketCollector, type BucketCollectorOptions } from './stages/collect.js';
 export { createDumpSink, type DumpSink, type DumpSinkOptions, type SinkStats } from './sinks/dump-sink.js';
 export { createDirectorySink, type DirectorySinkOptions, type DirectoryTargetOptions } from './sinks/directory.js';

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { DecodeError } from '../lib/errors.js';
 import { spyOnOpen } from './helpers/open-spy.js';
 import { continuesRun, createBlobSpiller, RUN_MIN_BYTES } from '../lib/stages/spill.js';
+import { PageCacheCost } from '../lib/io/page-cache-cost.js';
 import type { ChunkAddress, ClassifiedRecord, SealedRun, SealedRunRecord, SpilledRecord, SpilledBlobRecord, SpilledChunkBlobRecord, SpillFile } from '../lib/types.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
@@ -29,13 +30,17 @@ function blob(a: ChunkAddress, payload: string | Buffer): ClassifiedRecord {
   return { kind: 'blob', addr: a, payload: Buffer.from(payload), tombstone: false, where: { line: 1 }, key: Buffer.from('k') };
 }
 
-async function spill(records: ClassifiedRecord[], md5On = true, opts: { direct?: boolean; seen?: (r: SpilledRecord) => void } = {}): Promise<{ out: SpilledRecord[]; dir: string }> {
+async function spill(
+  records: ClassifiedRecord[],
+  md5On = true,
+  opts: { direct?: boolean; pageCacheCost?: PageCacheCost; seen?: (r: SpilledRecord) => void } = {},
+): Promise<{ out: SpilledRecord[]; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spill-'));
   const out: SpilledRecord[] = [];
   try {
     await pipeline(
       Readable.from(records),
-      createBlobSpiller({ scratchDir: dir, md5: md5On, direct: opts.direct ?? false }),
+      createBlobSpiller({ scratchDir: dir, md5: md5On, direct: opts.direct ?? false, ...(opts.pageCacheCost ? { pageCacheCost: opts.pageCacheCost } : {}) }),
       new Writable({ objectMode: true, write: (r: SpilledRecord, _e, cb) => (opts.seen?.(r), out.push(r), cb()) }),
     );
   } catch (e) {
@@ -122,6 +127,55 @@ test.serial('direct with MD5s: a run is written through the page cache while its
   t.true(opened.get(path.basename(bigFile!.path)), 'the long run went on with O_DIRECT');
   t.false(opened.get(path.basename(smallFile!.path)), 'the short run stayed in the page cache, to be read back');
   t.deepEqual([...atArrival.values()], [true, true]);
+});
+
+test.serial('direct with MD5s: once writing through the page cache costs more than the threshold, the runs begun after are written with O_DIRECT and their MD5s computed as written; the run in progress stays buffered', async (t) => {
+  const opened = spyOnOpen(t);
+  let system = 0;
+  // Every window of RUN_MIN_BYTES costs 1 s more system time: far over any threshold.
+  const pageCacheCost = new PageCacheCost({ skipBytes: 0, windowBytes: RUN_MIN_BYTES, systemSeconds: () => (system += 1) });
+  // The first run's first chunk is skipped (the window starts after it), its second fills the window; the second run is multipart.
+  const first = [fill('a'), fill('b', RUN_MIN_BYTES + 4099)];
+  const second = [fill('c', RUN_MIN_BYTES + 4097), fill('d', 5)];
+  const third = [fill('e', RUN_MIN_BYTES + 1)];
+  const records = [
+    ...first.map((payload, c) => blob(addr('first', 1, c), payload)),
+    blob(addr('second', 1, 0), second[0]!),
+    blob(addr('second', 2, 0), second[1]!),
+    blob(addr('third', 1, 0), third[0]!),
+  ];
+  const { out, dir } = await spill(records, true, { direct: true, pageCacheCost });
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  t.true(pageCacheCost.costly);
+  const files = [...new Set(blobs(out).map((r) => r.span!.file))];
+  t.is(files.length, 3);
+  t.deepEqual(
+    files.map((f) => opened.get(path.basename(f.path))),
+    [false, true, true],
+  );
+  const bodies = [first, second, third].map((chunks) => Buffer.concat(chunks));
+  files.forEach((file, i) => {
+    t.true(fs.readFileSync(file.path).equals(bodies[i]!), `run ${i} holds its body`);
+    t.deepEqual(sealed(out, file).hashes.sha256, sha256(bodies[i]!));
+  });
+  t.deepEqual(sealed(out, files[0]!).hashes.parts.map((p) => p.md5), [md5(bodies[0]!)]);
+  t.deepEqual(sealed(out, files[1]!).hashes.parts.map((p) => p.md5), [md5(second[0]!), md5(second[1]!)]);
+  t.deepEqual(sealed(out, files[2]!).hashes.parts.map((p) => p.md5), [md5(bodies[2]!)]);
+});
+
+test.serial('direct with MD5s: while writing through the page cache costs no more than the threshold, every run stays buffered', async (t) => {
+  const opened = spyOnOpen(t);
+  const pageCacheCost = new PageCacheCost({ skipBytes: 0, windowBytes: RUN_MIN_BYTES, systemSeconds: () => 0 });
+  const records = ['p', 'q', 'r'].map((o) => blob(addr(o, 1, 0), fill(o, 2 * RUN_MIN_BYTES)));
+  const { out, dir } = await spill(records, true, { direct: true, pageCacheCost });
+  t.teardown(() => fs.rmSync(dir, { recursive: true }));
+  t.false(pageCacheCost.costly);
+  const files = [...new Set(blobs(out).map((r) => r.span!.file))];
+  t.deepEqual(
+    files.map((f) => opened.get(path.basename(f.path))),
+    [false, false, false],
+  );
+  files.forEach((file, i) => t.deepEqual(sealed(out, file).hashes.parts.map((p) => p.md5), [md5(fill('pqr'[i]!, 2 * RUN_MIN_BYTES))]));
 });
 
 test('run MD5s are skipped when verification is off; SHA-256 stays', async (t) => {

@@ -30,6 +30,7 @@ import { DecodeError, ioError } from '../errors.js';
 import { openExclusive, type Done } from '../io/fs-callbacks.js';
 import { SerialWriter } from '../io/serial-writer.js';
 import { DirectWriter } from '../io/direct-writer.js';
+import { PageCacheCost } from '../io/page-cache-cost.js';
 import { HashPool } from './hash-pool.js';
 import { SpillPool } from './spill-pool.js';
 import { releaseBlock } from '../io/shared-blocks.js';
@@ -64,10 +65,17 @@ export interface SpillerOptions {
    * default false), where their MD5s are not to be computed from the file
    * — all of a run without verification, and with it the rest of a run
    * from where its stretch grows too long to wait for that
-   * (lib/stages/hash-pool.ts, INLINE_MD5_FROM). Bytes read back anyway
-   * come from the disk.
+   * (lib/stages/hash-pool.ts, INLINE_MD5_FROM), and every run begun after
+   * writing through the page cache was found to cost more, its MD5s
+   * computed as written (`pageCacheCost`). Bytes read back anyway come
+   * from the disk.
    */
   direct?: boolean;
+  /**
+   * With `direct` and MD5s: how writing through the page cache is judged
+   * (default: a PageCacheCost with its defaults, lib/io/page-cache-cost.ts).
+   */
+  pageCacheCost?: PageCacheCost;
 }
 
 /** What the blob spiller wrote. */
@@ -136,6 +144,8 @@ export class BlobSpiller extends Transform {
    */
   private readonly badBlobs = new Map<string, DecodeError>();
   private readonly hashes: HashPool;
+  /** Watches the runs written through the page cache while they could go past it (`direct` with MD5s). */
+  private readonly pageCache: PageCacheCost | undefined;
   /** Runs sealed whose hashes are still being computed (each pushes its SealedRunRecord when done). */
   private readonly sealing: Array<Promise<void>> = [];
   private inflight = 0;
@@ -149,6 +159,7 @@ export class BlobSpiller extends Transform {
     this.md5 = opts.md5 ?? true;
     this.direct = opts.direct ?? false;
     this.hashes = new HashPool({ md5: this.md5 });
+    if (this.direct && this.md5) this.pageCache = opts.pageCacheCost ?? new PageCacheCost();
   }
 
   override _transform(rec: ClassifiedRecord | ValuePiece, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -319,7 +330,9 @@ export class BlobSpiller extends Transform {
   private openRun(addr: ChunkAddress, done: (err: DecodeError | null, run?: OpenRun) => void): void {
     const id = this.nextId++;
     const file: SpillFile = { id, path: path.join(this.scratchDir, `run-${id}`), kind: 'run' };
-    openWriter(file.path, this.direct && !this.md5, (err, writer) => {
+    // Past the page cache where its MD5s are not read back: none computed, or all as written (see PageCacheCost).
+    const direct = this.direct && (!this.md5 || this.pageCache!.costly);
+    openWriter(file.path, direct, (err, writer) => {
       if (err || !writer) return done(err);
       const info: RunInfo = {
         bucket: Buffer.from(addr.bucket),
@@ -332,11 +345,17 @@ export class BlobSpiller extends Transform {
       this.run = run;
       // Its MD5s may be computed from the file (lib/stages/hash-pool.ts): bytes handed to
       // hashing are written once the run's writes in flight are (a failed write fails that wait).
-      this.hashes.begin(id, {
-        path: file.path,
-        written: () => new Promise((resolve, reject) => runWritten(run, (e) => (e ? reject(e) : resolve()))),
-        hashedAsWritten: () => void (run.toDirect = this.direct && run.writer instanceof SerialWriter),
-      });
+      // Without the file, they are computed as written.
+      this.hashes.begin(
+        id,
+        direct
+          ? undefined
+          : {
+              path: file.path,
+              written: () => new Promise((resolve, reject) => runWritten(run, (e) => (e ? reject(e) : resolve()))),
+              hashedAsWritten: () => void (run.toDirect = this.direct && run.writer instanceof SerialWriter),
+            },
+      );
       this.stats.runs++;
       done(null, this.run);
     });
@@ -360,6 +379,8 @@ export class BlobSpiller extends Transform {
     run.size += payload.length;
     this.stats.runBytes += payload.length;
     this.inflight += payload.length;
+    // Once costly, the next run is written past the page cache (see PageCacheCost).
+    if (this.pageCache && run.writer instanceof SerialWriter) this.pageCache.wrote(payload.length);
     // The payload's shared block (if any) is free once written and held by the hash workers.
     let uses = 2;
     const used = (): void => void (--uses === 0 && releaseBlock(payload));
@@ -411,10 +432,11 @@ export class BlobSpiller extends Transform {
    * while the next run starts; once both are done, the run goes downstream
    * as a SealedRunRecord (a new immutable record: nothing emitted earlier
    * is changed). The next run starts once this one's writes are in the
-   * file — except with O_DIRECT, whose last writes wait for the disk: they
-   * go on beside the next run's first. (Buffered, they take a moment, and
-   * not waiting for them only let more of the input into memory: (a) over
-   * 4 groups on Node 24, 8 MiB more peak RSS.)
+   * file — except with O_DIRECT and no MD5s, whose last writes wait for
+   * the disk: they go on beside the next run's first. (Buffered, they take
+   * a moment; with MD5s the hash workers set the pace; either way not
+   * waiting only let more of the input into memory: (a) over 4 groups on
+   * Node 24, 3–8 MiB more peak RSS.)
    */
   private sealRun(done: Done): void {
     const run = this.run;
@@ -428,7 +450,7 @@ export class BlobSpiller extends Transform {
     // A failure is reported by _flush (Promise.all of these); until then it is not an unhandled rejection.
     sealed.catch(() => {});
     this.sealing.push(sealed);
-    if (run.writer instanceof DirectWriter) return done(this.writeError);
+    if (run.writer instanceof DirectWriter && !this.md5) return done(this.writeError);
     runWritten(run, (err) => done(err ?? this.writeError));
   }
 
