@@ -4,9 +4,9 @@
  * their MD5s are to be read back from the file (side by side, cheaper per
  * byte: lib/stages/hash-pool.ts). Where a fresh page-cache page costs a
  * fault on the host (a VM that hands free memory back) or the reclaim of
- * another, that write costs 2–3 s of system time per GiB, against 0.6–0.9
+ * another, a decode costs 1.5–3.1 s of system time per GiB, against 0.6–1.1
  * for the same decode written with O_DIRECT and its MD5s computed as
- * written (0.45–0.9 s of user time more per GiB). So the spiller watches
+ * written (0.4–0.9 s of user time more per GiB). So the spiller watches
  * the process's system time per byte written through the page cache, in
  * windows, and once one window costs more than the threshold, the runs it
  * begins from then on are written past the page cache (docs/PERFORMANCE.md,
