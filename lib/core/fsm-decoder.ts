@@ -25,6 +25,7 @@ import { DecodeError } from '../errors.js';
 import type { SnapshotHeader, SnapshotRecord, ValuePiece } from '../types.js';
 import { readEncodedTs } from './encoded-key.js';
 import { badFlags, badKeyLength, badValueLength, truncatedEntry, truncatedTail } from './fsm-entry-errors.js';
+import { copyBytes } from './copy-bytes.js';
 import { checkFooter, TrailingCrc } from './fsm-footer.js';
 import { FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN } from './fsm-format.js';
 import { FsmPreambleReader, type FsmPreambleInfo } from './fsm-preamble.js';
@@ -86,7 +87,7 @@ function u32le(b: Uint8Array, i: number): number {
 
 function copyOut(src: Buffer, start: number, end: number): Buffer {
   const b = Buffer.allocUnsafe(end - start);
-  src.copy(b, 0, start, end);
+  copyBytes(src, start, end, b, 0);
   return b;
 }
 
@@ -404,7 +405,7 @@ export class FsmDecoder {
         this.pieceHave = 0;
       }
       const take = Math.min(this.piece.length - this.pieceHave, n - i);
-      chunk.copy(this.piece, this.pieceHave, i, i + take);
+      copyBytes(chunk, i, i + take, this.piece, this.pieceHave);
       this.pieceHave += take;
       this.bodyHave += take;
       i += take;
@@ -434,7 +435,7 @@ export class FsmDecoder {
     const view = this.valueView?.(chunk, start, end);
     if (view) return view;
     const v = this.valueBuffer(end - start);
-    chunk.copy(v, 0, start, end);
+    copyBytes(chunk, start, end, v, 0);
     return v;
   }
 
@@ -444,7 +445,7 @@ export class FsmDecoder {
       this.bigHave = 0;
     }
     const take = Math.min(want - this.bigHave, chunk.length - i);
-    chunk.copy(this.big, this.bigHave, i, i + take);
+    copyBytes(chunk, i, i + take, this.big, this.bigHave);
     this.bigHave += take;
     return i + take;
   }

@@ -12,6 +12,8 @@
  * returns: the caller may reuse it. A line handed to onLine is then valid
  * only until onLine returns.
  */
+import { copyBytes } from './copy-bytes.js';
+
 const REUSE_MAX = 4 << 20;
 
 export class LineFramer {
@@ -86,10 +88,10 @@ export class LineFramer {
     const need = this.held + bytes.length;
     if (!this.joined || this.joined.length < need) {
       const grown = Buffer.allocUnsafeSlow(Math.max(need, 2 * (this.joined?.length ?? 0), 64 * 1024));
-      this.joined?.copy(grown, 0, 0, this.held);
+      if (this.joined) copyBytes(this.joined, 0, this.held, grown, 0);
       this.joined = grown;
     }
-    bytes.copy(this.joined, this.held);
+    copyBytes(bytes, 0, bytes.length, this.joined, this.held);
   }
 
   /** The unfinished line (`length` bytes), whole; forgets it. */

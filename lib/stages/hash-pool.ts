@@ -27,6 +27,7 @@
  * worker as above instead, which first reads the stretch so far back from
  * the file.
  */
+import { copyBytes } from '../core/copy-bytes.js';
 import { blockOf, hold, release } from '../io/shared-blocks.js';
 import { Waiters, WorkerThread } from '../io/worker-thread.js';
 import type { RunHashes } from '../types.js';
@@ -157,7 +158,7 @@ export class HashPool {
     for (let at = 0; at < bytes.length || (at === 0 && bytes.length === 0); at += SLOT_BYTES) {
       const length = Math.min(SLOT_BYTES, bytes.length - at);
       const slot = await this.freeSlot();
-      bytes.copy(this.view, slot * SLOT_BYTES, at, at + length);
+      copyBytes(bytes, at, at + length, this.view, slot * SLOT_BYTES);
       this.post(id, run, slot, undefined, slot * SLOT_BYTES, length);
       if (bytes.length === 0) break;
     }

@@ -1,0 +1,32 @@
+import test from 'ava';
+import { copyBytes, FILL_FROM } from '../lib/core/copy-bytes.js';
+
+function pattern(n: number, shared: boolean): Buffer {
+  const b = shared ? Buffer.from(new SharedArrayBuffer(n)) : Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 7 + 3) & 0xff;
+  return b;
+}
+
+for (const shared of [false, true]) {
+  for (const n of [0, 1, FILL_FROM - 1, FILL_FROM, FILL_FROM + 1, 3 * FILL_FROM + 5]) {
+    test(`copies ${n} bytes ${shared ? 'out of shared memory' : 'out of heap memory'} as Buffer.copy does`, (t) => {
+      const src = pattern(n + 10, shared);
+      const want = Buffer.alloc(n + 20, 0xee);
+      const got = Buffer.alloc(n + 20, 0xee);
+      const wantN = src.copy(want, 4, 3, 3 + n);
+      t.is(copyBytes(src, 3, 3 + n, got, 4), wantN);
+      t.is(wantN, n);
+      t.deepEqual(got, want);
+    });
+  }
+}
+
+test('copies no more than fits in the target, as Buffer.copy does', (t) => {
+  for (const n of [100, FILL_FROM * 2]) {
+    const src = pattern(n, true);
+    const got = Buffer.alloc(n / 2 + 3, 0xee);
+    t.is(copyBytes(src, 0, n, got, 3), n / 2);
+    t.deepEqual(got.subarray(0, 3), Buffer.alloc(3, 0xee));
+    t.deepEqual(got.subarray(3), src.subarray(0, n / 2));
+  }
+});
