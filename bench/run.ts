@@ -62,7 +62,7 @@
  *                      the host, as with virtio-balloon free page reporting)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -513,6 +513,7 @@ async function main(): Promise<void> {
     keepNeed += o.formats.reduce((s, f) => s + estimateInputBytes(w, f) + modesFor(o, f, w).length * 1.1 * bodyBytes(w), 0); // + one output per row
   }
   if (o.keep) need = Math.max(need, keepNeed + 2 * GiB);
+  mkdirSync(o.tmp, { recursive: true });
   const free = freeBytes(o.tmp);
   if (free < need) throw new Error(`not enough free space in ${o.tmp}: need ~${human(need)}, have ${human(free)} (use --tmp DIR or --only)`);
 
@@ -953,6 +954,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`bench: ${(e as Error).stack ?? String(e)}`);
+  // A system error (a path, a disk) is the operator's to fix: its message says what; anything else is a bug, with its stack.
+  const err = e as NodeJS.ErrnoException;
+  console.error(`bench: ${err.code && err.syscall ? err.message : (err.stack ?? String(e))}`);
   process.exit(1);
 });
