@@ -30,3 +30,13 @@ test('copies no more than fits in the target, as Buffer.copy does', (t) => {
     t.deepEqual(got.subarray(3), src.subarray(0, n / 2));
   }
 });
+
+test('copies no more than the source holds, as Buffer.copy does', (t) => {
+  for (const n of [100, FILL_FROM * 2]) {
+    const src = pattern(n, true);
+    const got = Buffer.alloc(n + 10, 0xee);
+    t.is(copyBytes(src, 4, n + 50, got, 0), n - 4);
+    t.deepEqual(got.subarray(0, n - 4), src.subarray(4));
+    t.deepEqual(got.subarray(n - 4), Buffer.alloc(14, 0xee));
+  }
+});

@@ -23,9 +23,9 @@
  */
 import { DecodeError } from '../errors.js';
 import type { SnapshotHeader, SnapshotRecord, ValuePiece } from '../types.js';
+import { copyBytes } from './copy-bytes.js';
 import { readEncodedTs } from './encoded-key.js';
 import { badFlags, badKeyLength, badValueLength, truncatedEntry, truncatedTail } from './fsm-entry-errors.js';
-import { copyBytes } from './copy-bytes.js';
 import { checkFooter, TrailingCrc } from './fsm-footer.js';
 import { FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN } from './fsm-format.js';
 import { FsmPreambleReader, type FsmPreambleInfo } from './fsm-preamble.js';

@@ -23,8 +23,8 @@
  * file through the buffered descriptor.
  */
 import fs from 'node:fs';
-import { ioError, type DecodeError } from '../errors.js';
 import { copyBytes } from '../core/copy-bytes.js';
+import { ioError, type DecodeError } from '../errors.js';
 import { closeFd, CREATE_NEW, writeAll, type Done } from './fs-callbacks.js';
 
 /** Alignment of direct writes: memory, offset and length (the device's logical block is 512 or 4096 bytes). */
