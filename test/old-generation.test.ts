@@ -39,22 +39,26 @@ function oldSpaceAfterChurn(percent: number | undefined, worker = false): number
  * V8's own factor depends on how fast its collections are next to the
  * program, so it changes with the machine's load (the churn without any
  * limit: 80-156 MiB). 300 % is a fixed factor of 4, the most V8's own
- * reaches: the churn then took 83-101 MiB, and 36-40 MiB at the default
- * 20 %, on Node 20 and 24 with both cores busy elsewhere.
+ * reaches: the churn then took 83-156 MiB (2026-12-06: Node 20 85-156,
+ * Node 24 109-129, six runs each). At the default 20 % it took 33-61 MiB on
+ * Node 20, in two clusters, around 38 and around 56 (45 runs, an idle
+ * machine), and 43-50 on Node 24: LIMIT lies between the two.
  */
-test('at 300 % the churn grows the old space past 70 MiB (the tests below can fail)', (t) => {
+const LIMIT = 72 * MiB;
+
+test('at 300 % the churn grows the old space past LIMIT (the tests below can fail)', (t) => {
   const size = oldSpaceAfterChurn(300);
-  t.true(size > 70 * MiB, `old space ${size / MiB} MiB`);
+  t.true(size > LIMIT, `old space ${size / MiB} MiB`);
 });
 
-test('limitOldGenerationGrowth: at its default the old space is collected before 60 MiB', (t) => {
+test('limitOldGenerationGrowth: at its default the old space is collected before LIMIT', (t) => {
   const size = oldSpaceAfterChurn(undefined);
-  t.true(size < 60 * MiB, `old space ${size / MiB} MiB`);
+  t.true(size < LIMIT, `old space ${size / MiB} MiB`);
 });
 
 test('limitOldGenerationGrowth: the limit holds after a worker thread starts', (t) => {
   const size = oldSpaceAfterChurn(undefined, true);
-  t.true(size < 60 * MiB, `old space ${size / MiB} MiB`);
+  t.true(size < LIMIT, `old space ${size / MiB} MiB`);
 });
 
 test('every command-line entry point limits the old generation before it runs', (t) => assertEveryEntryPointCallsFirst(t, 'limitOldGenerationGrowth'));
