@@ -1,9 +1,12 @@
 import test from 'ava';
 import { copyBytes, FILL_FROM } from '../lib/core/copy-bytes.js';
+import { piece } from './helpers/pieces.js';
 
+/** piece(n, 3), in shared memory (as the decoder's reads) or not. */
 function pattern(n: number, shared: boolean): Buffer {
-  const b = shared ? Buffer.from(new SharedArrayBuffer(n)) : Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 7 + 3) & 0xff;
+  if (!shared) return piece(n, 3);
+  const b = Buffer.from(new SharedArrayBuffer(n));
+  b.set(piece(n, 3));
   return b;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Pieces written through a run writer (lib/io/serial-writer.ts,
- * lib/io/direct-writer.ts) in their tests: deterministic bytes, and a queue
- * of pieces laid one after another in the file.
+ * lib/io/direct-writer.ts) or copied (lib/core/copy-bytes.ts) in their
+ * tests: deterministic bytes, and a queue of pieces laid one after another
+ * in the file.
  */
 
 /** n bytes, byte i = (i * 7 + seed) & 0xff. */
