@@ -2,7 +2,9 @@ import test from 'ava';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { alignedBuffer, DIRECT_ALIGN, DirectWriter } from '../lib/io/direct-writer.js';
+import { alignedBuffer, DIRECT_ALIGN } from '../lib/io/aligned-memory.js';
+import { DirectWriter } from '../lib/io/direct-writer.js';
+import { takeShared } from '../lib/io/shared-blocks.js';
 import type { DecodeError } from '../lib/errors.js';
 import { piece, writeAll } from './helpers/pieces.js';
 
@@ -26,12 +28,16 @@ interface Write {
   length: number;
 }
 
+/** The memory each spied write was made from (kept off the records, which tests compare whole). */
+const memoryOf = new WeakMap<Write, ArrayBufferLike>();
+
 /** Replaces fs.write for the test, noting each call; `fail(w)` may return an errno code to fail that call with instead. */
 function spyWrite(t: { teardown(f: () => void): void }, fail: (w: Write, n: number) => string | undefined = () => undefined): Write[] {
   const original = fs.write;
   const seen: Write[] = [];
   (fs as { write: unknown }).write = (fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (e: NodeJS.ErrnoException | null, n: number) => void) => {
     const w = { direct: isDirect(fd), position: pos, length: len };
+    memoryOf.set(w, buf.buffer);
     seen.push(w);
     const code = fail(w, seen.length);
     if (code) return process.nextTick(() => cb(Object.assign(new Error(`${code}: injected`), { code }), 0));
@@ -170,15 +176,48 @@ test.serial('DirectWriter.adopt: goes on at the end of a file written before; it
   t.deepEqual(seen[0], { direct: true, position: DIRECT_ALIGN, length: 3 * DIRECT_ALIGN });
 });
 
-test('alignedBuffer: its memory can be written with O_DIRECT from its first byte', (t) => {
+test.serial('DirectWriter: the whole blocks of a piece aligned in memory where the file is aligned are written from where the piece lies; the rest goes through the stage', async (t) => {
+  const seen = spyWrite(t);
   const file = tempFile(t);
-  const buf = alignedBuffer(DIRECT_ALIGN * 2);
-  buf.fill(0x5a);
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | O_DIRECT, 0o600);
-  try {
-    t.is(fs.writeSync(fd, buf, 0, buf.length, 0), buf.length);
-  } finally {
-    fs.closeSync(fd);
-  }
-  t.true(fs.readFileSync(file).equals(Buffer.alloc(DIRECT_ALIGN * 2, 0x5a)));
+  const w = await create(file);
+  // a: in aligned memory at file offset 0; b: ordinary memory; c: aligned memory, but at an unaligned file offset.
+  const a = alignedBuffer(3 * DIRECT_ALIGN + 100);
+  piece(a.length, 1).copy(a);
+  const b = piece(50, 2);
+  const c = alignedBuffer(2 * DIRECT_ALIGN);
+  piece(c.length, 3).copy(c);
+  await writeAll(w, [a, b, c]);
+  await close(w);
+  t.true(fs.readFileSync(file).equals(Buffer.concat([a, b, c])));
+  t.deepEqual(seen[0], { direct: true, position: 0, length: 3 * DIRECT_ALIGN });
+  t.is(memoryOf.get(seen[0]!), a.buffer);
+  for (const s of seen.slice(1)) t.not(memoryOf.get(s), c.buffer);
+  // The last partial block: a's last 100 bytes, b, c: 2 * DIRECT_ALIGN + 150 bytes from 3 * DIRECT_ALIGN.
+  t.deepEqual(
+    seen.slice(1).map((s) => [s.direct, s.position, s.length]),
+    [
+      [true, 3 * DIRECT_ALIGN, 2 * DIRECT_ALIGN],
+      [false, 5 * DIRECT_ALIGN, 150],
+    ],
+  );
+});
+
+test.serial('DirectWriter: a shared block of the decoder is written from where it lies, several writes of at most 1 MiB for a longer piece', async (t) => {
+  const seen = spyWrite(t);
+  const file = tempFile(t);
+  const w = await create(file);
+  const block = takeShared(3 << 20).subarray(0, (5 << 19) + 7);
+  piece(block.length, 4).copy(block);
+  await writeAll(w, [block]);
+  await close(w);
+  t.true(fs.readFileSync(file).equals(block));
+  t.deepEqual(
+    seen.map((s) => [s.direct, s.position, s.length, memoryOf.get(s) === block.buffer]),
+    [
+      [true, 0, 1 << 20, true],
+      [true, 1 << 20, 1 << 20, true],
+      [true, 2 << 20, 1 << 19, true],
+      [false, 5 << 19, 7, false],
+    ],
+  );
 });

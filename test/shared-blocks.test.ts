@@ -5,6 +5,7 @@ import { JsonlDecoder } from '../lib/core/jsonl-decoder.js';
 import { DecodeError } from '../lib/errors.js';
 import { BLOCK_BYTES, blockOf, hold, release, releaseBlock, takeBlock, takeShared, takeValueBuffer } from '../lib/io/shared-blocks.js';
 import { openInputFile } from '../lib/io/input-file.js';
+import { alignedAt } from '../lib/io/aligned-memory.js';
 import { createFsmReader } from '../lib/stages/read-snapshot.js';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,6 +32,17 @@ test('takeValueBuffer: blob-chunk-sized values (64 KiB to 1 MiB) get a block, ot
     t.truthy(blockOf(b), `${n} bytes`);
     releaseBlock(b);
   }
+});
+
+test('takeShared: whole 64 KiB pages (blocks, input reads) are page-aligned memory that O_DIRECT can write from; other sizes plain shared memory', (t) => {
+  const block = takeBlock(1000);
+  t.true(alignedAt(block, 0));
+  t.true(alignedAt(takeShared(4 << 20), 0));
+  const odd = takeShared(1000);
+  t.is(odd.length, 1000);
+  t.true(odd.buffer instanceof SharedArrayBuffer);
+  t.false(alignedAt(odd, 0));
+  releaseBlock(block);
 });
 
 test('a block is reused only once every hold is released, and a second release of a free block does not free it twice', (t) => {

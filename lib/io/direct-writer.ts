@@ -11,7 +11,10 @@
  * computed from its file, which would then come back from the disk.)
  *
  * O_DIRECT needs the memory, the file offset and the length of each write
- * aligned (DIRECT_ALIGN). Pieces are copied into a staging buffer and
+ * aligned (DIRECT_ALIGN). A piece whose memory is aligned where the file
+ * offset is (a blob chunk at the start of an input read or of a block:
+ * lib/io/aligned-memory.ts) is written from where it lies, its whole
+ * blocks at least; other bytes are copied into a staging buffer and
  * written a whole number of blocks at a time, one write in flight while
  * the next stage fills; the bytes past the
  * last whole block stay staged, and when nothing more is queued they are
@@ -25,26 +28,11 @@
 import fs from 'node:fs';
 import { copyBytes } from '../core/copy-bytes.js';
 import { ioError, type DecodeError } from '../errors.js';
+import { alignedAt, alignedBuffer, DIRECT_ALIGN } from './aligned-memory.js';
 import { closeFd, CREATE_NEW, writeAll, type Done } from './fs-callbacks.js';
 
-/** Alignment of direct writes: memory, offset and length (the device's logical block is 512 or 4096 bytes). */
-export const DIRECT_ALIGN = 4096;
 /** Bytes in one direct write at most. */
 const STAGE_BYTES = 1 << 20;
-const WASM_PAGE = 64 * 1024;
-
-/** What this file uses of the WebAssembly JS API (not in the TypeScript libraries this project compiles with). */
-declare const WebAssembly: { Memory: new (d: { initial: number }) => { readonly buffer: ArrayBuffer } };
-
-/**
- * A buffer whose first byte is page-aligned: WebAssembly memory is mapped
- * by V8 a page at a time, while Buffer.allocUnsafeSlow's memory starts
- * 16 bytes into a page (glibc's chunk header).
- */
-export function alignedBuffer(bytes: number): Buffer {
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / WASM_PAGE) });
-  return Buffer.from(memory.buffer, 0, bytes);
-}
 
 interface Pending {
   buf: Buffer;
@@ -167,6 +155,15 @@ export class DirectWriter {
     this.fill();
     if (this.writing || this.error || !this.stages) return;
     const direct = this.direct;
+    const inPlace = direct ? this.inPlace() : 0;
+    if (inPlace > 0) {
+      const p = this.queue[0]!;
+      const at = this.stageStart;
+      this.stageStart += inPlace;
+      p.copied += inPlace;
+      if (p.copied === p.buf.length) this.inStage.push(this.queue.shift()!);
+      return this.issue(p.buf.subarray(p.copied - inPlace, p.copied), inPlace, at, true);
+    }
     const stage = this.stages[this.cur];
     const whole = direct ? this.staged - (this.staged % DIRECT_ALIGN) : this.staged;
     if (whole > 0) {
@@ -190,13 +187,26 @@ export class DirectWriter {
     });
   }
 
-  /** Copies queued pieces into the stage while it has room. */
+  /**
+   * Bytes of the first queued piece that can be written from where they lie:
+   * nothing is staged (so the file offset is aligned), its next byte is
+   * aligned in memory, and at least a block of it is left (its whole blocks,
+   * at most STAGE_BYTES).
+   */
+  private inPlace(): number {
+    const p = this.queue[0];
+    if (!p || this.staged !== 0 || !alignedAt(p.buf, p.copied)) return 0;
+    const left = Math.min(p.buf.length - p.copied, STAGE_BYTES);
+    return left - (left % DIRECT_ALIGN);
+  }
+
+  /** Copies queued pieces into the stage while it has room (not a piece that can be written in place: see inPlace). */
   private fill(): void {
     if (!this.stages) return;
     const stage = this.stages[this.cur];
     while (this.staged < STAGE_BYTES) {
       const p = this.queue[0];
-      if (!p) return;
+      if (!p || (this.direct && this.inPlace() > 0)) return;
       const n = Math.min(p.buf.length - p.copied, STAGE_BYTES - this.staged);
       // Pieces often lie in shared memory: see copyBytes.
       copyBytes(p.buf, p.copied, p.copied + n, stage, this.staged);

@@ -20,6 +20,8 @@
  * touches a payload (the blob spiller) releases it.
  */
 
+import { alignedShared, WASM_PAGE } from './aligned-memory.js';
+
 /** Size of a block: the largest value that is assembled in one. */
 export const BLOCK_BYTES = 1 << 20;
 /** Free memory kept for reuse, per size of buffer (more is left to the garbage collector). */
@@ -29,9 +31,14 @@ const MAX_FREE_BYTES = 24 * BLOCK_BYTES;
 const free = new Map<number, SharedArrayBuffer[]>();
 const holds = new WeakMap<SharedArrayBuffer, number>();
 
-/** A whole shared buffer of `size` bytes (a free one if there is one), with one hold for the caller. */
+/**
+ * A whole shared buffer of `size` bytes (a free one if there is one), with
+ * one hold for the caller. One of a whole number of 64 KiB pages (the input
+ * reads, the blocks) starts on a page boundary (lib/io/aligned-memory.ts):
+ * a value at its start can be written with O_DIRECT where it lies.
+ */
 export function takeShared(size: number): Buffer {
-  const sab = free.get(size)?.pop() ?? new SharedArrayBuffer(size);
+  const sab = free.get(size)?.pop() ?? (size % WASM_PAGE === 0 ? alignedShared(size) : new SharedArrayBuffer(size));
   holds.set(sab, 1);
   return Buffer.from(sab);
 }
