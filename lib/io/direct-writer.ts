@@ -11,10 +11,10 @@
  * computed from its file, which would then come back from the disk.)
  *
  * O_DIRECT needs the memory, the file offset and the length of each write
- * aligned (DIRECT_ALIGN). A piece whose memory is aligned where the file
- * offset is (a blob chunk at the start of an input read or of a block:
- * lib/io/aligned-memory.ts) is written from where it lies, its whole
- * blocks at least; other bytes are copied into a staging buffer and
+ * aligned (DIRECT_ALIGN). The whole blocks of a piece whose memory is
+ * aligned where the file offset is (a value decoded or assembled into a
+ * shared block: lib/io/shared-blocks.ts, lib/io/aligned-memory.ts) are
+ * written from where it lies; other bytes are copied into a staging buffer and
  * written a whole number of blocks at a time, one write in flight while
  * the next stage fills; the bytes past the
  * last whole block stay staged, and when nothing more is queued they are
