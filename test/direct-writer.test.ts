@@ -221,3 +221,24 @@ test.serial('DirectWriter: a shared block of the decoder is written from where i
     ],
   );
 });
+
+test.serial('DirectWriter: a write in place refused with EINVAL is written again from the piece through the page cache, and so is every later byte', async (t) => {
+  const seen = spyWrite(t, (s) => (s.direct ? 'EINVAL' : undefined));
+  const file = tempFile(t);
+  const w = await create(file);
+  const block = takeShared(1 << 20).subarray(0, 3 * DIRECT_ALIGN);
+  piece(block.length, 5).copy(block);
+  const pieces = [block, piece(10, 6), piece(DIRECT_ALIGN, 7)];
+  await writeAll(w, pieces);
+  await close(w);
+  t.false(w.direct);
+  t.true(fs.readFileSync(file).equals(Buffer.concat(pieces)));
+  t.deepEqual(
+    seen.map((s) => [s.direct, s.position, s.length, memoryOf.get(s) === block.buffer]),
+    [
+      [true, 0, 3 * DIRECT_ALIGN, true],
+      [false, 0, 3 * DIRECT_ALIGN, true],
+      [false, 3 * DIRECT_ALIGN, DIRECT_ALIGN + 10, false],
+    ],
+  );
+});
