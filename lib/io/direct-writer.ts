@@ -152,10 +152,12 @@ export class DirectWriter {
 
   /** Fills the stage; unless a write is in flight, writes its whole blocks, or else (`tail`) a partial block its pieces wait for. */
   private pump(tail = false): void {
-    this.fill();
-    if (this.writing || this.error || !this.stages) return;
     const direct = this.direct;
+    // Decided once: a piece written in place is not copied into the stage meanwhile. Once fill() has
+    // staged a byte, no piece can be written in place before the stage is written.
     const inPlace = direct ? this.inPlace() : 0;
+    if (inPlace === 0) this.fill();
+    if (this.writing || this.error || !this.stages) return;
     if (inPlace > 0) {
       const p = this.queue[0]!;
       const at = this.stageStart;
@@ -200,13 +202,13 @@ export class DirectWriter {
     return left - (left % DIRECT_ALIGN);
   }
 
-  /** Copies queued pieces into the stage while it has room (not a piece that can be written in place: see inPlace). */
+  /** Copies queued pieces into the stage while it has room. */
   private fill(): void {
     if (!this.stages) return;
     const stage = this.stages[this.cur];
     while (this.staged < STAGE_BYTES) {
       const p = this.queue[0];
-      if (!p || (this.direct && this.inPlace() > 0)) return;
+      if (!p) return;
       const n = Math.min(p.buf.length - p.copied, STAGE_BYTES - this.staged);
       // Pieces often lie in shared memory: see copyBytes.
       copyBytes(p.buf, p.copied, p.copied + n, stage, this.staged);
