@@ -254,28 +254,42 @@ test.serial('DirectWriter: a write in place refused with EINVAL is written again
   );
 });
 
-/** Replaces fs.write for the test: notes how many writes were in flight when each was issued, and delays the callback of those `delay` picks. */
-function spyInFlight(t: { teardown(f: () => void): void }, delay: (n: number) => number = () => 0): { seen: (Write & { alongside: number })[]; log: string[] } {
+/**
+ * Replaces fs.write for the test: notes how many writes were in flight when
+ * each was issued. With `firstLast`, the first write's callback is held
+ * until every later write issued before it completes has been called back,
+ * and then comes a turn of the event loop later.
+ */
+function spyInFlight(t: { teardown(f: () => void): void }, firstLast = false): { seen: (Write & { alongside: number })[]; log: string[] } {
   const original = fs.write;
   const seen: (Write & { alongside: number })[] = [];
   const log: string[] = [];
   let inFlight = 0;
+  let held: (() => void) | undefined;
   (fs as { write: unknown }).write = (fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (e: NodeJS.ErrnoException | null, n: number) => void) => {
     const n = seen.push({ direct: isDirect(fd), position: pos, length: len, alongside: inFlight++ });
-    original(fd, buf, off, len, pos, (e, written) =>
-      setTimeout(() => {
+    original(fd, buf, off, len, pos, (e, written) => {
+      const deliver = (): void => {
         inFlight--;
         log.push(`write ${n}`);
         cb(e, written);
-      }, delay(n)),
-    );
+      };
+      if (firstLast && n === 1 && inFlight > 1) return void (held = deliver);
+      deliver();
+      // On a later turn: whatever the later write's callback set off (a piece's promise) runs first.
+      if (held && inFlight === 1) {
+        const first = held;
+        held = undefined;
+        setImmediate(first);
+      }
+    });
   };
   t.teardown(() => ((fs as { write: unknown }).write = original));
   return { seen, log };
 }
 
 test.serial('DirectWriter: at most two writes are in flight, and the second only when it is a whole 1 MiB stage', async (t) => {
-  const { seen } = spyInFlight(t, () => 5);
+  const { seen } = spyInFlight(t);
   const file = tempFile(t);
   const w = await create(file);
   // Ordinary memory (staged) and a shared block (in place), with small pieces between.
@@ -291,8 +305,8 @@ test.serial('DirectWriter: at most two writes are in flight, and the second only
 });
 
 test.serial('DirectWriter: a piece is called back only once every byte before its end is in the file, though the writes complete out of order', async (t) => {
-  // The first write completes last.
-  const { seen, log } = spyInFlight(t, (n) => (n === 1 ? 100 : 0));
+  // The first write is called back last.
+  const { seen, log } = spyInFlight(t, true);
   const file = tempFile(t);
   const w = await create(file);
   const a = takeShared(1 << 20);
