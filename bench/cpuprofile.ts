@@ -12,18 +12,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-interface CallFrame {
+export interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
   columnNumber: number;
 }
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   children?: number[];
 }
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   startTime: number;
   endTime: number;
@@ -58,9 +58,14 @@ export interface SelfTimes {
   rows: SelfTime[];
 }
 
+/** A .cpuprofile file, parsed. */
+export function readProfile(file: string): Profile {
+  return JSON.parse(readFileSync(file, 'utf8')) as Profile;
+}
+
 /** Top `top` functions by self time. */
 export function selfTimes(file: string, top = 10): SelfTimes {
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const prof = readProfile(file);
   const byId = new Map<number, ProfileNode>();
   for (const n of prof.nodes) byId.set(n.id, n);
   const acc = new Map<string, { name: string; where: string; us: number }>();

@@ -10,14 +10,8 @@
  * --from skips the first MS of the profile (start-up), --depth is how many
  * frames from the bottom of the waking stack name it (default 9).
  */
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string };
-  children?: number[];
-}
+import { readProfile } from './cpuprofile.js';
 
 const { values, positionals } = parseArgs({
   options: { from: { type: 'string', default: '0' }, depth: { type: 'string', default: '9' }, top: { type: 'string', default: '12' } },
@@ -28,7 +22,7 @@ if (!file) {
   console.error('usage: node dist/bench/idle-wakers.js PROFILE.cpuprofile [--from MS] [--depth N] [--top N]');
   process.exit(2);
 }
-const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+const profile = readProfile(file);
 const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
