@@ -30,28 +30,58 @@ interface Write {
 
 /** The memory each spied write was made from (kept off the records, which tests compare whole). */
 const memoryOf = new WeakMap<Write, ArrayBufferLike>();
+/** For each spied write, how many others were in flight when it was issued. */
+const alongsideOf = new WeakMap<Write, number>();
 /** For each failed write, how many writes had been issued when its error was called back. */
 const issuedBeforeError = new WeakMap<Write, number>();
 
-/** Replaces fs.write for the test, noting each call; `fail(w)` may return an errno code to fail that call with instead. */
-function spyWrite(t: { teardown(f: () => void): void }, fail: (w: Write, n: number) => string | undefined = () => undefined): Write[] {
+/**
+ * Replaces fs.write for the test, noting each call; `fail(w)` may return an
+ * errno code to fail that call with instead. `log` gets "write N" as each
+ * callback is delivered. With `firstLast`, the first write's callback is
+ * held until every later write issued before it completes has been called
+ * back, and then comes a turn of the event loop later.
+ */
+function spyWrite(
+  t: { teardown(f: () => void): void },
+  fail: (w: Write, n: number) => string | undefined = () => undefined,
+  { firstLast = false } = {},
+): Write[] & { log: string[] } {
   const original = fs.write;
   const seen: Write[] = [];
+  const log: string[] = [];
+  let inFlight = 0;
+  let held: (() => void) | undefined;
   (fs as { write: unknown }).write = (fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (e: NodeJS.ErrnoException | null, n: number) => void) => {
     const w = { direct: isDirect(fd), position: pos, length: len };
     memoryOf.set(w, buf.buffer);
-    seen.push(w);
-    const code = fail(w, seen.length);
+    alongsideOf.set(w, inFlight++);
+    const n = seen.push(w);
+    const deliver = (e: NodeJS.ErrnoException | null, written: number) => (): void => {
+      inFlight--;
+      log.push(`write ${n}`);
+      cb(e, written);
+    };
+    const code = fail(w, n);
     if (code) {
       return process.nextTick(() => {
         issuedBeforeError.set(w, seen.length);
-        cb(Object.assign(new Error(`${code}: injected`), { code }), 0);
+        deliver(Object.assign(new Error(`${code}: injected`), { code }), 0)();
       });
     }
-    original(fd, buf, off, len, pos, cb);
+    original(fd, buf, off, len, pos, (e, written) => {
+      if (firstLast && n === 1 && inFlight > 1) return void (held = deliver(e, written));
+      deliver(e, written)();
+      // On a later turn: whatever the later write's callback set off (a piece's promise) runs first.
+      if (held && inFlight === 1) {
+        const first = held;
+        held = undefined;
+        setImmediate(first);
+      }
+    });
   };
   t.teardown(() => ((fs as { write: unknown }).write = original));
-  return seen;
+  return Object.assign(seen, { log });
 }
 
 function create(file: string): Promise<DirectWriter> {
@@ -254,42 +284,8 @@ test.serial('DirectWriter: a write in place refused with EINVAL is written again
   );
 });
 
-/**
- * Replaces fs.write for the test: notes how many writes were in flight when
- * each was issued. With `firstLast`, the first write's callback is held
- * until every later write issued before it completes has been called back,
- * and then comes a turn of the event loop later.
- */
-function spyInFlight(t: { teardown(f: () => void): void }, firstLast = false): { seen: (Write & { alongside: number })[]; log: string[] } {
-  const original = fs.write;
-  const seen: (Write & { alongside: number })[] = [];
-  const log: string[] = [];
-  let inFlight = 0;
-  let held: (() => void) | undefined;
-  (fs as { write: unknown }).write = (fd: number, buf: Buffer, off: number, len: number, pos: number, cb: (e: NodeJS.ErrnoException | null, n: number) => void) => {
-    const n = seen.push({ direct: isDirect(fd), position: pos, length: len, alongside: inFlight++ });
-    original(fd, buf, off, len, pos, (e, written) => {
-      const deliver = (): void => {
-        inFlight--;
-        log.push(`write ${n}`);
-        cb(e, written);
-      };
-      if (firstLast && n === 1 && inFlight > 1) return void (held = deliver);
-      deliver();
-      // On a later turn: whatever the later write's callback set off (a piece's promise) runs first.
-      if (held && inFlight === 1) {
-        const first = held;
-        held = undefined;
-        setImmediate(first);
-      }
-    });
-  };
-  t.teardown(() => ((fs as { write: unknown }).write = original));
-  return { seen, log };
-}
-
 test.serial('DirectWriter: at most two writes are in flight, and the second only when it is a whole 1 MiB stage', async (t) => {
-  const { seen } = spyInFlight(t);
+  const seen = spyWrite(t);
   const file = tempFile(t);
   const w = await create(file);
   // Ordinary memory (staged) and a shared block (in place), with small pieces between.
@@ -299,14 +295,15 @@ test.serial('DirectWriter: at most two writes are in flight, and the second only
   await writeAll(w, pieces);
   await close(w);
   t.true(fs.readFileSync(file).equals(Buffer.concat(pieces)));
-  t.true(seen.every((s) => s.alongside <= 1));
-  t.true(seen.some((s) => s.alongside === 1));
-  for (const s of seen.filter((s) => s.alongside === 1)) t.deepEqual([s.direct, s.length], [true, 1 << 20]);
+  t.true(seen.every((s) => alongsideOf.get(s)! <= 1));
+  t.true(seen.some((s) => alongsideOf.get(s) === 1));
+  for (const s of seen.filter((s) => alongsideOf.get(s) === 1)) t.deepEqual([s.direct, s.length], [true, 1 << 20]);
 });
 
 test.serial('DirectWriter: a piece is called back only once every byte before its end is in the file, though the writes complete out of order', async (t) => {
   // The first write is called back last.
-  const { seen, log } = spyInFlight(t, true);
+  const seen = spyWrite(t, undefined, { firstLast: true });
+  const { log } = seen;
   const file = tempFile(t);
   const w = await create(file);
   const a = takeShared(1 << 20);
@@ -316,7 +313,7 @@ test.serial('DirectWriter: a piece is called back only once every byte before it
   await Promise.all([write(w, a, 0).then(() => log.push('a')), write(w, b, 1 << 20).then(() => log.push('b'))]);
   await close(w);
   t.deepEqual(
-    seen.map((s) => [s.direct, s.position, s.alongside]),
+    seen.map((s) => [s.direct, s.position, alongsideOf.get(s)]),
     [
       [true, 0, 0],
       [true, 1 << 20, 1],
