@@ -16,6 +16,7 @@ import path from 'node:path';
 import { randomFillSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { alignedShared } from '../lib/io/aligned-memory.js';
+import { CREATE_NEW } from '../lib/io/fs-callbacks.js';
 
 const WRITE = 1 << 20;
 const WRITES = 1024;
@@ -28,7 +29,7 @@ for (let at = 0; at < memory.length; at += WRITE) randomFillSync(memory, at, 409
 
 async function run(depth: number, busy: boolean): Promise<number> {
   const file = path.join(dir, `ekv-direct-queue-depth-${process.pid}`);
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_DIRECT, 0o600);
+  const fd = fs.openSync(file, CREATE_NEW | fs.constants.O_DIRECT, 0o600);
   let stop = false;
   const spin = (): void => {
     if (stop) return;
