@@ -14,18 +14,20 @@ import { tempDir } from './e2e/harness.js';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../bench/pipeline-floor.js');
 
-for (const [objects, md5] of [[1, false], [1, true], [3, true], [4, false]] as const) {
-  test(`pipeline floor, ${objects} object(s)${md5 ? ', with MD5' : ''}: the objects' files are the input cut in order, and the CRC-32C and digests are the input's and the objects'`, (t) => {
+// Several objects with MD5: from their files side by side (the default; 9: 8 in lanes, then 1 alone), or as written.
+for (const [objects, md5, ...flags] of [[1, false], [1, true], [9, true], [3, true, '--md5-as-written'], [4, false]] as const) {
+  test(`pipeline floor, ${objects} object(s)${md5 ? ', with MD5' : ''}${flags.map((f) => ` ${f}`).join('')}: the objects' files are the input cut in order, and the CRC-32C and digests are the input's and the objects'`, (t) => {
     const dir = tempDir(t);
     const input = path.join(dir, 'in.bin');
     // Not a multiple of the 4 MiB read nor of the object count: short last pieces.
     const bytes = randomBytes(9 * 1024 * 1024 + 12345);
     fs.writeFileSync(input, bytes);
     const out = path.join(dir, 'out');
-    const r = spawnSync(process.execPath, [SCRIPT, input, out, '--objects', String(objects), ...(md5 ? ['--md5'] : [])], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [SCRIPT, input, out, '--objects', String(objects), ...(md5 ? ['--md5'] : []), ...flags], { encoding: 'utf8' });
     t.is(r.status, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as { bytes: number; crc: number; digests: Record<string, string[]> };
+    const report = JSON.parse(r.stdout) as { bytes: number; crc: number; md5FromFiles: boolean; digests: Record<string, string[]> };
     t.is(report.bytes, bytes.length);
+    t.is(report.md5FromFiles, md5 && objects > 1 && flags.length === 0);
     t.is(report.crc, crc32cJs(bytes) >>> 0);
     const files = Array.from({ length: objects }, (_, i) => fs.readFileSync(path.join(out, `object-${i}`)));
     t.deepEqual(fs.readdirSync(out).sort(), files.map((_, i) => `object-${i}`).sort());
