@@ -12,15 +12,17 @@
  * The input's bytes are cut into N objects of equal size (default 1: one
  * stream, like workload (d)), one output file each. With one object,
  * SHA-256 runs on one worker and, with --md5, MD5 on a second (a byte can
- * only be hashed in order). With several, objects go to two workers in
- * turn for their SHA-256: hashing of different objects spread over both
- * cores, like (a). With --md5 their MD5s are computed the cheapest way the
- * decoder knows: each object's file, once written, is read back from the
- * page cache by the second worker and hashed side by side with the others
- * (lib/stages/md5-files-queue.ts, the decoder's own queue), while the
- * first computes every SHA-256; with --md5-as-written each worker computes
- * the MD5s of its objects as it hashes their SHA-256 instead, one stream
- * per object.
+ * only be hashed in order). With several, hashing of different objects is
+ * spread over two workers, like (a):
+ * - without --md5, objects go to the two in turn for their SHA-256;
+ * - with --md5, the MD5s are computed the cheapest way the decoder knows:
+ *   each object's file, once written, is read back from the page cache by
+ *   the second worker and hashed side by side with the others
+ *   (lib/stages/md5-files-queue.ts, the decoder's own queue), while the
+ *   first computes every SHA-256;
+ * - with --md5 --md5-as-written, objects go to the two in turn, each
+ *   worker computing an object's SHA-256 and MD5 as it comes (one MD5
+ *   stream per object; the bench's pipeline until 830c578).
  *
  * Prints one JSON line: wall seconds, bytes, the CRC-32C, each object's
  * digests, this process's user and system seconds (all threads). OUTDIR
