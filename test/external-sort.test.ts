@@ -80,6 +80,29 @@ test('property: sorted output is the input sorted bytewise, in memory or spilled
   t.pass();
 });
 
+test('a merge gives back every record whole: inside a run read, across the end of one, and larger than one', async (t) => {
+  const dir = scratch(t);
+  // Runs of ~1 MiB read back through READ_BYTES (256 KiB) buffers: most records lie inside one read,
+  // some straddle two, and a few are larger than the read buffer itself.
+  const records: Array<{ key: Buffer; payload: Buffer }> = [];
+  for (let i = 0; i < 3000; i++) {
+    const size = i % 997 === 0 ? 300 * 1024 + i : 100 + ((i * 7919) % 1900);
+    const payload = Buffer.alloc(size, i & 0xff);
+    payload.writeUInt32BE(i, size - 4);
+    records.push({ key: Buffer.from(`k${((i * 7919) % 3000).toString().padStart(4, '0')}-${i}`), payload });
+  }
+  const s = new ExternalSorter({ dir, budgetBytes: 1 << 20 });
+  for (const r of records) await s.add(r.key, r.payload);
+  const out: Array<{ key: Buffer; payload: Buffer }> = [];
+  for await (const r of s.sorted()) out.push({ key: Buffer.from(r.key), payload: Buffer.from(r.payload) });
+  t.true(s.runCount >= 3, `runs: ${s.runCount}`);
+  await s.close();
+  t.deepEqual(
+    out,
+    [...records].sort((a, b) => Buffer.compare(a.key, b.key)),
+  );
+});
+
 /** Counts Buffer.allocUnsafe / allocUnsafeSlow calls of at least min bytes while fn runs. */
 async function countAllocations<T>(min: number, fn: () => Promise<T>): Promise<{ unsafe: number; slow: number }> {
   const { allocUnsafe, allocUnsafeSlow } = Buffer;

@@ -247,7 +247,8 @@ export class ExternalSorter {
       while (heap.length > 0) {
         const top = heap[0]!;
         yield top.rec;
-        const next = await readers[top.run]!.next();
+        const reader = readers[top.run]!;
+        const next = reader.buffered() ?? (await reader.next());
         if (next) top.rec = next;
         else {
           const last = heap.pop()!;
