@@ -84,6 +84,13 @@ function spyWrite(
   return Object.assign(seen, { log });
 }
 
+/** piece(length, seed)'s bytes in a shared block of the decoder (page-aligned memory, written in place). */
+function sharedPiece(length: number, seed: number): Buffer {
+  const block = takeShared(Math.ceil(length / (1 << 20)) * (1 << 20)).subarray(0, length);
+  piece(length, seed).copy(block);
+  return block;
+}
+
 function create(file: string): Promise<DirectWriter> {
   return new Promise((resolve, reject) => DirectWriter.create(file, (err, w) => (err ? reject(err) : resolve(w!))));
 }
@@ -247,8 +254,7 @@ test.serial('DirectWriter: a shared block of the decoder is written from where i
   const seen = spyWrite(t);
   const file = tempFile(t);
   const w = await create(file);
-  const block = takeShared(3 << 20).subarray(0, (5 << 19) + 7);
-  piece(block.length, 4).copy(block);
+  const block = sharedPiece((5 << 19) + 7, 4);
   await writeAll(w, [block]);
   await close(w);
   t.true(fs.readFileSync(file).equals(block));
@@ -267,8 +273,7 @@ test.serial('DirectWriter: a write in place refused with EINVAL is written again
   const seen = spyWrite(t, (s) => (s.direct ? 'EINVAL' : undefined));
   const file = tempFile(t);
   const w = await create(file);
-  const block = takeShared(1 << 20).subarray(0, 3 * DIRECT_ALIGN);
-  piece(block.length, 5).copy(block);
+  const block = sharedPiece(3 * DIRECT_ALIGN, 5);
   const pieces = [block, piece(10, 6), piece(DIRECT_ALIGN, 7)];
   await writeAll(w, pieces);
   await close(w);
@@ -289,8 +294,7 @@ test.serial('DirectWriter: at most two writes are in flight, and the second only
   const file = tempFile(t);
   const w = await create(file);
   // Ordinary memory (staged) and a shared block (in place), with small pieces between.
-  const block = takeShared(3 << 20).subarray(0, (5 << 19) + 7);
-  piece(block.length, 4).copy(block);
+  const block = sharedPiece((5 << 19) + 7, 4);
   const pieces = [piece((3 << 20) + 5, 1), piece(100, 2), piece(DIRECT_ALIGN - 105, 3), block, piece(10, 5)];
   await writeAll(w, pieces);
   await close(w);
@@ -306,10 +310,8 @@ test.serial('DirectWriter: a piece is called back only once every byte before it
   const { log } = seen;
   const file = tempFile(t);
   const w = await create(file);
-  const a = takeShared(1 << 20);
-  const b = takeShared(1 << 20);
-  piece(a.length, 1).copy(a);
-  piece(b.length, 2).copy(b);
+  const a = sharedPiece(1 << 20, 1);
+  const b = sharedPiece(1 << 20, 2);
   await Promise.all([write(w, a, 0).then(() => log.push('a')), write(w, b, 1 << 20).then(() => log.push('b'))]);
   await close(w);
   t.deepEqual(
