@@ -114,9 +114,8 @@ export class RunReader {
     return this.end - this.pos < 8 + kl + pl ? undefined : this.take(kl, pl);
   }
 
+  /** The next record, reading on as needed; undefined at the run's end. Try buffered() first: it does not wait. */
   async next(): Promise<SortRecord | undefined> {
-    const ready = this.buffered();
-    if (ready) return ready;
     if (!(await this.fill(8))) return undefined;
     const kl = this.buf.readUInt32LE(this.pos);
     const pl = this.buf.readUInt32LE(this.pos + 4);
