@@ -60,6 +60,14 @@ interface Digests {
 /** To a worker: bytes to hash, a written object's file to MD5 (its id is the object's number), or no more files to come. */
 type Message = Job | { files: Md5FilesRequest } | { flush: true };
 
+/** An object's output file, its writes not done yet, and whether its last piece was read. */
+interface ObjectOut {
+  object: number;
+  file: string;
+  unwritten: number;
+  allRead: boolean;
+}
+
 interface WorkerSetup {
   buffers: SharedArrayBuffer[];
   algorithms: string[];
@@ -135,13 +143,11 @@ async function main(args: string[]): Promise<void> {
       releaseSlot(m.slot);
     }),
   );
-  /** Writes not done per object, and whether its last piece was read: with both, its MD5 is asked for. */
-  const unwritten: number[] = [];
-  const allRead: boolean[] = [];
-  const written = (object: number, file: string) => {
-    if (!md5FromFiles || unwritten[object] !== 0 || !allRead[object]) return;
+  /** Once every write of an object is done and its last piece was read, its MD5 is asked for. */
+  const written = (o: ObjectOut) => {
+    if (!md5FromFiles || o.unwritten !== 0 || !o.allRead) return;
     md5sWaited++;
-    workers[1]!.postMessage({ files: { id: object, path: file, ranges: [{ offset: 0, length: objectBytesOf(object) }] } } satisfies Message);
+    workers[1]!.postMessage({ files: { id: o.object, path: o.file, ranges: [{ offset: 0, length: objectBytesOf(o.object) }] } } satisfies Message);
   };
 
   const fd = openSync(input, 'r');
@@ -156,6 +162,7 @@ async function main(args: string[]): Promise<void> {
   let objectEnd = 0;
   const outs: number[] = [];
   let writer: SerialWriter | undefined;
+  let out: ObjectOut | undefined;
   while (at < total) {
     if (at === objectEnd) {
       object++;
@@ -164,8 +171,7 @@ async function main(args: string[]): Promise<void> {
       const file = path.join(outDir, `object-${object}`);
       outs.push(openSync(file, 'wx'));
       writer = new SerialWriter(outs[outs.length - 1]!, file);
-      unwritten[object] = 0;
-      allRead[object] = false;
+      out = { object, file, unwritten: 0, allRead: false };
     }
     while (free.length === 0) await new Promise<void>((r) => (wake = r));
     if (failure) throw failure;
@@ -178,19 +184,19 @@ async function main(args: string[]): Promise<void> {
     holds[slot] = targets.length + Math.ceil(length / WRITE_BYTES);
     for (const w of targets) w.postMessage({ slot, length, object, last } satisfies Message);
     // The decoder's own writer, given the 1 MiB pieces the decoder gives it (blob chunks).
-    const [thisObject, file] = [object, path.join(outDir, `object-${object}`)];
+    const o = out!;
     for (let offset = 0; offset < length; offset += WRITE_BYTES) {
       const piece = views[slot]!.subarray(offset, Math.min(length, offset + WRITE_BYTES));
-      unwritten[object]!++;
+      o.unwritten++;
       writer!.write(piece, at - objectStart + offset, (err) => {
         if (err) failure = err;
         releaseSlot(slot);
-        unwritten[thisObject]!--;
-        written(thisObject, file);
+        o.unwritten--;
+        written(o);
       });
     }
-    allRead[object] = last;
-    written(object, file);
+    o.allRead = last;
+    written(o);
     at += length;
   }
   while (free.length < SLOTS) await new Promise<void>((r) => (wake = r));
