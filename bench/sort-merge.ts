@@ -12,12 +12,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { ExternalSorter } from '../lib/io/external-sort.js';
 
-const args = process.argv.slice(2);
-const roundsAt = args.indexOf('--rounds');
-const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 3;
-const records = Number(args.find((a, i) => /^\d+$/.test(a) && i !== roundsAt + 1) ?? 1_000_000);
+const { values, positionals } = parseArgs({ options: { rounds: { type: 'string', default: '3' } }, allowPositionals: true });
+const rounds = Number(values.rounds);
+const records = Number(positionals[0] ?? 1_000_000);
+if (!(rounds >= 1) || !(records >= 1)) {
+  console.error('usage: node dist/bench/sort-merge.js [RECORDS] [--rounds N]');
+  process.exit(2);
+}
 const KEY = 24;
 const payload = randomBytes(40);
 
