@@ -214,13 +214,27 @@ export interface PipelineRun {
  * exist; left for the caller to delete), cut into `objects` objects.
  */
 export function pipelineFloor(input: string, outDir: string, md5: boolean, objects: number): PipelineRun {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pipeline-floor.js');
-  const args = [script, input, outDir, '--objects', String(objects), ...(md5 ? ['--md5'] : [])];
+  return runFloorScript('pipeline-floor.js', [input, outDir, '--objects', String(objects), ...(md5 ? ['--md5'] : [])]);
+}
+
+/**
+ * Runs bench/small-files-floor.ts on a native input of many small objects
+ * once: each blob's value hashed and written as a body file, each
+ * manifest's as a sidecar, into outDir (which must not exist; left for the
+ * caller to delete), by `writers` file-writer threads.
+ */
+export function smallFilesFloor(input: string, outDir: string, writers: number): PipelineRun {
+  return runFloorScript('small-files-floor.js', [input, outDir, '--writers', String(writers)]);
+}
+
+/** Spawns one of the floor scripts beside this file; its JSON line gives its CPU seconds. */
+function runFloorScript(script: string, args: string[]): PipelineRun {
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), script);
   let r: ReturnType<typeof spawnSync> | undefined;
   const wallS = seconds(() => {
-    r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    r = spawnSync(process.execPath, [file, ...args], { encoding: 'utf8' });
   });
-  if (r!.status !== 0) throw new Error(`pipeline floor failed (${r!.status}): ${String(r!.stderr).trim()}`);
+  if (r!.status !== 0) throw new Error(`${script} failed (${r!.status}): ${String(r!.stderr).trim()}`);
   const out = JSON.parse(String(r!.stdout)) as { userS: number; systemS: number };
   return { wallS, userS: out.userS, sysS: out.systemS };
 }

@@ -71,7 +71,7 @@ import { formatSelfTimes, selfTimes, type SelfTimes } from './cpuprofile.js';
 import { human, table } from './format.js';
 import { benchRestore, type RestoreCommand } from './restore.js';
 import { benchS3 } from './s3.js';
-import { filesFloor, measureFloor, median, pipelineFloor, warmPageCache, type FilesFloor, type FloorResult, type PipelineRun } from './floor.js';
+import { filesFloor, measureFloor, median, pipelineFloor, smallFilesFloor, warmPageCache, type FilesFloor, type FloorResult, type PipelineRun } from './floor.js';
 import {
   bodyBytes,
   estimateInputBytes,
@@ -117,6 +117,12 @@ const SPLIT_GROUPS = 4;
 const RM_S_PER_FILE = 70e-6;
 /** Files created for the "create files" information line, at most. */
 const FILES_FLOOR_MAX = 10_000;
+/**
+ * File-writer threads of the small-files floor (bench/small-files-floor.ts):
+ * with the little else it does, two create (c)'s files faster than one
+ * (4.5-5.3 s against 5.4-7.3 s on a journaled ext4, 2026-12-06).
+ */
+const SMALL_FILES_FLOOR_WRITERS = 2;
 /** Runs of the Node pipeline floor per mode (bench/pipeline-floor.ts), alternating modes. */
 const PIPELINE_REPS = 2;
 
@@ -152,6 +158,12 @@ function usage(msg?: string): never {
   if (msg) console.error(`bench: ${msg}`);
   console.error(USAGE);
   process.exit(msg ? 2 : 0);
+}
+
+/** Objects of w per wall second, as the tables print it. */
+function objectsPerSecond(w: WorkloadSpec, wallS: number): string {
+  const n = w.objects / wallS;
+  return n.toFixed(n >= 100 ? 0 : 1);
 }
 
 /** Seconds x per GiB of body bytes, for a table cell. */
@@ -723,6 +735,15 @@ async function main(): Promise<void> {
           wr.files = filesFloor(root, Math.min(g.w.objects, FILES_FLOOR_MAX), g.w.objectSize, seedOf(g.w));
           deferred.push(wr.files.root);
           log(`[${g.w.id}] create ${wr.files.files} files of ${human(g.w.objectSize)}: ${wr.files.seconds.toFixed(2)} s`);
+          if (g.f === 'fsm' && !g.tar && g.rows.some((r) => r.mode === 'verify')) {
+            // The least Node program writing this decode's files (once: its 2 files per object are deleted at the end, like a row's).
+            const out = path.join(root, `pipeline-${g.w.id}-verify`);
+            const run = smallFilesFloor(g.path, out, SMALL_FILES_FLOOR_WRITERS);
+            deferred.push(out);
+            deferredFiles += 2 * g.w.objects;
+            wr.pipeline = { verify: [run] };
+            log(`[${g.w.id}] Node small-files floor: ${run.wallS.toFixed(2)} s, cpu ${run.userS.toFixed(2)} + ${run.sysS.toFixed(2)} s`);
+          }
         }
       }
       for (const [i, row] of g.rows.entries()) {
@@ -809,7 +830,7 @@ async function main(): Promise<void> {
         ...label,
         `${wall.toFixed(2)} (${rs.length})`,
         (body / 1e6 / wall).toFixed(0),
-        (g.w.objects / wall).toFixed(g.w.objects / wall >= 100 ? 0 : 1),
+        objectsPerSecond(g.w, wall),
         (rss / 1024).toFixed(0),
         cpu.toFixed(2),
         `${perGiB(cpu)} (${perGiB(median(rs.map((x) => x.userS)))}+${perGiB(median(rs.map((x) => x.sysS)))})`,
@@ -829,7 +850,7 @@ async function main(): Promise<void> {
     [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true],
   );
   const pipelineTable = table(
-    ['workload', 'verify', 'wall s (n)', 'CPU s', 'CPU s/GiB (user+sys)', 'vs floor'],
+    ['workload', 'verify', 'wall s (n)', 'objects/s', 'CPU s', 'CPU s/GiB (user+sys)', 'vs floor'],
     results.flatMap((r) =>
       (['verify', 'no-verify'] as const)
         .filter((m) => r.pipeline?.[m])
@@ -844,13 +865,14 @@ async function main(): Promise<void> {
             `(${r.w.id}) ${r.w.title}`,
             m === 'verify' ? 'on' : 'off',
             `${wall.toFixed(2)} (${runs.length})`,
+            objectsPerSecond(r.w, wall),
             median(runs.map((x) => x.userS + x.sysS)).toFixed(2),
             `${perGiB(user + sys)} (${perGiB(user)}+${perGiB(sys)})`,
             r.floor ? `${(wall / r.floor.floorS).toFixed(2)}×` : 'n/a',
           ];
         }),
     ),
-    [false, false, true, true, true, true],
+    [false, false, true, true, true, true, true],
   );
   const floorTable = table(
     ['workload', 'body bytes', 'write s', 'write MB/s', 'write CPU s', 'write direct s (CPU s, info)', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'md5 ×16 s (info)', 'create files (info)'],
@@ -926,6 +948,11 @@ async function main(): Promise<void> {
     "worker and each object's MD5 on the other, from its file once written, side by side as the decoder does:",
     'lib/stages/md5-files-queue.ts), every byte written to one file per object (1 MiB pieces, lib/io/serial-writer.ts), all overlapped. Run',
     `like a row (the last output deleted just before), ${PIPELINE_REPS} runs per mode, alternating; wall s from spawn to exit.`,
+    `For many small objects (c): \`node dist/bench/small-files-floor.js INPUT OUT --writers ${SMALL_FILES_FLOOR_WRITERS}\` (bench/small-files-floor.ts), once,`,
+    "before the rows: the input read and CRC-32C'd on the main thread, its entries cut out, each blob's value MD5'd and SHA-256'd and",
+    "written as a body file with a modification time, each manifest's value written as a sidecar and SHA-256'd, 1000 objects per",
+    "directory, through the decoder's small-file writer (batches to worker threads, a directory's to one), then a CHECKSUMS list: no",
+    'records, sorting, naming, rendering or ETag checks.',
     "vs Node pipeline (table above): a row's wall / this wall for the same workload and verify mode (native rows).",
     '',
     '## Inputs',
