@@ -128,8 +128,10 @@ async function main(): Promise<void> {
   const write = async (i: number, suffix: string, data: Buffer, mtime?: number): Promise<void> => {
     const d = Math.floor(i / PER_DIR);
     const dir = path.join(out, String(d).padStart(4, '0'));
-    if (!made.has(d)) mkdirSync(dir, { recursive: true });
-    made.add(d);
+    if (!made.has(d)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(d);
+    }
     const file = path.join(dir, `${String(i).padStart(6, '0')}${suffix}`);
     sums.push(`${digestOf('sha256', data).toString('hex')}  ${file}\n`);
     files++;
