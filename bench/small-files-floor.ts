@@ -51,20 +51,22 @@ class Input {
   private buf = Buffer.allocUnsafe(PIECE);
   private have = 0;
   private at = 0;
+  /** Where buf[0] is in the input. */
+  private offset = 0;
   /** Bytes of buf before this are in crc. */
   private checked = 0;
   private eof = false;
   /** CRC-32C of every byte taken so far (once the next piece is read, or rest() is called). */
   crc = 0;
 
-  constructor(file: string) {
+  constructor(private readonly file: string) {
     this.fd = openSync(file, 'r');
   }
 
-  /** The next n bytes (a view valid until the next call), or undefined at the end of the input. */
-  take(n: number): Buffer | undefined {
+  /** The next n bytes (a view valid until the next call); the input ending first is an error. */
+  take(n: number): Buffer {
     if (this.have - this.at < n) this.fill(n);
-    if (this.have - this.at < n) return undefined;
+    if (this.have - this.at < n) throw new Error(`${this.file}: truncated at byte ${this.offset + this.have}`);
     this.at += n;
     return this.buf.subarray(this.at - n, this.at);
   }
@@ -93,6 +95,7 @@ class Input {
   private fill(n: number): void {
     this.check();
     this.buf.copy(this.buf, 0, this.at, this.have);
+    this.offset += this.at;
     this.have -= this.at;
     this.at = this.checked = 0;
     if (n > this.buf.length) {
@@ -140,24 +143,24 @@ async function main(): Promise<void> {
   };
 
   const src = new Input(input);
-  let magic = src.take(8)!.toString('latin1');
+  let magic = src.take(8).toString('latin1');
   if (magic === FSM_HLC_V1) {
     src.take(8);
-    magic = src.take(8)!.toString('latin1');
+    magic = src.take(8).toString('latin1');
   } else if (magic === FSM_HLC_V2) {
-    src.take(src.take(2)!.readUInt16BE(0));
-    magic = src.take(8)!.toString('latin1');
+    src.take(src.take(2).readUInt16BE(0));
+    magic = src.take(8).toString('latin1');
   }
   if (magic !== FSM_MAGIC) throw new Error(`${input}: not a native snapshot`);
   src.take(8);
   let bodies = 0;
   let sidecars = 0;
   while (!src.atEnd) {
-    const key = src.take(Number(src.take(8)!.readBigUInt64LE(0)))!;
+    const key = src.take(Number(src.take(8).readBigUInt64LE(0)));
     // Judged before the next take() moves the bytes.
     const blob = startsWith(key, BLOB);
     const manifest = !blob && startsWith(key, MANIFEST);
-    const value = src.take(Number(src.take(8)!.readBigUInt64LE(0)))!.subarray(FSM_VALUE_HEADER_LEN);
+    const value = src.take(Number(src.take(8).readBigUInt64LE(0))).subarray(FSM_VALUE_HEADER_LEN);
     if (blob) {
       digestOf('md5', value);
       await write(bodies++, '', value, MTIME);

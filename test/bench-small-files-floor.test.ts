@@ -65,3 +65,14 @@ test('small-files floor: an input whose CRC-32C footer does not match fails, exi
   t.is(r.status, 2);
   t.is(r.stderr.trim(), `${input}: CRC-32C footer does not match`);
 });
+
+test('small-files floor: an input cut short fails, exit 2, naming the input and where it ends', (t) => {
+  const dir = tempDir(t);
+  const input = path.join(dir, 'c.fsm');
+  writeWorkload({ ...W, objects: 10 }, 'fsm', input);
+  const bytes = fs.readFileSync(input);
+  fs.writeFileSync(input, bytes.subarray(0, 1000));
+  const r = spawnSync(process.execPath, [SCRIPT, input, path.join(dir, 'out')], { encoding: 'utf8' });
+  t.is(r.status, 2);
+  t.is(r.stderr.trim(), `${input}: truncated at byte 1000`);
+});
