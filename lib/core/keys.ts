@@ -117,7 +117,8 @@ for (const f of FAMILIES) {
   BY_FIRST_BYTE.set(b, list);
 }
 
-function hasPrefix(key: Buffer, prefix: Buffer, from = 0): boolean {
+/** Whether key starts with prefix (whose bytes before `from` are known to match). */
+export function hasPrefix(key: Buffer, prefix: Buffer, from = 0): boolean {
   if (key.length < prefix.length) return false;
   for (let i = from; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
   return true;
