@@ -739,8 +739,7 @@ async function main(): Promise<void> {
             // The least Node program writing this decode's files (once: its 2 files per object are deleted at the end, like a row's).
             const out = path.join(root, `pipeline-${g.w.id}-verify`);
             const run = smallFilesFloor(g.path, out, SMALL_FILES_FLOOR_WRITERS);
-            deferred.push(out);
-            deferredFiles += 2 * g.w.objects;
+            removeOutput(g.w, out);
             wr.pipeline = { verify: [run] };
             log(`[${g.w.id}] Node small-files floor: ${run.wallS.toFixed(2)} s, cpu ${run.userS.toFixed(2)} + ${run.sysS.toFixed(2)} s`);
           }
