@@ -219,12 +219,13 @@ export function pipelineFloor(input: string, outDir: string, md5: boolean, objec
 
 /**
  * Runs bench/small-files-floor.ts on a native input of many small objects
- * once: each blob's value hashed and written as a body file, each
+ * once, in two phases (no file before the last entry is read, as a decode
+ * must): each blob's value hashed and written as a body file, each
  * manifest's as a sidecar, into outDir (which must not exist; left for the
  * caller to delete), by `writers` file-writer threads.
  */
 export function smallFilesFloor(input: string, outDir: string, writers: number): PipelineRun {
-  return runFloorScript('small-files-floor.js', [input, outDir, '--writers', String(writers)]);
+  return runFloorScript('small-files-floor.js', [input, outDir, '--writers', String(writers), '--two-phase']);
 }
 
 /** Spawns one of the floor scripts beside this file; its JSON line gives its CPU seconds. */

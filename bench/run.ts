@@ -120,7 +120,8 @@ const FILES_FLOOR_MAX = 10_000;
 /**
  * File-writer threads of the small-files floor (bench/small-files-floor.ts):
  * with the little else it does, two create (c)'s files faster than one
- * (4.5-5.3 s against 5.4-7.3 s on a journaled ext4, 2026-12-06).
+ * (4.5-5.3 s against 5.4-7.3 s on a journaled ext4, 2026-12-06, streaming;
+ * 4.7-4.9 s in two phases, as the bench runs it).
  */
 const SMALL_FILES_FLOOR_WRITERS = 2;
 /** Runs of the Node pipeline floor per mode (bench/pipeline-floor.ts), alternating modes. */
@@ -947,11 +948,12 @@ async function main(): Promise<void> {
     "worker and each object's MD5 on the other, from its file once written, side by side as the decoder does:",
     'lib/stages/md5-files-queue.ts), every byte written to one file per object (1 MiB pieces, lib/io/serial-writer.ts), all overlapped. Run',
     `like a row (the last output deleted just before), ${PIPELINE_REPS} runs per mode, alternating; wall s from spawn to exit.`,
-    `For many small objects (c): \`node dist/bench/small-files-floor.js INPUT OUT --writers ${SMALL_FILES_FLOOR_WRITERS}\` (bench/small-files-floor.ts), once,`,
-    "before the rows: the input read and CRC-32C'd on the main thread, its entries cut out, each blob's value MD5'd and SHA-256'd and",
-    "written as a body file with a modification time, each manifest's value written as a sidecar and SHA-256'd, 1000 objects per",
-    "directory, through the decoder's small-file writer (batches to worker threads, a directory's to one), then a CHECKSUMS list: no",
-    'records, sorting, naming, rendering or ETag checks. It runs first, so the rows find more files on the file system than it did',
+    `For many small objects (c): \`node dist/bench/small-files-floor.js INPUT OUT --writers ${SMALL_FILES_FLOOR_WRITERS} --two-phase\` (bench/small-files-floor.ts),`,
+    "once, before the rows: the input read and CRC-32C'd on the main thread, its entries cut out, each blob's value MD5'd; then, as",
+    'a decode must (SPEC §5.8: every key known before the first file), only after the last entry, the values read back from the input',
+    "and each blob's SHA-256'd and written as a body file with a modification time, each manifest's written as a sidecar and",
+    "SHA-256'd, 1000 objects per directory, through the decoder's small-file writer (batches to worker threads, a directory's to",
+    'one), then a CHECKSUMS list: no records, sorting, naming, rendering or ETag checks. It runs first, so the rows find more files on the file system than it did',
     '(outputs are deleted at the end): where that slows creation, the ratio overstates the gap.',
     "vs Node pipeline (table above): a row's wall / this wall for the same workload and verify mode (native rows).",
     '',

@@ -13,13 +13,21 @@
  * small-file writer (lib/io/small-file-writer.ts: batches handed to a
  * worker thread), or by several in turn (--writers N, a thread each).
  *
- *   node dist/bench/small-files-floor.js INPUT OUTDIR [--writers N]
+ *   node dist/bench/small-files-floor.js INPUT OUTDIR [--writers N] [--two-phase]
  *
  * What this leaves out, and a decode cannot: settling every key's path
  * before any file is written (SPEC §5.8 needs all keys), writing a body
  * only once its manifest says it is whole, rendering the sidecars rather
  * than copying, and the ETag checks. What lies between a decode row of (c)
  * and this line is the decoder's own work.
+ *
+ * --two-phase keeps the first of those: no file is written before the last
+ * entry has been read (a decode cannot name a file before it knows every
+ * key). The first pass reads, CRC-32Cs and cuts the input as above, MD5s
+ * each blob's value and notes where each value lies in the input (two
+ * numbers, no bytes kept); the second reads the values back from the input
+ * itself in 4 MiB pieces, blobs and manifests each in their order (the
+ * least a decode could do: no scratch copy), and writes the files as above.
  *
  * Prints one JSON line: wall seconds, files written (bodies, sidecars and
  * the list), this process's user and system seconds (all threads). OUTDIR
@@ -43,11 +51,11 @@ const MANIFEST = Buffer.from(MANIFEST_PREFIX, 'latin1');
 /** A fixed modification time for every body (the decoder sets each object's Last-Modified). */
 const MTIME = 1_700_000_000;
 
-const USAGE = 'usage: node dist/bench/small-files-floor.js INPUT OUTDIR [--writers N]';
+const USAGE = 'usage: node dist/bench/small-files-floor.js INPUT OUTDIR [--writers N] [--two-phase]';
 
 /** The input in pieces, with what is left of the last piece carried into the next; CRC-32C'd a piece at a time. */
 class Input {
-  private readonly fd: number;
+  readonly fd: number;
   private buf = Buffer.allocUnsafe(PIECE);
   private have = 0;
   private at = 0;
@@ -69,6 +77,11 @@ class Input {
     if (this.have - this.at < n) throw new Error(`${this.file}: truncated at byte ${this.offset + this.have}`);
     this.at += n;
     return this.buf.subarray(this.at - n, this.at);
+  }
+
+  /** Where the next byte taken lies in the input. */
+  get position(): number {
+    return this.offset + this.at;
   }
 
   /** Whether no more than a footer is left. */
@@ -111,8 +124,30 @@ class Input {
   }
 }
 
+/** Stretches of a file read back in ascending order, through a 4 MiB window read a piece at a time. */
+class Window {
+  private buf = Buffer.allocUnsafe(PIECE);
+  /** Where buf[0] lies in the file, and how many bytes of it buf holds. */
+  private start = 0;
+  private have = 0;
+
+  constructor(private readonly fd: number) {}
+
+  /** The n bytes at offset (a view valid until the next call); offsets must not go backwards. */
+  view(offset: number, n: number): Buffer {
+    if (offset < this.start || offset + n > this.start + this.have) {
+      if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+      this.start = offset;
+      this.have = readSync(this.fd, this.buf, 0, this.buf.length, offset);
+      if (this.have < n) throw new Error(`input: ${n} bytes at ${offset} are past its end`);
+    }
+    return this.buf.subarray(offset - this.start, offset - this.start + n);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { writers: { type: 'string', default: '1' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { writers: { type: 'string', default: '1' }, 'two-phase': { type: 'boolean', default: false } }, allowPositionals: true });
+  const twoPhase = values['two-phase'];
   const writers = Number(values.writers);
   if (positionals.length !== 2 || !(writers >= 1)) throw new Error(USAGE);
   const [input, out] = positionals as [string, string];
@@ -150,14 +185,19 @@ async function main(): Promise<void> {
   src.take(8);
   let bodies = 0;
   let sidecars = 0;
+  // --two-phase: (input offset, length) of each blob's and each manifest's value, for the second pass.
+  const blobAt: number[] = [];
+  const manifestAt: number[] = [];
   while (!src.atEnd) {
     const key = src.take(Number(src.take(8).readBigUInt64LE(0)));
     // Judged before the next take() moves the bytes.
     const blob = hasPrefix(key, BLOB);
     const manifest = !blob && hasPrefix(key, MANIFEST);
     const value = src.take(Number(src.take(8).readBigUInt64LE(0))).subarray(FSM_VALUE_HEADER_LEN);
-    if (blob) {
-      hash('md5', value, 'hex');
+    if (blob) hash('md5', value, 'hex');
+    if (twoPhase) {
+      if (blob || manifest) (blob ? blobAt : manifestAt).push(src.position - value.length, value.length);
+    } else if (blob) {
       await write(bodies++, '', value, MTIME);
     } else if (manifest) {
       await write(sidecars++, META_SUFFIX, value);
@@ -165,6 +205,15 @@ async function main(): Promise<void> {
   }
   const footer = src.rest();
   if (footer.length !== 4 || footer.readUInt32BE(0) !== src.crc >>> 0) throw new Error(`${input}: CRC-32C footer does not match`);
+  if (twoPhase) {
+    // Object i's body, then its sidecar, as a decode's sink writes them.
+    const blobs = new Window(src.fd);
+    const manifests = new Window(src.fd);
+    for (let i = 0; i < Math.max(blobAt.length, manifestAt.length); i += 2) {
+      if (i < blobAt.length) await write(bodies++, '', blobs.view(blobAt[i]!, blobAt[i + 1]!), MTIME);
+      if (i < manifestAt.length) await write(sidecars++, META_SUFFIX, manifests.view(manifestAt[i]!, manifestAt[i + 1]!));
+    }
+  }
   src.close();
   for (const w of pool) await w.flush();
   for (const w of pool) await w.close();

@@ -18,13 +18,13 @@ const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../bench
 /** More objects than the small-file writer writes before it starts its thread (2000 files), over three directories. */
 const W: WorkloadSpec = { id: 'c', title: 'small c', objects: 2_500, objectSize: 1024, parts: 1, chunkSize: 65_536 };
 
-for (const writers of [1, 2]) {
-  test(`small-files floor, ${writers} writer thread(s): object i's blob value is file i, its manifest value file i.elastickv-meta.json, in directory i / 1000, each in CHECKSUMS`, (t) => {
+for (const [writers, twoPhase] of [[1, false], [2, false], [2, true]] as const) {
+  test(`small-files floor, ${writers} writer thread(s)${twoPhase ? ', two phases' : ''}: object i's blob value is file i, its manifest value file i.elastickv-meta.json, in directory i / 1000, each in CHECKSUMS`, (t) => {
     const dir = tempDir(t);
     const input = path.join(dir, 'c.fsm');
     writeWorkload(W, 'fsm', input);
     const out = path.join(dir, 'out');
-    const r = spawnSync(process.execPath, [SCRIPT, input, out, '--writers', String(writers)], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [SCRIPT, input, out, '--writers', String(writers), ...(twoPhase ? ['--two-phase'] : [])], { encoding: 'utf8' });
     t.is(r.status, 0, r.stderr);
     t.like(JSON.parse(r.stdout), { files: 2 * W.objects + 1, bodies: W.objects, sidecars: W.objects });
 
@@ -64,6 +64,20 @@ test('small-files floor: an input whose CRC-32C footer does not match fails, exi
   const r = spawnSync(process.execPath, [SCRIPT, input, path.join(dir, 'out')], { encoding: 'utf8' });
   t.is(r.status, 2);
   t.is(r.stderr.trim(), `${input}: CRC-32C footer does not match`);
+});
+
+test('small-files floor, two phases: an input whose CRC-32C footer does not match fails before any file is written', (t) => {
+  const dir = tempDir(t);
+  const input = path.join(dir, 'c.fsm');
+  writeWorkload({ ...W, objects: 10 }, 'fsm', input);
+  const bytes = fs.readFileSync(input);
+  bytes[bytes.length - 10]! ^= 1;
+  fs.writeFileSync(input, bytes);
+  const out = path.join(dir, 'out');
+  const r = spawnSync(process.execPath, [SCRIPT, input, out, '--two-phase'], { encoding: 'utf8' });
+  t.is(r.status, 2);
+  t.is(r.stderr.trim(), `${input}: CRC-32C footer does not match`);
+  t.false(fs.existsSync(out));
 });
 
 test('small-files floor: an input cut short fails, exit 2, naming the input and where it ends', (t) => {
