@@ -131,7 +131,10 @@ class Window {
   private start = 0;
   private have = 0;
 
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    private readonly file: string,
+  ) {}
 
   /** The n bytes at offset (a view valid until the next call); offsets must not go backwards. */
   view(offset: number, n: number): Buffer {
@@ -139,7 +142,7 @@ class Window {
       if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
       this.start = offset;
       this.have = readSync(this.fd, this.buf, 0, this.buf.length, offset);
-      if (this.have < n) throw new Error(`input: ${n} bytes at ${offset} are past its end`);
+      if (this.have < n) throw new Error(`${this.file}: ${n} bytes at ${offset} are past its end`);
     }
     return this.buf.subarray(offset - this.start, offset - this.start + n);
   }
@@ -207,8 +210,8 @@ async function main(): Promise<void> {
   if (footer.length !== 4 || footer.readUInt32BE(0) !== src.crc >>> 0) throw new Error(`${input}: CRC-32C footer does not match`);
   if (twoPhase) {
     // Object i's body, then its sidecar, as a decode's sink writes them.
-    const blobs = new Window(src.fd);
-    const manifests = new Window(src.fd);
+    const blobs = new Window(src.fd, input);
+    const manifests = new Window(src.fd, input);
     for (let i = 0; i < Math.max(blobAt.length, manifestAt.length); i += 2) {
       if (i < blobAt.length) await write(bodies++, '', blobs.view(blobAt[i]!, blobAt[i + 1]!), MTIME);
       if (i < manifestAt.length) await write(sidecars++, META_SUFFIX, manifests.view(manifestAt[i]!, manifestAt[i + 1]!));
