@@ -40,7 +40,9 @@ import { parseArgs } from 'node:util';
 import { crc32c } from '../lib/core/crc32c.js';
 import { BLOB_PREFIX, hasPrefix, MANIFEST_PREFIX } from '../lib/core/keys.js';
 import { META_SUFFIX } from '../lib/core/names.js';
-import { FSM_HLC_V1, FSM_HLC_V2, FSM_MAGIC, FSM_VALUE_HEADER_LEN } from '../lib/core/fsm-format.js';
+import { FSM_VALUE_HEADER_LEN } from '../lib/core/fsm-format.js';
+import { FsmPreambleReader } from '../lib/core/fsm-preamble.js';
+import { DecodeError } from '../lib/errors.js';
 import { SmallFileWriter } from '../lib/io/small-file-writer.js';
 
 const PIECE = 4 << 20;
@@ -176,16 +178,14 @@ async function main(): Promise<void> {
   };
 
   const src = new Input(input);
-  let magic = src.take(8).toString('latin1');
-  if (magic === FSM_HLC_V1) {
-    src.take(8);
-    magic = src.take(8).toString('latin1');
-  } else if (magic === FSM_HLC_V2) {
-    src.take(src.take(2).readUInt16BE(0));
-    magic = src.take(8).toString('latin1');
+  // The preamble (optional HLC header, magic, lastCommitTS), by the decoder's own reader, a byte at a time: a few dozen bytes.
+  const preamble = new FsmPreambleReader();
+  try {
+    while (!preamble.info) preamble.take(src.take(1), 0);
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    throw new Error(`${input}: ${e.message}`);
   }
-  if (magic !== FSM_MAGIC) throw new Error(`${input}: not a native snapshot`);
-  src.take(8);
   let bodies = 0;
   let sidecars = 0;
   // --two-phase: (input offset, length) of each blob's and each manifest's value, for the second pass.
