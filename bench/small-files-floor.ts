@@ -126,7 +126,13 @@ class Input {
   }
 }
 
-/** Stretches of a file read back in ascending order, through a 4 MiB window read a piece at a time. */
+/**
+ * Stretches of a file read back in ascending order, through a 4 MiB window
+ * read a piece at a time, each handed out as a view. Not lib/io/read-window.ts:
+ * that window fills only for a read starting where the last one ended (the
+ * spill's values lie end to end), while the values here have their entries'
+ * headers between them, and it copies each out.
+ */
 class Window {
   private buf = Buffer.allocUnsafe(PIECE);
   /** Where buf[0] lies in the file, and how many bytes of it buf holds. */
