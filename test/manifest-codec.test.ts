@@ -13,6 +13,15 @@ test('a Go-encoded manifest shrinks to well under half and comes back exactly', 
   t.true(roundTrip(m).equals(m));
 });
 
+test('each token becomes its code byte, the longest that matches first', (t) => {
+  // '{"upload_id":"' is token 19 (code 0x17), '","etag":"' token 21 (0x19), ']}]}' token 24 (0x1c).
+  const m = Buffer.from('{"upload_id":"u","etag":"e","x":[{}]}]}');
+  t.deepEqual([...encodeManifest(m)], [0x17, 0x75, 0x19, 0x65, ...Buffer.from('","x":[{}'), 0x1c]);
+  // Near the end, a token's first bytes alone are kept as they are.
+  t.deepEqual([...encodeManifest(Buffer.from('x","et'))], [...Buffer.from('x","et')]);
+  t.deepEqual([...encodeManifest(Buffer.from(']}]'))], [...Buffer.from(']}]')]);
+});
+
 test('every field name and separator Go writes round-trips, in any arrangement', (t) => {
   const m = Buffer.from(
     '{"upload_id":"","etag":"x","size_bytes":0,"last_modified_hlc":0,"content_type":"t","content_encoding":"gzip","cache_control":"c","content_disposition":"d",' +

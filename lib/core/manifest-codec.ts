@@ -47,6 +47,8 @@ const TOKENS: readonly string[] = [
 const CODES: readonly number[] = [1, 2, 3, 4, 5, 6, 7, 8, 11, 12, ...Array.from({ length: 18 }, (_, i) => 14 + i)];
 
 const TOKEN_BYTES: readonly Buffer[] = TOKENS.map((t) => Buffer.from(t, 'latin1'));
+/** Each token's first four bytes as one number (every token has at least four): most candidates fail on it. */
+const TOKEN_HEADS: readonly number[] = TOKEN_BYTES.map((t) => head4(t, 0));
 /** By code byte: the token it stands for. */
 const EXPANSION: Array<Buffer | undefined> = new Array<Buffer | undefined>(32).fill(undefined);
 /** By first byte: [token index, …], longest first. */
@@ -62,6 +64,7 @@ TOKEN_BYTES.forEach((t, i) => {
 });
 for (const list of STARTING) list?.sort((a, b) => TOKEN_BYTES[b]!.length - TOKEN_BYTES[a]!.length);
 if (TOKENS.length > CODES.length) throw new Error('manifest-codec: more tokens than codes');
+if (TOKEN_BYTES.some((t) => t.length < 4)) throw new Error('manifest-codec: a token shorter than four bytes');
 
 let scratch = Buffer.allocUnsafeSlow(4096);
 
@@ -73,41 +76,51 @@ export function encodeManifest(value: Uint8Array): Buffer {
   const n = value.length;
   if (scratch.length < n + 1) scratch = Buffer.allocUnsafeSlow(2 * n + 1);
   const out = scratch;
-  for (let i = 0; i < n; i++) {
-    if (RESERVED[value[i]!] === 1) {
-      out[0] = 0;
-      out.set(value, 1);
-      return out.subarray(0, n + 1);
-    }
-  }
   let o = 0;
   let i = 0;
+  // One pass: a reserved byte is never inside a token, so meeting one here means none was skipped.
   while (i < n) {
     const b = value[i]!;
+    if (RESERVED[b] === 1) return verbatim(value, out);
     const candidates = STARTING[b];
-    let matched = -1;
-    if (candidates !== undefined) {
-      for (const t of candidates) {
+    if (candidates !== undefined && i + 4 <= n) {
+      const head = head4(value, i);
+      let matched = -1;
+      for (let c = 0; c < candidates.length; c++) {
+        const t = candidates[c]!;
+        if (TOKEN_HEADS[t] !== head) continue;
         const tok = TOKEN_BYTES[t]!;
         const len = tok.length;
         if (i + len > n) continue;
-        let k = 1;
+        let k = 4;
         while (k < len && value[i + k] === tok[k]) k++;
         if (k === len) {
           matched = t;
           break;
         }
       }
+      if (matched >= 0) {
+        out[o++] = CODES[matched]!;
+        i += TOKEN_BYTES[matched]!.length;
+        continue;
+      }
     }
-    if (matched >= 0) {
-      out[o++] = CODES[matched]!;
-      i += TOKEN_BYTES[matched]!.length;
-    } else {
-      out[o++] = b;
-      i++;
-    }
+    out[o++] = b;
+    i++;
   }
   return out.subarray(0, o);
+}
+
+/** The raw form: 0x00, then the value as it is. */
+function verbatim(value: Uint8Array, out: Buffer): Buffer {
+  out[0] = 0;
+  out.set(value, 1);
+  return out.subarray(0, value.length + 1);
+}
+
+/** Bytes i … i+3 of b as one unsigned number. */
+function head4(b: Uint8Array, i: number): number {
+  return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
 }
 
 /** The bytes encodeManifest() was given, in a new buffer. */
