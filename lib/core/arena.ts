@@ -80,7 +80,8 @@ export class ByteArena {
       return (this.blocks.length - 1) * BLOCK;
     }
     const at = this.bump(n);
-    this.view(at, n).set(src);
+    // Set in place, not through view(): a Buffer object per put() is garbage at once.
+    this.blocks[this.current]!.set(src, at - this.current * BLOCK);
     this.live[this.current]!++;
     return at;
   }

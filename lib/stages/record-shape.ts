@@ -45,9 +45,9 @@ export function classifiedRecordProblem(rec: unknown, spilled: boolean): string 
       if (!isObject(a) || !Buffer.isBuffer(a.bucket) || !Buffer.isBuffer(a.object) || !Buffer.isBuffer(a.uploadId)) {
         return `${rec.kind} record.addr must hold bucket, object and uploadId Buffers`;
       }
-      for (const f of ['generation', 'partNo', 'chunkNo', 'partVersion']) {
-        if (typeof a[f] !== 'bigint') return `${rec.kind} record.addr.${f} must be a bigint`;
-      }
+      // Named one by one: a loop over the names makes every lookup a keyed one, on every record.
+      const wrong = typeof a.generation !== 'bigint' ? 'generation' : typeof a.partNo !== 'bigint' ? 'partNo' : typeof a.chunkNo !== 'bigint' ? 'chunkNo' : typeof a.partVersion !== 'bigint' ? 'partVersion' : undefined;
+      if (wrong !== undefined) return `${rec.kind} record.addr.${wrong} must be a bigint`;
       if (rec.kind === 'chunkref') return isBytesOrNull(rec.value) ? undefined : 'chunkref record.value must be a Buffer or null';
       return spilled ? spanProblem(rec) : isBytesOrNull(rec.payload) ? undefined : 'blob record.payload must be a Buffer or null';
     }
