@@ -269,7 +269,8 @@ async function run(
   const classifier = createKeyClassifier(options.onWarning ? { onWarning: options.onWarning } : {});
   const verify = options.verify ?? true;
   const filters = { ...(options.buckets?.length ? { buckets: options.buckets } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) };
-  const filter = createRecordFilter({ ...filters, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+  // No --bucket or --prefix: no filter stage (a stage passing every record on costs each one a hop, ~0.8 µs).
+  const filter = Object.keys(filters).length > 0 ? createRecordFilter({ ...filters, ...(options.onWarning ? { onWarning: options.onWarning } : {}) }) : undefined;
   const spiller = createBlobSpiller({ scratchDir: scratch, md5: verify, direct });
   const collector = createBucketCollector({ scratchDir: scratch });
   const flags = {
@@ -302,7 +303,7 @@ async function run(
   timer?.unref();
   try {
     try {
-    await pipeline([...source.head, resolver, classifier, filter, spiller, collector, sink], options.signal ? { signal: options.signal } : {});
+    await pipeline([...source.head, resolver, classifier, ...(filter ? [filter] : []), spiller, collector, sink], options.signal ? { signal: options.signal } : {});
   } catch (err) {
     // A record error of a later stage in a native file with a footer: the footer speaks first.
     // (The reader's own ERR_SNAPSHOT_* errors were judged by it: lib/core/footer-first.ts.)
@@ -321,7 +322,7 @@ async function run(
     format: source.format(),
     footerVerified: source.footerVerified(),
     bytesRead: source.bytesRead(),
-    records: { s3: { ...classifier.stats.s3 }, nonS3: classifier.stats.nonS3, ignored: classifier.stats.ignored, unknownS3: classifier.stats.unknownS3, filtered: filter.stats.dropped, ...resolver.stats },
+    records: { s3: { ...classifier.stats.s3 }, nonS3: classifier.stats.nonS3, ignored: classifier.stats.ignored, unknownS3: classifier.stats.unknownS3, filtered: filter?.stats.dropped ?? 0, ...resolver.stats },
     ...sink.stats,
     elapsedMs: Date.now() - started,
   };
