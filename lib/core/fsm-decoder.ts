@@ -29,6 +29,7 @@ import { badFlags, badKeyLength, badValueLength, truncatedEntry, truncatedTail }
 import { checkFooter, TrailingCrc } from './fsm-footer.js';
 import { FSM_MAX_KEY_LEN, FSM_MAX_VALUE_LEN, FSM_VALUE_HEADER_LEN } from './fsm-format.js';
 import { FsmPreambleReader, type FsmPreambleInfo } from './fsm-preamble.js';
+import { allocSmall } from './slab.js';
 
 /** Options of FsmDecoder. */
 export interface FsmDecoderOptions {
@@ -85,8 +86,9 @@ function u32le(b: Uint8Array, i: number): number {
   return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16)) + b[i + 3]! * 0x1000000;
 }
 
+/** A copy of src[start, end): keys and small values, cut from a slab (lib/core/slab.ts). */
 function copyOut(src: Buffer, start: number, end: number): Buffer {
-  const b = Buffer.allocUnsafe(end - start);
+  const b = allocSmall(end - start);
   copyBytes(src, start, end, b, 0);
   return b;
 }

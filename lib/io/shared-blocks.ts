@@ -21,6 +21,7 @@
  */
 
 import { alignedShared, WASM_PAGE } from './aligned-memory.js';
+import { allocSmall } from '../core/slab.js';
 
 /** Size of a block: the largest value that is assembled in one. */
 export const BLOCK_BYTES = 1 << 20;
@@ -52,9 +53,9 @@ export function takeBlock(length: number): Buffer {
 /** Values shorter than this are not worth a block (small objects are copied into the spiller's pool batch anyway). */
 const VALUE_MIN = 64 * 1024;
 
-/** A buffer for a value of `length` bytes: in a block when it is a blob chunk's size, else from the allocator. */
+/** A buffer for a value of `length` bytes: in a block when it is a blob chunk's size, else from the allocator (a slab when small). */
 export function takeValueBuffer(length: number): Buffer {
-  return length >= VALUE_MIN && length <= BLOCK_BYTES ? takeBlock(length) : Buffer.allocUnsafe(length);
+  return length >= VALUE_MIN && length <= BLOCK_BYTES ? takeBlock(length) : allocSmall(length);
 }
 
 /** Values at least this long lying in a held shared buffer are passed on as views of it (blob chunks are ~1 MiB; a few long manifests pinning a read are no harm). */

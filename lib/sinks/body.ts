@@ -8,6 +8,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { DecodeError } from '../errors.js';
 import { digestOf } from '../core/digest.js';
+import { allocSmall } from '../core/slab.js';
 import { checkEtags, needsBodyMd5 } from '../core/etag.js';
 import type { ObjectPlan } from '../core/plan.js';
 import type { PositionedReader } from '../io/positioned-reader.js';
@@ -151,7 +152,7 @@ async function smallBody(
   wholeMd5: boolean,
   write: ((bytes: Buffer) => Promise<void>) | undefined,
 ): Promise<BodyDigest> {
-  const body = Buffer.allocUnsafe(size);
+  const body = allocSmall(size);
   const partMd5s: Buffer[] = [];
   let at = 0;
   for (const part of parts) {

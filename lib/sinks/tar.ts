@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import tar from 'tar-stream';
 import { asciiFallbackName, binaryPathPaxEntry } from '../core/pax.js';
+import { allocSmall } from '../core/slab.js';
 import { PositionedReader } from '../io/positioned-reader.js';
 import { ScratchFile } from '../io/scratch-file.js';
 import { takeValueBuffer } from '../io/shared-blocks.js';
@@ -130,7 +131,7 @@ export class TarTarget implements Target {
 
   /** A buffer for `length` bytes that nothing else uses until it is written: a held block (its hold handed to the pack), or new. */
   private buffer(length: number): Buffer {
-    return this.blocks ? takeValueBuffer(length) : Buffer.allocUnsafe(length);
+    return this.blocks ? takeValueBuffer(length) : allocSmall(length);
   }
 
   /**
