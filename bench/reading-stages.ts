@@ -45,6 +45,8 @@ interface Cut {
   stages: number;
   wallS: number;
   cpuS: number;
+  /** What reached the end of the cut chain: records, value pieces, sealed runs, bucket collections. */
+  items: number;
 }
 
 /** One process: the reader and the first `stages` stages, timed from the first read to the end. */
@@ -53,12 +55,13 @@ async function child(input: string, stages: number, tmp: string): Promise<Cut> {
   try {
     const source = await openInputFile(input, { readSize: SHARED_READ_BYTES, shared: true });
     const reader = createSnapshotReader({ valuePieces: true, emptyIsError: true });
-    const drop = new Writable({ objectMode: true, write: (_r, _e, cb) => cb() });
+    let items = 0;
+    const drop = new Writable({ objectMode: true, write: (_r, _e, cb) => void (items++, cb()) });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await pipeline([source, reader, ...STAGES.slice(0, stages).map((s) => s.make(scratch)), drop]);
     const cpu = process.cpuUsage(cpu0);
-    return { stages, wallS: (performance.now() - t0) / 1000, cpuS: (cpu.user + cpu.system) / 1e6 };
+    return { stages, wallS: (performance.now() - t0) / 1000, cpuS: (cpu.user + cpu.system) / 1e6, items };
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
@@ -86,7 +89,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const self = fileURLToPath(import.meta.url);
-  const cuts: Cut[][] = STAGES.map(() => []).concat([[]]);
+  const cuts: Cut[][] = Array.from({ length: STAGES.length + 1 }, () => []);
   for (let round = 1; round <= rounds; round++) {
     for (let stages = 0; stages <= STAGES.length; stages++) {
       const out = execFileSync(process.execPath, [self, input, '--child', String(stages), '--tmp', values.tmp], { encoding: 'utf8' });
