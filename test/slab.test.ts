@@ -26,9 +26,13 @@ test('a full slab is left to the buffers cut from it: a new one takes the next, 
   t.is(rest.at(-1)!.buffer.byteLength, SLAB_BYTES);
 });
 
-test('buffers larger than an eighth of a slab are allocated on their own', (t) => {
+test('buffers larger than an eighth of a slab are not cut from it', (t) => {
+  const before = allocSmall(8);
   const big = allocSmall(SLAB_BYTES / 8 + 1);
+  const after = allocSmall(8);
   t.is(big.length, SLAB_BYTES / 8 + 1);
-  t.not(big.buffer.byteLength, SLAB_BYTES);
+  t.not(big.buffer, before.buffer);
+  // The slab goes on where it was: the large buffer took none of it (or a new slab began).
+  t.true(after.buffer !== before.buffer || after.byteOffset === before.byteOffset + 8);
   t.is(allocSmall(0).length, 0);
 });
