@@ -55,6 +55,9 @@ export class BucketTable {
   private readonly moreGenerations = new Map<number, bigint[]>();
   private readonly uploadsOf = new Map<number, BucketUploads>();
   private readonly u64 = Buffer.alloc(8);
+  /** The row and generation addGeneration() noted last: a bucket's records of one generation come in runs. */
+  private lastGenRow = -1;
+  private lastGen = 0n;
 
   /** The row of bucket `name`, added if new (throws a DecodeError for a name that cannot be a directory). */
   row(name: Buffer): BucketRow {
@@ -115,6 +118,9 @@ export class BucketTable {
 
   /** Notes that the bucket has objects of generation g. */
   addGeneration(i: number, g: bigint): void {
+    if (i === this.lastGenRow && g === this.lastGen) return;
+    this.lastGenRow = i;
+    this.lastGen = g;
     const flags = this.flags.get(i);
     if (!(flags & HAS_GENERATION)) {
       this.u64.writeBigUInt64LE(g, 0);

@@ -52,9 +52,6 @@ export class BucketCollector extends Transform {
   private readonly chunkBlobTs = new Map<string, bigint>();
   /** The bucket of the last record (records of a bucket come in runs). */
   private last: BucketRow | undefined;
-  /** The bucket and generation object() noted last. */
-  private noted: BucketRow | undefined;
-  private notedGeneration = 0n;
   private readonly spool: ObjectSpool;
   /** Set while the end of input waits for the reader to take more bucket collections. */
   private waiting: (() => void) | undefined;
@@ -172,12 +169,7 @@ export class BucketCollector extends Transform {
   /** The bucket of an object of generation `generation`, which it notes. */
   private object(name: Buffer, generation: bigint): BucketRow {
     const b = this.bucket(name);
-    // Records of a bucket's generation come in runs: noted once per run.
-    if (b !== this.noted || generation !== this.notedGeneration) {
-      this.table.addGeneration(b.index, generation);
-      this.noted = b;
-      this.notedGeneration = generation;
-    }
+    this.table.addGeneration(b.index, generation);
     return b;
   }
 
