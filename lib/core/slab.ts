@@ -11,6 +11,9 @@
  * As with Node's pool, a slab is freed once no buffer cut from it is left,
  * and a buffer kept for long keeps its slab: the decoder's stages copy what
  * they keep (lib/stages/collect.ts), so its buffers live a record's time.
+ * Not lib/core/arena.ts: an arena holds its blocks until it is cleared (its
+ * bytes live until the end of a run), where these must go with their
+ * buffers.
  */
 
 /** Bytes of a slab. */
