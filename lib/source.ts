@@ -4,7 +4,6 @@
  * input (a file, stdin, a byte stream, an s3:// object) has one reader; a
  * cluster's inputs are merged (lib/cluster/source.ts).
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DecodeError, ioError } from './errors.js';
@@ -12,6 +11,7 @@ import { bytesOnly } from './decode-options.js';
 import { snapshotIndexFromPath, type DumpManifestInfo } from './core/dump-files.js';
 import type { ClusterInput } from './cluster/input.js';
 import { openInputFile, SHARED_READ_BYTES } from './io/input-file.js';
+import { openStdin } from './io/stdin.js';
 import { createSnapshotReader } from './stages/read-snapshot.js';
 import { isS3Url } from './s3/url.js';
 import type { DecodeInput, DecodeOptions } from './decode.js';
@@ -103,17 +103,6 @@ async function fileSize(p: string): Promise<number | undefined> {
 async function openInput(input: string | Readable, options: DecodeOptions): Promise<Readable> {
   if (typeof input !== 'string') return input;
   if (isS3Url(input)) return (await import('./s3/decode-to-s3.js')).openS3Input(input, options);
-  if (input === '-') {
-    // Node hands out an empty stream for a stdin it cannot classify, such as
-    // a directory (`< dir`): refuse it rather than decode nothing.
-    let isDir = false;
-    try {
-      isDir = fs.fstatSync(0).isDirectory();
-    } catch {
-      /* let the stream report it */
-    }
-    if (isDir) throw ioError(Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' }), '-', 'cannot read input');
-    return process.stdin;
-  }
+  if (input === '-') return openStdin({ readSize: SHARED_READ_BYTES, shared: true });
   return openInputFile(input, { readSize: SHARED_READ_BYTES, shared: true });
 }

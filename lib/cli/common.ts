@@ -4,6 +4,7 @@
  * error-to-exit-code rule. Each command states only its own options.
  */
 import os from 'node:os';
+import { stdinIsTTY } from '../io/stdin.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DecodeError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -19,7 +20,7 @@ export interface CommandIo {
 export const processIo: CommandIo = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
-  stdinIsTTY: process.stdin.isTTY === true,
+  stdinIsTTY: stdinIsTTY(),
 };
 
 /** A command's option table, as parseArgs takes it. */

@@ -4,6 +4,7 @@
  * exit code. bin/ekv-s3-decode.js is the only place that calls process.exit.
  */
 import type { Writable } from 'node:stream';
+import { stdinIsTTY } from '../io/stdin.js';
 import { decodeSnapshot, type DecodeInput, type Progress } from '../decode.js';
 import { clusterInputs, CLUSTER_OPTIONS, type ClusterArgs } from './cluster-args.js';
 import { parseU64Decimal } from '../core/u64.js';
@@ -106,7 +107,7 @@ const defaultIo: Io = {
   tarStream: () => process.stdout,
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
-  stdinIsTTY: process.stdin.isTTY === true,
+  stdinIsTTY: stdinIsTTY(),
 };
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {

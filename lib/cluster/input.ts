@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import { DecodeError } from '../errors.js';
 import { openInputFile } from '../io/input-file.js';
+import { openStdin } from '../io/stdin.js';
 import { snapshotIndexFromPath } from '../core/dump-files.js';
 
 /** What a reader learnt by the end of an input, for the input's own checks. */
@@ -68,7 +69,7 @@ export function groupIdFromPath(p: string): bigint | undefined {
 export function fileInput(path: string, extra: Partial<Omit<ClusterInput, 'path' | 'open'>> = {}, readSize = CLUSTER_READ_SIZE): ClusterInput {
   const groupId = extra.groupId ?? groupIdFromPath(path);
   const snapshotIndex = extra.snapshotIndex ?? snapshotIndexFromPath(path);
-  const open = path === '-' ? () => Promise.resolve(process.stdin) : () => openInputFile(path, { readSize, shared: true });
+  const open = path === '-' ? async () => openStdin({ readSize, shared: true }) : () => openInputFile(path, { readSize, shared: true });
   return { path, ...extra, ...(groupId !== undefined ? { groupId } : {}), ...(snapshotIndex !== undefined ? { snapshotIndex } : {}), open };
 }
 

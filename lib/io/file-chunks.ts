@@ -14,12 +14,19 @@
  * shared chunk never handed back is freed by the garbage collector, but
  * late (see lib/io/input-file.ts). Otherwise each read gets a new buffer.
  */
-import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { release, takeShared } from './shared-blocks.js';
 
 /** Chunks handed out and not recycled yet. */
 const lent = new WeakSet<SharedArrayBuffer>();
+
+/** A buffer to read `size` bytes into: a shared one, lent until recycleChunk(), or a new one. */
+export function chunkBuffer(size: number, shared: boolean): Buffer {
+  if (!shared) return Buffer.allocUnsafeSlow(size);
+  const buf = takeShared(size);
+  lent.add(buf.buffer as SharedArrayBuffer);
+  return buf;
+}
 
 /** Hands a chunk from a FileChunks stream back: its hold is released (any other buffer is left alone). */
 export function recycleChunk(chunk: Buffer): void {
@@ -29,10 +36,17 @@ export function recycleChunk(chunk: Buffer): void {
   release(sab);
 }
 
-/** Reads `fh` from its start in reads of `readSize` bytes; closes it at the end or on destroy. */
+/** What FileChunks reads: a FileHandle, or anything read the same way (descriptor 0, lib/io/stdin.ts). */
+export interface ChunkSource {
+  /** Reads at the current position (position null). */
+  read(buffer: Buffer, offset: number, length: number, position: null): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+/** Reads `fh` from its current position in reads of `readSize` bytes; closes it at the end or on destroy. */
 export class FileChunks extends Readable {
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fh: ChunkSource,
     private readonly readSize: number,
     private readonly shared = false,
   ) {
@@ -41,8 +55,7 @@ export class FileChunks extends Readable {
   }
 
   override _read(): void {
-    const buf = this.shared ? takeShared(this.readSize) : Buffer.allocUnsafeSlow(this.readSize);
-    if (this.shared) lent.add(buf.buffer as SharedArrayBuffer);
+    const buf = chunkBuffer(this.readSize, this.shared);
     this.fh.read(buf, 0, this.readSize, null).then(
       ({ bytesRead }) => {
         if (bytesRead === 0) {
