@@ -7,7 +7,9 @@
  * stands), and a pipe or socket (`cat snap.fsm |`) in chunks of the same size
  * (lib/io/pipe-chunks.ts). A worker thread's process.stdin is a stream of its
  * own, not descriptor 0: there, and for anything else (a terminal, a
- * character device), process.stdin is read as it is.
+ * character device), process.stdin is read as it is. A program that reads
+ * process.stdin itself hands that stream over as the input, not "-": both
+ * would read descriptor 0.
  */
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
