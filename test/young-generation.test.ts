@@ -22,8 +22,8 @@ function newSpaceAfterChurn(cap: number | undefined, how: { worker?: 'after-cap'
   // With a worker: once the cap is reached, a worker thread starts and ends,
   // and the churn goes on. The new space is emptied first, so that no
   // scavenge can fall in the moment between the worker's isolate resetting
-  // the growth factor and the reset being undone: that race is real, but
-  // rare (docs/PERFORMANCE.md), and would make this test flaky.
+  // the growth factor and the reset being undone. That race still comes on
+  // a busy machine (docs/PERFORMANCE.md): GREW_ON below allows its one step.
   const script = `
     import { Worker } from 'node:worker_threads';
     import { capYoungGeneration, youngGenerationBytes } from ${JSON.stringify(MODULE)};
@@ -38,29 +38,41 @@ function newSpaceAfterChurn(cap: number | undefined, how: { worker?: 'after-cap'
   return Number(r.stdout);
 }
 
+/** The cap the tests set. */
+const CAP = 4 * MiB;
+
 /**
  * Growth doubles the new space, so "stopped at a 4 MiB cap" means under
  * 8 MiB: for a moment during a collection Node 24's V8 reports the space a
  * page or a few over its size (seen: 4.75 MiB under a 4 MiB cap, 8.5 and
  * 9.25 under 8 MiB), which is not growth.
  */
-const GROWN = 8 * MiB;
+const GROWN = 2 * CAP;
 
-test('without a cap the same churn grows the new space to 8 MiB or more (the tests below can fail)', (t) => {
+/**
+ * After a worker thread starts, one growth step more (to 8 MiB) is the race
+ * lib/cli/young-generation.ts describes: a scavenge in the same turn as the
+ * worker's reset of the growth factor (this test saw it in 1 run of 8 on a
+ * busy machine). Growth that went on would reach V8's maximum, 32 MiB on
+ * Node 20 and 22, 128 on Node 24.
+ */
+const GREW_ON = 4 * CAP;
+
+test('without a cap the same churn grows the new space to 16 MiB or more (the tests below can fail)', (t) => {
   const size = newSpaceAfterChurn(undefined);
-  t.true(size >= GROWN, `new space ${size / MiB} MiB`);
+  t.true(size >= GREW_ON, `new space ${size / MiB} MiB`);
 });
 
 test('capYoungGeneration: the new space stops growing once it reaches the cap', (t) => {
-  const size = newSpaceAfterChurn(4 * MiB);
+  const size = newSpaceAfterChurn(CAP);
   t.true(size > 0);
   t.true(size < GROWN, `new space ${size / MiB} MiB`);
 });
 
-test('capYoungGeneration: the cap holds after a worker thread starts (Node 20 and 22 put the growth factor back then)', (t) => {
-  const size = newSpaceAfterChurn(4 * MiB, { worker: 'after-cap' });
+test('capYoungGeneration: the cap holds after a worker thread starts (Node 20 and 22 put the growth factor back then), give or take the one step of a scavenge racing the reset', (t) => {
+  const size = newSpaceAfterChurn(CAP, { worker: 'after-cap' });
   t.true(size > 0);
-  t.true(size < GROWN, `new space ${size / MiB} MiB`);
+  t.true(size < GREW_ON, `new space ${size / MiB} MiB`);
 });
 
 test('every command-line entry point caps the young generation before it runs', (t) => assertEveryEntryPointCallsFirst(t, 'capYoungGeneration'));
