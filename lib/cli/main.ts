@@ -4,11 +4,10 @@
  * exit code. bin/ekv-s3-decode.js is the only place that calls process.exit.
  */
 import type { Writable } from 'node:stream';
-import { stdinIsTTY } from '../io/stdin.js';
 import { decodeSnapshot, type DecodeInput, type Progress } from '../decode.js';
 import { clusterInputs, CLUSTER_OPTIONS, type ClusterArgs } from './cluster-args.js';
 import { parseU64Decimal } from '../core/u64.js';
-import { abortOnSignals, describeFailure, interruptedBy, parseCommand, signalExitCode, usageError } from './common.js';
+import { abortOnSignals, describeFailure, interruptedBy, parseCommand, processIo, signalExitCode, usageError } from './common.js';
 import { Logger, type LogFormat } from './log.js';
 import { ProgressLine } from './progress.js';
 import { parseS3Flags, S3_FLAG_OPTIONS } from './s3-flags.js';
@@ -102,12 +101,10 @@ export interface Io {
 }
 
 const defaultIo: Io = {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+  ...processIo,
   tarStream: () => process.stdout,
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
-  stdinIsTTY: stdinIsTTY(),
 };
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
