@@ -6,7 +6,7 @@ import { FileChunks } from './file-chunks.js';
 
 /** How a snapshot file is read. */
 export interface InputFileOptions {
-  /** Bytes per read (default 1 MiB; SHARED_READ_BYTES is what the decoder reads). */
+  /** Bytes per read (default READ_BYTES; SHARED_READ_BYTES is what the decoder reads). */
   readSize?: number;
   /**
    * Read into shared memory that the consumer hands back (recycleChunk,
@@ -18,6 +18,9 @@ export interface InputFileOptions {
    */
   shared?: boolean;
 }
+
+/** Bytes per read when InputFileOptions give none. */
+export const READ_BYTES = 1 << 20;
 
 /**
  * Read size of the decoder's input: a ~1 MiB blob chunk lies inside one
@@ -34,5 +37,5 @@ export async function openInputFile(file: string, opts: InputFileOptions = {}): 
   } catch (e) {
     throw ioError(e, file, 'cannot open input');
   }
-  return new FileChunks(fh, opts.readSize ?? 1 << 20, opts.shared ?? false);
+  return new FileChunks(fh, opts.readSize ?? READ_BYTES, opts.shared ?? false);
 }

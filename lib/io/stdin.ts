@@ -17,11 +17,11 @@ import { isatty } from 'node:tty';
 import { isMainThread } from 'node:worker_threads';
 import { ioError } from '../errors.js';
 import { FileChunks, type ChunkSource } from './file-chunks.js';
-import type { InputFileOptions } from './input-file.js';
+import { READ_BYTES, type InputFileOptions } from './input-file.js';
 import { PipeChunks } from './pipe-chunks.js';
 
 /**
- * Standard input as a stream of reads of opts.readSize (default 1 MiB), or
+ * Standard input as a stream of reads of opts.readSize (default READ_BYTES), or
  * process.stdin where that is what is to be read. A directory (`< dir`), of
  * which Node would make an empty stream, is refused (ERR_IO, EISDIR) rather
  * than decoded as nothing.
@@ -35,7 +35,7 @@ export function openStdin(opts: InputFileOptions = {}): Readable {
   }
   if (st?.isDirectory()) throw ioError(Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' }), '-', 'cannot read input');
   if (st && isMainThread) {
-    const readSize = opts.readSize ?? 1 << 20;
+    const readSize = opts.readSize ?? READ_BYTES;
     const shared = opts.shared ?? false;
     if (st.isFIFO() || st.isSocket()) return new PipeChunks(0, readSize, shared);
     if (st.isFile()) return new FileChunks(descriptor0, readSize, shared);
