@@ -318,6 +318,11 @@ function rowsFor(o: Options, f: InputFormat, w: WorkloadSpec): Row[] {
   return [...rowsOf(o, modesFor(o, f, w)), ...piped];
 }
 
+/** A row's input column and log name: its group's, "via pipe" when piped. */
+function inputLabel(g: { label: string }, row: Row): string {
+  return row.pipe ? `${g.label} via pipe` : g.label;
+}
+
 /** A row per mode, each twice with --baseline. */
 function rowsOf(o: Options, modes: readonly Mode[]): Row[] {
   return modes.flatMap((mode): Row[] => [{ mode, runs: [], extra: 0 }, ...(o.baseline ? [{ mode, child: o.baseline, runs: [], extra: 0 }] : [])]);
@@ -681,14 +686,14 @@ async function main(): Promise<void> {
       if (!o.keep || rep > 1) removeOutput(g.w, out);
       row.runs.push({ ...r, costS: (Date.now() - t0) / 1000 });
       log(
-        `[${g.w.id} ${g.label}${row.pipe ? ' via pipe' : ''} verify ${row.mode === 'verify' ? 'on' : 'off'} #${rep}] ${r.wallS.toFixed(2)} s, ${(gen.bodyBytes / 1e6 / r.wallS).toFixed(0)} MB/s, ` +
+        `[${g.w.id} ${inputLabel(g, row)} verify ${row.mode === 'verify' ? 'on' : 'off'} #${rep}] ${r.wallS.toFixed(2)} s, ${(gen.bodyBytes / 1e6 / r.wallS).toFixed(0)} MB/s, ` +
           `${(g.w.objects / r.wallS).toFixed(0)} obj/s, RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB, cpu ${r.cpuS.toFixed(2)} s, ` +
           `write_bytes ${human(r.io['write_bytes'] ?? 0)}, wchar ${human(r.io['wchar'] ?? 0)}, other load ${r.otherCores?.toFixed(2) ?? '?'} cores`,
       );
     } catch (e) {
       removeOutput(g.w, out);
       row.error = (e as Error).message;
-      log(`[${g.w.id} ${g.label} ${row.mode}] FAILED: ${row.error}`);
+      log(`[${g.w.id} ${inputLabel(g, row)} ${row.mode}] FAILED: ${row.error}`);
     }
   };
 
@@ -707,7 +712,7 @@ async function main(): Promise<void> {
     };
     const skip = (g: Group, row: Row, predicted: number): void => {
       row.skipped = true;
-      log(`[${g.w.id} ${g.label} verify ${row.mode === 'verify' ? 'on' : 'off'}] skipped: ~${predicted.toFixed(0)} s would exceed the ${o.budget} s budget`);
+      log(`[${g.w.id} ${inputLabel(g, row)} verify ${row.mode === 'verify' ? 'on' : 'off'}] skipped: ~${predicted.toFixed(0)} s would exceed the ${o.budget} s budget`);
     };
     for (const g of groups) {
       if (!g.rows.some((_, i) => predict(g, i).fits)) {
@@ -820,7 +825,7 @@ async function main(): Promise<void> {
     const pipeline = results.find((r) => r.w === g.w)?.pipeline;
     for (const row of g.rows) {
       const inputBytes = g.input ? human(g.input.inputBytes) : `~${human(estimateInputBytes(g.w, g.f))}`;
-      const label = [`(${g.w.id}) ${g.w.title}`, `${g.label}${row.pipe ? ' via pipe' : ''}`, `${row.mode === 'verify' ? 'on' : 'off'}${row.child ? ', before' : ''}`, inputBytes, human(body)];
+      const label = [`(${g.w.id}) ${g.w.title}`, inputLabel(g, row), `${row.mode === 'verify' ? 'on' : 'off'}${row.child ? ', before' : ''}`, inputBytes, human(body)];
       if (row.runs.length === 0) {
         tableRows.push([...label, row.skipped ? 'skipped (budget)' : 'FAILED', '', '', '', '', '', '', '', '', '', '', '', '']);
         continue;
