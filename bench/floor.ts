@@ -211,10 +211,12 @@ export interface PipelineRun {
 /**
  * Runs bench/pipeline-floor.ts on input once: every byte read, CRC-32C'd,
  * SHA-256'd (and MD5'd with md5) and written to outDir (which must not
- * exist; left for the caller to delete), cut into `objects` objects.
+ * exist; left for the caller to delete), cut into `objects` objects. With
+ * jsonlBodyBytes the input is JSON lines whose blob values (that many
+ * bytes) are decoded and cut instead, with no CRC-32C.
  */
-export function pipelineFloor(input: string, outDir: string, md5: boolean, objects: number): PipelineRun {
-  return runFloorScript('pipeline-floor.js', [input, outDir, '--objects', String(objects), ...(md5 ? ['--md5'] : [])]);
+export function pipelineFloor(input: string, outDir: string, md5: boolean, objects: number, jsonlBodyBytes?: number): PipelineRun {
+  return runFloorScript('pipeline-floor.js', [input, outDir, '--objects', String(objects), ...(md5 ? ['--md5'] : []), ...(jsonlBodyBytes !== undefined ? ['--jsonl', String(jsonlBodyBytes)] : [])]);
 }
 
 /**

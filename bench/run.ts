@@ -512,8 +512,8 @@ interface WorkloadResult {
   w: WorkloadSpec;
   floor?: FloorResult;
   files?: FilesFloor;
-  /** bench/pipeline-floor.ts on the native input, per mode (large-object workloads). */
-  pipeline?: Partial<Record<Mode, PipelineRun[]>>;
+  /** bench/pipeline-floor.ts per input format and mode (large-object workloads); bench/small-files-floor.ts for (c), native. */
+  pipeline?: Partial<Record<InputFormat, Partial<Record<Mode, PipelineRun[]>>>>;
 }
 
 function freeBytes(dir: string): number {
@@ -729,22 +729,6 @@ async function main(): Promise<void> {
         log(
           `[${g.w.id}] floor ${fl.floorS.toFixed(2)} s: write (${fl.writeMethod}) ${fl.writeS.toFixed(2)} s, sha256 ${fl.sha256S.toFixed(2)} s, md5 ${fl.md5S.toFixed(2)} s, md5 ×16 ${fl.md5LanesS.toFixed(2)} s`,
         );
-        if (!manyFiles(g.w) && !g.tar && g.f === 'fsm' && !g.split) {
-          // The least Node program doing this decode's unavoidable work, run like a row (after the last output is deleted).
-          const modes = [...new Set(g.rows.map((r) => r.mode))];
-          const runs: Partial<Record<Mode, PipelineRun[]>> = {};
-          for (let rep = 1; rep <= PIPELINE_REPS; rep++) {
-            for (const mode of modes) {
-              const out = path.join(root, `pipeline-${g.w.id}-${mode}-${rep}`);
-              deletePending();
-              const run = pipelineFloor(g.path, out, mode === 'verify', g.w.objects);
-              pending = out;
-              (runs[mode] ??= []).push(run);
-              log(`[${g.w.id}] Node pipeline floor, verify ${mode === 'verify' ? 'on' : 'off'} #${rep}: ${run.wallS.toFixed(2)} s, cpu ${run.userS.toFixed(2)} + ${run.sysS.toFixed(2)} s`);
-            }
-          }
-          wr.pipeline = runs;
-        }
         if (manyFiles(g.w)) {
           wr.files = filesFloor(root, Math.min(g.w.objects, FILES_FLOOR_MAX), g.w.objectSize, seedOf(g.w));
           deferred.push(wr.files.root);
@@ -754,10 +738,26 @@ async function main(): Promise<void> {
             const out = path.join(root, `pipeline-${g.w.id}-verify`);
             const run = smallFilesFloor(g.path, out, SMALL_FILES_FLOOR_WRITERS);
             removeOutput(g.w, out);
-            wr.pipeline = { verify: [run] };
+            wr.pipeline = { fsm: { verify: [run] } };
             log(`[${g.w.id}] Node small-files floor: ${run.wallS.toFixed(2)} s, cpu ${run.userS.toFixed(2)} + ${run.sysS.toFixed(2)} s`);
           }
         }
+      }
+      if (!manyFiles(g.w) && !g.tar && !g.split && !wr.pipeline?.[g.f]) {
+        // The least Node program doing this decode's unavoidable work for this input format, run like a row (after the last output is deleted).
+        const modes = [...new Set(g.rows.map((r) => r.mode))];
+        const runs: Partial<Record<Mode, PipelineRun[]>> = {};
+        for (let rep = 1; rep <= PIPELINE_REPS; rep++) {
+          for (const mode of modes) {
+            const out = path.join(root, `pipeline-${g.w.id}-${g.f}-${mode}-${rep}`);
+            deletePending();
+            const run = pipelineFloor(g.path, out, mode === 'verify', g.w.objects, g.f === 'jsonl' ? gen.bodyBytes : undefined);
+            pending = out;
+            (runs[mode] ??= []).push(run);
+            log(`[${g.w.id}] Node pipeline floor, ${g.f}, verify ${mode === 'verify' ? 'on' : 'off'} #${rep}: ${run.wallS.toFixed(2)} s, cpu ${run.userS.toFixed(2)} + ${run.sysS.toFixed(2)} s`);
+          }
+        }
+        (wr.pipeline ??= {})[g.f] = runs;
       }
       for (const [i, row] of g.rows.entries()) {
         const p = predict(g, i);
@@ -822,7 +822,8 @@ async function main(): Promise<void> {
     const body = g.input?.bodyBytes ?? bodyBytes(g.w);
     const floor = results.find((r) => r.w === g.w)?.floor;
     const files = results.find((r) => r.w === g.w)?.files;
-    const pipeline = results.find((r) => r.w === g.w)?.pipeline;
+    // The split rows (label fsm-4groups) have no pipeline of their own.
+    const pipeline = g.label === g.f ? results.find((r) => r.w === g.w)?.pipeline?.[g.f] : undefined;
     for (const row of g.rows) {
       const inputBytes = g.input ? human(g.input.inputBytes) : `~${human(estimateInputBytes(g.w, g.f))}`;
       const label = [`(${g.w.id}) ${g.w.title}`, inputLabel(g, row), `${row.mode === 'verify' ? 'on' : 'off'}${row.child ? ', before' : ''}`, inputBytes, human(body)];
@@ -851,7 +852,7 @@ async function main(): Promise<void> {
         disk,
         wchar > 0 ? (wchar / body).toFixed(2) : 'n/a',
         floor ? `${(wall / floor.floorS).toFixed(2)}×` : 'n/a',
-        g.label === 'fsm' && pipeline?.[row.mode] ? `${(wall / median(pipeline[row.mode]!.map((x) => x.wallS))).toFixed(2)}×` : '',
+        pipeline?.[row.mode] ? `${(wall / median(pipeline[row.mode]!.map((x) => x.wallS))).toFixed(2)}×` : '',
         files ? `${(wall / ((2 * g.w.objects * files.seconds) / files.files)).toFixed(2)}×` : '',
         other.length ? median(other).toFixed(2) : '?',
       ]);
@@ -863,29 +864,32 @@ async function main(): Promise<void> {
     [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true],
   );
   const pipelineTable = table(
-    ['workload', 'verify', 'wall s (n)', 'objects/s', 'CPU s', 'CPU s/GiB (user+sys)', 'vs floor'],
+    ['workload', 'input', 'verify', 'wall s (n)', 'objects/s', 'CPU s', 'CPU s/GiB (user+sys)', 'vs floor'],
     results.flatMap((r) =>
-      (['verify', 'no-verify'] as const)
-        .filter((m) => r.pipeline?.[m])
-        .map((m) => {
-          const runs = r.pipeline![m]!;
-          const body = r.floor?.bodyBytes ?? bodyBytes(r.w);
-          const wall = median(runs.map((x) => x.wallS));
-          const perGiB = (x: number): string => perGiBOf(x, body);
-          const user = median(runs.map((x) => x.userS));
-          const sys = median(runs.map((x) => x.sysS));
-          return [
-            `(${r.w.id}) ${r.w.title}`,
-            m === 'verify' ? 'on' : 'off',
-            `${wall.toFixed(2)} (${runs.length})`,
-            objectsPerSecond(r.w, wall),
-            median(runs.map((x) => x.userS + x.sysS)).toFixed(2),
-            `${perGiB(user + sys)} (${perGiB(user)}+${perGiB(sys)})`,
-            r.floor ? `${(wall / r.floor.floorS).toFixed(2)}×` : 'n/a',
-          ];
-        }),
+      (['fsm', 'jsonl'] as const).flatMap((f) =>
+        (['verify', 'no-verify'] as const)
+          .filter((m) => r.pipeline?.[f]?.[m])
+          .map((m) => {
+            const runs = r.pipeline![f]![m]!;
+            const body = r.floor?.bodyBytes ?? bodyBytes(r.w);
+            const wall = median(runs.map((x) => x.wallS));
+            const perGiB = (x: number): string => perGiBOf(x, body);
+            const user = median(runs.map((x) => x.userS));
+            const sys = median(runs.map((x) => x.sysS));
+            return [
+              `(${r.w.id}) ${r.w.title}`,
+              f,
+              m === 'verify' ? 'on' : 'off',
+              `${wall.toFixed(2)} (${runs.length})`,
+              objectsPerSecond(r.w, wall),
+              median(runs.map((x) => x.userS + x.sysS)).toFixed(2),
+              `${perGiB(user + sys)} (${perGiB(user)}+${perGiB(sys)})`,
+              r.floor ? `${(wall / r.floor.floorS).toFixed(2)}×` : 'n/a',
+            ];
+          }),
+      ),
     ),
-    [false, false, true, true, true, true, true],
+    [false, false, false, true, true, true, true, true],
   );
   const floorTable = table(
     ['workload', 'body bytes', 'write s', 'write MB/s', 'write CPU s', 'write direct s (CPU s, info)', 'sha256 s', 'sha256 MB/s', 'floor s', 'md5 s (info)', 'md5 MB/s', 'md5 ×16 s (info)', 'create files (info)'],
@@ -953,7 +957,7 @@ async function main(): Promise<void> {
     `create files (info): synchronous open/write/close of up to ${FILES_FLOOR_MAX} files`,
     'of the object size, 1000 per directory (the CLI writes two files per object: body and sidecar).',
     '',
-    '## Node pipeline floor (same run, native input)',
+    '## Node pipeline floor (same run)',
     '',
     pipelineTable,
     '',
@@ -963,6 +967,8 @@ async function main(): Promise<void> {
     "worker and each object's MD5 on the other, from its file once written, side by side as the decoder does:",
     'lib/stages/md5-files-queue.ts), every byte written to one file per object (1 MiB pieces, lib/io/serial-writer.ts), all overlapped. Run',
     `like a row (the last output deleted just before), ${PIPELINE_REPS} runs per mode, alternating; wall s from spawn to exit.`,
+    'On JSON lines (`--jsonl BODY_BYTES`): the input read in 4 MiB pieces into one reused buffer, its lines found, each blob line\'s value',
+    "decoded from base64 (the decoder's strict decoder, lib/core/base64.ts) into the shared memory, the other lines skipped; no CRC-32C.",
     `For many small objects (c): \`node dist/bench/small-files-floor.js INPUT OUT --writers ${SMALL_FILES_FLOOR_WRITERS} --two-phase\` (bench/small-files-floor.ts),`,
     "once, before the rows: the input read and CRC-32C'd on the main thread, its entries cut out, each blob's value MD5'd; then, as",
     'a decode must (SPEC §5.8: every key known before the first file), only after the last entry, the values read back from the input',
@@ -970,7 +976,7 @@ async function main(): Promise<void> {
     "SHA-256'd, 1000 objects per directory, through the decoder's small-file writer (batches to worker threads, a directory's to",
     'one), then a CHECKSUMS list: no records, sorting, naming, rendering or ETag checks. It runs first, so the rows find more files on the file system than it did',
     '(outputs are deleted at the end): where that slows creation, the ratio overstates the gap.',
-    "vs Node pipeline (table above): a row's wall / this wall for the same workload and verify mode (native rows).",
+    "vs Node pipeline (table above): a row's wall / this wall for the same workload, input format and verify mode (not the split rows).",
     '',
     '## Inputs',
     '',
