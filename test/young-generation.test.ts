@@ -75,4 +75,37 @@ test('capYoungGeneration: the cap holds after a worker thread starts (Node 20 an
   t.true(size < GREW_ON, `new space ${size / MiB} MiB`);
 });
 
+test('capYoungGeneration: once the cap is reached, collections no longer cost a flag setting each (only a worker\'s start can undo the cap)', (t) => {
+  // The churn of newSpaceAfterChurn reaches the cap; then v8.setFlagsFromString is counted over a second churn of hundreds of scavenges.
+  const script = `
+    import v8 from 'node:v8';
+    import { PerformanceObserver } from 'node:perf_hooks';
+    import { capYoungGeneration, youngGenerationBytes } from ${JSON.stringify(MODULE)};
+    capYoungGeneration(${CAP});
+    let live = [];
+    const churn = async () => {
+      for (let batch = 0; batch < 1500; batch++) {
+        for (let i = 0; i < 2000; i++) live.push({ n: i, s: 'k' + i });
+        if (live.length > 200000) live = [];
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    await churn();
+    const reached = youngGenerationBytes() >= ${CAP};
+    const set = v8.setFlagsFromString;
+    let settings = 0;
+    v8.setFlagsFromString = (f) => { settings++; set(f); };
+    let collections = 0;
+    new PerformanceObserver((l) => { collections += l.getEntries().length; }).observe({ entryTypes: ['gc'] });
+    await churn();
+    process.stdout.write(JSON.stringify({ reached, settings, collections }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  const { reached, settings, collections } = JSON.parse(r.stdout) as { reached: boolean; settings: number; collections: number };
+  t.true(reached);
+  t.true(collections >= 100, `${collections} collections`);
+  t.is(settings, 0);
+});
+
 test('every command-line entry point caps the young generation before it runs', (t) => assertEveryEntryPointCallsFirst(t, 'capYoungGeneration'));
