@@ -61,10 +61,10 @@ export function capYoungGeneration(cap = YOUNG_GENERATION_CAP_BYTES): void {
   //
   // Collections are watched only until the cap is reached (the space grows
   // only in a collection); from then on a worker's start is the one thing
-  // that puts the factor back, and the hook above answers it. Watched for
-  // the life of the process, each collection cost the main thread ~0.2 ms
-  // (Node's gc entry, this callback, setFlagsFromString ~60 µs): ~0.1 s per
-  // GiB of JSON lines, whose base64 strings make ~480 scavenges a GiB.
+  // that puts the factor back, and the hook below answers it. Watched for
+  // the life of the process, each collection cost the main thread ~0.1 ms
+  // of CPU (Node's gc entry and its observer's callback; `perf`): ~50 ms
+  // per GiB of JSON lines, whose base64 strings make ~480 scavenges a GiB.
   process.on('worker', (w) => {
     const timer = setInterval(hold, 1).unref();
     const stop = (): void => {
