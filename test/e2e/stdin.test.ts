@@ -40,6 +40,19 @@ function run(args: string[], stdin: 'pipe' | number): { child: ChildProcess; don
   return { child, done };
 }
 
+/** Until w drains or fails; both listeners removed after (a write that fills the pipe each time would pile up 'error' listeners). */
+function drained(w: NodeJS.WritableStream): Promise<void> {
+  return new Promise((done) => {
+    const end = (): void => {
+      w.off('drain', end);
+      w.off('error', end);
+      done();
+    };
+    w.once('drain', end);
+    w.once('error', end);
+  });
+}
+
 /** Writes input in pieces of pseudo-random size, pausing past PipeChunks' IDLE_MS after every fifth. */
 async function feed(w: NodeJS.WritableStream, input: Buffer): Promise<void> {
   // The CLI may exit before reading it all (a failed run): its exit code and stderr then say why.
@@ -49,7 +62,7 @@ async function feed(w: NodeJS.WritableStream, input: Buffer): Promise<void> {
   const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n) + 1;
   for (let at = 0, k = 0; at < input.length && !broken; k++) {
     const n = Math.min(rand(400 * 1024), input.length - at);
-    if (!w.write(input.subarray(at, at + n))) await new Promise((done) => (w.once('drain', done), w.once('error', done)));
+    if (!w.write(input.subarray(at, at + n))) await drained(w);
     at += n;
     if (k % 5 === 0) await new Promise((done) => setTimeout(done, 15));
   }
