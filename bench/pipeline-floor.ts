@@ -96,8 +96,9 @@ class Bodies {
   readonly views: Buffer[];
   /** digests[algorithm][object], as the workers report them. */
   readonly digests: Record<string, string[]> = {};
+  /** Several objects' MD5s computed from their files, side by side (see above), not as written. */
+  readonly md5FromFiles: boolean;
   private readonly workers: Worker[];
-  private readonly md5FromFiles: boolean;
   private readonly objectBytes: number;
   private readonly holds = new Array<number>(SLOTS).fill(0);
   private readonly free: number[] = Array.from({ length: SLOTS }, (_, i) => i);
@@ -119,7 +120,6 @@ class Bodies {
     md5: boolean,
     md5AsWritten: boolean,
   ) {
-    // Several objects' MD5s from their files, side by side (see above), unless asked to hash them as written.
     this.md5FromFiles = md5 && objects > 1 && !md5AsWritten;
     this.objectBytes = Math.ceil(total / objects);
     const buffers = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(PIECE));
@@ -270,8 +270,7 @@ async function main(args: string[]): Promise<void> {
   closeSync(fd);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.resourceUsage();
-  const md5FromFiles = md5 && objects > 1 && !args.includes('--md5-as-written');
-  process.stdout.write(`${JSON.stringify({ wall, bytes: total, objects, md5, md5FromFiles, crc, digests: bodies.digests, userS: cpu.userCPUTime / 1e6, systemS: cpu.systemCPUTime / 1e6 })}\n`);
+  process.stdout.write(`${JSON.stringify({ wall, bytes: total, objects, md5, md5FromFiles: bodies.md5FromFiles, crc, digests: bodies.digests, userS: cpu.userCPUTime / 1e6, systemS: cpu.systemCPUTime / 1e6 })}\n`);
 }
 
 /** A native input's bytes, read straight into the slots and CRC-32C'd: its CRC-32C. */

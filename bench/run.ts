@@ -961,7 +961,7 @@ async function main(): Promise<void> {
     '',
     pipelineTable,
     '',
-    '`node dist/bench/pipeline-floor.js INPUT OUT --objects N [--md5]` (bench/pipeline-floor.ts): the least a Node program must do',
+    '`node dist/bench/pipeline-floor.js INPUT OUT --objects N [--md5] [--jsonl BODY_BYTES]` (bench/pipeline-floor.ts): the least a Node program must do',
     'for the decode, and nothing of this tool: the input read in 4 MiB pieces into reused shared memory, CRC-32C on the main',
     'thread, SHA-256 (and with verification MD5) on worker threads (one stream each for one object; with several, SHA-256 on one',
     "worker and each object's MD5 on the other, from its file once written, side by side as the decoder does:",
