@@ -6,19 +6,23 @@ const MODULE = new URL('../lib/cli/young-generation.js', import.meta.url).href;
 const MiB = 1024 * 1024;
 
 /**
- * Runs a fresh node that allocates like the decoder (many small objects, a
- * good part alive across a few collections, the event loop turning between
- * batches), optionally capping the new space first; returns the new space's
- * size in bytes at the end.
+ * Module code that allocates like the decoder (many small objects, a good
+ * part alive across a few collections, the event loop turning between
+ * batches), in a variable `live` the script declares.
  */
-function newSpaceAfterChurn(cap: number | undefined, how: { worker?: 'after-cap' } = {}): number {
-  const churn = `
+const CHURN = `
     live = [];
     for (let batch = 0; batch < 1500; batch++) {
       for (let i = 0; i < 2000; i++) live.push({ n: i, s: 'k' + i });
       if (live.length > 200000) live = [];
       await new Promise((r) => setImmediate(r));
     }`;
+
+/**
+ * Runs a fresh node that churns (CHURN), optionally capping the new space
+ * first; returns the new space's size in bytes at the end.
+ */
+function newSpaceAfterChurn(cap: number | undefined, how: { worker?: 'after-cap' } = {}): number {
   // With a worker: once the cap is reached, a worker thread starts and ends,
   // and the churn goes on. The new space is emptied first, so that no
   // scavenge can fall in the moment between the worker's isolate resetting
@@ -29,8 +33,8 @@ function newSpaceAfterChurn(cap: number | undefined, how: { worker?: 'after-cap'
     import { capYoungGeneration, youngGenerationBytes } from ${JSON.stringify(MODULE)};
     ${cap === undefined ? '' : `capYoungGeneration(${cap});`}
     let live;
-    ${churn}
-    ${how.worker ? `gc({ type: 'minor' }); await new Promise((r) => new Worker('0', { eval: true }).on('exit', r)); ${churn}` : ''}
+    ${CHURN}
+    ${how.worker ? `gc({ type: 'minor' }); await new Promise((r) => new Worker('0', { eval: true }).on('exit', r)); ${CHURN}` : ''}
     process.stdout.write(String(youngGenerationBytes()));
   `;
   const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
@@ -76,8 +80,8 @@ test('capYoungGeneration: the cap holds after a worker thread starts (Node 20 an
 });
 
 test('capYoungGeneration: once the cap is reached, collections no longer cost a flag setting each (only a worker\'s start can undo the cap)', (t) => {
-  // v8.setFlagsFromString counted from the start: the cap sets the flag once it is reached (in the first churn, as
-  // newSpaceAfterChurn's does), and then, over a second churn of hundreds of collections, not again.
+  // v8.setFlagsFromString counted from the start: the cap sets the flag once it is reached (in the first churn, as in
+  // newSpaceAfterChurn), and then, over a second churn of hundreds of collections, not again.
   const script = `
     import v8 from 'node:v8';
     import { PerformanceObserver } from 'node:perf_hooks';
@@ -86,13 +90,8 @@ test('capYoungGeneration: once the cap is reached, collections no longer cost a 
     let settings = 0;
     v8.setFlagsFromString = (f) => { settings++; set(f); };
     capYoungGeneration(${CAP});
-    let live = [];
-    const churn = async () => {
-      for (let batch = 0; batch < 1500; batch++) {
-        for (let i = 0; i < 2000; i++) live.push({ n: i, s: 'k' + i });
-        if (live.length > 200000) live = [];
-        await new Promise((r) => setImmediate(r));
-      }
+    let live;
+    const churn = async () => {${CHURN}
     };
     await churn();
     const first = settings;
