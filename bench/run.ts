@@ -32,8 +32,8 @@
  *                      none when --reps is given without --budget)
  *   --verify           measure only with verification on
  *   --no-verify        measure only with --no-verify
- *                      (default: native both, JSONL and the many-small-
- *                      objects workload (c) verify only)
+ *                      (default: both, but the many-small-objects workload
+ *                      (c) and (e) verify only)
  *   --all-modes        verify and --no-verify for every format
  *   --profile          one extra run per row set with --cpu-prof (verify on);
  *                      prints the top 10 self-time functions (not timed)
@@ -298,14 +298,15 @@ function parseOptions(argv: string[]): Options {
 }
 
 /**
- * The rows of a workload and format: by default native input with and
- * without verification, JSONL with it. Many small files: verification on
- * only, since file creation bounds them either way and each run leaves
- * 200 000 files to delete (~14 s here, see RM_S_PER_FILE).
+ * The rows of a workload and format: by default with and without
+ * verification, each a target of issue 14 (JSON lines' too, since the
+ * least Node pipeline on them became a row of its own). Many small files:
+ * verification on only, since file creation bounds them either way and
+ * each run leaves 200 000 files to delete (~14 s here, see RM_S_PER_FILE).
  */
-function modesFor(o: Options, f: InputFormat, w: WorkloadSpec): Mode[] {
+function modesFor(o: Options, w: WorkloadSpec): Mode[] {
   if (o.modes) return o.modes;
-  if (o.allModes || (f === 'fsm' && w.objects < MANY_FILES)) return ['verify', 'no-verify'];
+  if (o.allModes || w.objects < MANY_FILES) return ['verify', 'no-verify'];
   return ['verify'];
 }
 
@@ -314,8 +315,8 @@ const PIPE_WORKLOADS = new Set(['d']);
 
 /** The rows of a workload and format: modesFor's, each twice with --baseline (this build, then the other); and a piped one, verification on. */
 function rowsFor(o: Options, f: InputFormat, w: WorkloadSpec): Row[] {
-  const piped = f === 'fsm' && PIPE_WORKLOADS.has(w.id) && modesFor(o, f, w).includes('verify') ? rowsOf(o, ['verify']).map((r) => ({ ...r, pipe: true })) : [];
-  return [...rowsOf(o, modesFor(o, f, w)), ...piped];
+  const piped = f === 'fsm' && PIPE_WORKLOADS.has(w.id) && modesFor(o, w).includes('verify') ? rowsOf(o, ['verify']).map((r) => ({ ...r, pipe: true })) : [];
+  return [...rowsOf(o, modesFor(o, w)), ...piped];
 }
 
 /** A row's input column and log name: its group's, "via pipe" when piped. */
@@ -536,7 +537,7 @@ async function main(): Promise<void> {
   for (const w of workloads) {
     const input = Math.max(...o.formats.map((f) => estimateInputBytes(w, f)));
     need = Math.max(need, input + 2 * bodyBytes(w) + 256 * MiB);
-    keepNeed += o.formats.reduce((s, f) => s + estimateInputBytes(w, f) + modesFor(o, f, w).length * 1.1 * bodyBytes(w), 0); // + one output per row
+    keepNeed += o.formats.reduce((s, f) => s + estimateInputBytes(w, f) + modesFor(o, w).length * 1.1 * bodyBytes(w), 0); // + one output per row
   }
   if (o.keep) need = Math.max(need, keepNeed + 2 * GiB);
   mkdirSync(o.tmp, { recursive: true });
@@ -596,7 +597,7 @@ async function main(): Promise<void> {
     ...machine(o.tmp).map((l) => `- ${l}`),
     `- Workloads: ${workloads.map((w) => `(${w.id}) ${w.title}`).join('; ')}`,
     o.commands.includes('decode')
-      ? `- Rows: ${workloads.map((w) => `(${w.id}) ${o.formats.map((f) => `${f} [verify ${modesFor(o, f, w).map((m) => (m === 'verify' ? 'on' : 'off')).join(', ')}]`).join(', ')}`).join('; ')}`
+      ? `- Rows: ${workloads.map((w) => `(${w.id}) ${o.formats.map((f) => `${f} [verify ${modesFor(o, w).map((m) => (m === 'verify' ? 'on' : 'off')).join(', ')}]`).join(', ')}`).join('; ')}`
       : `- Rows: ${o.commands.join(', ')} on a dump decoded from the native input of each workload`,
     `- Runs per row: up to ${o.reps}${o.budget !== undefined && Number.isFinite(o.budget) ? `, within a ${o.budget} s budget (pass 1: each row once unless predicted not to fit; pass 2: more runs, cheapest rows first, while they fit)` : ''}; floor: ${o.reps} rep${o.reps === 1 ? '' : 's'}`,
     `- Free space in temp: ${human(free)} (need ~${human(need)})`,
