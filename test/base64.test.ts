@@ -1,6 +1,6 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { decodeBase64Strict } from '../lib/core/base64.js';
+import { base64DecodedLength, decodeBase64Bytes, decodeBase64Strict } from '../lib/core/base64.js';
 import { DecodeError } from '../lib/errors.js';
 
 // SPEC §3.1: `key` and `value` are standard base64 (RFC 4648 §4), padding
@@ -144,4 +144,14 @@ test('a large input with one bad character anywhere is rejected', (t) => {
       bad(t, s, new RegExp(`position ${pos}$`));
     }
   }
+});
+
+test('base64DecodedLength: the bytes decodeBase64Bytes gives, padded or not, with its padding errors', (t) => {
+  for (const text of ['', 'QQ', 'QQ==', 'QUI', 'QUI=', 'QUJD', 'QUJDRA', 'QUJDRA==']) {
+    const b = Buffer.from(`"${text}"`);
+    t.is(base64DecodedLength(b, 1, b.length - 1, 'value', 3), decodeBase64Bytes(b, 1, b.length - 1, 'value', 3).length, text);
+  }
+  t.is(base64DecodedLength(Buffer.from('QUJDRA=='), 0, 8, 'value', 1), 4);
+  t.throws(() => base64DecodedLength(Buffer.from('QUJDR'), 0, 5, 'value', 7), { message: /truncated base64/ });
+  t.throws(() => base64DecodedLength(Buffer.from('QUJ=='), 0, 5, 'key', 2), { message: /incomplete base64 padding/ });
 });

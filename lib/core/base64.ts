@@ -18,13 +18,7 @@ import { DecodeError } from '../errors.js';
  * ERR_JSONL_LINE DecodeError naming the field and the line.
  */
 export function decodeBase64Strict(s: string, field: string, line: number): Buffer {
-  let len = s.length;
-  if (len > 0 && s.charCodeAt(len - 1) === 0x3d /* = */) {
-    if (len % 4 !== 0) throw base64Error(field, line, BAD_PADDING);
-    len -= s.charCodeAt(len - 2) === 0x3d ? 2 : 1;
-  } else if (len % 4 === 1) {
-    throw base64Error(field, line, TRUNCATED);
-  }
+  const len = dataChars(s.length, s.charCodeAt(s.length - 1), s.charCodeAt(s.length - 2), field, line);
   const expected = Math.floor((len * 3) / 4);
   const out = Buffer.from(s, 'base64');
   if (out.length !== expected || s.indexOf('-') !== -1 || s.indexOf('_') !== -1 || Buffer.byteLength(s, 'utf8') !== s.length) {
@@ -41,13 +35,7 @@ export function decodeBase64Strict(s: string, field: string, line: number): Buff
  * allocates the output buffer (default: a new one).
  */
 export function decodeBase64Bytes(buf: Buffer, start: number, end: number, field: string, line: number, into?: (length: number) => Buffer): Buffer {
-  let len = end - start;
-  if (len > 0 && buf[end - 1] === 0x3d) {
-    if (len % 4 !== 0) throw base64Error(field, line, BAD_PADDING);
-    len -= buf[end - 2] === 0x3d ? 2 : 1;
-  } else if (len % 4 === 1) {
-    throw base64Error(field, line, TRUNCATED);
-  }
+  const len = dataChars(end - start, buf[end - 1], buf[end - 2], field, line);
   const expected = Math.floor((len * 3) / 4);
   const out = into ? into(expected) : Buffer.allocUnsafe(expected);
   // Decoded PIECE characters at a time: a short string per piece lives and
@@ -63,6 +51,29 @@ export function decodeBase64Bytes(buf: Buffer, start: number, end: number, field
     length += want;
   }
   return out;
+}
+
+/**
+ * Bytes that the base64 text buf[start, end) decodes to, its padding
+ * checked as decodeBase64Bytes checks it (the same errors); what
+ * decodeBase64Bytes asks `into` for.
+ */
+export function base64DecodedLength(buf: Uint8Array, start: number, end: number, field: string, line: number): number {
+  return Math.floor((dataChars(end - start, buf[end - 1], buf[end - 2], field, line) * 3) / 4);
+}
+
+/**
+ * Of base64 text `len` characters long whose last two are (as character
+ * codes) `last` and `beforeLast`: the characters that carry bits, padding
+ * dropped. Padding is optional but, when present, complete.
+ */
+function dataChars(len: number, last: number | undefined, beforeLast: number | undefined, field: string, line: number): number {
+  if (len > 0 && last === 0x3d /* = */) {
+    if (len % 4 !== 0) throw base64Error(field, line, BAD_PADDING);
+    return len - (beforeLast === 0x3d ? 2 : 1);
+  }
+  if (len % 4 === 1) throw base64Error(field, line, TRUNCATED);
+  return len;
 }
 
 /** Base64 characters decoded at a time (a multiple of 4: pieces end on whole groups). */
