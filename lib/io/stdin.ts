@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { isatty } from 'node:tty';
+import { promisify } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { ioError } from '../errors.js';
 import { FileChunks, type ChunkSource } from './file-chunks.js';
@@ -51,9 +52,10 @@ export function stdinIsTTY(): boolean {
   return isMainThread ? isatty(0) : process.stdin.isTTY === true;
 }
 
+const read = promisify(fs.read);
+
 /** Descriptor 0, read where it stands and left open: it is the process's, not this reader's. */
 const descriptor0: ChunkSource = {
-  read: (buffer, offset, length, position) =>
-    new Promise((resolve, reject) => fs.read(0, buffer, offset, length, position, (err, bytesRead) => (err ? reject(err) : resolve({ bytesRead })))),
+  read: (buffer, offset, length, position) => read(0, buffer, offset, length, position),
   close: async () => {},
 };
