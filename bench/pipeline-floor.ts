@@ -332,18 +332,23 @@ async function putJsonl(fd: number, bodies: Bodies): Promise<null> {
     if (got === 0) {
       if (start < end) {
         line++;
-        if (view.subarray(start, start + BLOB_LINE.length).equals(BLOB_LINE)) await blobLine(view, start, end);
+        if (isBlobLine(view, start, end)) await blobLine(view, start, end);
       }
       break;
     }
     for (let nl = view.indexOf(0x0a, from); nl >= 0; nl = view.indexOf(0x0a, start)) {
       line++;
-      if (nl - start > BLOB_LINE.length && view.subarray(start, start + BLOB_LINE.length).equals(BLOB_LINE)) await blobLine(view, start, nl);
+      if (isBlobLine(view, start, nl)) await blobLine(view, start, nl);
       start = nl + 1;
     }
   }
   flush();
   return null;
+}
+
+/** Whether the line view[start, end) begins as a blob line does (compared in place, no view made per line). */
+function isBlobLine(view: Buffer, start: number, end: number): boolean {
+  return end - start > BLOB_LINE.length && BLOB_LINE.compare(view, start, start + BLOB_LINE.length) === 0;
 }
 
 if (!isMainThread) {

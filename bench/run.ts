@@ -319,6 +319,16 @@ function rowsFor(o: Options, f: InputFormat, w: WorkloadSpec): Row[] {
   return [...rowsOf(o, modesFor(o, w)), ...piped];
 }
 
+/**
+ * Whether a group decodes its workload's one input to a directory: what the
+ * Node pipeline floors (bench/pipeline-floor.ts, bench/small-files-floor.ts)
+ * read and write too, so its rows are compared with them. Split and tar
+ * groups are not.
+ */
+function hasPipelineFloor(g: { tar?: boolean; split?: number }): boolean {
+  return !g.tar && !g.split;
+}
+
 /** A row's input column and log name: its group's, "via pipe" when piped. */
 function inputLabel(g: { label: string }, row: Row): string {
   return row.pipe ? `${g.label} via pipe` : g.label;
@@ -734,7 +744,7 @@ async function main(): Promise<void> {
           wr.files = filesFloor(root, Math.min(g.w.objects, FILES_FLOOR_MAX), g.w.objectSize, seedOf(g.w));
           deferred.push(wr.files.root);
           log(`[${g.w.id}] create ${wr.files.files} files of ${human(g.w.objectSize)}: ${wr.files.seconds.toFixed(2)} s`);
-          if (g.f === 'fsm' && !g.tar && g.rows.some((r) => r.mode === 'verify')) {
+          if (g.f === 'fsm' && hasPipelineFloor(g) && g.rows.some((r) => r.mode === 'verify')) {
             // The least Node program writing this decode's files (once: its 2 files per object are deleted at the end, like a row's).
             const out = path.join(root, `pipeline-${g.w.id}-verify`);
             const run = smallFilesFloor(g.path, out, SMALL_FILES_FLOOR_WRITERS);
@@ -744,7 +754,7 @@ async function main(): Promise<void> {
           }
         }
       }
-      if (!manyFiles(g.w) && !g.tar && !g.split && !wr.pipeline?.[g.f]) {
+      if (!manyFiles(g.w) && hasPipelineFloor(g) && !wr.pipeline?.[g.f]) {
         // The least Node program doing this decode's unavoidable work for this input format, run like a row (after the last output is deleted).
         const modes = [...new Set(g.rows.map((r) => r.mode))];
         const runs: Partial<Record<Mode, PipelineRun[]>> = {};
@@ -823,8 +833,7 @@ async function main(): Promise<void> {
     const body = g.input?.bodyBytes ?? bodyBytes(g.w);
     const floor = results.find((r) => r.w === g.w)?.floor;
     const files = results.find((r) => r.w === g.w)?.files;
-    // The split rows (label fsm-4groups) have no pipeline of their own.
-    const pipeline = g.label === g.f ? results.find((r) => r.w === g.w)?.pipeline?.[g.f] : undefined;
+    const pipeline = hasPipelineFloor(g) ? results.find((r) => r.w === g.w)?.pipeline?.[g.f] : undefined;
     for (const row of g.rows) {
       const inputBytes = g.input ? human(g.input.inputBytes) : `~${human(estimateInputBytes(g.w, g.f))}`;
       const label = [`(${g.w.id}) ${g.w.title}`, inputLabel(g, row), `${row.mode === 'verify' ? 'on' : 'off'}${row.child ? ', before' : ''}`, inputBytes, human(body)];
